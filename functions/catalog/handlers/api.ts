@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { productIdSchema } from '../../shared/contracts/common';
+import { jsonResponse, parseJsonBody, validate } from '../../shared/http';
+import { httpApi } from '../../shared/middleware';
+import { newProductSchema, productChangesSchema } from '../domain/product';
+import { catalogRoutes } from '../routes';
+import { createProduct, deleteProduct, getProduct, listProducts, updateProduct, type CatalogDeps } from '../use-cases/products';
+
+const pageQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(2048).optional(),
+  })
+  .strict();
+
+const productPath = z.object({ id: productIdSchema });
+
+/** The catalog's HTTP routes: reads are public, writes need `admin`. */
+export const createCatalogApi = (deps: CatalogDeps) =>
+  httpApi(catalogRoutes, {
+    'GET /products': async ({ event }) => {
+      const { limit, cursor } = validate(pageQuery, event.queryStringParameters ?? {});
+      return jsonResponse(200, await listProducts(deps, limit, cursor));
+    },
+    'GET /products/{id}': async ({ event }) => {
+      const { id } = validate(productPath, event.pathParameters ?? {});
+      return jsonResponse(200, await getProduct(deps, id));
+    },
+    'POST /products': async ({ event }) => {
+      const product = await createProduct(deps, parseJsonBody(event, newProductSchema));
+      return jsonResponse(201, product, { location: `/products/${product.id}` });
+    },
+    'PUT /products/{id}': async ({ event }) => {
+      const { id } = validate(productPath, event.pathParameters ?? {});
+      return jsonResponse(200, await updateProduct(deps, id, parseJsonBody(event, productChangesSchema)));
+    },
+    'DELETE /products/{id}': async ({ event }) => {
+      const { id } = validate(productPath, event.pathParameters ?? {});
+      await deleteProduct(deps, id);
+      return { statusCode: 204 };
+    },
+  });

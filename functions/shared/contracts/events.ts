@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { addressSchema, cancellationReasonSchema, moneySchema, orderIdSchema, pricedLineSchema, userIdSchema } from './common';
+import { defineEvent } from './envelope';
+
+/** Sources on the `shop` bus, one per service. */
+export const Sources = {
+  orders: 'shop.orders',
+  shipping: 'shop.shipping',
+} as const;
+
+/**
+ * An order was accepted and written as PENDING. Published from the orders
+ * table's stream (transactional outbox), never by the HTTP handler itself.
+ * Starts the saga.
+ */
+export const OrderPlaced = defineEvent(
+  'OrderPlaced',
+  Sources.orders,
+  '1',
+  z.object({
+    orderId: orderIdSchema,
+    userId: userIdSchema,
+    items: z.array(pricedLineSchema).min(1),
+    total: moneySchema,
+    paymentToken: z.string().min(1),
+    shippingAddress: addressSchema,
+    placedAt: z.iso.datetime({ offset: true }),
+  }),
+);
+
+/** The saga reserved stock, captured payment and created a shipment. */
+export const OrderConfirmed = defineEvent(
+  'OrderConfirmed',
+  Sources.orders,
+  '1',
+  z.object({
+    orderId: orderIdSchema,
+    userId: userIdSchema,
+    total: moneySchema,
+    paymentId: z.string().min(1),
+    shipmentId: z.string().min(1),
+  }),
+);
+
+/** The saga gave up and compensated what it had done. */
+export const OrderCancelled = defineEvent(
+  'OrderCancelled',
+  Sources.orders,
+  '1',
+  z.object({
+    orderId: orderIdSchema,
+    userId: userIdSchema,
+    reason: cancellationReasonSchema,
+    /** The error the failing step reported, for people reading events. */
+    error: z.string().optional(),
+  }),
+);
+
+/** A compensation failed after all its retries: a person must look. */
+export const CompensationFailed = defineEvent(
+  'CompensationFailed',
+  Sources.orders,
+  '1',
+  z.object({
+    orderId: orderIdSchema,
+    step: z.enum(['CancelShipment', 'RefundPayment', 'ReleaseInventory']),
+    error: z.string(),
+    cause: z.string().optional(),
+  }),
+);
+
+/** A carrier (or an admin) marked a shipment delivered. */
+export const ShipmentDelivered = defineEvent(
+  'ShipmentDelivered',
+  Sources.shipping,
+  '1',
+  z.object({
+    orderId: orderIdSchema,
+    shipmentId: z.string().min(1),
+    deliveredAt: z.iso.datetime({ offset: true }),
+  }),
+);
+
+/** Every contract on the bus. */
+export const AllEvents = [OrderPlaced, OrderConfirmed, OrderCancelled, CompensationFailed, ShipmentDelivered] as const;

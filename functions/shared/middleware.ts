@@ -1,0 +1,159 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import middy from '@middy/core';
+import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { ZodType } from 'zod';
+import { isTransientAwsError } from './aws-errors';
+import type { EventContract, EventDetail } from './contracts/envelope';
+import { ContractViolationError, DependencyUnavailableError, ProblemError, TransientError } from './errors';
+import { authorize, errorToProblem, problemResponse, type Access, type HttpEvent, type HttpResult, type Principal } from './http';
+import { newId } from './ids';
+import { logger, metrics, tracer } from './powertools';
+import { safeParse } from './validation';
+
+/**
+ * The three middy chains: one per kind of handler (HTTP route, event
+ * consumer, saga task). Each gives the same Powertools wiring — Logger with
+ * the Lambda context and a correlation id, Tracer, Metrics flushed once per
+ * invocation — and its own error contract.
+ */
+
+const withPowertools = <TEvent, TResult>(fn: (event: TEvent, context: Context) => Promise<TResult>) =>
+  middy(fn)
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+
+const CORRELATION_HEADER = 'x-correlation-id';
+const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** A request as a route sees it. */
+export interface HttpRequest<A extends Access> {
+  readonly event: HttpEvent;
+  /** The caller; always present unless the route is public. */
+  readonly principal: A extends 'public' ? Principal | undefined : Principal;
+  /** Carried into logs, stored data and events. */
+  readonly correlationId: string;
+}
+
+/** A service's route table: API Gateway route key → who may call it. */
+export type RouteTable = Readonly<Record<string, Access>>;
+
+/** The handlers of a route table, one per route key, typed by its access. */
+export type RouteHandlers<R extends RouteTable> = {
+  readonly [K in keyof R]: (request: HttpRequest<R[K]>) => Promise<HttpResult>;
+};
+
+const correlationIdOf = (event: HttpEvent): string => {
+  const header = event.headers?.[CORRELATION_HEADER];
+  if (header !== undefined && CORRELATION_ID.test(header)) return header;
+  return event.requestContext?.requestId ?? newId();
+};
+
+/**
+ * The HTTP chain. Dispatches on the API Gateway `routeKey` (e.g.
+ * `GET /orders/{id}`), enforces the route's access level (the JWT authorizer
+ * has already verified the token), and turns every error into a problem
+ * response: 4xx for {@link ProblemError}s, 503 + Retry-After for transient
+ * AWS failures, 500 with a generic message (cause logged) for the rest.
+ */
+export const httpApi = <R extends RouteTable>(routes: R, handlers: RouteHandlers<R>) =>
+  withPowertools(async (event: HttpEvent): Promise<HttpResult> => {
+    const correlationId = correlationIdOf(event);
+    logger.appendKeys({ correlationId, routeKey: event.routeKey });
+    const instance = event.rawPath ?? event.requestContext?.http?.path ?? '/';
+    const responseHeaders = { [CORRELATION_HEADER]: correlationId };
+    try {
+      const known = Object.prototype.hasOwnProperty.call(routes, event.routeKey);
+      const access = known ? routes[event.routeKey] : undefined;
+      const handle = known ? (handlers[event.routeKey] as (request: HttpRequest<Access>) => Promise<HttpResult>) : undefined;
+      if (access === undefined || handle === undefined) {
+        return problemResponse(404, 'ROUTE_NOT_FOUND', `No route ${event.routeKey}.`, { instance, correlationId }, responseHeaders);
+      }
+      const principal = authorize(event, access);
+      if (principal) logger.appendKeys({ userId: principal.userId });
+      const result = await handle({ event, principal, correlationId });
+      return { ...result, headers: { ...result.headers, ...responseHeaders } };
+    } catch (error) {
+      const mapped = !(error instanceof ProblemError) && isTransientAwsError(error)
+        ? new DependencyUnavailableError('A dependency is briefly unavailable; please retry.', 1, { cause: error })
+        : error;
+      if (mapped instanceof ProblemError) {
+        logger.info('Request refused', { status: mapped.status, code: mapped.code, detail: mapped.message });
+      } else {
+        logger.error('Request failed', { error: error instanceof Error ? error : String(error) });
+      }
+      const result = errorToProblem(mapped, instance, correlationId);
+      return { ...result, headers: { ...result.headers, ...responseHeaders } };
+    }
+  });
+
+/** A validated event, narrowed by its detail type. */
+export type ReceivedEvent<C> = C extends EventContract<infer T, infer D> ? { readonly detailType: T; readonly detail: EventDetail<D> } : never;
+
+/**
+ * The event-consumer chain. Accepts only the listed contracts and validates
+ * the detail. A violation throws (nothing is written), so the event ends in
+ * the function's dead-letter queue rather than being half-processed.
+ */
+export const eventConsumer = <const C extends readonly EventContract[]>(
+  contracts: C,
+  handle: (event: ReceivedEvent<C[number]>) => Promise<void>,
+) =>
+  withPowertools(async (event: EventBridgeEvent<string, unknown>): Promise<void> => {
+    const contract = contracts.find((c) => c.detailType === event['detail-type'] && c.source === event.source);
+    if (!contract) {
+      throw new ContractViolationError(`Event ${event.source}/${event['detail-type']}`, [
+        { path: 'detail-type', message: `not one of ${contracts.map((c) => c.detailType).join(', ')}` },
+      ]);
+    }
+    const parsed = safeParse(contract.detail, event.detail);
+    if (!parsed.ok) throw new ContractViolationError(`Event ${contract.detailType} ${event.id}`, parsed.issues);
+    logger.appendKeys({ correlationId: parsed.value.metadata.correlationId, eventId: parsed.value.metadata.eventId });
+    logger.info('Event received', { detailType: contract.detailType });
+    await handle({ detailType: contract.detailType, detail: parsed.value } as ReceivedEvent<C[number]>);
+  });
+
+/**
+ * The saga-task chain. Validates the task input; lets business errors
+ * through with their names (Step Functions' Catch matches them); turns
+ * transient AWS failures into {@link TransientError} so Retry applies.
+ */
+export const sagaTask = <I extends { readonly orderId: string; readonly correlationId: string }, O>(
+  name: string,
+  schema: ZodType<I>,
+  run: (input: I) => Promise<O>,
+) =>
+  withPowertools(async (event: unknown): Promise<O> => {
+    const parsed = safeParse(schema, event);
+    if (!parsed.ok) throw new ContractViolationError(`${name} input`, parsed.issues);
+    const input = parsed.value;
+    logger.appendKeys({ correlationId: input.correlationId, orderId: input.orderId, task: name });
+    try {
+      const output = await run(input);
+      logger.info(`${name} done`, { output });
+      return output;
+    } catch (error) {
+      if (!(error instanceof TransientError) && isTransientAwsError(error)) {
+        logger.warn(`${name} failed transiently`, { error: error instanceof Error ? error : String(error) });
+        throw new TransientError(`${name}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+      logger.warn(`${name} failed`, { error: error instanceof Error ? error : String(error) });
+      throw error;
+    }
+  });
+
+/**
+ * The internal-query chain: a function another service invokes directly
+ * (Lambda Invoke) to read what this service owns. Validates the request; a
+ * violation is a contract error the caller sees as a function error.
+ */
+export const internalQuery = <I, O>(name: string, schema: ZodType<I>, run: (input: I) => Promise<O>) =>
+  withPowertools(async (event: unknown): Promise<O> => {
+    const parsed = safeParse(schema, event);
+    if (!parsed.ok) throw new ContractViolationError(`${name} request`, parsed.issues);
+    const correlationId = typeof (event as { correlationId?: unknown }).correlationId === 'string' ? (event as { correlationId: string }).correlationId : undefined;
+    if (correlationId) logger.appendKeys({ correlationId });
+    return run(parsed.value);
+  });

@@ -1,0 +1,131 @@
+import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnStage, HttpApi, HttpMethod, HttpNoneAuthorizer, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { AccountRecovery, CfnUserPoolGroup, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+
+/** Who may call a route; mirrors `Access` in functions/shared/http.ts. */
+export type RouteAccess = 'public' | 'user' | 'admin';
+
+/** Throttle of a stage or a route. */
+export interface Throttle {
+  readonly rateLimit: number;
+  readonly burstLimit: number;
+}
+
+/** Props of {@link ShopApi}. */
+export interface ShopApiProps {
+  readonly alarmTopic: ITopic;
+  /** Throttle of every route. @default 50 requests/s, burst 100 */
+  readonly throttle?: Throttle;
+  /** Tighter throttles for some routes. @default `POST /orders`: 10/s, burst 20 */
+  readonly routeThrottles?: Readonly<Record<string, Throttle>>;
+  /** Group whose members are admins. @default 'admin' */
+  readonly adminGroup?: string;
+}
+
+const METHODS: Readonly<Record<string, HttpMethod>> = {
+  GET: HttpMethod.GET,
+  POST: HttpMethod.POST,
+  PUT: HttpMethod.PUT,
+  PATCH: HttpMethod.PATCH,
+  DELETE: HttpMethod.DELETE,
+};
+
+/**
+ * The HTTP API and who may use it: a Cognito user pool (with an `admin`
+ * group) behind a JWT authorizer on every route that is not public, stage
+ * and route throttling, access logs, and a 5xx alarm. Services add their
+ * routes with {@link ShopApi.addRoutes}; the handler enforces the access
+ * level again (the authorizer proves identity, the handler checks the group).
+ */
+export class ShopApi extends Construct {
+  public readonly httpApi: HttpApi;
+  public readonly userPool: UserPool;
+  public readonly userPoolClient: UserPoolClient;
+  private readonly authorizer: IHttpRouteAuthorizer;
+
+  public constructor(scope: Construct, id: string, props: ShopApiProps) {
+    super(scope, id);
+    this.userPool = new UserPool(this, 'Users', {
+      selfSignUpEnabled: true,
+      signInAliases: { email: true },
+      autoVerify: { email: true },
+      passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
+      accountRecovery: AccountRecovery.EMAIL_ONLY,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.userPoolClient = this.userPool.addClient('WebClient', {
+      authFlows: { userPassword: true, userSrp: true },
+      accessTokenValidity: Duration.hours(1),
+      idTokenValidity: Duration.hours(1),
+      preventUserExistenceErrors: true,
+    });
+    new CfnUserPoolGroup(this, 'AdminGroup', {
+      userPoolId: this.userPool.userPoolId,
+      groupName: props.adminGroup ?? 'admin',
+      description: 'May write the catalog, set stock and deliver shipments',
+    });
+    this.authorizer = new HttpUserPoolAuthorizer('Cognito', this.userPool, { userPoolClients: [this.userPoolClient] });
+
+    const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
+    this.httpApi = new HttpApi(this, 'Api', { description: 'serverless-shop API', createDefaultStage: true });
+    const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const stage = this.httpApi.defaultStage?.node.defaultChild as CfnStage;
+    const routeThrottles = props.routeThrottles ?? { 'POST /orders': { rateLimit: 10, burstLimit: 20 } };
+    stage.defaultRouteSettings = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
+    stage.routeSettings = Object.fromEntries(
+      Object.entries(routeThrottles).map(([key, t]) => [key, { throttlingRateLimit: t.rateLimit, throttlingBurstLimit: t.burstLimit }]),
+    );
+    stage.accessLogSettings = {
+      destinationArn: accessLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId',
+        routeKey: '$context.routeKey',
+        status: '$context.status',
+        latencyMs: '$context.responseLatency',
+        sub: '$context.authorizer.claims.sub',
+        error: '$context.error.message',
+        integrationError: '$context.integrationErrorMessage',
+      }),
+    };
+
+    new Alarm(this, 'ServerErrors', {
+      alarmDescription: 'The shop API answered 5xx',
+      metric: this.httpApi.metricServerError({ period: Duration.minutes(1) }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(props.alarmTopic));
+
+    new CfnOutput(this, 'ApiUrl', { key: 'ApiUrl', value: this.httpApi.apiEndpoint, description: 'Base URL of the shop API' });
+    new CfnOutput(this, 'UserPoolId', { key: 'UserPoolId', value: this.userPool.userPoolId });
+    new CfnOutput(this, 'UserPoolClientId', { key: 'UserPoolClientId', value: this.userPoolClient.userPoolClientId });
+  }
+
+  /**
+   * Routes a service's route table (`'GET /orders/{id}': 'user'`, ...) to its
+   * function. Any route that is not public gets the JWT authorizer.
+   */
+  public addRoutes(id: string, fn: IFunction, routes: Readonly<Record<string, RouteAccess>>): void {
+    const integration = new HttpLambdaIntegration(`${id}Integration`, fn);
+    for (const [routeKey, access] of Object.entries(routes)) {
+      const match = /^([A-Z]+) (\/\S*)$/.exec(routeKey);
+      const method = match ? METHODS[match[1]] : undefined;
+      if (!match || !method) throw new Error(`Route '${routeKey}' of ${id} must be '<METHOD> /path' with a known method.`);
+      this.httpApi.addRoutes({
+        path: match[2],
+        methods: [method],
+        integration,
+        authorizer: access === 'public' ? new HttpNoneAuthorizer() : this.authorizer,
+      });
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import { createCatalogApi } from '../../../functions/catalog/handlers/api';
+import { createGetPricesHandler } from '../../../functions/catalog/handlers/get-prices';
+import { InMemoryProductRepository, product } from '../../fakes/product-repository';
+import { admin, alice, bodyOf, httpEvent, invoke } from '../../support/lambda';
+
+const setup = (seed = [product()]) => {
+  const products = new InMemoryProductRepository(seed);
+  return { products, api: createCatalogApi({ products, now: () => new Date('2026-02-02T00:00:00Z') }) };
+};
+
+describe('catalog HTTP routes', () => {
+  it('lists and reads products without a token', async () => {
+    // Prepare
+    const { api } = setup([product({ id: 'a' }), product({ id: 'b' }), product({ id: 'c' })]);
+
+    // Act
+    const page = await invoke(api, httpEvent({ routeKey: 'GET /products', query: { limit: '2' } }));
+    const one = await invoke(api, httpEvent({ routeKey: 'GET /products/{id}', pathParameters: { id: 'b' } }));
+
+    // Assess
+    expect(page.statusCode).toBe(200);
+    expect(bodyOf(page)).toEqual({ items: [expect.objectContaining({ id: 'a' }), expect.objectContaining({ id: 'b' })], nextCursor: '2' });
+    expect(bodyOf(one)).toMatchObject({ id: 'b', price: { amount: 1250, currency: 'EUR' } });
+  });
+
+  it('answers 404 problem+json for an unknown product', async () => {
+    const { api } = setup();
+    const result = await invoke(api, httpEvent({ routeKey: 'GET /products/{id}', pathParameters: { id: 'nope' } }));
+    expect(result.statusCode).toBe(404);
+    expect(result.headers?.['content-type']).toBe('application/problem+json');
+    expect(bodyOf(result)).toMatchObject({ status: 404, code: 'PRODUCT_NOT_FOUND', instance: '/products/nope' });
+  });
+
+  it('lets an admin create a product and answers 201 with its Location', async () => {
+    const { api, products } = setup([]);
+    const result = await invoke(
+      api,
+      httpEvent({ routeKey: 'POST /products', caller: admin, body: { id: 'p-tea', name: 'Tea', price: { amount: 499, currency: 'EUR' } } }),
+    );
+    expect(result.statusCode).toBe(201);
+    expect(result.headers?.location).toBe('/products/p-tea');
+    expect(products.products.get('p-tea')).toMatchObject({ name: 'Tea', description: '', createdAt: '2026-02-02T00:00:00.000Z' });
+  });
+
+  it('refuses writes from a signed-in non-admin (403) and from nobody (401), writing nothing', async () => {
+    const { api, products } = setup([]);
+    const body = { name: 'Tea', price: { amount: 499, currency: 'EUR' } };
+    const asUser = await invoke(api, httpEvent({ routeKey: 'POST /products', caller: alice, body }));
+    const anonymous = await invoke(api, httpEvent({ routeKey: 'POST /products', body }));
+    expect([asUser.statusCode, anonymous.statusCode]).toEqual([403, 401]);
+    expect(bodyOf(asUser)).toMatchObject({ code: 'FORBIDDEN' });
+    expect(products.products.size).toBe(0);
+  });
+
+  it('answers malformed JSON with 400 and schema violations with 422 naming the fields', async () => {
+    const { api, products } = setup([]);
+    const malformed = await invoke(api, httpEvent({ routeKey: 'POST /products', caller: admin, body: '{"name":' }));
+    const invalid = await invoke(
+      api,
+      httpEvent({ routeKey: 'POST /products', caller: admin, body: { name: '', price: { amount: 1.5, currency: 'euro' }, extra: true } }),
+    );
+    expect(malformed.statusCode).toBe(400);
+    expect(bodyOf(malformed)).toMatchObject({ code: 'MALFORMED_JSON' });
+    expect(invalid.statusCode).toBe(422);
+    const paths = (bodyOf(invalid) as { errors: Array<{ path: string }> }).errors.map((e) => e.path).sort();
+    expect(paths).toEqual(['', 'name', 'price.amount', 'price.currency']);
+    expect(products.products.size).toBe(0);
+  });
+
+  it('answers 409 when the product id is taken', async () => {
+    const { api } = setup();
+    const result = await invoke(
+      api,
+      httpEvent({ routeKey: 'POST /products', caller: admin, body: { id: 'p-mug', name: 'Other', price: { amount: 1, currency: 'EUR' } } }),
+    );
+    expect(result.statusCode).toBe(409);
+    expect(bodyOf(result)).toMatchObject({ code: 'PRODUCT_EXISTS' });
+  });
+
+  it('updates part of a product and deletes it', async () => {
+    const { api, products } = setup();
+    const updated = await invoke(
+      api,
+      httpEvent({ routeKey: 'PUT /products/{id}', caller: admin, pathParameters: { id: 'p-mug' }, body: { price: { amount: 1300, currency: 'EUR' } } }),
+    );
+    expect(bodyOf(updated)).toMatchObject({ name: 'Mug', price: { amount: 1300 }, updatedAt: '2026-02-02T00:00:00.000Z' });
+    const deleted = await invoke(api, httpEvent({ routeKey: 'DELETE /products/{id}', caller: admin, pathParameters: { id: 'p-mug' } }));
+    expect(deleted.statusCode).toBe(204);
+    expect(products.products.has('p-mug')).toBe(false);
+    const again = await invoke(api, httpEvent({ routeKey: 'DELETE /products/{id}', caller: admin, pathParameters: { id: 'p-mug' } }));
+    expect(again.statusCode).toBe(404);
+  });
+
+  it('rejects a bad page size and a forged cursor with 422', async () => {
+    const { api } = setup();
+    const result = await invoke(api, httpEvent({ routeKey: 'GET /products', query: { limit: '0' } }));
+    expect(result.statusCode).toBe(422);
+    expect(bodyOf(result)).toMatchObject({ errors: [{ path: 'limit' }] });
+  });
+
+  it('answers 500 with a generic message when the repository breaks, without leaking the cause', async () => {
+    const { api, products } = setup();
+    products.get = async () => {
+      throw new Error('secret connection string');
+    };
+    const result = await invoke(api, httpEvent({ routeKey: 'GET /products/{id}', pathParameters: { id: 'p-mug' } }));
+    expect(result.statusCode).toBe(500);
+    expect(result.body).not.toContain('secret');
+  });
+
+  it('answers 503 with Retry-After when DynamoDB throttles', async () => {
+    const { api, products } = setup();
+    products.get = async () => {
+      throw Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' });
+    };
+    const result = await invoke(api, httpEvent({ routeKey: 'GET /products/{id}', pathParameters: { id: 'p-mug' } }));
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['retry-after']).toBe('1');
+  });
+});
+
+describe('catalog price lookup', () => {
+  it('quotes current prices and lists unknown ids', async () => {
+    const handler = createGetPricesHandler({ products: new InMemoryProductRepository([product({ id: 'a' })]) });
+    const result = await invoke(handler, { productIds: ['a', 'zzz', 'a'] });
+    expect(result).toEqual({ quotes: [{ productId: 'a', name: 'Mug', price: { amount: 1250, currency: 'EUR' } }], missing: ['zzz'] });
+  });
+
+  it('rejects a request outside its contract', async () => {
+    const handler = createGetPricesHandler({ products: new InMemoryProductRepository() });
+    await expect(invoke(handler, { productIds: [] })).rejects.toMatchObject({ name: 'ContractViolationError' });
+  });
+});
