@@ -32,6 +32,8 @@ export interface Principal {
 
 /** Group whose members may write the catalog, set stock and deliver shipments. */
 export const ADMIN_GROUP = 'admin';
+/** Group of carriers, who may mark shipments delivered. */
+export const CARRIER_GROUP = 'carrier';
 
 /** Largest request body any route accepts. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -67,8 +69,11 @@ export const principalOf = (event: HttpEvent): Principal | undefined => {
   return { userId: sub, groups, isAdmin: groups.includes(ADMIN_GROUP) };
 };
 
-/** Who may call a route. The authorizer checks the token; handlers check again. */
-export type Access = 'public' | 'user' | 'admin';
+/**
+ * Who may call a route: anyone, any signed-in user, admins, or carriers
+ * (admins included). The authorizer checks the token; handlers check groups.
+ */
+export type Access = 'public' | 'user' | 'admin' | 'carrier';
 
 /** Enforces {@link Access} for a route, returning the caller when there is one. */
 export const authorize = (event: HttpEvent, access: Access): Principal | undefined => {
@@ -77,6 +82,9 @@ export const authorize = (event: HttpEvent, access: Access): Principal | undefin
   if (!principal) throw new UnauthorizedError();
   if (access === 'admin' && !principal.isAdmin) {
     throw new ForbiddenError(`Only members of the '${ADMIN_GROUP}' group may do this.`);
+  }
+  if (access === 'carrier' && !principal.isAdmin && !principal.groups.includes(CARRIER_GROUP)) {
+    throw new ForbiddenError(`Only members of the '${CARRIER_GROUP}' or '${ADMIN_GROUP}' groups may do this.`);
   }
   return principal;
 };

@@ -11,7 +11,7 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
 /** Who may call a route; mirrors `Access` in functions/shared/http.ts. */
-export type RouteAccess = 'public' | 'user' | 'admin';
+export type RouteAccess = 'public' | 'user' | 'admin' | 'carrier';
 
 /** Throttle of a stage or a route. */
 export interface Throttle {
@@ -26,8 +26,6 @@ export interface ShopApiProps {
   readonly throttle?: Throttle;
   /** Tighter throttles for some routes. @default `POST /orders`: 10/s, burst 20 */
   readonly routeThrottles?: Readonly<Record<string, Throttle>>;
-  /** Group whose members are admins. @default 'admin' */
-  readonly adminGroup?: string;
 }
 
 const METHODS: Readonly<Record<string, HttpMethod>> = {
@@ -69,8 +67,13 @@ export class ShopApi extends Construct {
     });
     new CfnUserPoolGroup(this, 'AdminGroup', {
       userPoolId: this.userPool.userPoolId,
-      groupName: props.adminGroup ?? 'admin',
+      groupName: 'admin',
       description: 'May write the catalog, set stock and deliver shipments',
+    });
+    new CfnUserPoolGroup(this, 'CarrierGroup', {
+      userPoolId: this.userPool.userPoolId,
+      groupName: 'carrier',
+      description: 'May mark shipments delivered',
     });
     this.authorizer = new HttpUserPoolAuthorizer('Cognito', this.userPool, { userPoolClients: [this.userPoolClient] });
 
