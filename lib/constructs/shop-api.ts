@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import { CfnStage, HttpApi, HttpMethod, HttpNoneAuthorizer, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -48,6 +48,9 @@ export class ShopApi extends Construct {
   public readonly userPool: UserPool;
   public readonly userPoolClient: UserPoolClient;
   private readonly authorizer: IHttpRouteAuthorizer;
+  private readonly stage: CfnStage;
+  private readonly routeThrottles: Readonly<Record<string, Throttle>>;
+  private readonly throttledRoutes = new Set<string>();
 
   public constructor(scope: Construct, id: string, props: ShopApiProps) {
     super(scope, id);
@@ -81,11 +84,21 @@ export class ShopApi extends Construct {
     this.httpApi = new HttpApi(this, 'Api', { description: 'serverless-shop API', createDefaultStage: true });
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const stage = this.httpApi.defaultStage?.node.defaultChild as CfnStage;
-    const routeThrottles = props.routeThrottles ?? { 'POST /orders': { rateLimit: 10, burstLimit: 20 } };
+    this.stage = stage;
+    this.routeThrottles = props.routeThrottles ?? { 'POST /orders': { rateLimit: 10, burstLimit: 20 } };
     stage.defaultRouteSettings = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
-    stage.routeSettings = Object.fromEntries(
-      Object.entries(routeThrottles).map(([key, t]) => [key, { throttlingRateLimit: t.rateLimit, throttlingBurstLimit: t.burstLimit }]),
-    );
+    // Route settings may only name routes that exist, so they are filled in as routes are added.
+    stage.routeSettings = Lazy.any({
+      produce: () =>
+        this.throttledRoutes.size === 0
+          ? undefined
+          : Object.fromEntries(
+              [...this.throttledRoutes].map((key) => {
+                const t = this.routeThrottles[key];
+                return [key, { throttlingRateLimit: t.rateLimit, throttlingBurstLimit: t.burstLimit }];
+              }),
+            ),
+    });
     stage.accessLogSettings = {
       destinationArn: accessLogs.logGroupArn,
       format: JSON.stringify({
@@ -123,12 +136,16 @@ export class ShopApi extends Construct {
       const match = /^([A-Z]+) (\/\S*)$/.exec(routeKey);
       const method = match ? METHODS[match[1]] : undefined;
       if (!match || !method) throw new Error(`Route '${routeKey}' of ${id} must be '<METHOD> /path' with a known method.`);
-      this.httpApi.addRoutes({
+      const [route] = this.httpApi.addRoutes({
         path: match[2],
         methods: [method],
         integration,
         authorizer: access === 'public' ? new HttpNoneAuthorizer() : this.authorizer,
       });
+      if (Object.prototype.hasOwnProperty.call(this.routeThrottles, routeKey)) {
+        this.throttledRoutes.add(routeKey);
+        this.stage.node.addDependency(route);
+      }
     }
   }
 }

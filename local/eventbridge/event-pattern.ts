@@ -991,7 +991,10 @@ function indexEvent(event: JsonObject, paths: ReadonlySet<string>): Map<string, 
  * array elements the values chosen so far live in. Dead ends are remembered by
  * (condition, elements) so events with large arrays stay polynomial.
  */
-function branchMatches(conditions: readonly FieldCondition[], index: ReadonlyMap<string, readonly IndexedValue[]>): boolean {
+function branchMatches(
+  conditions: readonly FieldCondition[],
+  index: ReadonlyMap<string, readonly IndexedValue[]>,
+): boolean {
   const deadEnds = new Set<string>();
 
   const search = (position: number, constraints: Membership): boolean => {
@@ -1014,8 +1017,11 @@ function branchMatches(conditions: readonly FieldCondition[], index: ReadonlyMap
     const test = condition.matchesValue;
     if (test !== undefined) {
       for (const candidate of values) {
+        if (!test(candidate.value)) {
+          continue;
+        }
         const merged = merge(constraints, candidate.membership);
-        if (merged !== undefined && test(candidate.value) && search(position + 1, merged)) {
+        if (merged !== undefined && search(position + 1, merged)) {
           return true;
         }
       }

@@ -1,0 +1,167 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { catalogRoutes } from '../../functions/catalog/routes';
+import { referencedIds, resourcesOf, serviceOf, shopTemplate, type CfnResource } from './support/template';
+
+const functions = () => resourcesOf('AWS::Lambda::Function');
+const tables = () => resourcesOf('AWS::DynamoDB::GlobalTable');
+
+describe('functions', () => {
+  it('all run the newest Node.js runtime on arm64 with active tracing and the Powertools environment', () => {
+    expect(Object.keys(functions()).length).toBeGreaterThan(0);
+    for (const [id, fn] of Object.entries(functions())) {
+      expect({ id, ...fn.Properties }).toMatchObject({
+        id,
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Environment: {
+          Variables: expect.objectContaining({
+            POWERTOOLS_SERVICE_NAME: expect.any(String),
+            POWERTOOLS_METRICS_NAMESPACE: 'ServerlessShop',
+            SHOP_VERSION: 'v-test',
+          }),
+        },
+        LoggingConfig: { LogGroup: expect.anything() },
+      });
+    }
+  });
+
+  it('keep their logs for a bounded time', () => {
+    shopTemplate().allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
+  });
+
+  it('have no physical names', () => {
+    for (const fn of Object.values(functions())) expect(fn.Properties?.FunctionName).toBeUndefined();
+    for (const table of Object.values(tables())) expect(table.Properties?.TableName).toBeUndefined();
+  });
+});
+
+describe('tables', () => {
+  it('are on-demand with point-in-time recovery', () => {
+    shopTemplate().allResourcesProperties('AWS::DynamoDB::GlobalTable', {
+      BillingMode: 'PAY_PER_REQUEST',
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } })],
+    });
+  });
+
+  it('are touched only by functions of the service that owns them (health may only describe them)', () => {
+    const tableIds = Object.keys(tables());
+    const tableOwner = Object.fromEntries(Object.entries(tables()).map(([id, t]) => [id, serviceOf(t)]));
+    const roleOwner = new Map<string, string>();
+    for (const fn of Object.values(functions())) {
+      for (const roleId of referencedIds(fn.Properties?.Role)) roleOwner.set(roleId, serviceOf(fn));
+    }
+    const policies = resourcesOf('AWS::IAM::Policy');
+    let checked = 0;
+    for (const policy of Object.values(policies)) {
+      const roles = [...referencedIds(policy.Properties?.Roles)].filter((r) => roleOwner.has(r));
+      if (roles.length === 0) continue;
+      const statements = (policy.Properties?.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;
+      for (const roleId of roles) {
+        const owner = roleOwner.get(roleId);
+        for (const statement of statements) {
+          const touched = [...referencedIds(statement.Resource)].filter((id) => tableIds.includes(id));
+          const actions = ([] as string[]).concat(statement.Action);
+          for (const tableId of touched) {
+            checked += 1;
+            if (owner === 'Health') expect(actions).toEqual(['dynamodb:DescribeTable']);
+            else expect({ role: roleId, table: tableOwner[tableId] }).toEqual({ role: roleId, table: owner });
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(0);
+  });
+});
+
+describe('HTTP API', () => {
+  const routes = () =>
+    Object.values(resourcesOf('AWS::ApiGatewayV2::Route')).map((r) => ({
+      key: String(r.Properties?.RouteKey),
+      auth: r.Properties?.AuthorizationType,
+      authorizer: r.Properties?.AuthorizerId,
+    }));
+  const publicRoutes = new Set([
+    ...Object.entries(catalogRoutes)
+      .filter(([, access]) => access === 'public')
+      .map(([key]) => key),
+    'GET /health',
+  ]);
+
+  it('guards every non-public route with the Cognito JWT authorizer, and only those', () => {
+    const all = routes();
+    expect(all.length).toBeGreaterThan(publicRoutes.size);
+    for (const route of all) {
+      if (publicRoutes.has(route.key)) expect(route.auth).toBe('NONE');
+      else expect(route).toMatchObject({ auth: 'JWT', authorizer: expect.anything() });
+    }
+    shopTemplate().hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
+      AuthorizerType: 'JWT',
+      JwtConfiguration: { Audience: [Match.anyValue()], Issuer: Match.anyValue() },
+    });
+  });
+
+  it('serves every route its service declares', () => {
+    const keys = new Set(routes().map((r) => r.key));
+    for (const key of [...Object.keys(catalogRoutes), 'GET /health']) expect(keys).toContain(key);
+  });
+
+  it('throttles the stage, and POST /orders tighter', () => {
+    shopTemplate().hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+      RouteSettings: { 'POST /orders': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } },
+      AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
+    });
+  });
+
+  it('alarms on 5xx answers', () => {
+    shopTemplate().hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx', Namespace: 'AWS/ApiGateway', Threshold: 0 });
+  });
+
+  it('has a user pool with admin and carrier groups, and outputs what a client needs', () => {
+    shopTemplate().hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'admin' });
+    shopTemplate().hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'carrier' });
+    const outputs = shopTemplate().toJSON().Outputs as Record<string, unknown>;
+    expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'EventBusName']));
+  });
+});
+
+describe('event bus', () => {
+  it('archives events', () => {
+    shopTemplate().hasResourceProperties('AWS::Events::Archive', { RetentionDays: 30 });
+  });
+
+  it('gives every rule target a retry policy and an SQS dead-letter queue with a depth alarm', () => {
+    const rules = Object.values(resourcesOf('AWS::Events::Rule'));
+    const queues = resourcesOf('AWS::SQS::Queue');
+    const alarms = Object.values(resourcesOf('AWS::CloudWatch::Alarm'));
+    for (const rule of rules) {
+      const targets = rule.Properties?.Targets as Array<Record<string, unknown>>;
+      for (const target of targets) {
+        expect(target).toMatchObject({ RetryPolicy: { MaximumRetryAttempts: expect.any(Number) }, DeadLetterConfig: { Arn: expect.anything() } });
+        const [queueId] = [...referencedIds(target.DeadLetterConfig)];
+        expect(queues[queueId]).toBeDefined();
+        expect(alarms.some((a: CfnResource) => referencedIds(a.Properties?.Dimensions).has(queueId))).toBe(true);
+      }
+    }
+  });
+
+  it('encrypts its dead-letter queues and refuses plain HTTP to them', () => {
+    for (const [id, queue] of Object.entries(resourcesOf('AWS::SQS::Queue'))) {
+      expect({ id, sse: queue.Properties?.SqsManagedSseEnabled }).toEqual({ id, sse: true });
+    }
+    const policies = Object.values(resourcesOf('AWS::SQS::QueuePolicy'));
+    expect(policies.length).toBe(Object.keys(resourcesOf('AWS::SQS::Queue')).length);
+    for (const policy of policies) {
+      expect(JSON.stringify(policy.Properties?.PolicyDocument)).toContain('"aws:SecureTransport":"false"');
+    }
+  });
+});
+
+describe('health', () => {
+  it('is told the tables of every service', () => {
+    const health = Object.values(functions()).find((f) => serviceOf(f) === 'Health');
+    const tablesEnv = (health?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.HEALTH_TABLES;
+    expect(referencedIds(tablesEnv).size).toBe(Object.keys(tables()).length);
+  });
+});
