@@ -986,44 +986,56 @@ function indexEvent(event: JsonObject, paths: ReadonlySet<string>): Map<string, 
   return index;
 }
 
+/** The event values one condition sees: all of them, and those its predicate accepts. */
+interface Candidates {
+  readonly present: readonly IndexedValue[];
+  readonly accepted: readonly IndexedValue[];
+}
+
 /**
  * Depth-first search over the branch's conditions in path order, carrying the
- * array elements the values chosen so far live in. Dead ends are remembered by
- * (condition, elements) so events with large arrays stay polynomial.
+ * array elements the values chosen so far live in. Each condition's predicate
+ * runs once per value up front, a condition nothing satisfies fails the branch
+ * before any search, and dead ends are remembered by (condition, elements) so
+ * events with large arrays stay polynomial.
  */
 function branchMatches(
   conditions: readonly FieldCondition[],
   index: ReadonlyMap<string, readonly IndexedValue[]>,
 ): boolean {
+  const candidates: Candidates[] = [];
+  for (const condition of conditions) {
+    const present = index.get(condition.path) ?? [];
+    const test = condition.matchesValue;
+    const accepted = test === undefined ? [] : present.filter((candidate) => test(candidate.value));
+    if (accepted.length === 0 && !condition.matchesAbsence) {
+      return false;
+    }
+    candidates.push({ present, accepted });
+  }
   const deadEnds = new Set<string>();
 
   const search = (position: number, constraints: Membership): boolean => {
     const condition = conditions[position];
-    if (condition === undefined) {
+    const seen = candidates[position];
+    if (condition === undefined || seen === undefined) {
       return true;
     }
     const key = constraints.size === 0 ? String(position) : `${String(position)}|${membershipKey(constraints)}`;
     if (deadEnds.has(key)) {
       return false;
     }
-    const values = index.get(condition.path) ?? [];
     if (
       condition.matchesAbsence &&
-      !values.some((candidate) => merge(constraints, candidate.membership) !== undefined) &&
+      !seen.present.some((candidate) => merge(constraints, candidate.membership) !== undefined) &&
       search(position + 1, constraints)
     ) {
       return true;
     }
-    const test = condition.matchesValue;
-    if (test !== undefined) {
-      for (const candidate of values) {
-        if (!test(candidate.value)) {
-          continue;
-        }
-        const merged = merge(constraints, candidate.membership);
-        if (merged !== undefined && search(position + 1, merged)) {
-          return true;
-        }
+    for (const candidate of seen.accepted) {
+      const merged = merge(constraints, candidate.membership);
+      if (merged !== undefined && search(position + 1, merged)) {
+        return true;
       }
     }
     deadEnds.add(key);

@@ -318,6 +318,18 @@ describe('Arrays in event patterns (user guide: "Arrays in Amazon EventBridge ev
       matches: false,
     },
     {
+      name: 'exists:false on a path sorting before the matched field sees every element (Event Ruler walk order)',
+      pattern: { d: { a: [{ exists: false }], b: ['x'] } },
+      event: { d: [{ b: 'x' }, { a: 1, z: 1 }] },
+      matches: false,
+    },
+    {
+      name: 'exists:false on a path sorting after the matched field sees only that element',
+      pattern: { d: { z: [{ exists: false }], b: ['x'] } },
+      event: { d: [{ b: 'x' }, { a: 1, z: 1 }] },
+      matches: true,
+    },
+    {
       name: 'an operator matches when any element of an event array satisfies it',
       pattern: { detail: { sizes: [{ numeric: ['>', 100] }] } },
       event: { detail: { sizes: [5, 50, 500] } },
