@@ -1,0 +1,133 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * An error answered in the AWS JSON protocol shape (`__type` + `message`),
+ * which the SDK turns into an exception of that name.
+ */
+export class AwsServiceError extends Error {
+  public constructor(
+    public readonly type: string,
+    message: string,
+    public readonly statusCode = 400,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+/** Handles one operation of a JSON-protocol service (`X-Amz-Target: Prefix.Operation`). */
+export type JsonOperation = (input: Record<string, unknown>) => Promise<unknown>;
+
+/** A REST route (method + path pattern with `{name}` parameters). */
+export interface RestRoute {
+  readonly method: string;
+  readonly path: string;
+  readonly handle: (params: Record<string, string>, body: Buffer, request: IncomingMessage) => Promise<{ status: number; headers?: Record<string, string>; body: Buffer | string }>;
+}
+
+const MAX_BODY = 6 * 1024 * 1024;
+
+const readBody = (request: IncomingMessage): Promise<Buffer> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) {
+        reject(new AwsServiceError('RequestEntityTooLargeException', `Request must be smaller than ${MAX_BODY} bytes`, 413));
+        request.destroy();
+      } else chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+
+const compile = (pattern: string): { regex: RegExp; names: string[] } => {
+  const names: string[] = [];
+  const source = pattern.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{(\w+)\}/g, (_, name: string) => {
+    names.push(name);
+    return '([^/]+)';
+  });
+  return { regex: new RegExp(`^${source}$`), names };
+};
+
+/**
+ * The local cloud's AWS endpoint: one loopback HTTP server that speaks the
+ * AWS wire protocols of the emulated services, so the SDK (via
+ * `AWS_ENDPOINT_URL_*`) and the AWS CLI (`--endpoint-url`) work against it.
+ * Services register JSON operations by target prefix (`AWSEvents`,
+ * `AWSStepFunctions`) and REST routes (Lambda's Invoke).
+ */
+export class AwsEndpoint {
+  private readonly operations = new Map<string, JsonOperation>();
+  private readonly routes: Array<RestRoute & { compiled: ReturnType<typeof compile> }> = [];
+  private server?: Server;
+
+  /** Registers `Prefix.Operation` handlers, e.g. `('AWSEvents', {PutEvents: ...})`. */
+  public registerJson(prefix: string, operations: Readonly<Record<string, JsonOperation>>): void {
+    for (const [name, operation] of Object.entries(operations)) this.operations.set(`${prefix}.${name}`, operation);
+  }
+
+  public registerRest(route: RestRoute): void {
+    this.routes.push({ ...route, compiled: compile(route.path) });
+  }
+
+  public async listen(port = 0): Promise<string> {
+    this.server = createServer((request, response) => void this.handle(request, response));
+    await new Promise<void>((resolve, reject) => {
+      this.server?.once('error', reject);
+      this.server?.listen(port, '127.0.0.1', () => resolve());
+    });
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  public async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      const body = await readBody(request);
+      const target = request.headers['x-amz-target'];
+      if (typeof target === 'string') {
+        const operation = this.operations.get(target);
+        if (!operation) throw new AwsServiceError('UnknownOperationException', `The local cloud does not implement ${target}`);
+        let input: unknown;
+        try {
+          input = body.length ? JSON.parse(body.toString('utf8')) : {};
+        } catch {
+          throw new AwsServiceError('SerializationException', 'The request body is not valid JSON');
+        }
+        if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+          throw new AwsServiceError('SerializationException', 'The request body must be a JSON object');
+        }
+        const output = await operation(input as Record<string, unknown>);
+        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        response.end(JSON.stringify(output ?? {}));
+        return;
+      }
+      const url = new URL(request.url ?? '/', 'http://local');
+      for (const route of this.routes) {
+        if (route.method !== request.method) continue;
+        const match = route.compiled.regex.exec(url.pathname);
+        if (!match) continue;
+        const params = Object.fromEntries(route.compiled.names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]));
+        const result = await route.handle(params, body, request);
+        response.writeHead(result.status, result.headers ?? {});
+        response.end(result.body);
+        return;
+      }
+      throw new AwsServiceError('UnknownOperationException', `The local cloud does not implement ${request.method} ${url.pathname}`, 404);
+    } catch (error) {
+      const failure = error instanceof AwsServiceError ? error : new AwsServiceError('InternalFailure', error instanceof Error ? error.message : String(error), 500);
+      if (!response.headersSent) {
+        response.writeHead(failure.statusCode, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': failure.type });
+      }
+      response.end(JSON.stringify({ __type: failure.type, message: failure.message }));
+    }
+  }
+}

@@ -1,0 +1,162 @@
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type DynamoDBStreamsClient,
+  type _Record as StreamRecordSdk,
+} from '@aws-sdk/client-dynamodb-streams';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+/** A stream record in the JSON shape Lambda and Pipes receive. */
+export interface StreamRecord {
+  readonly eventID: string;
+  readonly eventName: string;
+  readonly eventVersion: string;
+  readonly eventSource: 'aws:dynamodb';
+  readonly awsRegion: string;
+  readonly eventSourceARN: string;
+  readonly dynamodb: Record<string, unknown>;
+}
+
+/** Receives a table's records in order; the checkpoint advances only when it resolves. */
+export type StreamConsumer = (records: StreamRecord[]) => Promise<void>;
+
+/** Options of {@link StreamPoller}. */
+export interface StreamPollerOptions {
+  /** @default 100 */
+  readonly intervalMs?: number;
+  /** File to keep the last delivered sequence number per shard in (with --persist). @default none: from the start of the stream */
+  readonly checkpointFile?: string;
+  readonly region: string;
+  readonly onError?: (tableName: string, error: unknown) => void;
+}
+
+interface Watch {
+  readonly tableName: string;
+  readonly consumer: StreamConsumer;
+  streamArn?: string;
+  /** Open shard iterators by shard id. */
+  readonly iterators: Map<string, string | undefined>;
+  readonly finishedShards: Set<string>;
+}
+
+/**
+ * Reads DynamoDB Local's table streams and hands the records to consumers
+ * (pipes, event source mappings): at least once and in order per shard. The
+ * checkpoint moves only after a consumer has taken a batch, so a crash
+ * replays rather than loses.
+ */
+export class StreamPoller {
+  private readonly watches: Watch[] = [];
+  private readonly checkpoints: Record<string, string>;
+  private timer?: NodeJS.Timeout;
+  private polling?: Promise<void>;
+  private stopped = false;
+
+  public constructor(
+    private readonly dynamo: DynamoDBClient,
+    private readonly streams: DynamoDBStreamsClient,
+    private readonly options: StreamPollerOptions,
+  ) {
+    this.checkpoints = options.checkpointFile && existsSync(options.checkpointFile) ? (JSON.parse(readFileSync(options.checkpointFile, 'utf8')) as Record<string, string>) : {};
+  }
+
+  public watch(tableName: string, consumer: StreamConsumer): void {
+    this.watches.push({ tableName, consumer, iterators: new Map(), finishedShards: new Set() });
+  }
+
+  public start(): void {
+    const tick = () => {
+      if (this.stopped) return;
+      this.polling = this.pollAll().finally(() => {
+        if (!this.stopped) this.timer = setTimeout(tick, this.options.intervalMs ?? 100);
+      });
+    };
+    tick();
+  }
+
+  /** Stops polling after the batch in hand is delivered. */
+  public async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.polling;
+  }
+
+  /** One pass over every stream; exposed for tests. */
+  public async pollAll(): Promise<void> {
+    for (const watch of this.watches) {
+      try {
+        await this.poll(watch);
+      } catch (error) {
+        this.options.onError?.(watch.tableName, error);
+      }
+    }
+  }
+
+  private async poll(watch: Watch): Promise<void> {
+    if (!watch.streamArn) {
+      const { Table } = await this.dynamo.send(new DescribeTableCommand({ TableName: watch.tableName }));
+      watch.streamArn = Table?.LatestStreamArn;
+      if (!watch.streamArn) return;
+    }
+    const streamArn = watch.streamArn;
+    const { StreamDescription } = await this.streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    for (const shard of StreamDescription?.Shards ?? []) {
+      const shardId = shard.ShardId;
+      if (!shardId || watch.finishedShards.has(shardId)) continue;
+      if (shard.ParentShardId && !watch.finishedShards.has(shard.ParentShardId) && StreamDescription?.Shards?.some((s) => s.ShardId === shard.ParentShardId)) continue;
+      if (!watch.iterators.has(shardId)) {
+        const key = `${streamArn}/${shardId}`;
+        const after = this.checkpoints[key];
+        const { ShardIterator } = await this.streams.send(
+          new GetShardIteratorCommand({
+            StreamArn: streamArn,
+            ShardId: shardId,
+            ShardIteratorType: after ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON',
+            ...(after ? { SequenceNumber: after } : {}),
+          }),
+        );
+        watch.iterators.set(shardId, ShardIterator);
+      }
+      let iterator = watch.iterators.get(shardId);
+      while (iterator) {
+        const page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+        const records = (page.Records ?? []).map((record) => this.toJson(record, streamArn));
+        if (records.length > 0) {
+          await watch.consumer(records);
+          const last = records[records.length - 1].dynamodb.SequenceNumber;
+          if (typeof last === 'string') this.checkpoint(`${streamArn}/${shardId}`, last);
+        }
+        iterator = page.NextShardIterator;
+        watch.iterators.set(shardId, iterator);
+        if (records.length === 0) break;
+      }
+      if (!iterator) watch.finishedShards.add(shardId);
+    }
+  }
+
+  private toJson(record: StreamRecordSdk, streamArn: string): StreamRecord {
+    const { ApproximateCreationDateTime, ...rest } = record.dynamodb ?? {};
+    return {
+      eventID: record.eventID ?? '',
+      eventName: record.eventName ?? '',
+      eventVersion: record.eventVersion ?? '1.1',
+      eventSource: 'aws:dynamodb',
+      awsRegion: record.awsRegion ?? this.options.region,
+      eventSourceARN: streamArn,
+      dynamodb: {
+        ...(ApproximateCreationDateTime ? { ApproximateCreationDateTime: Math.floor(ApproximateCreationDateTime.getTime() / 1000) } : {}),
+        ...rest,
+      },
+    };
+  }
+
+  private checkpoint(key: string, sequenceNumber: string): void {
+    this.checkpoints[key] = sequenceNumber;
+    const file = this.options.checkpointFile;
+    if (!file) return;
+    writeFileSync(`${file}.tmp`, JSON.stringify(this.checkpoints));
+    renameSync(`${file}.tmp`, file);
+  }
+}

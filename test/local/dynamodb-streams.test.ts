@@ -1,0 +1,91 @@
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { LOCAL_CREDENTIALS } from '../../local/dynamodb/dynamodb-local';
+import { StreamPoller, type StreamRecord } from '../../local/dynamodb/stream-poller';
+import { createTables } from '../../local/dynamodb/tables';
+import type { LocalResource } from '../../local/resources';
+import { testDynamoDbClient } from '../support/dynamodb';
+
+const tableResource = (logicalId: string, properties: Record<string, unknown> = {}): LocalResource => ({
+  logicalId,
+  type: 'AWS::DynamoDB::GlobalTable',
+  ref: logicalId,
+  properties: {
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'gsi1pk', AttributeType: 'S' },
+    ],
+    KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    BillingMode: 'PAY_PER_REQUEST',
+    GlobalSecondaryIndexes: [{ IndexName: 'byUser', KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
+    StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
+    Replicas: [{ Region: 'us-east-1', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }],
+    ...properties,
+  },
+});
+
+describe('tables and streams on DynamoDB Local', () => {
+  const dynamo = testDynamoDbClient();
+  const streams = new DynamoDBStreamsClient({ endpoint: process.env.SHOP_TEST_DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  afterAll(() => {
+    dynamo.destroy();
+    streams.destroy();
+  });
+
+  it('creates a table from its template resource and delivers its stream records in order, once per checkpoint', async () => {
+    // Prepare
+    const name = `Orders${Date.now()}`;
+    const [table] = await createTables(dynamo, [tableResource(name)]);
+    const checkpointFile = path.join(mkdtempSync(path.join(tmpdir(), 'poller-')), 'checkpoints.json');
+    const received: StreamRecord[] = [];
+    const poller = new StreamPoller(dynamo, streams, { region: 'us-east-1', checkpointFile });
+    poller.watch(table.tableName, async (records) => void received.push(...records));
+
+    // Act
+    for (const n of [1, 2, 3]) {
+      await dynamo.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: `o-${n}` }, gsi1pk: { S: 'u' } } }));
+    }
+    await poller.pollAll();
+    await poller.pollAll();
+
+    // Assess
+    expect(table.streamViewType).toBe('NEW_IMAGE');
+    expect(received.map((r) => [r.eventName, (r.dynamodb.NewImage as { pk: { S: string } }).pk.S])).toEqual([
+      ['INSERT', 'o-1'],
+      ['INSERT', 'o-2'],
+      ['INSERT', 'o-3'],
+    ]);
+    expect(received[0]).toMatchObject({ eventSource: 'aws:dynamodb', eventSourceARN: expect.stringContaining(name), dynamodb: { ApproximateCreationDateTime: expect.any(Number) } });
+
+    const restarted: StreamRecord[] = [];
+    const again = new StreamPoller(dynamo, streams, { region: 'us-east-1', checkpointFile });
+    again.watch(table.tableName, async (records) => void restarted.push(...records));
+    await dynamo.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: 'o-4' }, gsi1pk: { S: 'u' } } }));
+    await again.pollAll();
+    expect(restarted.map((r) => (r.dynamodb.NewImage as { pk: { S: string } }).pk.S)).toEqual(['o-4']);
+  });
+
+  it('redelivers a batch the consumer failed to take', async () => {
+    const [table] = await createTables(dynamo, [tableResource(`Retry${Date.now()}`)]);
+    let attempts = 0;
+    const taken: string[] = [];
+    const poller = new StreamPoller(dynamo, streams, { region: 'us-east-1', onError: () => undefined });
+    poller.watch(table.tableName, async (records) => {
+      attempts += 1;
+      if (attempts === 1) throw new Error('consumer down');
+      taken.push(...records.map((r) => r.eventID));
+    });
+    await dynamo.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: 'x' }, gsi1pk: { S: 'u' } } }));
+    await poller.pollAll();
+    await poller.pollAll();
+    expect(taken).toHaveLength(1);
+  });
+
+  it('refuses what it cannot create, naming resource and property', async () => {
+    await expect(createTables(dynamo, [tableResource('Lsi', { LocalSecondaryIndexes: [] })])).rejects.toThrow(/Lsi \(AWS::DynamoDB::GlobalTable\): LocalSecondaryIndexes/);
+    await expect(createTables(dynamo, [tableResource('Odd', { KinesisStreamSpecification: {} })])).rejects.toThrow(/KinesisStreamSpecification/);
+  });
+});
