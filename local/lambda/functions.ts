@@ -1,0 +1,125 @@
+import { UnsupportedFeatureError } from '../errors';
+import { assertKnownProperties, type LocalResource } from '../resources';
+import type { LocalFunctionSpec } from './lambda-runtime';
+
+const KNOWN = [
+  'Code',
+  'Handler',
+  'Runtime',
+  'Role',
+  'Environment',
+  'Timeout',
+  'MemorySize',
+  'Architectures',
+  'TracingConfig',
+  'LoggingConfig',
+  'Description',
+  'DeadLetterConfig',
+  'ReservedConcurrentExecutions',
+  'Tags',
+  'EphemeralStorage',
+];
+
+/** A function's async-invoke failure destination, from the template. */
+export interface AsyncFailureConfig {
+  /** SQS queue ARN that receives events whose async invocation failed every retry. */
+  readonly deadLetterArn?: string;
+  /** Retries of a failed async invocation. @default 2 (Lambda's default) */
+  readonly maximumRetryAttempts: number;
+}
+
+/** Everything the local cloud knows of a function. */
+export interface LocalFunction {
+  readonly spec: LocalFunctionSpec;
+  readonly asyncFailure: AsyncFailureConfig;
+}
+
+/** Variables Lambda's runtime sets, plus the local endpoints the SDK reads. */
+export interface RuntimeEnvironment {
+  readonly region: string;
+  readonly dynamoDbEndpoint: string;
+  readonly awsEndpoint: string;
+}
+
+/** Default concurrency of a function without reserved concurrency. */
+export const DEFAULT_CONCURRENCY = 10;
+
+/**
+ * Reads the template's functions: the bundle directory from the assembly,
+ * handler, runtime (Node.js only), environment, timeout, memory and
+ * concurrency. Anything else (layers, VPC, container images...) stops start-up.
+ */
+export const localFunctions = (
+  resources: readonly LocalResource[],
+  assetPath: (logicalId: string) => string | undefined,
+  runtime: RuntimeEnvironment,
+  defaultConcurrency = DEFAULT_CONCURRENCY,
+): LocalFunction[] => {
+  const invokeConfigs = new Map<string, number>();
+  for (const config of resources.filter((r) => r.type === 'AWS::Lambda::EventInvokeConfig')) {
+    assertKnownProperties(config, ['FunctionName', 'Qualifier', 'MaximumRetryAttempts'], (p) => new UnsupportedFeatureError(config.logicalId, config.type, p, 'not supported locally'));
+    invokeConfigs.set(String(config.properties.FunctionName), Number(config.properties.MaximumRetryAttempts ?? 2));
+  }
+  return resources
+    .filter((r) => r.type === 'AWS::Lambda::Function')
+    .map((resource) => {
+      const fail = (property: string, detail: string) => new UnsupportedFeatureError(resource.logicalId, resource.type, property, detail);
+      assertKnownProperties(resource, KNOWN, (p) => fail(p, 'not supported locally'));
+      const p = resource.properties as {
+        Handler?: string;
+        Runtime?: string;
+        Environment?: { Variables?: Record<string, string> };
+        Timeout?: number;
+        MemorySize?: number;
+        DeadLetterConfig?: { TargetArn?: string };
+        ReservedConcurrentExecutions?: number;
+      };
+      if (!p.Runtime || !/^nodejs\d+\.x$/.test(p.Runtime)) throw fail('Runtime', `'${p.Runtime ?? '(none)'}' — only Node.js runtimes run locally`);
+      if (!p.Handler) throw fail('Handler', 'missing');
+      const codeDir = assetPath(resource.logicalId);
+      if (!codeDir) throw fail('Code', 'no asset bundle in the cloud assembly (inline or S3 code is not supported)');
+      if (p.DeadLetterConfig?.TargetArn && !p.DeadLetterConfig.TargetArn.startsWith('arn:aws:sqs:')) {
+        throw fail('DeadLetterConfig.TargetArn', 'only SQS dead-letter queues are supported');
+      }
+      const memoryMb = p.MemorySize ?? 128;
+      const name = resource.ref;
+      const variables = p.Environment?.Variables ?? {};
+      return {
+        spec: {
+          name,
+          arn: resource.arn ?? name,
+          codeDir,
+          handler: p.Handler,
+          timeoutSeconds: p.Timeout ?? 3,
+          memoryMb,
+          concurrency: p.ReservedConcurrentExecutions ?? defaultConcurrency,
+          environment: {
+            // What Lambda's runtime provides...
+            AWS_REGION: runtime.region,
+            AWS_DEFAULT_REGION: runtime.region,
+            AWS_LAMBDA_FUNCTION_NAME: name,
+            AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+            AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+            AWS_ACCESS_KEY_ID: 'local',
+            AWS_SECRET_ACCESS_KEY: 'local',
+            AWS_SESSION_TOKEN: 'local',
+            TZ: ':UTC',
+            // ...no X-Ray daemon runs locally, so tracing is off unless the template says otherwise...
+            POWERTOOLS_TRACE_ENABLED: 'false',
+            // ...the template's own variables...
+            ...variables,
+            // ...and the local endpoints, which only the SDK's standard variables carry.
+            AWS_ENDPOINT_URL_DYNAMODB: runtime.dynamoDbEndpoint,
+            AWS_ENDPOINT_URL_DYNAMODB_STREAMS: runtime.dynamoDbEndpoint,
+            AWS_ENDPOINT_URL_EVENTBRIDGE: runtime.awsEndpoint,
+            AWS_ENDPOINT_URL_SFN: runtime.awsEndpoint,
+            AWS_ENDPOINT_URL_LAMBDA: runtime.awsEndpoint,
+          },
+        },
+        asyncFailure: {
+          maximumRetryAttempts: invokeConfigs.get(name) ?? 2,
+          ...(p.DeadLetterConfig?.TargetArn ? { deadLetterArn: p.DeadLetterConfig.TargetArn } : {}),
+        },
+      };
+    });
+};

@@ -1,0 +1,152 @@
+import type { Template, TemplateResource } from './assembly/cloud-assembly';
+import { resolveIntrinsics, type JsonValue } from './cloudformation/intrinsics';
+import { UnsupportedFeatureError } from './errors';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from './resources';
+
+/** Where the local cloud's own servers listen; some attributes point at them. */
+export interface LocalEndpoints {
+  /** Base URL of the emulated HTTP API. */
+  readonly apiUrl: string;
+}
+
+interface Identity {
+  readonly ref: string;
+  readonly arn?: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/**
+ * What each resource type is locally. Types listed with `enforced: false`
+ * are accepted and named at start-up as not enforced (IAM, alarms...): the
+ * local cloud runs the app, it does not police it. A type not listed here
+ * stops start-up.
+ */
+const TYPES: Readonly<Record<string, { readonly enforced: boolean; readonly identity: (id: string, p: Record<string, unknown>, e: LocalEndpoints) => Identity }>> = {
+  'AWS::Lambda::Function': { enforced: true, identity: (id) => arn('lambda', `function:${id}`, id) },
+  'AWS::Lambda::Permission': { enforced: false, identity: (id) => ({ ref: id, attributes: {} }) },
+  'AWS::Lambda::EventInvokeConfig': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
+  'AWS::DynamoDB::GlobalTable': { enforced: true, identity: (id, p) => table(String(p.TableName ?? id)) },
+  'AWS::DynamoDB::Table': { enforced: true, identity: (id, p) => table(String(p.TableName ?? id)) },
+  'AWS::Events::EventBus': {
+    enforced: true,
+    identity: (id, p) => {
+      const name = String(p.Name ?? id);
+      const a = `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${name}`;
+      return { ref: name, arn: a, attributes: { Arn: a, Name: name } };
+    },
+  },
+  'AWS::Events::Rule': { enforced: true, identity: (id) => arn('events', `rule/${id}`, id) },
+  'AWS::Events::Archive': { enforced: true, identity: (id) => arn('events', `archive/${id}`, id, { ArchiveName: id }) },
+  'AWS::Pipes::Pipe': { enforced: true, identity: (id) => arn('pipes', `pipe/${id}`, id, { Name: id }) },
+  'AWS::SQS::Queue': {
+    enforced: true,
+    identity: (id) => {
+      const url = `http://127.0.0.1/${LOCAL_ACCOUNT}/${id}`;
+      const a = `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${id}`;
+      return { ref: url, arn: a, attributes: { Arn: a, QueueName: id, QueueUrl: url } };
+    },
+  },
+  'AWS::SQS::QueuePolicy': { enforced: false, identity: (id) => ({ ref: id, attributes: {} }) },
+  'AWS::SNS::Topic': {
+    enforced: false,
+    identity: (id) => {
+      const a = `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${id}`;
+      return { ref: a, arn: a, attributes: { TopicArn: a, TopicName: id } };
+    },
+  },
+  'AWS::SNS::TopicPolicy': { enforced: false, identity: (id) => ({ ref: id, attributes: {} }) },
+  'AWS::StepFunctions::StateMachine': {
+    enforced: true,
+    identity: (id) => {
+      const a = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${id}`;
+      return { ref: a, arn: a, attributes: { Arn: a, Name: id } };
+    },
+  },
+  'AWS::IAM::Role': {
+    enforced: false,
+    identity: (id) => {
+      const a = `arn:aws:iam::${LOCAL_ACCOUNT}:role/${id}`;
+      return { ref: id, arn: a, attributes: { Arn: a, RoleId: id } };
+    },
+  },
+  'AWS::IAM::Policy': { enforced: false, identity: (id) => ({ ref: id, attributes: {} }) },
+  'AWS::Logs::LogGroup': { enforced: false, identity: (id) => arn('logs', `log-group:/local/${id}:*`, `/local/${id}`) },
+  'AWS::CloudWatch::Alarm': { enforced: false, identity: (id) => arn('cloudwatch', `alarm:${id}`, id) },
+  'AWS::ApiGatewayV2::Api': {
+    enforced: true,
+    identity: (id, _p, e) => {
+      const apiId = id.toLowerCase().slice(0, 10);
+      return { ref: apiId, attributes: { ApiEndpoint: e.apiUrl, ApiId: apiId } };
+    },
+  },
+  'AWS::ApiGatewayV2::Route': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
+  'AWS::ApiGatewayV2::Integration': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
+  'AWS::ApiGatewayV2::Authorizer': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
+  'AWS::ApiGatewayV2::Stage': { enforced: true, identity: (id) => ({ ref: '$default', attributes: { StageName: id } }) },
+  'AWS::Cognito::UserPool': {
+    enforced: true,
+    identity: (id) => {
+      const poolId = `${LOCAL_REGION}_${id.replace(/[^A-Za-z0-9]/g, '').slice(0, 9)}`;
+      const providerName = `cognito-idp.${LOCAL_REGION}.amazonaws.com/${poolId}`;
+      return { ref: poolId, arn: `arn:aws:cognito-idp:${LOCAL_REGION}:${LOCAL_ACCOUNT}:userpool/${poolId}`, attributes: { Arn: `arn:aws:cognito-idp:${LOCAL_REGION}:${LOCAL_ACCOUNT}:userpool/${poolId}`, ProviderName: providerName, ProviderURL: `https://${providerName}`, UserPoolId: poolId } };
+    },
+  },
+  'AWS::Cognito::UserPoolClient': { enforced: true, identity: (id) => ({ ref: id.toLowerCase(), attributes: { ClientId: id.toLowerCase(), Name: id } }) },
+  'AWS::Cognito::UserPoolGroup': { enforced: true, identity: (_id, p) => ({ ref: String(p.GroupName ?? _id), attributes: {} }) },
+};
+
+const arn = (service: string, resource: string, ref: string, extra: Record<string, string> = {}): Identity => {
+  const a = `arn:aws:${service}:${service === 'iam' ? '' : LOCAL_REGION}:${LOCAL_ACCOUNT}:${resource}`;
+  return { ref, arn: a, attributes: { Arn: a, ...extra } };
+};
+
+const table = (name: string): Identity => {
+  const a = `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT}:table/${name}`;
+  return { ref: name, arn: a, attributes: { Arn: a, StreamArn: `${a}/stream/local` } };
+};
+
+/** Resource types the local cloud accepts but does not enforce, with their counts. */
+export interface TemplateModel {
+  readonly resources: LocalResource[];
+  readonly notEnforced: Readonly<Record<string, number>>;
+  /** The template's outputs, resolved. */
+  readonly outputs: Readonly<Record<string, JsonValue>>;
+}
+
+/**
+ * Turns a synthesized template into local resources: gives each its local
+ * name/ARN and resolves every intrinsic. Stops on a type the local cloud
+ * does not know, a resource condition, or an unresolvable reference.
+ */
+export const buildTemplateModel = (stackName: string, template: Template, endpoints: LocalEndpoints): TemplateModel => {
+  const entries = Object.entries(template.Resources).filter(([, r]) => r.Type !== 'AWS::CDK::Metadata');
+  const identities = new Map<string, Identity>();
+  for (const [logicalId, resource] of entries) {
+    const type = TYPES[resource.Type];
+    if (!type) throw new UnsupportedFeatureError(logicalId, resource.Type, 'Type', 'this resource type is not emulated');
+    if (resource.Condition) throw new UnsupportedFeatureError(logicalId, resource.Type, 'Condition', 'conditional resources are not supported');
+    identities.set(logicalId, type.identity(logicalId, (resource.Properties ?? {}) as Record<string, unknown>, endpoints));
+  }
+  if (template.Parameters && Object.keys(template.Parameters).some((p) => p !== 'BootstrapVersion')) {
+    const name = Object.keys(template.Parameters).find((p) => p !== 'BootstrapVersion') ?? '';
+    throw new UnsupportedFeatureError(name, 'Parameter', 'Parameters', 'template parameters are not supported');
+  }
+  const context = {
+    pseudoParameters: { region: LOCAL_REGION, accountId: LOCAL_ACCOUNT, stackName },
+    lookups: {
+      ref: (id: string) => identities.get(id)?.ref,
+      getAtt: (id: string, attribute: string) => identities.get(id)?.attributes[attribute],
+    },
+  };
+  const resources = entries.map(([logicalId, resource]: [string, TemplateResource]) => {
+    const identity = identities.get(logicalId) as Identity;
+    const properties = resolveIntrinsics(resource.Properties ?? {}, context, `Resources.${logicalId}.Properties`) as Record<string, unknown>;
+    return { logicalId, type: resource.Type, properties, ref: identity.ref, ...(identity.arn ? { arn: identity.arn } : {}) };
+  });
+  const notEnforced: Record<string, number> = {};
+  for (const resource of resources) if (!TYPES[resource.type].enforced) notEnforced[resource.type] = (notEnforced[resource.type] ?? 0) + 1;
+  const outputs = Object.fromEntries(
+    Object.entries(template.Outputs ?? {}).map(([key, output]) => [key, resolveIntrinsics(output.Value, context, `Outputs.${key}.Value`)]),
+  );
+  return { resources, notEnforced, outputs };
+};
