@@ -1,0 +1,214 @@
+import { Duration } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { TRANSIENT_TASK_ERRORS } from '../../lib/orchestration/order-saga';
+import { resolveIntrinsics, type JsonValue } from '../../local/cloudformation/intrinsics';
+import {
+  SAGA_FUNCTIONS,
+  TEST_PSEUDO_PARAMETERS,
+  fakeArn,
+  fakeLookups,
+  resolvedDefinition,
+  synthesizeSagaStack,
+  type SagaFunction,
+} from '../saga/support/definition';
+
+const synthesized = synthesizeSagaStack();
+const { template } = synthesized;
+const definition = resolvedDefinition(synthesized);
+const resolve = (value: unknown): JsonValue => resolveIntrinsics(value, { lookups: fakeLookups(template), pseudoParameters: TEST_PSEUDO_PARAMETERS });
+const functionArn = (name: SagaFunction): string => fakeArn('AWS::Lambda::Function', synthesized.functionIds[name]);
+const busArn = fakeArn('AWS::Events::EventBus', synthesized.busId);
+const state = (name: string) => {
+  const found = definition.States[name];
+  if (found === undefined) throw new Error(`no state ${name}`);
+  return found;
+};
+
+/** What tracing and execution logging need; these APIs take no resource narrower than `*`. */
+const OBSERVABILITY_ACTIONS = new Set([
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+]);
+
+interface Statement {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: string | string[];
+}
+
+/** Every statement of the inline policies attached to a role, intrinsics resolved. */
+const statementsOf = (roleId: string): Statement[] => {
+  const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: roleId }]) } });
+  return Object.values(policies).flatMap((policy) => resolve(policy.Properties.PolicyDocument.Statement) as unknown as Statement[]);
+};
+const asList = (value: string | string[]): string[] => (Array.isArray(value) ? value : [value]);
+const grants = (statements: Statement[]): string[] =>
+  statements.flatMap((statement) => asList(statement.Action).flatMap((action) => asList(statement.Resource).map((resource) => `${statement.Effect} ${action} ${resource}`)));
+
+describe('OrderSaga', () => {
+  it.each([
+    ['ReserveInventory', 'reserveInventory', '$.results.reservation'],
+    ['ChargePayment', 'chargePayment', '$.results.payment'],
+    ['CreateShipment', 'createShipment', '$.results.shipment'],
+    ['CancelShipment', 'cancelShipment', '$.compensations.cancelShipment'],
+    ['RefundPayment', 'refundPayment', '$.compensations.refundPayment'],
+    ['ReleaseInventory', 'releaseInventory', '$.compensations.releaseInventory'],
+  ] as const)('%s invokes the %s function and keeps its result at %s', (name, fn, resultPath) => {
+    expect(state(name)).toMatchObject({ Type: 'Task', Resource: functionArn(fn), ResultPath: resultPath });
+  });
+
+  it.each([
+    ['ReserveInventory', [['OutOfStockError', 'OutOfStock'], ['DuplicateSagaError', 'AlreadyHandled'], ['States.ALL', 'ReserveFailed']]],
+    ['ChargePayment', [['PaymentDeclinedError', 'PaymentDeclined'], ['States.ALL', 'ChargeFailed']]],
+    ['CreateShipment', [['ShippingUnavailableError', 'ShippingUnavailable'], ['States.ALL', 'ShipmentFailed']]],
+    ['PublishOrderConfirmed', [['States.ALL', 'ConfirmFailed']]],
+  ])('%s catches each error into its cancellation state, keeping the error at $.error', (name, catches) => {
+    expect(state(name).Catch).toEqual(catches.map(([error, next]) => ({ ErrorEquals: [error], Next: next, ResultPath: '$.error' })));
+  });
+
+  it.each([
+    ['OutOfStock', 'OUT_OF_STOCK', 'PublishOrderCancelled'],
+    ['ReserveFailed', 'TECHNICAL', 'ReleaseInventory'],
+    ['PaymentDeclined', 'PAYMENT_DECLINED', 'ReleaseInventory'],
+    ['ChargeFailed', 'TECHNICAL', 'RefundPayment'],
+    ['ShippingUnavailable', 'SHIPPING_UNAVAILABLE', 'RefundPayment'],
+    ['ShipmentFailed', 'TECHNICAL', 'CancelShipment'],
+    ['ConfirmFailed', 'TECHNICAL', 'CancelShipment'],
+  ])('%s records the reason %s and enters the compensations at %s', (name, reason, next) => {
+    expect(state(name)).toMatchObject({ Type: 'Pass', Result: { reason }, ResultPath: '$.cancellation', Next: next });
+  });
+
+  it('retries forward Lambda steps on transient errors only, with backoff and full jitter', () => {
+    for (const name of ['ReserveInventory', 'ChargePayment', 'CreateShipment']) {
+      expect(state(name).Retry).toEqual([
+        { ErrorEquals: [...TRANSIENT_TASK_ERRORS], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 3, JitterStrategy: 'FULL' },
+      ]);
+    }
+    expect(TRANSIENT_TASK_ERRORS).not.toContain('States.ALL');
+    expect(TRANSIENT_TASK_ERRORS).not.toContain('States.TaskFailed');
+  });
+
+  it('chains the compensations newest first and sends a failing one to CompensationFailed', () => {
+    expect(['CancelShipment', 'RefundPayment', 'ReleaseInventory', 'PublishOrderCancelled', 'OrderCancelled'].map((name) => state(name).Next ?? state(name).Type)).toEqual([
+      'RefundPayment',
+      'ReleaseInventory',
+      'PublishOrderCancelled',
+      'OrderCancelled',
+      'Succeed',
+    ]);
+    for (const name of ['CancelShipment', 'RefundPayment', 'ReleaseInventory']) {
+      expect(state(name).Retry).toEqual([
+        { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 10, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+      ]);
+      expect(state(name).Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: `${name}Failed`, ResultPath: '$.compensationError' }]);
+      expect(state(`${name}Failed`)).toMatchObject({ Type: 'Pass', Result: { step: name }, Next: 'PublishCompensationFailed' });
+    }
+    expect(state('PublishCompensationFailed').Next).toBe('CompensationFailed');
+    expect(state('CompensationFailed').Type).toBe('Fail');
+    expect(state('PublishOrderCancelled').Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: 'CancellationNotPublished', ResultPath: '$.publishError' }]);
+    expect(state('CancellationNotPublished').Type).toBe('Fail');
+  });
+
+  it('publishes through the events:putEvents integration on the shop bus, not through a function', () => {
+    for (const [name, detailType] of [
+      ['PublishOrderConfirmed', 'OrderConfirmed'],
+      ['PublishOrderCancelled', 'OrderCancelled'],
+      ['PublishCompensationFailed', 'CompensationFailed'],
+    ]) {
+      expect(state(name)).toMatchObject({
+        Resource: 'arn:aws:states:::events:putEvents',
+        Parameters: { Entries: [{ DetailType: detailType, Source: 'shop.orders', EventBusName: busArn }] },
+      });
+    }
+  });
+
+  it('takes its compensation retry from its props', () => {
+    // Prepare
+    const custom = resolvedDefinition(
+      synthesizeSagaStack({ compensationRetry: { maxAttempts: 4, interval: Duration.seconds(2), backoffRate: 3, maxDelay: Duration.seconds(30) } }),
+    );
+
+    // Assess
+    expect(custom.States.RefundPayment.Retry).toEqual([
+      { ErrorEquals: ['States.ALL'], IntervalSeconds: 2, BackoffRate: 3, MaxAttempts: 4, MaxDelaySeconds: 30, JitterStrategy: 'FULL' },
+    ]);
+  });
+
+  it.each([
+    [{ maxAttempts: 0 }, /maxAttempts must be an integer of at least 1/],
+    [{ backoffRate: 0.5 }, /backoffRate must be at least 1/],
+    [{ interval: Duration.millis(500) }, /interval must be a whole number of seconds/],
+    [{ interval: Duration.seconds(10), maxDelay: Duration.seconds(5) }, /maxDelay must not be shorter than interval/],
+  ])('rejects the compensation retry %p at synth time', (compensationRetry, message) => {
+    expect(() => synthesizeSagaStack({ compensationRetry })).toThrow(message);
+  });
+
+  it('is a traced Standard state machine that logs errors and times out', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ERROR', IncludeExecutionData: false }),
+    });
+    expect(definition.TimeoutSeconds).toBe(3600);
+    expect(definition.QueryLanguage).toBe('JSONPath');
+    expect(Object.values(definition.States).filter((candidate) => 'QueryLanguage' in candidate)).toEqual([]);
+  });
+
+  it('lets its role invoke exactly the six functions and put events on the shop bus only', () => {
+    // Act
+    const statements = statementsOf(synthesized.stateMachineRoleId);
+    const observability = statements.filter((statement) => asList(statement.Action).every((action) => /^(xray|logs):/.test(action)));
+    const business = statements.filter((statement) => !observability.includes(statement));
+
+    // Assess
+    expect(grants(business).sort()).toEqual(
+      [...SAGA_FUNCTIONS.flatMap((name) => [`Allow lambda:InvokeFunction ${functionArn(name)}`, `Allow lambda:InvokeFunction ${functionArn(name)}:*`]), `Allow events:PutEvents ${busArn}`].sort(),
+    );
+    expect(statements.every((statement) => statement.Effect === 'Allow')).toBe(true);
+    expect(new Set(observability.flatMap((statement) => asList(statement.Action)))).toEqual(OBSERVABILITY_ACTIONS);
+    expect(observability.every((statement) => statement.Resource === '*')).toBe(true);
+  });
+
+  it('is started by OrderPlaced with the event detail as input, retries and a dead-letter queue', () => {
+    // Assess
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: synthesized.busId },
+      EventPattern: { source: ['shop.orders'], 'detail-type': ['OrderPlaced'] },
+      Targets: [
+        Match.objectLike({
+          Arn: { Ref: synthesized.stateMachineId },
+          InputPath: '$.detail',
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('StartOrderSagaDeadLetters'), 'Arn'] } },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+        }),
+      ],
+    });
+    const [rule] = Object.values(template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { 'detail-type': ['OrderPlaced'] } } }));
+    const eventsRoleId = (rule.Properties.Targets[0].RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(grants(statementsOf(eventsRoleId))).toEqual([`Allow states:StartExecution ${synthesized.stateMachineId}`]);
+  });
+
+  it.each([
+    ['ExecutionsFailed'],
+    ['ExecutionsTimedOut'],
+  ])('alarms on %s to the alarm topic', (metricName) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/States',
+      MetricName: metricName,
+      Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: synthesized.stateMachineId } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [{ Ref: synthesized.topicId }],
+    });
+  });
+});

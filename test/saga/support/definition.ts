@@ -1,0 +1,151 @@
+import { App, Stack, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { Construct } from 'constructs';
+import { z } from 'zod';
+import { ShopBus } from '../../../lib/constructs/shop-bus';
+import { OrderSaga, type OrderSagaProps } from '../../../lib/orchestration/order-saga';
+import { resolveIntrinsics, type IntrinsicLookups, type JsonValue, type PseudoParameters } from '../../../local/cloudformation/intrinsics';
+
+/**
+ * The saga as CloudFormation deploys it: a small stack with the saga, a bus,
+ * a topic and six plain functions, synthesized, and its `DefinitionString`
+ * resolved to fake ARNs. Saga tests run this definition, not a hand-written
+ * copy, so they test what ships.
+ */
+
+/** The six task functions the saga invokes, by the prop that receives each. */
+export const SAGA_FUNCTIONS = [
+  'reserveInventory',
+  'releaseInventory',
+  'chargePayment',
+  'refundPayment',
+  'createShipment',
+  'cancelShipment',
+] as const;
+export type SagaFunction = (typeof SAGA_FUNCTIONS)[number];
+
+/** The stack the fake ARNs are in. */
+export const TEST_PSEUDO_PARAMETERS: PseudoParameters = { region: 'us-east-1', accountId: '123456789012', stackName: 'SagaTest' };
+
+/** A synthesized saga test stack and the logical ids its assertions need. */
+export interface SagaTestStack {
+  readonly stack: Stack;
+  readonly saga: OrderSaga;
+  readonly template: Template;
+  /** Logical ids of the six functions. */
+  readonly functionIds: Readonly<Record<SagaFunction, string>>;
+  readonly busId: string;
+  readonly stateMachineId: string;
+  readonly stateMachineRoleId: string;
+  readonly topicId: string;
+}
+
+const logicalIdOf = (construct: Construct): string => Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+
+/**
+ * Builds and synthesizes the test stack. Bundling is off (`aws:cdk:bundling-stacks`)
+ * and the functions are inline, so synthesis takes no build step.
+ */
+export const synthesizeSagaStack = (overrides: Partial<Pick<OrderSagaProps, 'compensationRetry' | 'timeout'>> = {}): SagaTestStack => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, TEST_PSEUDO_PARAMETERS.stackName);
+  const alarmTopic = new Topic(stack, 'Alarms');
+  const bus = new ShopBus(stack, 'Events', { alarmTopic });
+  const functions = Object.fromEntries(
+    SAGA_FUNCTIONS.map((name) => [
+      name,
+      new LambdaFunction(stack, `${name}Function`, {
+        runtime: Runtime.NODEJS_22_X,
+        handler: 'index.handler',
+        code: Code.fromInline('exports.handler = async () => ({});'),
+      }),
+    ]),
+  ) as Record<SagaFunction, LambdaFunction>;
+  const saga = new OrderSaga(stack, 'OrderSaga', { bus, alarmTopic, ...functions, ...overrides });
+  const template = Template.fromStack(stack);
+  const role = saga.stateMachine.role.node.defaultChild as CfnElement;
+  return {
+    stack,
+    saga,
+    template,
+    functionIds: Object.fromEntries(SAGA_FUNCTIONS.map((name) => [name, logicalIdOf(functions[name])])) as Record<SagaFunction, string>,
+    busId: logicalIdOf(bus.bus),
+    stateMachineId: logicalIdOf(saga.stateMachine),
+    stateMachineRoleId: stack.getLogicalId(role),
+    topicId: logicalIdOf(alarmTopic),
+  };
+};
+
+/** The fake ARN (and name) a resource of the test stack gets. */
+export const fakeArn = (type: string, logicalId: string): string => {
+  const { region, accountId } = TEST_PSEUDO_PARAMETERS;
+  const [, service = 'unknown', kind = 'resource'] = type.split('::');
+  switch (type) {
+    case 'AWS::Lambda::Function':
+      return `arn:aws:lambda:${region}:${accountId}:function:${logicalId}`;
+    case 'AWS::Events::EventBus':
+      return `arn:aws:events:${region}:${accountId}:event-bus/${logicalId}`;
+    default:
+      return `arn:aws:${service.toLowerCase()}:${region}:${accountId}:${kind.toLowerCase()}/${logicalId}`;
+  }
+};
+
+/** `Ref` gives a resource's logical id as its name, `Fn::GetAtt .Arn` its fake ARN. */
+export const fakeLookups = (template: Template): IntrinsicLookups => {
+  const resources = template.toJSON().Resources as Record<string, { Type: string }>;
+  return {
+    ref: (logicalId) => (logicalId in resources ? logicalId : undefined),
+    getAtt: (logicalId, attribute) => (logicalId in resources && attribute === 'Arn' ? fakeArn(resources[logicalId].Type, logicalId) : undefined),
+  };
+};
+
+const retrierSchema = z.looseObject({
+  ErrorEquals: z.array(z.string()).min(1),
+  IntervalSeconds: z.number().optional(),
+  MaxAttempts: z.number().optional(),
+  BackoffRate: z.number().optional(),
+  MaxDelaySeconds: z.number().optional(),
+  JitterStrategy: z.enum(['FULL', 'NONE']).optional(),
+});
+const catcherSchema = z.looseObject({ ErrorEquals: z.array(z.string()).min(1), Next: z.string(), ResultPath: z.string().nullable().optional() });
+const stateSchema = z.looseObject({
+  Type: z.enum(['Task', 'Pass', 'Succeed', 'Fail', 'Choice', 'Wait', 'Parallel', 'Map']),
+  Next: z.string().optional(),
+  End: z.boolean().optional(),
+  Resource: z.string().optional(),
+  Parameters: z.unknown().optional(),
+  ResultPath: z.string().nullable().optional(),
+  Result: z.unknown().optional(),
+  Retry: z.array(retrierSchema).optional(),
+  Catch: z.array(catcherSchema).optional(),
+  Error: z.string().optional(),
+  Cause: z.string().optional(),
+});
+const definitionSchema = z.looseObject({
+  StartAt: z.string(),
+  States: z.record(z.string(), stateSchema),
+  TimeoutSeconds: z.number().optional(),
+  QueryLanguage: z.string().optional(),
+});
+
+/** A resolved Amazon States Language definition, typed as far as the saga tests read it. */
+export type SagaDefinition = z.infer<typeof definitionSchema>;
+export type SagaState = z.infer<typeof stateSchema>;
+
+/** The synthesized saga definition with every intrinsic resolved to the fake ARNs. */
+export const resolvedDefinition = (synthesized: SagaTestStack): SagaDefinition => {
+  const resources = synthesized.template.toJSON().Resources as Record<string, { readonly Properties?: Record<string, unknown> }>;
+  const definitionString = resources[synthesized.stateMachineId]?.Properties?.DefinitionString;
+  const resolved: JsonValue = resolveIntrinsics(
+    definitionString,
+    { lookups: fakeLookups(synthesized.template), pseudoParameters: TEST_PSEUDO_PARAMETERS },
+    `Resources.${synthesized.stateMachineId}.Properties.DefinitionString`,
+  );
+  if (typeof resolved !== 'string') throw new Error(`DefinitionString resolved to ${typeof resolved}, not a string`);
+  return definitionSchema.parse(JSON.parse(resolved));
+};
+
+/** Synthesizes the default saga stack and returns its resolved definition. */
+export const sagaDefinition = (overrides?: Parameters<typeof synthesizeSagaStack>[0]): SagaDefinition => resolvedDefinition(synthesizeSagaStack(overrides));
