@@ -1,0 +1,156 @@
+import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { dynamoDb } from '../../shared/aws-clients';
+import { transactionCancellationReasons } from '../../shared/dynamodb';
+import { TransientError } from '../../shared/errors';
+import type { Reservation, StockLevel } from '../domain/inventory';
+import type { ExistingReservation, InventoryRepository, ReserveResult } from '../ports/inventory-repository';
+
+const stockKey = (productId: string) => ({ pk: `PRODUCT#${productId}` });
+const reservationKey = (orderId: string) => ({ pk: `RESERVATION#${orderId}` });
+
+/** Cancellation reasons that mean "the same transaction may pass if sent again". */
+const RETRYABLE_REASONS = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
+
+/** A reservation as DynamoDB returns it with ReturnValuesOnConditionCheckFailure (not unmarshalled). */
+const rawReservation = z.object({
+  executionId: z.object({ S: z.string() }),
+  status: z.object({ S: z.enum(['RESERVED', 'RELEASED']) }),
+  reservedAt: z.object({ S: z.string() }),
+});
+
+const itemOfReason = (error: unknown, index: number): unknown => {
+  const reasons = (error as { CancellationReasons?: Array<{ Item?: unknown }> }).CancellationReasons;
+  return reasons?.[index]?.Item;
+};
+
+const toStockLevel = (item: Record<string, unknown>): StockLevel => ({
+  productId: item.productId as string,
+  stock: item.stock as number,
+  updatedAt: item.updatedAt as string,
+});
+
+const toReservation = (item: Record<string, unknown>): Reservation => ({
+  orderId: item.orderId as string,
+  executionId: item.executionId as string,
+  lines: item.lines as Reservation['lines'],
+  status: item.status as Reservation['status'],
+  reservedAt: item.reservedAt as string,
+  ...(typeof item.releasedAt === 'string' ? { releasedAt: item.releasedAt } : {}),
+});
+
+/**
+ * Stock and reservations in the inventory table (partition key only):
+ * `PRODUCT#<productId>` holds the on-hand count, `RESERVATION#<orderId>` what
+ * an order holds. Reserving and releasing are single transactions whose
+ * conditions keep stock non-negative and make each happen once per order.
+ */
+export class DynamoDbInventoryRepository implements InventoryRepository {
+  public constructor(
+    private readonly tableName: string,
+    private readonly client: DynamoDBDocumentClient = dynamoDb(),
+  ) {}
+
+  public async getStock(productId: string): Promise<StockLevel | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: stockKey(productId), ConsistentRead: true }));
+    return Item ? toStockLevel(Item) : undefined;
+  }
+
+  public async putStock(level: StockLevel): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...stockKey(level.productId), ...level } }));
+  }
+
+  public async getReservation(orderId: string): Promise<Reservation | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: reservationKey(orderId), ConsistentRead: true }));
+    return Item ? toReservation(Item) : undefined;
+  }
+
+  public async reserve(reservation: Reservation): Promise<ReserveResult> {
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...reservationKey(reservation.orderId), ...reservation },
+                ConditionExpression: 'attribute_not_exists(pk)',
+                ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+              },
+            },
+            ...reservation.lines.map((line) => ({
+              Update: {
+                TableName: this.tableName,
+                Key: stockKey(line.productId),
+                UpdateExpression: 'SET stock = stock - :q, updatedAt = :now',
+                ConditionExpression: 'attribute_exists(pk) AND stock >= :q',
+                ExpressionAttributeValues: { ':q': line.quantity, ':now': reservation.reservedAt },
+              },
+            })),
+          ],
+        }),
+      );
+      return { kind: 'reserved' };
+    } catch (error) {
+      const reasons = transactionCancellationReasons(error);
+      if (!reasons) throw error;
+      if (reasons[0] === 'ConditionalCheckFailed') {
+        return { kind: 'alreadyReserved', existing: await this.existingReservation(error, reservation.orderId) };
+      }
+      const short = reservation.lines.filter((_, i) => reasons[i + 1] === 'ConditionalCheckFailed').map((l) => l.productId);
+      if (short.length > 0) return { kind: 'outOfStock', productIds: short };
+      throw this.unexpectedCancellation('ReserveInventory', reasons, error);
+    }
+  }
+
+  public async release(reservation: Reservation, releasedAt: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: reservationKey(reservation.orderId),
+                UpdateExpression: 'SET #status = :released, releasedAt = :at',
+                ConditionExpression: '#status = :reserved',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':released': 'RELEASED', ':reserved': 'RESERVED', ':at': releasedAt },
+              },
+            },
+            ...reservation.lines.map((line) => ({
+              Update: {
+                TableName: this.tableName,
+                Key: stockKey(line.productId),
+                UpdateExpression: 'SET productId = :p, updatedAt = :at ADD stock :q',
+                ExpressionAttributeValues: { ':p': line.productId, ':q': line.quantity, ':at': releasedAt },
+              },
+            })),
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      const reasons = transactionCancellationReasons(error);
+      if (!reasons) throw error;
+      if (reasons[0] === 'ConditionalCheckFailed') return false;
+      throw this.unexpectedCancellation('ReleaseInventory', reasons, error);
+    }
+  }
+
+  /** The reservation that blocked a reserve: from the cancellation reason, or read when the reason omits it. */
+  private async existingReservation(error: unknown, orderId: string): Promise<ExistingReservation> {
+    const parsed = rawReservation.safeParse(itemOfReason(error, 0));
+    if (parsed.success) {
+      return { executionId: parsed.data.executionId.S, status: parsed.data.status.S, reservedAt: parsed.data.reservedAt.S };
+    }
+    const stored = await this.getReservation(orderId);
+    if (!stored) throw new TransientError(`The reservation of order ${orderId} changed while it was being checked.`, { cause: error });
+    return { executionId: stored.executionId, status: stored.status, reservedAt: stored.reservedAt };
+  }
+
+  private unexpectedCancellation(what: string, reasons: readonly string[], error: unknown): Error {
+    const message = `${what} transaction was cancelled: ${reasons.join(', ')}`;
+    return reasons.some((r) => RETRYABLE_REASONS.has(r)) ? new TransientError(message, { cause: error }) : new Error(message, { cause: error });
+  }
+}

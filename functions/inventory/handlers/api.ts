@@ -1,0 +1,22 @@
+import { z } from 'zod';
+import { productIdSchema } from '../../shared/contracts/common';
+import { jsonResponse, parseJsonBody, validate } from '../../shared/http';
+import { httpApi } from '../../shared/middleware';
+import { stockChangeSchema } from '../domain/inventory';
+import { inventoryRoutes } from '../routes';
+import { getStockLevel, setStockLevel, type StockDeps } from '../use-cases/stock';
+
+const productPath = z.object({ productId: productIdSchema });
+
+/** Inventory's HTTP routes: any signed-in user reads stock, only admins set it. */
+export const createInventoryApi = (deps: StockDeps) =>
+  httpApi(inventoryRoutes, {
+    'GET /inventory/{productId}': async ({ event }) => {
+      const { productId } = validate(productPath, event.pathParameters ?? {});
+      return jsonResponse(200, await getStockLevel(deps, productId));
+    },
+    'PUT /inventory/{productId}': async ({ event }) => {
+      const { productId } = validate(productPath, event.pathParameters ?? {});
+      return jsonResponse(200, await setStockLevel(deps, productId, parseJsonBody(event, stockChangeSchema)));
+    },
+  });

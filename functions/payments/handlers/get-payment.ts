@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { moneySchema, orderIdSchema } from '../../shared/contracts/common';
+import { internalQuery } from '../../shared/middleware';
+import { paymentStatusSchema } from '../domain/payment';
+import type { PaymentQueryDeps } from '../use-cases/deps';
+import { getPayment } from '../use-cases/get-payment';
+
+/** Request of the payment lookup the orders service invokes for order details. */
+export const getPaymentRequest = z.object({
+  orderId: orderIdSchema,
+  correlationId: z.string().optional(),
+});
+export type GetPaymentRequest = z.infer<typeof getPaymentRequest>;
+
+/** Answer of the payment lookup: the order's payment, or null if it was never charged. */
+export const getPaymentResponse = z.object({
+  payment: z
+    .object({
+      paymentId: z.string().min(1),
+      status: paymentStatusSchema,
+      amount: moneySchema,
+      createdAt: z.iso.datetime({ offset: true }),
+      updatedAt: z.iso.datetime({ offset: true }),
+      declineReason: z.string().optional(),
+    })
+    .nullable(),
+});
+export type GetPaymentResponse = z.infer<typeof getPaymentResponse>;
+
+/** Payments' lookup for other services: read-only, no provider ids. */
+export const createGetPaymentHandler = (deps: PaymentQueryDeps) =>
+  internalQuery('GetPayment', getPaymentRequest, ({ orderId }): Promise<GetPaymentResponse> => getPayment(deps, orderId));
