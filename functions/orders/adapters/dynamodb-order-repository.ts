@@ -1,0 +1,179 @@
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { dynamoDb } from '../../shared/aws-clients';
+import { decodeCursor, encodeCursor, type PageKey } from '../../shared/cursor';
+import { isConditionFailed, transactionCancellationReasons } from '../../shared/dynamodb';
+import { DependencyUnavailableError, ValidationError } from '../../shared/errors';
+import type { IdempotencyRecord } from '../domain/idempotency';
+import type { Order, StatusChange } from '../domain/order';
+import type { CreateOrderOutcome, OrderPage, OrderRepository } from '../ports/order-repository';
+import { BY_USER_INDEX } from '../table-layout';
+
+interface OrderItem extends Order {
+  readonly pk: string;
+  readonly type: 'ORDER';
+  readonly gsi1pk: string;
+  readonly gsi1sk: string;
+}
+
+interface IdempotencyItem {
+  readonly pk: string;
+  readonly type: 'IDEMPOTENCY';
+  readonly requestHash: string;
+  readonly orderId: string;
+  readonly createdAt: string;
+  readonly expiresAt: number;
+}
+
+const orderKey = (orderId: string) => ({ pk: `ORDER#${orderId}` });
+const idempotencyKey = (userId: string, key: string) => ({ pk: `IDEMPOTENCY#${userId}#${key}` });
+
+const toOrderItem = (order: Order): OrderItem => ({
+  ...orderKey(order.orderId),
+  type: 'ORDER',
+  ...order,
+  gsi1pk: order.userId,
+  gsi1sk: `${order.createdAt}#${order.orderId}`,
+});
+
+const fromOrderItem = (item: Record<string, unknown>): Order => {
+  const { pk: _pk, type: _type, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...order } = item as unknown as OrderItem;
+  return order;
+};
+
+const toIdempotencyItem = (record: IdempotencyRecord): IdempotencyItem => ({
+  ...idempotencyKey(record.userId, record.key),
+  type: 'IDEMPOTENCY',
+  requestHash: record.requestHash,
+  orderId: record.orderId,
+  createdAt: record.createdAt,
+  expiresAt: record.expiresAt,
+});
+
+const epochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
+
+const PAGE_KEY = ['pk', 'gsi1pk', 'gsi1sk'] as const;
+
+/** Attempts of the order transaction when DynamoDB reports a conflicting concurrent transaction. */
+const TRANSACTION_ATTEMPTS = 4;
+
+/**
+ * Orders and Idempotency-Key records in the orders table. Orders are
+ * `ORDER#<orderId>` with `gsi1pk` = user and `gsi1sk` = `<createdAt>#<orderId>`
+ * for the `byUser` index; idempotency records are `IDEMPOTENCY#<userId>#<key>`
+ * with an `expiresAt` TTL. The table's stream (INSERTs of type ORDER) is the
+ * outbox that publishes OrderPlaced.
+ */
+export class DynamoDbOrderRepository implements OrderRepository {
+  public constructor(
+    private readonly tableName: string,
+    private readonly client: DynamoDBDocumentClient = dynamoDb(),
+  ) {}
+
+  public async findIdempotencyRecord(userId: string, key: string, nowEpochSeconds: number): Promise<IdempotencyRecord | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: idempotencyKey(userId, key), ConsistentRead: true }),
+    );
+    if (!Item) return undefined;
+    const item = Item as IdempotencyItem;
+    if (item.expiresAt <= nowEpochSeconds) return undefined;
+    return { userId, key, requestHash: item.requestHash, orderId: item.orderId, createdAt: item.createdAt, expiresAt: item.expiresAt };
+  }
+
+  public async create(order: Order, idempotency?: IdempotencyRecord): Promise<CreateOrderOutcome> {
+    if (!idempotency) {
+      await this.client.send(
+        new PutCommand({ TableName: this.tableName, Item: toOrderItem(order), ConditionExpression: 'attribute_not_exists(pk)' }),
+      );
+      return { kind: 'created' };
+    }
+    const now = epochSeconds(idempotency.createdAt);
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: this.tableName, Item: toOrderItem(order), ConditionExpression: 'attribute_not_exists(pk)' } },
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: toIdempotencyItem(idempotency),
+                  ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+                  ExpressionAttributeValues: { ':now': now },
+                },
+              },
+            ],
+          }),
+        );
+        return { kind: 'created' };
+      } catch (error) {
+        const reasons = transactionCancellationReasons(error);
+        if (!reasons) throw error;
+        if (reasons[1] === 'ConditionalCheckFailed') {
+          const record = await this.findIdempotencyRecord(idempotency.userId, idempotency.key, now);
+          if (record) return { kind: 'key-taken', record };
+        } else if (!reasons.includes('TransactionConflict')) {
+          throw error;
+        }
+        if (attempt >= TRANSACTION_ATTEMPTS) {
+          throw new DependencyUnavailableError('Orders are busy; please retry.', 1, { cause: error });
+        }
+        await sleep(20 * attempt + Math.floor(Math.random() * 20));
+      }
+    }
+  }
+
+  public async get(orderId: string): Promise<Order | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: orderKey(orderId), ConsistentRead: true }));
+    return Item ? fromOrderItem(Item) : undefined;
+  }
+
+  public async listByUser(userId: string, limit: number, cursor?: string): Promise<OrderPage> {
+    const start = decodeCursor(cursor, PAGE_KEY);
+    if (start && start.gsi1pk !== userId) {
+      throw new ValidationError([{ path: 'cursor', message: 'is not a cursor this API returned' }], 'INVALID_CURSOR');
+    }
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: BY_USER_INDEX,
+        KeyConditionExpression: 'gsi1pk = :user',
+        ExpressionAttributeValues: { ':user': userId },
+        ScanIndexForward: false,
+        Limit: limit,
+        ExclusiveStartKey: start,
+      }),
+    );
+    const nextCursor = encodeCursor(result.LastEvaluatedKey as PageKey | undefined);
+    return { items: (result.Items ?? []).map(fromOrderItem), ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  public async transition(orderId: string, change: StatusChange): Promise<boolean> {
+    const from = Object.fromEntries(change.from.map((status, i) => [`:from${i}`, status]));
+    const entry = { status: change.to, at: change.at, ...(change.reason !== undefined ? { reason: change.reason } : {}) };
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: orderKey(orderId),
+          UpdateExpression: `SET #status = :to, updatedAt = :at, statusHistory = list_append(statusHistory, :entry)${
+            change.reason !== undefined ? ', cancellationReason = :reason' : ''
+          }`,
+          ConditionExpression: `attribute_exists(pk) AND #status IN (${Object.keys(from).join(', ')})`,
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':to': change.to,
+            ':at': change.at,
+            ':entry': [entry],
+            ...from,
+            ...(change.reason !== undefined ? { ':reason': change.reason } : {}),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
+    }
+  }
+}

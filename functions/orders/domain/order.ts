@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import {
+  addressSchema,
+  cancellationReasonSchema,
+  MAX_LINE_QUANTITY,
+  moneySchema,
+  orderIdSchema,
+  pricedLineSchema,
+  productIdSchema,
+  userIdSchema,
+  type Address,
+  type CancellationReason,
+  type Money,
+  type PricedLine,
+} from '../../shared/contracts/common';
+
+/** Where an order is. CANCELLED and DELIVERED are final. */
+export const orderStatusSchema = z.enum(['PENDING', 'CONFIRMED', 'CANCELLED', 'DELIVERED']);
+export type OrderStatus = z.infer<typeof orderStatusSchema>;
+
+/** One step of an order's history, appended on every status change. */
+export interface StatusEntry {
+  readonly status: OrderStatus;
+  readonly at: string;
+  readonly reason?: CancellationReason;
+}
+
+/** An order as the orders service owns it. Prices were fixed by catalog when it was placed. */
+export interface Order {
+  readonly orderId: string;
+  readonly userId: string;
+  readonly items: readonly PricedLine[];
+  readonly total: Money;
+  readonly paymentToken: string;
+  readonly shippingAddress: Address;
+  readonly status: OrderStatus;
+  readonly cancellationReason?: CancellationReason;
+  readonly statusHistory: readonly StatusEntry[];
+  /** Correlation id of the request that placed it; carried by its events and saga. */
+  readonly correlationId: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+const timestamp = z.iso.datetime({ offset: true });
+
+/**
+ * The stored order, as read back from somewhere that cannot be trusted to be
+ * typed (a stream image). Unknown attributes (keys, index attributes) are
+ * dropped.
+ */
+export const storedOrderSchema = z.object({
+  orderId: orderIdSchema,
+  userId: userIdSchema,
+  items: z.array(pricedLineSchema).min(1),
+  total: moneySchema,
+  paymentToken: z.string().min(1),
+  shippingAddress: addressSchema,
+  status: orderStatusSchema,
+  cancellationReason: cancellationReasonSchema.optional(),
+  statusHistory: z.array(z.object({ status: orderStatusSchema, at: timestamp, reason: cancellationReasonSchema.optional() })),
+  correlationId: z.string().min(1),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+
+/** Most lines one order may have. */
+export const MAX_ORDER_LINES = 50;
+
+/** Token the simulated payment provider accepts, used when the client sends none. */
+export const DEFAULT_PAYMENT_TOKEN = 'tok_visa';
+
+/**
+ * What a client sends to place an order. Strict: prices, totals, a user id or
+ * anything else are unknown fields (422). The user is the token's `sub`, and
+ * prices come from catalog.
+ */
+export const placeOrderRequestSchema = z
+  .object({
+    items: z
+      .array(z.object({ productId: productIdSchema, quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY) }).strict())
+      .min(1)
+      .max(MAX_ORDER_LINES),
+    paymentToken: z.string().min(1).max(64).default(DEFAULT_PAYMENT_TOKEN),
+    shippingAddress: addressSchema,
+  })
+  .strict();
+export type PlaceOrderRequest = z.infer<typeof placeOrderRequestSchema>;
+
+/**
+ * The statuses an order may move to a status from. Only forward: an event
+ * that arrives late or twice finds the order elsewhere and changes nothing.
+ */
+export const ALLOWED_FROM: Readonly<Record<Exclude<OrderStatus, 'PENDING'>, readonly OrderStatus[]>> = {
+  CONFIRMED: ['PENDING'],
+  CANCELLED: ['PENDING'],
+  DELIVERED: ['PENDING', 'CONFIRMED'],
+};
+
+/** A forward status change, applied only if the order is in one of `from`. */
+export interface StatusChange {
+  readonly to: Exclude<OrderStatus, 'PENDING'>;
+  readonly from: readonly OrderStatus[];
+  readonly at: string;
+  readonly reason?: CancellationReason;
+}
+
+/** The change that moves an order to `to`, from wherever it may legally come. */
+export const statusChange = (to: StatusChange['to'], at: string, reason?: CancellationReason): StatusChange => ({
+  to,
+  from: ALLOWED_FROM[to],
+  at,
+  ...(reason !== undefined ? { reason } : {}),
+});

@@ -1,0 +1,15 @@
+import { DynamoDbOrderRepository } from '../adapters/dynamodb-order-repository';
+import { LambdaPaymentReader } from '../adapters/lambda-payment-reader';
+import { LambdaPriceCatalog } from '../adapters/lambda-price-catalog';
+import { LambdaShipmentReader } from '../adapters/lambda-shipment-reader';
+import { loadOrdersApiConfig } from '../config';
+import { createOrdersApi } from '../handlers/api';
+
+const config = loadOrdersApiConfig();
+
+export const handler = createOrdersApi({
+  orders: new DynamoDbOrderRepository(config.TABLE_NAME),
+  catalog: new LambdaPriceCatalog(config.CATALOG_PRICES_FUNCTION),
+  payments: new LambdaPaymentReader(config.PAYMENTS_QUERY_FUNCTION),
+  shipments: new LambdaShipmentReader(config.SHIPMENTS_QUERY_FUNCTION),
+});

@@ -1,0 +1,3 @@
+import { createPublishOrderPlacedHandler } from '../handlers/publish-order-placed';
+
+export const handler = createPublishOrderPlacedHandler();

@@ -1,0 +1,79 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { z } from 'zod';
+import { orderIdSchema } from '../../shared/contracts/common';
+import { ValidationError } from '../../shared/errors';
+import { jsonResponse, parseJsonBody, validate, type HttpEvent } from '../../shared/http';
+import { httpApi } from '../../shared/middleware';
+import { metrics } from '../../shared/powertools';
+import { safeParse } from '../../shared/validation';
+import { idempotencyKeySchema } from '../domain/idempotency';
+import { placeOrderRequestSchema } from '../domain/order';
+import type { PaymentReader } from '../ports/payment-reader';
+import type { PriceCatalog } from '../ports/price-catalog';
+import type { ShipmentReader } from '../ports/shipment-reader';
+import type { OrderRepository } from '../ports/order-repository';
+import { ordersRoutes } from '../routes';
+import { placeOrder } from '../use-cases/place-order';
+import { getOrderDetails, getOwnOrder, listOwnOrders } from '../use-cases/read-orders';
+import { toDetailsView, toOrderView, toPlacementView } from './views';
+
+/** Dependencies of the orders HTTP routes. */
+export interface OrdersApiDeps {
+  readonly orders: OrderRepository;
+  readonly catalog: PriceCatalog;
+  readonly payments: PaymentReader;
+  readonly shipments: ShipmentReader;
+  /** @default the clock */
+  readonly now?: () => Date;
+  /** @default a random UUID */
+  readonly newOrderId?: () => string;
+}
+
+const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+const pageQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(20),
+    cursor: z.string().max(2048).optional(),
+  })
+  .strict();
+
+const orderPath = z.object({ id: orderIdSchema });
+
+const idempotencyKeyOf = (event: HttpEvent): string | undefined => {
+  const value = event.headers?.[IDEMPOTENCY_HEADER];
+  if (value === undefined) return undefined;
+  const parsed = safeParse(idempotencyKeySchema, value);
+  if (!parsed.ok) throw new ValidationError(parsed.issues.map((issue) => ({ path: IDEMPOTENCY_HEADER, message: issue.message })));
+  return parsed.value;
+};
+
+/** The orders HTTP routes. The caller is always the token's `sub`; one sees only one's own orders. */
+export const createOrdersApi = (deps: OrdersApiDeps) =>
+  httpApi(ordersRoutes, {
+    'POST /orders': async ({ event, principal, correlationId }) => {
+      const idempotencyKey = idempotencyKeyOf(event);
+      const request = parseJsonBody(event, placeOrderRequestSchema);
+      const { order, replayed } = await placeOrder(deps, {
+        userId: principal.userId,
+        correlationId,
+        request,
+        ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+      });
+      if (!replayed) metrics.addMetric('OrdersPlaced', MetricUnit.Count, 1);
+      return jsonResponse(202, toPlacementView(order), { location: `/orders/${order.orderId}` });
+    },
+    'GET /orders': async ({ event, principal }) => {
+      const { limit, cursor } = validate(pageQuery, event.queryStringParameters ?? {});
+      const page = await listOwnOrders(deps, principal.userId, limit, cursor);
+      return jsonResponse(200, { items: page.items.map(toOrderView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
+    },
+    'GET /orders/{id}': async ({ event, principal }) => {
+      const { id } = validate(orderPath, event.pathParameters ?? {});
+      return jsonResponse(200, toOrderView(await getOwnOrder(deps, principal.userId, id)));
+    },
+    'GET /orders/{id}/details': async ({ event, principal, correlationId }) => {
+      const { id } = validate(orderPath, event.pathParameters ?? {});
+      return jsonResponse(200, toDetailsView(await getOrderDetails(deps, principal.userId, id, correlationId)));
+    },
+  });

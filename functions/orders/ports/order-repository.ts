@@ -1,0 +1,28 @@
+import type { IdempotencyRecord } from '../domain/idempotency';
+import type { Order, StatusChange } from '../domain/order';
+
+/** What creating an order did: it was written, or the Idempotency-Key was already taken. */
+export type CreateOrderOutcome = { readonly kind: 'created' } | { readonly kind: 'key-taken'; readonly record: IdempotencyRecord };
+
+/** A page of a user's orders, newest first, and the cursor of the next one. */
+export interface OrderPage {
+  readonly items: readonly Order[];
+  readonly nextCursor?: string;
+}
+
+/** Port: where orders and their idempotency records live. */
+export interface OrderRepository {
+  /** The live (unexpired) record of a user's key, if any. */
+  findIdempotencyRecord(userId: string, key: string, nowEpochSeconds: number): Promise<IdempotencyRecord | undefined>;
+  /**
+   * Writes the order and, when given, its idempotency record atomically:
+   * both or neither. If the key is already held by a live record, nothing is
+   * written and that record is returned.
+   */
+  create(order: Order, idempotency?: IdempotencyRecord): Promise<CreateOrderOutcome>;
+  get(orderId: string): Promise<Order | undefined>;
+  /** A user's orders, newest first. A cursor from another user or another API is a 422. */
+  listByUser(userId: string, limit: number, cursor?: string): Promise<OrderPage>;
+  /** Applies a forward status change if the order is in `change.from`; false (nothing written) otherwise. */
+  transition(orderId: string, change: StatusChange): Promise<boolean>;
+}

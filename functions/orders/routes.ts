@@ -1,0 +1,9 @@
+import type { RouteTable } from '../shared/middleware';
+
+/** The orders service's HTTP routes: all for signed-in users, who only ever see their own orders. */
+export const ordersRoutes = {
+  'POST /orders': 'user',
+  'GET /orders': 'user',
+  'GET /orders/{id}': 'user',
+  'GET /orders/{id}/details': 'user',
+} as const satisfies RouteTable;

@@ -1,0 +1,23 @@
+import type { CancellationReason } from '../../shared/contracts/common';
+import { statusChange, type StatusChange } from '../domain/order';
+import type { OrderRepository } from '../ports/order-repository';
+
+/** Dependencies of {@link advanceOrder}. */
+export interface AdvanceOrderDeps {
+  readonly orders: OrderRepository;
+  /** @default the clock */
+  readonly now?: () => Date;
+}
+
+/**
+ * Moves an order forward (PENDING → CONFIRMED → DELIVERED, or PENDING →
+ * CANCELLED) with a conditional write. Returns false when the order was not
+ * where the change may come from — a late or repeated event — and then
+ * nothing was written.
+ */
+export const advanceOrder = (
+  deps: AdvanceOrderDeps,
+  orderId: string,
+  to: StatusChange['to'],
+  reason?: CancellationReason,
+): Promise<boolean> => deps.orders.transition(orderId, statusChange(to, (deps.now ?? (() => new Date()))().toISOString(), reason));

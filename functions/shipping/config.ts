@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { readConfig } from '../shared/config';
+
+const table = z.object({ TABLE_NAME: z.string().min(1) });
+
+/** Configuration of the functions that only touch the shipments table. */
+export const loadShippingConfig = () => readConfig(table);
+
+/**
+ * Configuration of CreateShipment: the table and the countries the carrier
+ * does not serve (comma-separated ISO 3166-1 alpha-2 codes).
+ * `UNSERVED_COUNTRIES` defaults to `AQ`, so an Antarctic address is the
+ * documented way to make a shipment unavailable.
+ */
+export const loadCreateShipmentConfig = () =>
+  readConfig(
+    table.extend({
+      UNSERVED_COUNTRIES: z
+        .string()
+        .default('AQ')
+        .transform((text) => text.split(',').map((code) => code.trim().toUpperCase()).filter(Boolean))
+        .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'must be ISO 3166-1 alpha-2 codes separated by commas'))),
+    }),
+  );
+
+/** Configuration of the delivery route: the table and the bus it announces deliveries on. */
+export const loadDeliveryConfig = () => readConfig(table.extend({ EVENT_BUS_NAME: z.string().min(1) }));

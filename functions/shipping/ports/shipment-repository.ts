@@ -1,0 +1,15 @@
+import type { Shipment } from '../domain/shipment';
+
+/** What a create found: it wrote the shipment, or one with that id already existed. */
+export type CreateShipmentOutcome = { readonly created: true } | { readonly created: false; readonly existing: Shipment };
+
+/** Port: where shipments live. Every status change is conditional on the current status. */
+export interface ShipmentRepository {
+  get(shipmentId: string): Promise<Shipment | undefined>;
+  /** Writes the shipment only if none with its id exists. */
+  create(shipment: Shipment): Promise<CreateShipmentOutcome>;
+  /** CREATED → CANCELLED. False (nothing written) when it is not CREATED (or absent). */
+  cancel(shipmentId: string, at: string): Promise<boolean>;
+  /** CREATED → DELIVERED. The delivered shipment, or undefined (nothing written) when it was not CREATED. */
+  markDelivered(shipmentId: string, at: string): Promise<Shipment | undefined>;
+}

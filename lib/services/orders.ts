@@ -1,0 +1,159 @@
+import { AttributeType, StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ordersRoutes } from '../../functions/orders/routes';
+import { BY_USER_INDEX } from '../../functions/orders/table-layout';
+import { OrderCancelled, OrderConfirmed, OrderPlaced, ShipmentDelivered } from '../../functions/shared/contracts/events';
+import { ServiceTable } from '../constructs/service-table';
+import type { ShopApi } from '../constructs/shop-api';
+import type { ShopBus } from '../constructs/shop-bus';
+import { ShopFunction } from '../constructs/shop-function';
+
+/** Props of {@link OrdersService}. */
+export interface OrdersServiceProps {
+  readonly api: ShopApi;
+  /** Where OrderPlaced goes (through the outbox pipe) and status events come from. */
+  readonly bus: ShopBus;
+  /** Catalog's GetPrices: the only source of prices. */
+  readonly pricesFunction: IFunction;
+  /** Payments' GetPayment query, for order details. */
+  readonly paymentQueryFunction: IFunction;
+  /** Shipping's GetShipment query, for order details. */
+  readonly shipmentQueryFunction: IFunction;
+  /**
+   * Retries of a stream batch (enrichment or PutEvents failing) before the
+   * pipe parks it in the outbox dead-letter queue.
+   * @default 10
+   */
+  readonly outboxRetryAttempts?: number;
+  /** @default 'unknown' */
+  readonly version?: string;
+}
+
+/**
+ * Orders: the HTTP routes, the table, the transactional outbox that
+ * publishes OrderPlaced, and the consumer that moves orders through their
+ * statuses.
+ *
+ * The outbox is the table's stream read by an EventBridge Pipe: the HTTP
+ * function only writes the order, and the pipe — filtering new orders,
+ * enriching them into OrderPlaced details — puts them on the bus. A write
+ * and its event therefore cannot disagree.
+ */
+export class OrdersService extends Construct {
+  public readonly table: ServiceTable['table'];
+  /** The outbox: orders table stream → enrichment → bus. */
+  public readonly pipe: CfnPipe;
+  /** The HTTP routes. */
+  public readonly apiFunction: ShopFunction;
+  /** Turns stream records into OrderPlaced details for the pipe. */
+  public readonly enrichmentFunction: ShopFunction;
+  /** Applies OrderConfirmed / OrderCancelled / ShipmentDelivered. */
+  public readonly statusConsumer: ShopFunction;
+  /** Where the pipe parks batches it could not publish. */
+  public readonly outboxDeadLetterQueue: IQueue;
+
+  public constructor(scope: Construct, id: string, props: OrdersServiceProps) {
+    super(scope, id);
+    const retryAttempts = props.outboxRetryAttempts ?? 10;
+    if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 185) {
+      throw new Error(`OrdersService outboxRetryAttempts must be an integer from 0 to 185; got ${retryAttempts}.`);
+    }
+
+    this.table = new ServiceTable(this, 'Orders', {
+      globalSecondaryIndexes: [
+        {
+          indexName: BY_USER_INDEX,
+          partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
+          sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+        },
+      ],
+      stream: StreamViewType.NEW_IMAGE,
+      timeToLiveAttribute: 'expiresAt',
+    }).table;
+    const streamArn = this.table.tableStreamArn;
+    if (!streamArn) throw new Error('OrdersService needs the orders table stream for its outbox.');
+
+    this.apiFunction = new ShopFunction(this, 'Api', {
+      service: 'orders',
+      entry: 'orders/entries/api.ts',
+      description: 'Orders HTTP routes',
+      environment: {
+        TABLE_NAME: this.table.tableName,
+        CATALOG_PRICES_FUNCTION: props.pricesFunction.functionName,
+        PAYMENTS_QUERY_FUNCTION: props.paymentQueryFunction.functionName,
+        SHIPMENTS_QUERY_FUNCTION: props.shipmentQueryFunction.functionName,
+      },
+      version: props.version,
+    });
+    this.table.grant(this.apiFunction, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem');
+    for (const fn of [props.pricesFunction, props.paymentQueryFunction, props.shipmentQueryFunction]) fn.grantInvoke(this.apiFunction);
+    props.api.addRoutes('Orders', this.apiFunction, ordersRoutes);
+
+    this.enrichmentFunction = new ShopFunction(this, 'PublishOrderPlaced', {
+      service: 'orders',
+      entry: 'orders/entries/publish-order-placed.ts',
+      description: 'Outbox enrichment: new-order stream records to OrderPlaced details',
+      version: props.version,
+    });
+
+    this.outboxDeadLetterQueue = props.bus.deadLetterQueue('OrdersOutboxDeadLetters', 'OrderPlaced batches the orders outbox could not publish');
+    const pipeRole = new Role(this, 'OutboxRole', {
+      assumedBy: new ServicePrincipal('pipes.amazonaws.com'),
+      description: 'Orders outbox pipe: read the orders stream, enrich, put on the bus',
+    });
+    this.table.grantStreamRead(pipeRole);
+    this.enrichmentFunction.grantInvoke(pipeRole);
+    props.bus.bus.grantPutEventsTo(pipeRole);
+    pipeRole.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.outboxDeadLetterQueue.queueArn] }));
+
+    this.pipe = new CfnPipe(this, 'Outbox', {
+      description: 'Transactional outbox: new orders to OrderPlaced on the shop bus',
+      roleArn: pipeRole.roleArn,
+      source: streamArn,
+      sourceParameters: {
+        dynamoDbStreamParameters: {
+          startingPosition: 'TRIM_HORIZON',
+          batchSize: 10,
+          maximumRetryAttempts: retryAttempts,
+          deadLetterConfig: { arn: this.outboxDeadLetterQueue.queueArn },
+        },
+        filterCriteria: {
+          filters: [{ pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { type: { S: ['ORDER'] } } } }) }],
+        },
+      },
+      enrichment: this.enrichmentFunction.functionArn,
+      target: props.bus.bus.eventBusArn,
+      targetParameters: {
+        eventBridgeEventBusParameters: { detailType: OrderPlaced.detailType, source: OrderPlaced.source },
+      },
+    });
+    this.pipe.node.addDependency(pipeRole);
+
+    const statusSources = [...new Set([OrderConfirmed.source, OrderCancelled.source, ShipmentDelivered.source])];
+    this.statusConsumer = new ShopFunction(this, 'StatusConsumer', {
+      service: 'orders',
+      entry: 'orders/entries/status-consumer.ts',
+      description: 'Moves orders forward on OrderConfirmed, OrderCancelled and ShipmentDelivered',
+      environment: { TABLE_NAME: this.table.tableName },
+      version: props.version,
+      overrides: {
+        deadLetterQueue: props.bus.deadLetterQueue('OrderStatusConsumerDeadLetters', 'Order status events the consumer failed on'),
+        retryAttempts: 2,
+      },
+    });
+    this.table.grant(this.statusConsumer, 'dynamodb:UpdateItem');
+    props.bus.addRule('OrderStatus', {
+      description: 'Order status changes for the orders service',
+      eventPattern: {
+        source: statusSources,
+        detailType: [OrderConfirmed.detailType, OrderCancelled.detailType, ShipmentDelivered.detailType],
+      },
+      target: (delivery) => new LambdaFunction(this.statusConsumer, delivery),
+    });
+  }
+}

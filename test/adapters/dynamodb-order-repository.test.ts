@@ -1,0 +1,195 @@
+import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbOrderRepository } from '../../functions/orders/adapters/dynamodb-order-repository';
+import { BY_USER_INDEX } from '../../functions/orders/table-layout';
+import type { IdempotencyRecord } from '../../functions/orders/domain/idempotency';
+import { statusChange, type Order } from '../../functions/orders/domain/order';
+import { placeOrder } from '../../functions/orders/use-cases/place-order';
+import { order } from '../fakes/order-repository';
+import { FakePriceCatalog } from '../fakes/price-catalog';
+import { createTestTable, scanAll, testDocumentClient } from '../support/dynamodb';
+
+const CREATED_AT = '2026-03-01T12:00:00.000Z';
+const NOW_SECONDS = Date.parse(CREATED_AT) / 1000;
+const idOf = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+const record = (orderId: string, overrides: Partial<IdempotencyRecord> = {}): IdempotencyRecord => ({
+  userId: 'user-alice',
+  key: 'checkout-1',
+  requestHash: 'hash-1',
+  orderId,
+  createdAt: CREATED_AT,
+  expiresAt: NOW_SECONDS + 86_400,
+  ...overrides,
+});
+
+describe('DynamoDbOrderRepository (DynamoDB Local)', () => {
+  const client = testDocumentClient();
+  let tableName: string;
+  let repository: DynamoDbOrderRepository;
+
+  beforeEach(async () => {
+    tableName = await createTestTable({ indexes: [{ name: BY_USER_INDEX, partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }] });
+    repository = new DynamoDbOrderRepository(tableName, client);
+  });
+  afterAll(() => client.destroy());
+
+  it('writes the order and its idempotency record in one transaction, with index keys and a TTL', async () => {
+    // Act
+    const outcome = await repository.create(order({ orderId: idOf(1), createdAt: CREATED_AT }), record(idOf(1)));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'created' });
+    const items = await scanAll(client, tableName);
+    expect(items).toHaveLength(2);
+    expect(items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ pk: `ORDER#${idOf(1)}`, type: 'ORDER', gsi1pk: 'user-alice', gsi1sk: `${CREATED_AT}#${idOf(1)}` }),
+        {
+          pk: 'IDEMPOTENCY#user-alice#checkout-1',
+          type: 'IDEMPOTENCY',
+          requestHash: 'hash-1',
+          orderId: idOf(1),
+          createdAt: CREATED_AT,
+          expiresAt: NOW_SECONDS + 86_400,
+        },
+      ]),
+    );
+    expect(await repository.get(idOf(1))).toEqual(order({ orderId: idOf(1), createdAt: CREATED_AT }));
+    expect(await repository.findIdempotencyRecord('user-alice', 'checkout-1', NOW_SECONDS)).toEqual(record(idOf(1)));
+  });
+
+  it('lets exactly one of many concurrent creates with the same key write, and points the others at its order', async () => {
+    // Act
+    const outcomes = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => repository.create(order({ orderId: idOf(i + 1), createdAt: CREATED_AT }), record(idOf(i + 1)))),
+    );
+
+    // Assess
+    const created = outcomes.flatMap((o, i) => (o.kind === 'created' ? [idOf(i + 1)] : []));
+    expect(created).toHaveLength(1);
+    for (const outcome of outcomes) {
+      if (outcome.kind === 'key-taken') expect(outcome.record.orderId).toBe(created[0]);
+    }
+    const items = await scanAll(client, tableName);
+    expect(items.filter((i) => i.type === 'ORDER').map((i) => i.orderId)).toEqual(created);
+    expect(items.filter((i) => i.type === 'IDEMPOTENCY')).toHaveLength(1);
+  });
+
+  it('places one order for concurrent same-key requests through the use case', async () => {
+    let n = 0;
+    const deps = { orders: repository, catalog: new FakePriceCatalog(), now: () => new Date(CREATED_AT), newOrderId: () => idOf((n += 1)) };
+    const command = {
+      userId: 'user-alice',
+      correlationId: 'corr-1',
+      idempotencyKey: 'double-click',
+      request: { items: [{ productId: 'p-mug', quantity: 1 }], paymentToken: 'tok_visa', shippingAddress: order().shippingAddress },
+    };
+    const results = await Promise.all(Array.from({ length: 5 }, () => placeOrder(deps, command)));
+    expect(new Set(results.map((r) => r.order.orderId)).size).toBe(1);
+    expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+    expect((await scanAll(client, tableName)).filter((i) => i.type === 'ORDER')).toHaveLength(1);
+  });
+
+  it('retries the transaction when DynamoDB reports a conflicting concurrent transaction', async () => {
+    // Prepare
+    let conflicts = 2;
+    const conflicting = {
+      send: (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+        if (command instanceof TransactWriteCommand && conflicts > 0) {
+          conflicts -= 1;
+          const error = Object.assign(new Error('Transaction cancelled'), {
+            name: 'TransactionCanceledException',
+            CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
+          });
+          return Promise.reject(error);
+        }
+        return client.send(command);
+      },
+    } as unknown as DynamoDBDocumentClient;
+
+    // Act
+    const outcome = await new DynamoDbOrderRepository(tableName, conflicting).create(order({ orderId: idOf(1) }), record(idOf(1)));
+
+    // Assess
+    expect(outcome).toEqual({ kind: 'created' });
+    expect(conflicts).toBe(0);
+    expect(await scanAll(client, tableName)).toHaveLength(2);
+  });
+
+  it('treats an expired idempotency record as absent and replaces it', async () => {
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: 'IDEMPOTENCY#user-alice#checkout-1', type: 'IDEMPOTENCY', requestHash: 'old', orderId: idOf(9), createdAt: 'old', expiresAt: NOW_SECONDS - 1 },
+      }),
+    );
+    expect(await repository.findIdempotencyRecord('user-alice', 'checkout-1', NOW_SECONDS)).toBeUndefined();
+    expect(await repository.create(order({ orderId: idOf(1) }), record(idOf(1)))).toEqual({ kind: 'created' });
+    expect(await repository.findIdempotencyRecord('user-alice', 'checkout-1', NOW_SECONDS)).toMatchObject({ orderId: idOf(1), requestHash: 'hash-1' });
+  });
+
+  it('writes an order without a key conditionally, never over an existing one', async () => {
+    await repository.create(order({ orderId: idOf(1) }));
+    await expect(repository.create(order({ orderId: idOf(1), userId: 'user-bob' }))).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect((await repository.get(idOf(1)))?.userId).toBe('user-alice');
+  });
+
+  it("pages through a user's orders newest first via the index, and refuses another user's cursor", async () => {
+    // Prepare
+    const at = (n: number) => `2026-03-01T00:00:${String(n).padStart(2, '0')}.000Z`;
+    for (let n = 1; n <= 7; n += 1) await repository.create(order({ orderId: idOf(n), createdAt: at(n) }));
+    for (let n = 8; n <= 9; n += 1) await repository.create(order({ orderId: idOf(n), userId: 'user-bob', createdAt: at(n) }));
+
+    // Act
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await repository.listByUser('user-alice', 3, cursor);
+      seen.push(...page.items.map((o) => o.orderId));
+      cursor = page.nextCursor;
+      pages += 1;
+    } while (cursor);
+
+    // Assess
+    expect(seen).toEqual([7, 6, 5, 4, 3, 2, 1].map(idOf));
+    expect(pages).toBeGreaterThanOrEqual(3);
+    const alicePage = await repository.listByUser('user-alice', 1);
+    await expect(repository.listByUser('user-bob', 1, alicePage.nextCursor)).rejects.toMatchObject({ status: 422, code: 'INVALID_CURSOR' });
+    expect((await repository.listByUser('user-bob', 10)).items.map((o) => o.orderId)).toEqual([idOf(9), idOf(8)]);
+  });
+
+  it('moves status forward only, appending to the history, and never creates a missing order', async () => {
+    // Prepare
+    const orderId = idOf(1);
+    await repository.create(order({ orderId }));
+    const change = (to: Parameters<typeof statusChange>[0], reason?: Parameters<typeof statusChange>[2]) =>
+      repository.transition(orderId, statusChange(to, '2026-03-02T00:00:00.000Z', reason));
+
+    // Act
+    const results = [await change('CONFIRMED'), await change('CONFIRMED'), await change('CANCELLED', 'TECHNICAL'), await change('DELIVERED'), await change('CONFIRMED')];
+    const missing = await repository.transition(idOf(2), statusChange('CONFIRMED', '2026-03-02T00:00:00.000Z'));
+
+    // Assess
+    expect(results).toEqual([true, false, false, true, false]);
+    const stored = (await repository.get(orderId)) as Order;
+    expect(stored.status).toBe('DELIVERED');
+    expect(stored.cancellationReason).toBeUndefined();
+    expect(stored.statusHistory.map((h) => h.status)).toEqual(['PENDING', 'CONFIRMED', 'DELIVERED']);
+    expect(missing).toBe(false);
+    expect(await repository.get(idOf(2))).toBeUndefined();
+  });
+
+  it('records the reason when it cancels a pending order, and then nothing moves it', async () => {
+    const orderId = idOf(1);
+    await repository.create(order({ orderId }));
+    expect(await repository.transition(orderId, statusChange('CANCELLED', '2026-03-02T00:00:00.000Z', 'OUT_OF_STOCK'))).toBe(true);
+    expect(await repository.transition(orderId, statusChange('DELIVERED', '2026-03-02T00:00:01.000Z'))).toBe(false);
+    expect(await repository.get(orderId)).toMatchObject({
+      status: 'CANCELLED',
+      cancellationReason: 'OUT_OF_STOCK',
+      updatedAt: '2026-03-02T00:00:00.000Z',
+      statusHistory: [{ status: 'PENDING' }, { status: 'CANCELLED', at: '2026-03-02T00:00:00.000Z', reason: 'OUT_OF_STOCK' }],
+    });
+  });
+});

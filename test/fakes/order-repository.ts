@@ -1,0 +1,102 @@
+import { decodeCursor, encodeCursor } from '../../functions/shared/cursor';
+import { ValidationError } from '../../functions/shared/errors';
+import type { IdempotencyRecord } from '../../functions/orders/domain/idempotency';
+import type { Order, StatusChange } from '../../functions/orders/domain/order';
+import type { CreateOrderOutcome, OrderPage, OrderRepository } from '../../functions/orders/ports/order-repository';
+
+const PAGE_KEY = ['pk', 'gsi1pk', 'gsi1sk'] as const;
+const sortKeyOf = (order: Order): string => `${order.createdAt}#${order.orderId}`;
+
+/**
+ * In-memory {@link OrderRepository} with the DynamoDB one's conditional
+ * behaviour: the order and its key's record are written together or not at
+ * all, a live record holds its key, status changes apply only from the
+ * allowed statuses, and pages are newest first with the same cursor format.
+ */
+export class InMemoryOrderRepository implements OrderRepository {
+  public readonly orders = new Map<string, Order>();
+  public readonly idempotency = new Map<string, IdempotencyRecord>();
+  /** Every successful write (create, transition), for asserting how many happened. */
+  public writes = 0;
+
+  public constructor(seed: readonly Order[] = []) {
+    for (const order of seed) this.orders.set(order.orderId, order);
+  }
+
+  public async findIdempotencyRecord(userId: string, key: string, nowEpochSeconds: number): Promise<IdempotencyRecord | undefined> {
+    return this.liveRecord(userId, key, nowEpochSeconds);
+  }
+
+  public async create(order: Order, idempotency?: IdempotencyRecord): Promise<CreateOrderOutcome> {
+    if (this.orders.has(order.orderId)) throw new Error(`Order ${order.orderId} exists`);
+    if (idempotency) {
+      const now = Math.floor(Date.parse(idempotency.createdAt) / 1000);
+      const held = this.liveRecord(idempotency.userId, idempotency.key, now);
+      if (held) return { kind: 'key-taken', record: held };
+      this.idempotency.set(`${idempotency.userId}#${idempotency.key}`, idempotency);
+    }
+    this.orders.set(order.orderId, order);
+    this.writes += 1;
+    return { kind: 'created' };
+  }
+
+  public async get(orderId: string): Promise<Order | undefined> {
+    return this.orders.get(orderId);
+  }
+
+  public async listByUser(userId: string, limit: number, cursor?: string): Promise<OrderPage> {
+    const start = decodeCursor(cursor, PAGE_KEY);
+    if (start && start.gsi1pk !== userId) {
+      throw new ValidationError([{ path: 'cursor', message: 'is not a cursor this API returned' }], 'INVALID_CURSOR');
+    }
+    const mine = [...this.orders.values()]
+      .filter((order) => order.userId === userId)
+      .sort((a, b) => sortKeyOf(b).localeCompare(sortKeyOf(a)))
+      .filter((order) => start === undefined || sortKeyOf(order) < String(start.gsi1sk));
+    const items = mine.slice(0, limit);
+    const last = items[items.length - 1];
+    const nextCursor =
+      mine.length > limit && last ? encodeCursor({ pk: `ORDER#${last.orderId}`, gsi1pk: userId, gsi1sk: sortKeyOf(last) }) : undefined;
+    return { items, ...(nextCursor ? { nextCursor } : {}) };
+  }
+
+  public async transition(orderId: string, change: StatusChange): Promise<boolean> {
+    const order = this.orders.get(orderId);
+    if (!order || !change.from.includes(order.status)) return false;
+    const entry = { status: change.to, at: change.at, ...(change.reason !== undefined ? { reason: change.reason } : {}) };
+    this.orders.set(orderId, {
+      ...order,
+      status: change.to,
+      updatedAt: change.at,
+      statusHistory: [...order.statusHistory, entry],
+      ...(change.reason !== undefined ? { cancellationReason: change.reason } : {}),
+    });
+    this.writes += 1;
+    return true;
+  }
+
+  /** Synchronous, so that create's check-and-write is atomic like the DynamoDB transaction. */
+  private liveRecord(userId: string, key: string, nowEpochSeconds: number): IdempotencyRecord | undefined {
+    const record = this.idempotency.get(`${userId}#${key}`);
+    return record && record.expiresAt > nowEpochSeconds ? record : undefined;
+  }
+}
+
+/** An order fixture: PENDING, placed by alice, two EUR lines. */
+export const order = (overrides: Partial<Order> = {}): Order => ({
+  orderId: '4f7a2c1e-9b3d-4e8f-a6b5-2c1d0e9f8a7b',
+  userId: 'user-alice',
+  items: [
+    { productId: 'p-mug', quantity: 2, unitPrice: { amount: 1250, currency: 'EUR' } },
+    { productId: 'p-tea', quantity: 1, unitPrice: { amount: 499, currency: 'EUR' } },
+  ],
+  total: { amount: 2999, currency: 'EUR' },
+  paymentToken: 'tok_visa',
+  shippingAddress: { name: 'Alice', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' },
+  status: 'PENDING',
+  statusHistory: [{ status: 'PENDING', at: '2026-03-01T11:59:59.000Z' }],
+  correlationId: 'corr-1234',
+  createdAt: '2026-03-01T11:59:59.000Z',
+  updatedAt: '2026-03-01T11:59:59.000Z',
+  ...overrides,
+});

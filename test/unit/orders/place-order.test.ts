@@ -1,0 +1,225 @@
+import { createOrdersApi } from '../../../functions/orders/handlers/api';
+import { metrics } from '../../../functions/shared/powertools';
+import { FakePaymentReader, FakeShipmentReader } from '../../fakes/order-readers';
+import { InMemoryOrderRepository } from '../../fakes/order-repository';
+import { FakePriceCatalog } from '../../fakes/price-catalog';
+import { alice, bob, bodyOf, httpEvent, invoke, type TestCaller } from '../../support/lambda';
+
+const NOW = new Date('2026-03-01T11:59:59.000Z');
+const address = { name: 'Alice', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' };
+const body = { items: [{ productId: 'p-mug', quantity: 2 }, { productId: 'p-tea', quantity: 1 }], shippingAddress: address };
+
+const setup = () => {
+  const orders = new InMemoryOrderRepository();
+  const catalog = new FakePriceCatalog();
+  let next = 0;
+  const api = createOrdersApi({
+    orders,
+    catalog,
+    payments: new FakePaymentReader(),
+    shipments: new FakeShipmentReader(),
+    now: () => NOW,
+    newOrderId: () => `00000000-0000-4000-8000-${String((next += 1)).padStart(12, '0')}`,
+  });
+  return { orders, catalog, api };
+};
+
+const place = (options: { body?: unknown; caller?: TestCaller; key?: string; headers?: Record<string, string> } = {}) =>
+  httpEvent({
+    routeKey: 'POST /orders',
+    caller: 'caller' in options ? options.caller : alice,
+    body: 'body' in options ? options.body : body,
+    headers: { ...(options.key !== undefined ? { 'idempotency-key': options.key } : {}), ...options.headers },
+  });
+
+afterEach(() => jest.restoreAllMocks());
+
+describe('POST /orders', () => {
+  it('places a PENDING order for the token user, priced by catalog, and answers 202 with its Location', async () => {
+    // Prepare
+    const { api, orders, catalog } = setup();
+    const addMetric = jest.spyOn(metrics, 'addMetric');
+
+    // Act
+    const result = await invoke(api, place({ headers: { 'x-correlation-id': 'corr-1234' } }));
+
+    // Assess
+    const orderId = '00000000-0000-4000-8000-000000000001';
+    const items = [
+      { productId: 'p-mug', quantity: 2, unitPrice: { amount: 1250, currency: 'EUR' } },
+      { productId: 'p-tea', quantity: 1, unitPrice: { amount: 499, currency: 'EUR' } },
+    ];
+    expect(result.statusCode).toBe(202);
+    expect(result.headers?.location).toBe(`/orders/${orderId}`);
+    expect(bodyOf(result)).toEqual({ orderId, status: 'PENDING', total: { amount: 2999, currency: 'EUR' }, items });
+    expect(orders.orders.get(orderId)).toEqual({
+      orderId,
+      userId: 'user-alice',
+      items,
+      total: { amount: 2999, currency: 'EUR' },
+      paymentToken: 'tok_visa',
+      shippingAddress: address,
+      status: 'PENDING',
+      statusHistory: [{ status: 'PENDING', at: NOW.toISOString() }],
+      correlationId: 'corr-1234',
+      createdAt: NOW.toISOString(),
+      updatedAt: NOW.toISOString(),
+    });
+    expect(catalog.calls).toEqual([{ productIds: ['p-mug', 'p-tea'], correlationId: 'corr-1234' }]);
+    expect(addMetric).toHaveBeenCalledWith('OrdersPlaced', 'Count', 1);
+  });
+
+  it('merges lines naming the same product and keeps the payment token sent', async () => {
+    const { api, orders } = setup();
+    const result = await invoke(
+      api,
+      place({ body: { ...body, items: [{ productId: 'p-mug', quantity: 1 }, { productId: 'p-tea', quantity: 1 }, { productId: 'p-mug', quantity: 3 }], paymentToken: 'tok_decline' } }),
+    );
+    expect(result.statusCode).toBe(202);
+    expect(bodyOf(result)).toMatchObject({
+      total: { amount: 4 * 1250 + 499, currency: 'EUR' },
+      items: [{ productId: 'p-mug', quantity: 4 }, { productId: 'p-tea', quantity: 1 }],
+    });
+    expect([...orders.orders.values()][0]?.paymentToken).toBe('tok_decline');
+  });
+
+  it('rejects client-sent prices, totals and user ids as unknown fields (422), writing nothing', async () => {
+    const { api, orders, catalog } = setup();
+    const withPrice = await invoke(api, place({ body: { ...body, items: [{ productId: 'p-mug', quantity: 1, unitPrice: { amount: 1, currency: 'EUR' } }] } }));
+    const withTotal = await invoke(api, place({ body: { ...body, total: { amount: 1, currency: 'EUR' }, userId: 'user-bob' } }));
+    expect([withPrice.statusCode, withTotal.statusCode]).toEqual([422, 422]);
+    expect(bodyOf(withPrice)).toMatchObject({ code: 'VALIDATION_FAILED', errors: [{ path: 'items.0' }] });
+    expect(bodyOf(withTotal)).toMatchObject({ errors: [{ path: '', message: expect.stringMatching(/total.*userId|userId.*total/) }] });
+    expect(orders.orders.size).toBe(0);
+    expect(catalog.calls).toHaveLength(0);
+  });
+
+  it('answers 400 for malformed JSON, 401 without a token and 422 naming every bad field, writing nothing', async () => {
+    const { api, orders, catalog } = setup();
+    const malformed = await invoke(api, place({ body: '{"items":' }));
+    const anonymous = await invoke(api, place({ caller: undefined }));
+    const invalid = await invoke(
+      api,
+      place({ body: { items: [{ productId: 'p mug', quantity: 0 }], shippingAddress: { ...address, country: 'usa' }, paymentToken: '' } }),
+    );
+    const tooMany = await invoke(api, place({ body: { ...body, items: Array.from({ length: 51 }, (_, i) => ({ productId: `p-${i}`, quantity: 1 })) } }));
+    const empty = await invoke(api, place({ body: { ...body, items: [] } }));
+
+    expect([malformed.statusCode, anonymous.statusCode, invalid.statusCode, tooMany.statusCode, empty.statusCode]).toEqual([400, 401, 422, 422, 422]);
+    expect(bodyOf(malformed)).toMatchObject({ code: 'MALFORMED_JSON' });
+    const paths = (bodyOf(invalid) as { errors: Array<{ path: string }> }).errors.map((e) => e.path).sort();
+    expect(paths).toEqual(['items.0.productId', 'items.0.quantity', 'paymentToken', 'shippingAddress.country']);
+    expect(bodyOf(tooMany)).toMatchObject({ errors: [{ path: 'items' }] });
+    expect(orders.orders.size).toBe(0);
+    expect(catalog.calls).toHaveLength(0);
+  });
+
+  it('answers 422 UNKNOWN_PRODUCT naming each line catalog does not know, writing nothing', async () => {
+    const { api, orders } = setup();
+    const result = await invoke(
+      api,
+      place({ body: { ...body, items: [{ productId: 'p-mug', quantity: 1 }, { productId: 'p-ghost', quantity: 1 }, { productId: 'p-ghost', quantity: 2 }] } }),
+    );
+    expect(result.statusCode).toBe(422);
+    expect(bodyOf(result)).toMatchObject({
+      code: 'UNKNOWN_PRODUCT',
+      errors: [
+        { path: 'items.1.productId', message: "unknown product 'p-ghost'" },
+        { path: 'items.2.productId', message: "unknown product 'p-ghost'" },
+      ],
+    });
+    expect(orders.orders.size).toBe(0);
+  });
+
+  it('answers 422 MIXED_CURRENCIES when the products are priced in different currencies', async () => {
+    const { api, orders, catalog } = setup();
+    catalog.prices.set('p-usd', { amount: 100, currency: 'USD' });
+    const result = await invoke(api, place({ body: { ...body, items: [{ productId: 'p-mug', quantity: 1 }, { productId: 'p-usd', quantity: 1 }] } }));
+    expect(result.statusCode).toBe(422);
+    expect(bodyOf(result)).toMatchObject({ code: 'MIXED_CURRENCIES' });
+    expect(orders.orders.size).toBe(0);
+  });
+
+  it('answers 422 when merged lines exceed the per-product quantity', async () => {
+    const { api, orders } = setup();
+    const result = await invoke(api, place({ body: { ...body, items: [{ productId: 'p-mug', quantity: 600 }, { productId: 'p-mug', quantity: 600 }] } }));
+    expect(result.statusCode).toBe(422);
+    expect(bodyOf(result)).toMatchObject({ code: 'ORDER_TOO_LARGE', errors: [{ path: 'items.0.quantity' }] });
+    expect(orders.orders.size).toBe(0);
+  });
+
+  it('answers 503 with Retry-After when catalog is unavailable, writing nothing', async () => {
+    const { api, orders, catalog } = setup();
+    catalog.available = false;
+    const result = await invoke(api, place());
+    expect(result.statusCode).toBe(503);
+    expect(result.headers?.['retry-after']).toBe('1');
+    expect(bodyOf(result)).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
+    expect(orders.orders.size).toBe(0);
+  });
+});
+
+describe('POST /orders with an Idempotency-Key', () => {
+  it('answers a retry exactly like the first attempt, with one order written and counted once', async () => {
+    // Prepare
+    const { api, orders, catalog } = setup();
+    const addMetric = jest.spyOn(metrics, 'addMetric');
+
+    // Act
+    const first = await invoke(api, place({ key: 'checkout-42' }));
+    const retry = await invoke(api, place({ key: 'checkout-42', body: { shippingAddress: address, paymentToken: 'tok_visa', items: body.items } }));
+
+    // Assess
+    expect(retry.statusCode).toBe(202);
+    expect(retry.headers?.location).toBe(first.headers?.location);
+    expect(bodyOf(retry)).toEqual(bodyOf(first));
+    expect(orders.orders.size).toBe(1);
+    expect(orders.writes).toBe(1);
+    expect(catalog.calls).toHaveLength(1);
+    expect(addMetric.mock.calls.filter(([name]) => name === 'OrdersPlaced')).toHaveLength(1);
+  });
+
+  it('answers the first attempt even after the order has moved on', async () => {
+    const { api, orders } = setup();
+    const first = await invoke(api, place({ key: 'checkout-42' }));
+    const { orderId } = bodyOf(first) as { orderId: string };
+    await orders.transition(orderId, { to: 'CONFIRMED', from: ['PENDING'], at: NOW.toISOString() });
+    const retry = await invoke(api, place({ key: 'checkout-42' }));
+    expect(bodyOf(retry)).toEqual(bodyOf(first));
+  });
+
+  it('refuses the same key with another body with 409 IDEMPOTENCY_KEY_REUSED, writing nothing', async () => {
+    const { api, orders } = setup();
+    await invoke(api, place({ key: 'checkout-42' }));
+    const other = await invoke(api, place({ key: 'checkout-42', body: { ...body, items: [{ productId: 'p-tea', quantity: 5 }] } }));
+    expect(other.statusCode).toBe(409);
+    expect(bodyOf(other)).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED' });
+    expect(orders.orders.size).toBe(1);
+  });
+
+  it('places exactly one order for concurrent requests with the same key', async () => {
+    const { api, orders } = setup();
+    const results = await Promise.all(Array.from({ length: 5 }, () => invoke(api, place({ key: 'double-click' }))));
+    expect(results.map((r) => r.statusCode)).toEqual([202, 202, 202, 202, 202]);
+    expect(new Set(results.map((r) => (bodyOf(r) as { orderId: string }).orderId)).size).toBe(1);
+    expect(orders.orders.size).toBe(1);
+  });
+
+  it("scopes keys to the user: bob's key does not replay alice's order", async () => {
+    const { api, orders } = setup();
+    const mine = await invoke(api, place({ key: 'same-key' }));
+    const his = await invoke(api, place({ key: 'same-key', caller: bob }));
+    expect(his.statusCode).toBe(202);
+    expect((bodyOf(his) as { orderId: string }).orderId).not.toBe((bodyOf(mine) as { orderId: string }).orderId);
+    expect(orders.orders.size).toBe(2);
+  });
+
+  it('answers 422 on the idempotency-key header when the key is malformed, writing nothing', async () => {
+    const { api, orders } = setup();
+    const spaces = await invoke(api, place({ key: 'has spaces' }));
+    const tooLong = await invoke(api, place({ key: 'k'.repeat(256) }));
+    expect([spaces.statusCode, tooLong.statusCode]).toEqual([422, 422]);
+    expect(bodyOf(spaces)).toMatchObject({ errors: [{ path: 'idempotency-key' }] });
+    expect(orders.orders.size).toBe(0);
+  });
+});

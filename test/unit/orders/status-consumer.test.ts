@@ -1,0 +1,123 @@
+import { createStatusConsumer } from '../../../functions/orders/handlers/status-consumer';
+import type { Order } from '../../../functions/orders/domain/order';
+import { metrics } from '../../../functions/shared/powertools';
+import { InMemoryOrderRepository, order } from '../../fakes/order-repository';
+import {
+  eventBridgeEvent,
+  ORDER_ID,
+  orderCancelledDetail,
+  orderConfirmedDetail,
+  shipmentDeliveredDetail,
+} from '../../fixtures/events';
+import { invoke } from '../../support/lambda';
+
+const confirmed = eventBridgeEvent('OrderConfirmed', 'shop.orders', orderConfirmedDetail);
+const cancelled = eventBridgeEvent('OrderCancelled', 'shop.orders', orderCancelledDetail);
+const delivered = eventBridgeEvent('ShipmentDelivered', 'shop.shipping', shipmentDeliveredDetail);
+
+const setup = (seed: Order[] = [order({ orderId: ORDER_ID })]) => {
+  const orders = new InMemoryOrderRepository(seed);
+  let tick = 0;
+  const now = () => new Date(Date.UTC(2026, 2, 2, 0, 0, (tick += 1)));
+  return { orders, consumer: createStatusConsumer({ orders, now }) };
+};
+
+const statusOf = (orders: InMemoryOrderRepository) => orders.orders.get(ORDER_ID)?.status;
+
+afterEach(() => jest.restoreAllMocks());
+
+describe('order status consumer', () => {
+  it('moves an order PENDING → CONFIRMED → DELIVERED, recording each step and counting it', async () => {
+    // Prepare
+    const { orders, consumer } = setup();
+    const addMetric = jest.spyOn(metrics, 'addMetric');
+
+    // Act
+    await invoke(consumer, confirmed);
+    await invoke(consumer, delivered);
+
+    // Assess
+    expect(orders.orders.get(ORDER_ID)).toMatchObject({
+      status: 'DELIVERED',
+      updatedAt: '2026-03-02T00:00:02.000Z',
+      statusHistory: [
+        { status: 'PENDING', at: order().createdAt },
+        { status: 'CONFIRMED', at: '2026-03-02T00:00:01.000Z' },
+        { status: 'DELIVERED', at: '2026-03-02T00:00:02.000Z' },
+      ],
+    });
+    expect(addMetric.mock.calls.map(([name]) => name)).toEqual(['OrdersConfirmed', 'OrdersDelivered']);
+  });
+
+  it('ignores a duplicate or late event without writing or failing', async () => {
+    const { orders, consumer } = setup();
+    const addMetric = jest.spyOn(metrics, 'addMetric');
+    await invoke(consumer, confirmed);
+    await invoke(consumer, delivered);
+    const writes = orders.writes;
+
+    await expect(invoke(consumer, confirmed)).resolves.toBeUndefined();
+    await expect(invoke(consumer, delivered)).resolves.toBeUndefined();
+
+    expect(orders.writes).toBe(writes);
+    expect(statusOf(orders)).toBe('DELIVERED');
+    expect(orders.orders.get(ORDER_ID)?.statusHistory).toHaveLength(3);
+    expect(addMetric).toHaveBeenCalledTimes(2);
+  });
+
+  it('accepts a delivery that overtakes the confirmation, then ignores the late confirmation', async () => {
+    const { orders, consumer } = setup();
+    await invoke(consumer, delivered);
+    await invoke(consumer, confirmed);
+    expect(statusOf(orders)).toBe('DELIVERED');
+    expect(orders.orders.get(ORDER_ID)?.statusHistory.map((h) => h.status)).toEqual(['PENDING', 'DELIVERED']);
+  });
+
+  it('cancels a PENDING order with its reason, counted by reason, and keeps CANCELLED terminal', async () => {
+    // Prepare
+    const { orders, consumer } = setup();
+    const single = metrics.singleMetric();
+    const addDimension = jest.spyOn(single, 'addDimension');
+    const addMetric = jest.spyOn(single, 'addMetric');
+    jest.spyOn(metrics, 'singleMetric').mockReturnValue(single);
+
+    // Act
+    await invoke(consumer, cancelled);
+    await invoke(consumer, confirmed);
+    await invoke(consumer, delivered);
+    await invoke(consumer, cancelled);
+
+    // Assess
+    expect(orders.orders.get(ORDER_ID)).toMatchObject({
+      status: 'CANCELLED',
+      cancellationReason: 'PAYMENT_DECLINED',
+      statusHistory: [{ status: 'PENDING' }, { status: 'CANCELLED', reason: 'PAYMENT_DECLINED' }],
+    });
+    expect(orders.writes).toBe(1);
+    expect(addDimension).toHaveBeenCalledWith('reason', 'PAYMENT_DECLINED');
+    expect(addMetric).toHaveBeenCalledTimes(1);
+    expect(addMetric).toHaveBeenCalledWith('OrdersCancelled', 'Count', 1);
+  });
+
+  it('does not cancel a confirmed order', async () => {
+    const { orders, consumer } = setup([order({ orderId: ORDER_ID, status: 'CONFIRMED' })]);
+    await invoke(consumer, cancelled);
+    expect(statusOf(orders)).toBe('CONFIRMED');
+    expect(orders.writes).toBe(0);
+  });
+
+  it('changes nothing for an unknown order', async () => {
+    const { orders, consumer } = setup([]);
+    await expect(invoke(consumer, confirmed)).resolves.toBeUndefined();
+    expect(orders.orders.size).toBe(0);
+  });
+
+  it('rejects an event outside its contract, writing nothing', async () => {
+    const { orders, consumer } = setup();
+    const broken = eventBridgeEvent('OrderCancelled', 'shop.orders', { ...orderCancelledDetail, data: { ...orderCancelledDetail.data, reason: 'BORED' } });
+    const foreign = eventBridgeEvent('OrderPlaced', 'shop.orders', orderConfirmedDetail);
+    await expect(invoke(consumer, broken)).rejects.toMatchObject({ name: 'ContractViolationError' });
+    await expect(invoke(consumer, foreign)).rejects.toMatchObject({ name: 'ContractViolationError' });
+    expect(orders.writes).toBe(0);
+  });
+});

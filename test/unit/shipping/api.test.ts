@@ -1,0 +1,107 @@
+import { shipmentIdFor, trackingNumberFor, type Shipment } from '../../../functions/shipping/domain/shipment';
+import { createShippingApi } from '../../../functions/shipping/handlers/api';
+import { ShipmentDelivered } from '../../../functions/shared/contracts/events';
+import { TransientError } from '../../../functions/shared/errors';
+import { RecordingEventPublisher } from '../../fakes/recording-event-publisher';
+import { InMemoryShipmentRepository } from '../../fakes/shipment-repository';
+import { ORDER_ID, shipmentDeliveredDetail } from '../../fixtures/events';
+import { admin, alice, bodyOf, httpEvent, invoke, type TestCaller } from '../../support/lambda';
+
+const NOW = new Date('2026-03-03T09:00:00.000Z');
+const SHIPMENT_ID = shipmentIdFor(ORDER_ID);
+const carrier: TestCaller = { sub: 'carrier-1', groups: ['carrier'] };
+
+const shipment = (overrides: Partial<Shipment> = {}): Shipment => ({
+  shipmentId: SHIPMENT_ID,
+  orderId: ORDER_ID,
+  status: 'CREATED',
+  address: { name: 'Alice', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' },
+  items: [{ productId: 'p-mug', quantity: 2 }],
+  carrier: 'SimCarrier',
+  trackingNumber: trackingNumberFor(ORDER_ID),
+  createdAt: '2026-03-01T00:00:00.000Z',
+  updatedAt: '2026-03-01T00:00:00.000Z',
+  ...overrides,
+});
+
+const setup = (seed: Shipment[] = [shipment()]) => {
+  const shipments = new InMemoryShipmentRepository(seed);
+  const events = new RecordingEventPublisher();
+  return { shipments, events, api: createShippingApi({ shipments, events, now: () => NOW }) };
+};
+
+const deliver = (id: string, caller: TestCaller = carrier) =>
+  httpEvent({ routeKey: 'POST /shipments/{id}/deliver', pathParameters: { id }, caller, headers: { 'x-correlation-id': 'corr-carrier' } });
+
+describe('POST /shipments/{id}/deliver', () => {
+  it('marks a CREATED shipment delivered and publishes ShipmentDelivered per its contract', async () => {
+    // Prepare
+    const { api, shipments, events } = setup();
+
+    // Act
+    const result = await invoke(api, deliver(SHIPMENT_ID));
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toEqual({ ...shipment(), status: 'DELIVERED', updatedAt: NOW.toISOString(), deliveredAt: NOW.toISOString() });
+    expect(shipments.shipments.get(SHIPMENT_ID)?.status).toBe('DELIVERED');
+    expect(events.published).toHaveLength(1);
+    const [published] = events.published;
+    expect(published).toMatchObject({ detailType: 'ShipmentDelivered', source: 'shop.shipping', correlationId: 'corr-carrier' });
+    expect(ShipmentDelivered.data.safeParse(published?.data).success).toBe(true);
+    expect(Object.keys(published?.data ?? {}).sort()).toEqual(Object.keys(shipmentDeliveredDetail.data).sort());
+    expect(published?.data).toEqual({ orderId: ORDER_ID, shipmentId: SHIPMENT_ID, deliveredAt: NOW.toISOString() });
+  });
+
+  it('answers a repeated delivery the same way, without writing, and publishes again', async () => {
+    const { api, shipments, events } = setup();
+    const first = await invoke(api, deliver(SHIPMENT_ID));
+    const second = await invoke(api, deliver(SHIPMENT_ID, admin));
+    expect(second.statusCode).toBe(200);
+    expect(bodyOf(second)).toEqual(bodyOf(first));
+    expect(shipments.writes).toBe(1);
+    expect(events.published.map((e) => e.data)).toEqual([events.published[0]?.data, events.published[0]?.data]);
+  });
+
+  it('refuses a cancelled shipment with 409 SHIPMENT_CANCELLED and publishes nothing', async () => {
+    const { api, shipments, events } = setup([shipment({ status: 'CANCELLED' })]);
+    const result = await invoke(api, deliver(SHIPMENT_ID));
+    expect(result.statusCode).toBe(409);
+    expect(bodyOf(result)).toMatchObject({ code: 'SHIPMENT_CANCELLED' });
+    expect(shipments.shipments.get(SHIPMENT_ID)?.status).toBe('CANCELLED');
+    expect(events.published).toHaveLength(0);
+  });
+
+  it('answers 404 for an unknown shipment and 422 for a malformed id', async () => {
+    const { api, shipments, events } = setup([]);
+    const unknown = await invoke(api, deliver(shipmentIdFor('11111111-2222-4333-8444-555555555555')));
+    const malformed = await invoke(api, deliver('shp-not-an-order'));
+    expect(unknown.statusCode).toBe(404);
+    expect(bodyOf(unknown)).toMatchObject({ code: 'SHIPMENT_NOT_FOUND' });
+    expect(malformed.statusCode).toBe(422);
+    expect(bodyOf(malformed)).toMatchObject({ errors: [{ path: 'id' }] });
+    expect(shipments.shipments.size).toBe(0);
+    expect(events.published).toHaveLength(0);
+  });
+
+  it('lets only carriers and admins deliver (403 for a customer, 401 for nobody)', async () => {
+    const { api, shipments } = setup();
+    const asCustomer = await invoke(api, deliver(SHIPMENT_ID, alice));
+    const anonymous = await invoke(api, httpEvent({ routeKey: 'POST /shipments/{id}/deliver', pathParameters: { id: SHIPMENT_ID } }));
+    expect([asCustomer.statusCode, anonymous.statusCode]).toEqual([403, 401]);
+    expect(shipments.shipments.get(SHIPMENT_ID)?.status).toBe('CREATED');
+  });
+
+  it('answers 503 with Retry-After when the event cannot be published, and a retry completes it', async () => {
+    const { api, events } = setup();
+    events.failWith = new TransientError('PutEvents rejected ShipmentDelivered');
+    const failed = await invoke(api, deliver(SHIPMENT_ID));
+    expect(failed.statusCode).toBe(503);
+    expect(failed.headers?.['retry-after']).toBe('1');
+
+    events.failWith = undefined;
+    const retried = await invoke(api, deliver(SHIPMENT_ID));
+    expect(retried.statusCode).toBe(200);
+    expect(events.published).toHaveLength(1);
+  });
+});
