@@ -3,8 +3,13 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ShopApi } from './constructs/shop-api';
 import { ShopBus } from './constructs/shop-bus';
+import { OrderSaga } from './orchestration/order-saga';
 import { CatalogService } from './services/catalog';
 import { HealthCheck } from './services/health';
+import { InventoryService } from './services/inventory';
+import { OrdersService } from './services/orders';
+import { PaymentsService } from './services/payments';
+import { ShippingService } from './services/shipping';
 
 /** Props of {@link ShopStack}. */
 export interface ShopStackProps extends StackProps {
@@ -22,8 +27,33 @@ export class ShopStack extends Stack {
     const bus = new ShopBus(this, 'Events', { alarmTopic });
 
     const catalog = new CatalogService(this, 'Catalog', { api, version });
+    const inventory = new InventoryService(this, 'Inventory', { api, version });
+    const payments = new PaymentsService(this, 'Payments', { version });
+    const shipping = new ShippingService(this, 'Shipping', { api, bus, version });
+    const orders = new OrdersService(this, 'Orders', {
+      api,
+      bus,
+      version,
+      pricesFunction: catalog.pricesFunction,
+      paymentQueryFunction: payments.getPaymentFunction,
+      shipmentQueryFunction: shipping.getShipmentFunction,
+    });
+    new OrderSaga(this, 'OrderSaga', {
+      bus,
+      alarmTopic,
+      reserveInventory: inventory.reserveFunction,
+      releaseInventory: inventory.releaseFunction,
+      chargePayment: payments.chargeFunction,
+      refundPayment: payments.refundFunction,
+      createShipment: shipping.createFunction,
+      cancelShipment: shipping.cancelFunction,
+    });
 
-    new HealthCheck(this, 'Health', { api, version, tables: { catalog: catalog.table } });
+    new HealthCheck(this, 'Health', {
+      api,
+      version,
+      tables: { catalog: catalog.table, inventory: inventory.table, orders: orders.table, payments: payments.table, shipping: shipping.table },
+    });
 
     new CfnOutput(this, 'EventBusName', { key: 'EventBusName', value: bus.bus.eventBusName });
     new CfnOutput(this, 'AlarmTopicArn', { key: 'AlarmTopicArn', value: alarmTopic.topicArn });

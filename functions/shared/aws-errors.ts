@@ -4,6 +4,7 @@
  * tasks raise a retryable error instead of failing the order.
  */
 const TRANSIENT_NAMES = new Set([
+  'TransientError',
   'ThrottlingException',
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',

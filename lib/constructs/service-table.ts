@@ -10,6 +10,8 @@ export interface ServiceTableProps {
   readonly globalSecondaryIndexes?: GlobalSecondaryIndexPropsV2[];
   /** Stream for an outbox. @default no stream */
   readonly stream?: StreamViewType;
+  /** Attribute holding an epoch-seconds expiry; DynamoDB deletes expired items. @default no TTL */
+  readonly timeToLiveAttribute?: string;
   /** @default RemovalPolicy.RETAIN — order data outlives a stack */
   readonly removalPolicy?: RemovalPolicy;
 }
@@ -30,6 +32,7 @@ export class ServiceTable extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       globalSecondaryIndexes: props.globalSecondaryIndexes,
       dynamoStream: props.stream,
+      timeToLiveAttribute: props.timeToLiveAttribute,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
   }

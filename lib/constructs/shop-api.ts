@@ -88,6 +88,7 @@ export class ShopApi extends Construct {
     this.routeThrottles = props.routeThrottles ?? { 'POST /orders': { rateLimit: 10, burstLimit: 20 } };
     stage.defaultRouteSettings = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
     // Route settings may only name routes that exist, so they are filled in as routes are added.
+    // A Lazy value is not case-converted by CDK: it must already use CloudFormation's keys.
     stage.routeSettings = Lazy.any({
       produce: () =>
         this.throttledRoutes.size === 0
@@ -95,7 +96,7 @@ export class ShopApi extends Construct {
           : Object.fromEntries(
               [...this.throttledRoutes].map((key) => {
                 const t = this.routeThrottles[key];
-                return [key, { throttlingRateLimit: t.rateLimit, throttlingBurstLimit: t.burstLimit }];
+                return [key, { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit }];
               }),
             ),
     });

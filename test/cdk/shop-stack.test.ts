@@ -1,5 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { catalogRoutes } from '../../functions/catalog/routes';
+import { inventoryRoutes } from '../../functions/inventory/routes';
+import { ordersRoutes } from '../../functions/orders/routes';
+import { shippingRoutes } from '../../functions/shipping/routes';
 import { referencedIds, resourcesOf, serviceOf, shopTemplate, type CfnResource } from './support/template';
 
 const functions = () => resourcesOf('AWS::Lambda::Function');
@@ -81,12 +84,8 @@ describe('HTTP API', () => {
       auth: r.Properties?.AuthorizationType,
       authorizer: r.Properties?.AuthorizerId,
     }));
-  const publicRoutes = new Set([
-    ...Object.entries(catalogRoutes)
-      .filter(([, access]) => access === 'public')
-      .map(([key]) => key),
-    'GET /health',
-  ]);
+  const declared: Record<string, string> = { ...catalogRoutes, ...inventoryRoutes, ...ordersRoutes, ...shippingRoutes, 'GET /health': 'public' };
+  const publicRoutes = new Set(Object.keys(declared).filter((key) => declared[key] === 'public'));
 
   it('guards every non-public route with the Cognito JWT authorizer, and only those', () => {
     const all = routes();
@@ -101,9 +100,14 @@ describe('HTTP API', () => {
     });
   });
 
-  it('serves every route its service declares', () => {
-    const keys = new Set(routes().map((r) => r.key));
-    for (const key of [...Object.keys(catalogRoutes), 'GET /health']) expect(keys).toContain(key);
+  it('serves exactly the routes the services declare', () => {
+    expect(routes().map((r) => r.key).sort()).toEqual(Object.keys(declared).sort());
+  });
+
+  it('keeps order, inventory and delivery routes behind sign-in', () => {
+    for (const key of ['POST /orders', 'GET /orders/{id}', 'PUT /inventory/{productId}', 'POST /shipments/{id}/deliver']) {
+      expect(routes().find((r) => r.key === key)).toMatchObject({ auth: 'JWT' });
+    }
   });
 
   it('throttles the stage, and POST /orders tighter', () => {
