@@ -1,0 +1,140 @@
+/**
+ * The local SQS queues: built from the template's AWS::SQS::* resources,
+ * keeping messages with their attributes, and refusing what is not emulated.
+ */
+import { UnsupportedFeatureError } from '../../local/errors';
+import type { LocalResource } from '../../local/resources';
+import { InvalidMessageError, QueueNotFoundError, SqsQueues } from '../../local/sqs/queues';
+
+const queueArn = (name: string): string => `arn:aws:sqs:us-east-1:000000000000:${name}`;
+
+const queue = (logicalId: string, properties: Record<string, unknown> = {}): LocalResource => ({
+  logicalId,
+  type: 'AWS::SQS::Queue',
+  properties,
+  ref: `http://localhost:4566/000000000000/${logicalId}`,
+  arn: queueArn(logicalId),
+});
+
+/** The dead-letter queue ShopBus synthesizes, with its policy. */
+const shopDeadLetters: readonly LocalResource[] = [
+  queue('DeadLetters', { MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true }),
+  {
+    logicalId: 'DeadLettersPolicy',
+    type: 'AWS::SQS::QueuePolicy',
+    properties: { PolicyDocument: { Statement: [], Version: '2012-10-17' }, Queues: ['http://localhost:4566/000000000000/DeadLetters'] },
+    ref: 'DeadLettersPolicy',
+  },
+];
+
+const failureOf = (build: () => unknown): unknown => {
+  try {
+    build();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a failure');
+};
+
+describe('SqsQueues', () => {
+  it('keeps sent messages with their attributes, oldest first, and inspecting does not consume them', () => {
+    // Prepare
+    const queues = SqsQueues.create(shopDeadLetters);
+
+    // Act
+    queues.send(queueArn('DeadLetters'), '{"n":1}', { ERROR_CODE: 'NO_RESOURCE', RETRY_ATTEMPTS: { dataType: 'Number', stringValue: '0' } });
+    queues.send('DeadLetters', '{"n":2}');
+
+    // Assess
+    const messages = queues.receiveAll(queueArn('DeadLetters'));
+    expect(messages.map((message) => message.body)).toEqual(['{"n":1}', '{"n":2}']);
+    expect(messages[0]?.attributes).toEqual({
+      ERROR_CODE: { dataType: 'String', stringValue: 'NO_RESOURCE' },
+      RETRY_ATTEMPTS: { dataType: 'Number', stringValue: '0' },
+    });
+    expect(messages[0]?.md5OfBody).toBe('082c26c8a6bc75226a31da5495cc9292');
+    expect(queues.depth('http://localhost:4566/000000000000/DeadLetters')).toBe(2);
+  });
+
+  it('accepts a queue policy without enforcing it, and says so', () => {
+    const queues = SqsQueues.create(shopDeadLetters);
+
+    expect(queues.notEnforced).toEqual([expect.stringContaining('DeadLettersPolicy (AWS::SQS::QueuePolicy): accepted, not enforced')]);
+  });
+
+  it('ignores resources of other services, so the whole template can be passed', () => {
+    const queues = SqsQueues.create([...shopDeadLetters, { logicalId: 'Table', type: 'AWS::DynamoDB::Table', properties: {}, ref: 'Table' }]);
+
+    expect(queues.list().map((settings) => settings.name)).toEqual(['DeadLetters']);
+  });
+
+  it('reads the settings it emulates, with SQS defaults', () => {
+    const queues = SqsQueues.create([queue('Plain'), queue('Tuned', { MessageRetentionPeriod: '120', DelaySeconds: 5, VisibilityTimeout: 60 })]);
+
+    expect(queues.resolve('Plain')).toMatchObject({ messageRetentionSeconds: 345600, delaySeconds: 0, maximumMessageSize: 262144, visibilityTimeoutSeconds: 30 });
+    expect(queues.resolve('Tuned')).toMatchObject({ messageRetentionSeconds: 120, delaySeconds: 5, visibilityTimeoutSeconds: 60 });
+  });
+
+  it('drops messages older than the retention period and hides delayed ones until their delay passes', () => {
+    // Prepare
+    let now = 1_000_000;
+    const queues = SqsQueues.create([queue('Short', { MessageRetentionPeriod: 60 }), queue('Delayed', { DelaySeconds: 10 })], { now: () => now });
+    queues.send('Short', 'old');
+    queues.send('Delayed', 'later');
+
+    // Act
+    now += 5_000;
+    const delayedEarly = queues.depth('Delayed');
+    now += 56_000;
+
+    // Assess
+    expect(delayedEarly).toBe(0);
+    expect(queues.depth('Delayed')).toBe(1);
+    expect(queues.receiveAll('Short')).toEqual([]);
+  });
+
+  it('refuses what SQS refuses: unknown queues, oversized and empty messages', () => {
+    const queues = SqsQueues.create([queue('Small', { MaximumMessageSize: 1024 })]);
+
+    expect(() => queues.send('Nope', 'x')).toThrow(QueueNotFoundError);
+    expect(() => queues.send('Small', 'x'.repeat(1025))).toThrow(InvalidMessageError);
+    expect(() => queues.send('Small', '')).toThrow(InvalidMessageError);
+    expect(queues.depth('Small')).toBe(0);
+  });
+
+  it('tells the onSend listener about every accepted message', () => {
+    const sent: string[] = [];
+    const queues = SqsQueues.create([queue('Watched')], { onSend: (settings, message) => sent.push(`${settings.name}:${message.body}`) });
+
+    queues.send('Watched', 'hello');
+
+    expect(sent).toEqual(['Watched:hello']);
+  });
+
+  it('purges a queue', () => {
+    const queues = SqsQueues.create([queue('Q')]);
+    queues.send('Q', 'a');
+    queues.send('Q', 'b');
+
+    expect(queues.purge('Q')).toBe(2);
+    expect(queues.depth('Q')).toBe(0);
+  });
+
+  it.each([
+    ['KmsMasterKeyId', { KmsMasterKeyId: 'alias/aws/sqs' }],
+    ['FifoQueue', { FifoQueue: true }],
+    ['RedrivePolicy', { RedrivePolicy: { deadLetterTargetArn: queueArn('X'), maxReceiveCount: 3 } }],
+    ['ContentBasedDeduplication', { ContentBasedDeduplication: true }],
+    ['SomethingNew', { SomethingNew: 1 }],
+    ['MessageRetentionPeriod', { MessageRetentionPeriod: 10 }],
+  ])('refuses %s with an error naming the queue and the property', (property, properties) => {
+    const error = failureOf(() => SqsQueues.create([queue('Refused', properties)]));
+
+    expect(error).toBeInstanceOf(UnsupportedFeatureError);
+    expect(error).toMatchObject({ logicalId: 'Refused', resourceType: 'AWS::SQS::Queue', property });
+  });
+
+  it('accepts a standard queue declared with FifoQueue false', () => {
+    expect(SqsQueues.create([queue('Standard', { FifoQueue: false })]).has('Standard')).toBe(true);
+  });
+});
