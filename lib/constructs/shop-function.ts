@@ -1,9 +1,9 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing, type FunctionProps } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
+import { SharedBundler } from './esbuild-bundler';
 
 /** Where the functions' sources live. */
 export const FUNCTIONS_DIR = path.join(__dirname, '..', '..', 'functions');
@@ -26,8 +26,8 @@ export interface ShopFunctionProps {
   readonly logRetention?: RetentionDays;
   /** Version reported by /health and in logs. @default 'unknown' */
   readonly version?: string;
-  /** Anything else NodejsFunction accepts, for the rare function that needs it. */
-  readonly overrides?: Partial<NodejsFunctionProps>;
+  /** Anything else a Lambda function accepts, for the rare function that needs it. */
+  readonly overrides?: Partial<FunctionProps>;
 }
 
 /** Metrics namespace of every function. */
@@ -36,18 +36,28 @@ export const METRICS_NAMESPACE = 'ServerlessShop';
 /**
  * Every Lambda function of the shop: the newest Node.js runtime, arm64, an
  * ESM bundle built by esbuild (tree-shaken, AWS SDK included so the bundle is
- * the same everywhere it runs), active tracing, a log group with retention,
- * and the Powertools environment. Fixed here once so no function drifts.
+ * the same everywhere it runs; see {@link SharedBundler}), active tracing, a
+ * log group with retention, and the Powertools environment. Fixed here once
+ * so no function drifts.
  */
-export class ShopFunction extends NodejsFunction {
+export class ShopFunction extends LambdaFunction {
   public constructor(scope: Construct, id: string, props: ShopFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const entry = path.join(FUNCTIONS_DIR, props.entry);
     super(scope, id, {
-      entry: path.join(FUNCTIONS_DIR, props.entry),
-      handler: 'handler',
+      code: Code.fromAsset(FUNCTIONS_DIR, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          image: DockerImage.fromRegistry('unused-local-bundling-only'),
+          // CDK caches bundles by source and options: the entry must be part of them.
+          environment: { SHOP_ENTRY: props.entry },
+          local: SharedBundler.of(FUNCTIONS_DIR).localBundling(entry),
+        },
+      }),
+      handler: 'index.handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
@@ -62,16 +72,6 @@ export class ShopFunction extends NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         SHOP_VERSION: props.version ?? 'unknown',
         ...props.environment,
-      },
-      bundling: {
-        format: OutputFormat.ESM,
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node20',
-        mainFields: ['module', 'main'],
-        externalModules: [],
-        banner: "import { createRequire as __shopCreateRequire } from 'node:module'; const require = __shopCreateRequire(import.meta.url);",
       },
       ...props.overrides,
     });
