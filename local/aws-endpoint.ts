@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer } from './support/loopback';
 
 /**
  * An error answered in the AWS JSON protocol shape (`__type` + `message`),
@@ -62,7 +62,7 @@ const compile = (pattern: string): { regex: RegExp; names: string[] } => {
 export class AwsEndpoint {
   private readonly operations = new Map<string, JsonOperation>();
   private readonly routes: Array<RestRoute & { compiled: ReturnType<typeof compile> }> = [];
-  private server?: Server;
+  private readonly server = new LoopbackServer('AWS endpoint', (request, response) => this.handle(request, response));
 
   /** Registers `Prefix.Operation` handlers, e.g. `('AWSEvents', {PutEvents: ...})`. */
   public registerJson(prefix: string, operations: Readonly<Record<string, JsonOperation>>): void {
@@ -73,20 +73,14 @@ export class AwsEndpoint {
     this.routes.push({ ...route, compiled: compile(route.path) });
   }
 
-  public async listen(port = 0): Promise<string> {
-    this.server = createServer((request, response) => void this.handle(request, response));
-    await new Promise<void>((resolve, reject) => {
-      this.server?.once('error', reject);
-      this.server?.listen(port, '127.0.0.1', () => resolve());
-    });
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  /** Listens on 127.0.0.1 (`port` 0: any free port) and returns the base URL the SDK's `endpoint` takes. */
+  public listen(port = 0): Promise<string> {
+    return this.server.listen(port);
   }
 
-  public async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
+  /** Stops listening and drops open connections: AWS-protocol calls are short, and at shutdown their callers are gone. */
+  public close(): Promise<void> {
+    return this.server.close();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -1,6 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
+import { LoopbackServer } from '../support/loopback';
 import { TokenRequestError, type IssuedToken, type Jwks, type MintOptions } from './jwt-issuer';
 
 /** The issuer as the control server uses it; `LocalJwtIssuer` is one. */
@@ -68,33 +68,18 @@ const json = (response: ServerResponse, status: number, body: unknown, headers: 
  * alice` prints), and `GET /health`.
  */
 export class ControlServer {
-  private server?: Server;
+  private readonly server = new LoopbackServer('control server', (request, response) => this.handle(request, response));
 
   public constructor(private readonly options: ControlServerOptions) {}
 
   /** Listens on 127.0.0.1 (`port` 0: any free port) and returns the base URL. */
-  public async listen(port = 0): Promise<string> {
-    if (this.server) throw new Error('The control server is already listening.');
-    const server = createServer((request, response) => void this.handle(request, response));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.server = server;
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  public listen(port = 0): Promise<string> {
+    return this.server.listen(port);
   }
 
   /** Stops listening and drops open connections: its requests are instant, so there is nothing to drain. */
-  public async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeAllConnections();
-    await closed;
+  public close(): Promise<void> {
+    return this.server.close();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

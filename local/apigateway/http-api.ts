@@ -1,9 +1,9 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { UnsupportedFeatureError } from '../errors';
 import type { InvokeResult } from '../lambda/lambda-runtime';
 import { assertKnownProperties, LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from '../resources';
+import { listenOnLoopback } from '../support/loopback';
 import type { TokenClaims, TokenVerification, VerifyExpectations } from './jwt-issuer';
 
 /** The resource types {@link HttpApiEmulator.create} reads. */
@@ -563,17 +563,11 @@ export class HttpApiEmulator {
   public async listen(port = 0): Promise<string> {
     if (this.server) throw new Error('The HTTP API emulator is already listening.');
     const server = createServer((request, response) => void this.handle(request, response));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const address = await listenOnLoopback(server, port);
     this.server = server;
     this.closing = false;
-    this.address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    return this.address;
+    this.address = address;
+    return address;
   }
 
   /**

@@ -50,3 +50,32 @@ export class InvalidEventError extends Error {
     this.name = 'InvalidEventError';
   }
 }
+
+/** The `ERROR_CODE` values of EventBridge dead letters that the local cloud produces. */
+export type DeliveryErrorCode =
+  | 'CONNECTION_FAILURE'
+  | 'ERROR_FROM_TARGET'
+  | 'INVALID_JSON'
+  | 'INVALID_PARAMETER'
+  | 'NO_PERMISSIONS'
+  | 'NO_RESOURCE'
+  | 'SDK_CLIENT_ERROR'
+  | 'THROTTLING'
+  | 'TIMEOUT';
+
+/**
+ * How an injected invoker (or the fault-injection feature) tells EventBridge
+ * why a delivery failed and whether AWS would retry it. Any other error is
+ * taken as a retryable `ERROR_FROM_TARGET`.
+ */
+export class TargetDeliveryError extends Error {
+  public readonly code: DeliveryErrorCode;
+  public readonly retryable: boolean;
+
+  public constructor(code: DeliveryErrorCode, message: string, options: { readonly retryable: boolean; readonly cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.retryable = options.retryable;
+    this.name = 'TargetDeliveryError';
+  }
+}

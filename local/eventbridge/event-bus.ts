@@ -22,8 +22,8 @@
  *   `EXHAUSTED_RETRY_CONDITION`, `RETRY_ATTEMPTS`). Errors AWS does not retry
  *   (a missing target, an invalid input) go to the dead-letter queue at once.
  * - A Lambda target is delivered once Lambda has *accepted* the asynchronous
- *   invocation; a function error is Lambda's to retry, not EventBridge's. See
- *   {@link LambdaAsyncInvoker}, which emulates those semantics.
+ *   invocation; a function error is Lambda's to retry, not EventBridge's
+ *   (`LambdaAsyncInvoker` in `../lambda/async-invoke` emulates those semantics).
  * - Archives keep the matching events of their bus in memory. Replaying them
  *   (`StartReplay`) is NOT implemented.
  *
@@ -36,12 +36,15 @@
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError, type AwsEndpoint, type JsonOperation } from '../aws-endpoint';
 import { UnsupportedFeatureError } from '../errors';
-import type { FunctionErrorPayload } from '../lambda/protocol';
-import type { InvokeResult } from '../lambda/lambda-runtime';
+import type { InvokeAsync } from '../lambda/async-invoke';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from '../resources';
 import { InvalidMessageError, QueueNotFoundError, type MessageAttributeValue, type SqsQueues } from '../sqs/queues';
-import { InvalidEventPatternError } from './errors';
+import { backoffDelay, type BackoffOptions } from '../support/backoff';
+import { BackgroundService } from '../support/pending-work';
+import { PropertyReader, isPropertyObject, type PropertyObject } from '../support/property-reader';
+import { InvalidEventPatternError, TargetDeliveryError, type DeliveryErrorCode } from './errors';
 import { matchesEventPattern, parseEventPattern, type EventPattern } from './event-pattern';
+import { readInput, shapeInput, type InputSpec, type TargetInput } from './input-transformer';
 
 // ---------------------------------------------------------------------------
 // Constants and ARNs
@@ -67,14 +70,6 @@ const DEFAULT_RETRY_ATTEMPTS = 185;
 const DEFAULT_EVENT_AGE_SECONDS = 86_400;
 /** Fields `TestEventPattern` requires in its event (`resources` is documented but not enforced by AWS). */
 const TEST_EVENT_REQUIRED_FIELDS: readonly string[] = ['id', 'account', 'source', 'time', 'region', 'detail-type'];
-/** Input-transformer variables EventBridge defines itself. */
-const RESERVED_VARIABLES: readonly string[] = [
-  'aws.events.rule-arn',
-  'aws.events.rule-name',
-  'aws.events.event.ingestion-time',
-  'aws.events.event',
-  'aws.events.event.json',
-];
 
 const LAMBDA_ARN = /^arn:aws:lambda:[^:]*:[^:]*:function:([^:]+)(?::([^:]+))?$/;
 const STATE_MACHINE_ARN = /^arn:aws:states:[^:]*:[^:]*:stateMachine:[^:]+$/;
@@ -88,272 +83,9 @@ export const eventBusArn = (name: string): string => `arn:aws:events:${LOCAL_REG
 export const eventRuleArn = (busName: string, ruleName: string): string =>
   `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/${busName === DEFAULT_EVENT_BUS ? '' : `${busName}/`}${ruleName}`;
 
-/** The ARN of a local Lambda function. */
-export const lambdaFunctionArn = (name: string): string => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
-
 // ---------------------------------------------------------------------------
-// Template properties
+// Delivery failures
 // ---------------------------------------------------------------------------
-
-/** A JSON object inside resolved template properties. */
-export type PropertyObject = Readonly<Record<string, unknown>>;
-
-const isObject = (value: unknown): value is PropertyObject => typeof value === 'object' && value !== null && !Array.isArray(value);
-
-const child = (path: string, key: string): string => (path === '' ? key : `${path}.${key}`);
-
-/**
- * Reads one resource's resolved properties with the types CloudFormation
- * declares for them. Every failure is an {@link UnsupportedFeatureError} naming
- * the resource and the property path (`Targets[0].RetryPolicy.MaximumRetryAttempts`),
- * so a developer knows exactly what to change; nothing is silently ignored.
- */
-export class PropertyReader {
-  public constructor(public readonly resource: LocalResource) {}
-
-  /** The error for a property the local cloud refuses. */
-  public fail(path: string, detail: string): UnsupportedFeatureError {
-    return new UnsupportedFeatureError(this.resource.logicalId, this.resource.type, path, detail);
-  }
-
-  /**
-   * Refuses keys of `object` outside `known`; `refused` gives the reason for
-   * keys CloudFormation knows but the local cloud does not implement.
-   */
-  public only(object: PropertyObject, path: string, known: readonly string[], refused: Readonly<Record<string, string>> = {}): void {
-    for (const key of Object.keys(object)) {
-      const reason = refused[key];
-      if (reason !== undefined) throw this.fail(child(path, key), reason);
-      if (!known.includes(key)) throw this.fail(child(path, key), 'this property is not emulated by the local cloud');
-    }
-  }
-
-  /** A required object. */
-  public object(value: unknown, path: string): PropertyObject {
-    if (!isObject(value)) throw this.fail(path, value === undefined ? 'is required' : 'must be an object');
-    return value;
-  }
-
-  /** An object, or `undefined` when absent. */
-  public optionalObject(value: unknown, path: string): PropertyObject | undefined {
-    return value === undefined ? undefined : this.object(value, path);
-  }
-
-  /** A required list. */
-  public array(value: unknown, path: string): readonly unknown[] {
-    if (!Array.isArray(value)) throw this.fail(path, value === undefined ? 'is required' : 'must be a list');
-    return value;
-  }
-
-  /** A required, non-empty string. */
-  public string(value: unknown, path: string): string {
-    if (typeof value !== 'string' || value === '') throw this.fail(path, value === undefined ? 'is required' : 'must be a non-empty string');
-    return value;
-  }
-
-  /** A non-empty string, or `undefined` when absent. */
-  public optionalString(value: unknown, path: string): string | undefined {
-    return value === undefined ? undefined : this.string(value, path);
-  }
-
-  /** An integer in `[min, max]`; numeric strings are accepted, as CloudFormation does. */
-  public integer(value: unknown, path: string, min: number, max: number, fallback?: number): number {
-    if (value === undefined && fallback !== undefined) return fallback;
-    const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
-    if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
-      throw this.fail(path, `must be an integer from ${String(min)} to ${String(max)}`);
-    }
-    return number;
-  }
-
-  /** One of the allowed strings (`fallback` when absent, if given). */
-  public oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[], fallback?: T): T {
-    if (value === undefined && fallback !== undefined) return fallback;
-    const match = allowed.find((candidate) => candidate === value);
-    if (match === undefined) throw this.fail(path, `must be one of ${allowed.join(', ')}`);
-    return match;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// JSON paths (the subset EventBridge supports)
-// ---------------------------------------------------------------------------
-
-type PathStep = { readonly kind: 'field'; readonly name: string } | { readonly kind: 'index'; readonly index: number } | { readonly kind: 'wildcard' };
-
-/**
- * A compiled EventBridge JSON path: `$`, dot notation (names with letters,
- * digits, dashes, underscores, slashes...), array indices `[0]` and `*`
- * wildcards. A path with a wildcard selects a list.
- */
-export interface JsonPath {
-  readonly text: string;
-  readonly steps: readonly PathStep[];
-  readonly multiple: boolean;
-}
-
-/** EventBridge's path grammar; bracketed names (`['a']`) are not part of it. */
-export function compileJsonPath(text: string): JsonPath {
-  if (!text.startsWith('$')) throw new Error(`"${text}" is not a JSON path: it must start with $`);
-  const steps: PathStep[] = [];
-  let rest = text.slice(1);
-  while (rest !== '') {
-    const wildcard = /^(?:\.\*|\[\*\])/.exec(rest);
-    const field = /^\.([^.[\]*\s]+)/.exec(rest);
-    const index = /^\[(\d+)\]/.exec(rest);
-    if (wildcard) {
-      steps.push({ kind: 'wildcard' });
-      rest = rest.slice(wildcard[0].length);
-    } else if (field?.[1] !== undefined) {
-      steps.push({ kind: 'field', name: field[1] });
-      rest = rest.slice(field[0].length);
-    } else if (index?.[1] !== undefined) {
-      steps.push({ kind: 'index', index: Number(index[1]) });
-      rest = rest.slice(index[0].length);
-    } else {
-      throw new Error(`"${text}" is not a JSON path EventBridge supports (dot notation, array indices and * only)`);
-    }
-  }
-  return { text, steps, multiple: steps.some((step) => step.kind === 'wildcard') };
-}
-
-/** The value a path selects, `undefined` when it selects nothing (a list for wildcard paths). */
-export function evaluateJsonPath(path: JsonPath, value: unknown): unknown {
-  let current: unknown[] = [value];
-  for (const step of path.steps) {
-    const next: unknown[] = [];
-    for (const node of current) {
-      if (step.kind === 'field') {
-        if (isObject(node) && Object.hasOwn(node, step.name)) next.push(node[step.name]);
-      } else if (step.kind === 'index') {
-        if (Array.isArray(node) && step.index < node.length) next.push(node[step.index]);
-      } else if (Array.isArray(node)) {
-        next.push(...node);
-      } else if (isObject(node)) {
-        next.push(...Object.values(node));
-      }
-    }
-    current = next;
-  }
-  return path.multiple ? current : current[0];
-}
-
-// ---------------------------------------------------------------------------
-// Input transformation
-// ---------------------------------------------------------------------------
-
-type TemplatePart = { readonly kind: 'text'; readonly text: string } | { readonly kind: 'variable'; readonly name: string; readonly quoted: boolean };
-
-/** A parsed `InputTemplate`. */
-interface InputTemplate {
-  /** A JSON template (object, list or quoted string) rather than free text. */
-  readonly json: boolean;
-  readonly parts: readonly TemplatePart[];
-}
-
-/**
- * Splits a template into text and `<variable>` placeholders, remembering for
- * JSON templates whether each placeholder sits inside a JSON string. Only
- * defined variable names are placeholders; other `<...>` text is literal.
- */
-function parseTemplate(template: string, variables: ReadonlySet<string>): InputTemplate {
-  const first = template.trimStart().charAt(0);
-  const json = first === '{' || first === '[' || first === '"';
-  const parts: TemplatePart[] = [];
-  let text = '';
-  let inString = false;
-  for (let i = 0; i < template.length; ) {
-    const unit = template.charAt(i);
-    if (unit === '<') {
-      const match = /^<([A-Za-z0-9_.\-]+)>/.exec(template.slice(i, i + 300));
-      if (match?.[1] !== undefined && variables.has(match[1])) {
-        if (text !== '') parts.push({ kind: 'text', text });
-        text = '';
-        parts.push({ kind: 'variable', name: match[1], quoted: json && inString });
-        i += match[0].length;
-        continue;
-      }
-    }
-    if (json && inString && unit === '\\') {
-      text += template.slice(i, i + 2);
-      i += 2;
-      continue;
-    }
-    if (json && unit === '"') inString = !inString;
-    text += unit;
-    i += 1;
-  }
-  if (text !== '') parts.push({ kind: 'text', text });
-  return { json, parts };
-}
-
-/**
- * EventBridge's substitution rules: outside quotes a variable becomes its JSON
- * value (a string gets its quotes, a missing path is `null`); inside a JSON
- * string the value's text is inserted without quotes (escaped so the result
- * stays JSON; a missing path is empty). In a free-text template values are
- * inserted as text.
- */
-function renderTemplate(template: InputTemplate, values: ReadonlyMap<string, unknown>): string {
-  let output = '';
-  for (const part of template.parts) {
-    if (part.kind === 'text') {
-      output += part.text;
-      continue;
-    }
-    const value = values.get(part.name);
-    if (!template.json) output += value === undefined ? '' : typeof value === 'string' ? value : JSON.stringify(value);
-    else if (!part.quoted) output += value === undefined ? 'null' : JSON.stringify(value);
-    else if (value !== undefined) output += JSON.stringify(typeof value === 'string' ? value : JSON.stringify(value)).slice(1, -1);
-  }
-  return output;
-}
-
-/** How a target's input is derived from the event. */
-type InputSpec =
-  | { readonly kind: 'event' }
-  | { readonly kind: 'constant'; readonly value: unknown; readonly text: string }
-  | { readonly kind: 'path'; readonly path: JsonPath }
-  | { readonly kind: 'transformer'; readonly paths: ReadonlyMap<string, JsonPath>; readonly template: InputTemplate };
-
-/** What a target receives: the JSON value (Lambda, Step Functions) and its text (an SQS body). */
-interface TargetInput {
-  readonly value: unknown;
-  readonly body: string;
-}
-
-// ---------------------------------------------------------------------------
-// Delivery failures and backoff
-// ---------------------------------------------------------------------------
-
-/** The `ERROR_CODE` values of EventBridge dead letters that the local cloud produces. */
-export type DeliveryErrorCode =
-  | 'CONNECTION_FAILURE'
-  | 'ERROR_FROM_TARGET'
-  | 'INVALID_JSON'
-  | 'INVALID_PARAMETER'
-  | 'NO_PERMISSIONS'
-  | 'NO_RESOURCE'
-  | 'SDK_CLIENT_ERROR'
-  | 'THROTTLING'
-  | 'TIMEOUT';
-
-/**
- * How an injected invoker (or the fault-injection feature) tells EventBridge
- * why a delivery failed and whether AWS would retry it. Any other error is
- * taken as a retryable `ERROR_FROM_TARGET`.
- */
-export class TargetDeliveryError extends Error {
-  public readonly code: DeliveryErrorCode;
-  public readonly retryable: boolean;
-
-  public constructor(code: DeliveryErrorCode, message: string, options: { readonly retryable: boolean; readonly cause?: unknown }) {
-    super(message, { cause: options.cause });
-    this.code = code;
-    this.retryable = options.retryable;
-    this.name = 'TargetDeliveryError';
-  }
-}
 
 interface Failure {
   readonly code: DeliveryErrorCode;
@@ -375,119 +107,6 @@ function classifyFailure(error: unknown): Failure {
     return { code: 'INVALID_PARAMETER', message: error.message, retryable: false };
   }
   return { code: 'ERROR_FROM_TARGET', message: error instanceof Error ? error.message : String(error), retryable: true };
-}
-
-/** Exponential backoff settings; tests shrink the base to milliseconds. */
-export interface BackoffOptions {
-  /** Delay before the first retry. @default 1000 */
-  readonly baseDelayMs?: number;
-  /** No delay exceeds this. @default 60000 */
-  readonly maxDelayMs?: number;
-  /** Randomize each delay within its upper half ("equal jitter"), as AWS jitters. @default true */
-  readonly jitter?: boolean;
-}
-
-/** The delay before retry number `retry` (1 for the first retry): base doubling, capped, jittered. */
-export function backoffDelay(retry: number, options: BackoffOptions = {}, random: () => number = Math.random): number {
-  const base = options.baseDelayMs ?? 1000;
-  const delay = Math.min(options.maxDelayMs ?? 60_000, base * 2 ** Math.max(0, retry - 1));
-  return options.jitter === false ? delay : delay / 2 + random() * (delay / 2);
-}
-
-/**
- * Counts asynchronous work (deliveries, retries waiting on a timer) so that
- * `drain()` can tell when nothing is pending, and `close()` can cancel every
- * timer at shutdown.
- */
-export class PendingWork {
-  private pending = 0;
-  private closed = false;
-  private readonly waiters: Array<() => void> = [];
-  private readonly timers = new Map<NodeJS.Timeout, () => void>();
-
-  /** True after `close()`: new work is refused. */
-  public get isClosed(): boolean {
-    return this.closed;
-  }
-
-  /** True when nothing is pending. */
-  public get idle(): boolean {
-    return this.pending <= 0;
-  }
-
-  /** One more piece of work is under way. */
-  public begin(): void {
-    if (!this.closed) this.pending += 1;
-  }
-
-  /** One piece of work has finished (delivered, dead-lettered or dropped). */
-  public end(): void {
-    if (this.closed) return;
-    this.pending -= 1;
-    if (this.pending <= 0) this.flush();
-  }
-
-  /** Runs `run` after `ms` unless closed first. */
-  public later(ms: number, run: () => void): void {
-    if (this.closed) return;
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      run();
-    }, ms);
-    this.timers.set(timer, () => undefined);
-  }
-
-  /** Waits `ms`; resolves `false` when closed meanwhile (the work should stop). */
-  public sleep(ms: number): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
-        resolve(!this.closed);
-      }, ms);
-      this.timers.set(timer, () => resolve(false));
-    });
-  }
-
-  /** Resolves when nothing is pending (at once if nothing is). */
-  public drain(): Promise<void> {
-    if (this.pending <= 0 || this.closed) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push(resolve));
-  }
-
-  /** Cancels every timer and forgets pending work; later work is refused. */
-  public close(): void {
-    this.closed = true;
-    for (const [timer, cancel] of this.timers) {
-      clearTimeout(timer);
-      cancel();
-    }
-    this.timers.clear();
-    this.pending = 0;
-    this.flush();
-  }
-
-  private flush(): void {
-    for (const resolve of this.waiters.splice(0)) resolve();
-  }
-}
-
-/** A part of the local cloud with asynchronous work that can be waited for. */
-export interface Drainable {
-  drain(): Promise<void>;
-  /** True when nothing is pending right now. */
-  readonly idle: boolean;
-}
-
-/**
- * Waits until every part is idle at the same time. The parts feed each other
- * (a Lambda target publishes events whose rules invoke Lambdas, a pipe puts
- * events on a bus), so draining them one after the other once is not enough.
- */
-export async function drainAll(parts: readonly Drainable[]): Promise<void> {
-  do {
-    for (const part of parts) await part.drain();
-  } while (!parts.every((part) => part.idle));
 }
 
 // ---------------------------------------------------------------------------
@@ -584,19 +203,6 @@ export type EventBridgeHop =
 export type ExhaustedCondition = 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds';
 
 /**
- * Starts an asynchronous Lambda invocation (`InvocationType: Event`).
- *
- * Contract: resolve as soon as Lambda has *accepted* the event, before the
- * function runs — that is a successful delivery for EventBridge. Reject only
- * when Lambda refuses the request itself: a missing function with a
- * {@link TargetDeliveryError} `NO_RESOURCE` (not retried), throttling with
- * `THROTTLING` (retried). A function error must not reject: Lambda retries it
- * and dead-letters it by its own rules ({@link LambdaAsyncInvoker.invokeAsync}
- * implements this contract).
- */
-export type InvokeAsync = (functionArn: string, payload: unknown) => Promise<void>;
-
-/**
  * Starts a Step Functions execution, as `StartExecution` with `input` (JSON
  * text). Reject with a {@link TargetDeliveryError} (or an `AwsServiceError`
  * carrying the AWS error code) to say whether EventBridge retries.
@@ -607,6 +213,7 @@ export type StartExecution = (stateMachineArn: string, input: string, roleArn?: 
 export interface EventBridgeDeps {
   /** SQS targets and every dead-letter queue. */
   readonly queues: SqsQueues;
+  /** Lambda targets: Lambda's asynchronous invocation, whose contract decides what EventBridge retries. */
   readonly invokeAsync: InvokeAsync;
   readonly startExecution: StartExecution;
   /** Hears every hop; must not throw. @default no listener */
@@ -709,18 +316,20 @@ const BUS_POLICY_TYPE = 'AWS::Events::EventBusPolicy';
  * the template's `AWS::Events::*` resources, expose it with
  * {@link EventBridgeEmulator.registerOn}, and publish in-process (Pipes, Step
  * Functions' `events:putEvents`) with {@link EventBridgeEmulator.putEvents}.
+ * `drain()` waits for every delivery and retry; after `close()`, `PutEvents`
+ * fails.
  */
-export class EventBridgeEmulator implements Drainable {
+export class EventBridgeEmulator extends BackgroundService {
   /** Resources or properties accepted but not enforced, one line each, for the CLI. */
   public readonly notEnforced: readonly string[];
   private readonly buses = new Map<string, Bus>();
-  private readonly work = new PendingWork();
   private readonly deps: EventBridgeDeps;
   private readonly now: () => number;
   private readonly random: () => number;
   private duplicates = 0;
 
   private constructor(deps: EventBridgeDeps, notEnforced: string[]) {
+    super();
     this.deps = deps;
     this.notEnforced = notEnforced;
     this.now = deps.now ?? Date.now;
@@ -854,21 +463,6 @@ export class EventBridgeEmulator implements Drainable {
     throw new Error(`No archive named ${archiveName}`);
   }
 
-  /** Resolves when no delivery or retry is pending: for tests and graceful shutdown. */
-  public drain(): Promise<void> {
-    return this.work.drain();
-  }
-
-  /** True when no delivery or retry is pending. */
-  public get idle(): boolean {
-    return this.work.idle;
-  }
-
-  /** Cancels pending retries; later `PutEvents` calls fail. */
-  public close(): void {
-    this.work.close();
-  }
-
   // -- construction ---------------------------------------------------------
 
   private addBus(bus: Bus): void {
@@ -895,7 +489,7 @@ export class EventBridgeEmulator implements Drainable {
     const bus = this.findBus(busName);
     if (!bus) throw read.fail('EventBusName', `no event bus ${busName} in the template`);
     if (properties.EventPattern === undefined) throw read.fail('EventPattern', 'is required (scheduled rules are not emulated)');
-    const pattern = compilePattern(read, properties.EventPattern, 'EventPattern');
+    const pattern = readEventPattern(read, properties.EventPattern, 'EventPattern');
     const rule: Rule = {
       name,
       arn: resource.arn ?? eventRuleArn(bus.name, name),
@@ -944,8 +538,7 @@ export class EventBridgeEmulator implements Drainable {
     let deadLetterArn: string | undefined;
     if (deadLetter) {
       read.only(deadLetter, `${path}.DeadLetterConfig`, ['Arn']);
-      deadLetterArn = read.string(deadLetter.Arn, `${path}.DeadLetterConfig.Arn`);
-      if (!this.deps.queues.has(deadLetterArn)) throw read.fail(`${path}.DeadLetterConfig.Arn`, `no SQS queue ${deadLetterArn} in the template`);
+      deadLetterArn = read.templateQueue(deadLetter.Arn, `${path}.DeadLetterConfig.Arn`, this.deps.queues);
     }
     return {
       id,
@@ -968,7 +561,7 @@ export class EventBridgeEmulator implements Drainable {
     }
     if (STATE_MACHINE_ARN.test(arn)) return 'stateMachine';
     if (SQS_ARN.test(arn)) {
-      if (!this.deps.queues.has(arn)) throw read.fail(path, `no SQS queue ${arn} in the template`);
+      read.templateQueue(arn, path, this.deps.queues);
       return 'queue';
     }
     if (EVENT_BUS_ARN.test(arn)) {
@@ -984,13 +577,13 @@ export class EventBridgeEmulator implements Drainable {
     const read = new PropertyReader(resource);
     const properties = resource.properties;
     read.only(properties, '', ['ArchiveName', 'SourceArn', 'EventPattern', 'Description', 'RetentionDays', 'KmsKeyIdentifier']);
-    rejectKmsKey(read, properties.KmsKeyIdentifier);
+    read.noKmsKey(properties.KmsKeyIdentifier);
     const sourceArn = read.string(properties.SourceArn, 'SourceArn');
     const bus = this.findBus(sourceArn);
     if (!bus) throw read.fail('SourceArn', `no event bus ${sourceArn} in the template`);
     bus.archives.push({
       name: read.optionalString(properties.ArchiveName, 'ArchiveName') ?? resource.logicalId,
-      pattern: properties.EventPattern === undefined ? undefined : compilePattern(read, properties.EventPattern, 'EventPattern'),
+      pattern: properties.EventPattern === undefined ? undefined : readEventPattern(read, properties.EventPattern, 'EventPattern'),
       retentionDays: read.integer(properties.RetentionDays, 'RetentionDays', 0, 2_147_483_647, 0),
       events: [],
     });
@@ -1008,7 +601,7 @@ export class EventBridgeEmulator implements Drainable {
     } catch {
       detail = undefined;
     }
-    if (!isObject(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
+    if (!isPropertyObject(detail)) return { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' };
     if (entry.Source.startsWith('aws.')) return { ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' };
     const busName = entry.EventBusName ?? DEFAULT_EVENT_BUS;
     const bus = this.findBus(busName);
@@ -1050,8 +643,7 @@ export class EventBridgeEmulator implements Drainable {
   }
 
   private enqueue(delivery: Delivery): void {
-    this.work.begin();
-    this.work.later(0, () => void this.attempt(delivery));
+    this.work.startSoon(() => this.attempt(delivery));
   }
 
   private async attempt(delivery: Delivery): Promise<void> {
@@ -1113,36 +705,7 @@ export class EventBridgeEmulator implements Drainable {
 
   private inputFor(delivery: Delivery): TargetInput {
     const { event, rule, target } = delivery;
-    const input = target.input;
-    switch (input.kind) {
-      case 'event':
-        return { value: event, body: JSON.stringify(event) };
-      case 'constant':
-        return { value: input.value, body: input.text };
-      case 'path': {
-        const value = evaluateJsonPath(input.path, event) ?? null;
-        return { value, body: JSON.stringify(value) };
-      }
-      case 'transformer': {
-        const values = new Map<string, unknown>();
-        for (const [name, path] of input.paths) values.set(name, evaluateJsonPath(path, event));
-        const { detail: _detail, ...withoutDetail } = event;
-        values.set('aws.events.rule-arn', rule.arn);
-        values.set('aws.events.rule-name', rule.name);
-        values.set('aws.events.event.ingestion-time', new Date(delivery.receivedAt).toISOString());
-        values.set('aws.events.event', withoutDetail);
-        values.set('aws.events.event.json', event);
-        const text = renderTemplate(input.template, values);
-        if (!input.template.json) return { value: text, body: text };
-        let value: unknown;
-        try {
-          value = JSON.parse(text);
-        } catch (error) {
-          throw new TargetDeliveryError('INVALID_JSON', `The input transformer produced invalid JSON: ${text.slice(0, 200)}`, { retryable: false, cause: error });
-        }
-        return { value, body: typeof value === 'string' ? value : text };
-      }
-    }
+    return shapeInput(target.input, event, { ruleArn: rule.arn, ruleName: rule.name, ingestedAt: delivery.receivedAt });
   }
 
   private deadLetter(delivery: Delivery, failure: Failure, exhaustedCondition: ExhaustedCondition | undefined): void {
@@ -1161,12 +724,9 @@ export class EventBridgeEmulator implements Drainable {
       RETRY_ATTEMPTS: { dataType: 'String', stringValue: String(delivery.attempts - 1) },
     };
     if (exhaustedCondition !== undefined) attributes.EXHAUSTED_RETRY_CONDITION = { dataType: 'String', stringValue: exhaustedCondition };
-    try {
-      this.deps.queues.send(deadLetterArn, JSON.stringify(delivery.event), attributes);
-      this.hop({ ...context, kind: 'dlq', deadLetterArn, errorCode: failure.code, errorMessage: failure.message, exhaustedCondition });
-    } catch (error) {
-      this.hop({ ...context, kind: 'dropped', reason: `the dead-letter queue refused the event: ${error instanceof Error ? error.message : String(error)}` });
-    }
+    const offered = this.deps.queues.offer(deadLetterArn, JSON.stringify(delivery.event), attributes);
+    if (offered.sent) this.hop({ ...context, kind: 'dlq', deadLetterArn, errorCode: failure.code, errorMessage: failure.message, exhaustedCondition });
+    else this.hop({ ...context, kind: 'dropped', reason: `the dead-letter queue refused the event: ${offered.reason}` });
     this.work.end();
   }
 
@@ -1246,7 +806,7 @@ function readBus(resource: LocalResource, notEnforced: string[]): Bus {
     EventSourceName: 'partner event buses are not emulated',
     LogConfig: 'event bus logging is not emulated (the local cloud logs every hop itself)',
   });
-  rejectKmsKey(read, properties.KmsKeyIdentifier);
+  read.noKmsKey(properties.KmsKeyIdentifier);
   const name = read.optionalString(properties.Name, 'Name') ?? resource.logicalId;
   if (name === DEFAULT_EVENT_BUS) throw read.fail('Name', 'the default bus cannot be declared; it always exists');
   if (properties.Policy !== undefined) notEnforced.push(`${resource.logicalId} (${resource.type}): Policy accepted, not enforced — the local cloud has no IAM`);
@@ -1260,11 +820,12 @@ function readBus(resource: LocalResource, notEnforced: string[]): Bus {
   return { name, arn: resource.arn ?? eventBusArn(name), description: read.optionalString(properties.Description, 'Description'), rules: [], archives: [] };
 }
 
-function rejectKmsKey(read: PropertyReader, value: unknown): void {
-  if (value !== undefined && value !== '') throw read.fail('KmsKeyIdentifier', 'customer-managed KMS keys are not emulated');
-}
-
-function compilePattern(read: PropertyReader, value: unknown, path: string): EventPattern {
+/**
+ * An event pattern declared in a template property (a rule's, an archive's, a
+ * pipe filter's), compiled once at start-up; a pattern EventBridge would
+ * refuse stops start-up naming the property.
+ */
+export function readEventPattern(read: PropertyReader, value: unknown, path: string): EventPattern {
   try {
     return parseEventPattern(value);
   } catch (error) {
@@ -1273,54 +834,9 @@ function compilePattern(read: PropertyReader, value: unknown, path: string): Eve
   }
 }
 
-function readInput(read: PropertyReader, declared: PropertyObject, path: string): InputSpec {
-  if (declared.Input !== undefined) {
-    const text = read.string(declared.Input, `${path}.Input`);
-    try {
-      return { kind: 'constant', value: JSON.parse(text), text };
-    } catch {
-      throw read.fail(`${path}.Input`, 'must be valid JSON');
-    }
-  }
-  if (declared.InputPath !== undefined) {
-    return { kind: 'path', path: readPath(read, declared.InputPath, `${path}.InputPath`) };
-  }
-  if (declared.InputTransformer === undefined) return { kind: 'event' };
-  const transformerPath = `${path}.InputTransformer`;
-  const transformer = read.object(declared.InputTransformer, transformerPath);
-  read.only(transformer, transformerPath, ['InputPathsMap', 'InputTemplate']);
-  const map = read.optionalObject(transformer.InputPathsMap, `${transformerPath}.InputPathsMap`) ?? {};
-  if (Object.keys(map).length > 100) throw read.fail(`${transformerPath}.InputPathsMap`, 'at most 100 variables');
-  const paths = new Map<string, JsonPath>();
-  for (const [name, value] of Object.entries(map)) {
-    const variablePath = `${transformerPath}.InputPathsMap.${name}`;
-    if (name.toLowerCase().startsWith('aws.')) throw read.fail(variablePath, 'variable names cannot start with "aws." (reserved)');
-    paths.set(name, readPath(read, value, variablePath));
-  }
-  const templateText = read.string(transformer.InputTemplate, `${transformerPath}.InputTemplate`);
-  const template = parseTemplate(templateText, new Set([...paths.keys(), ...RESERVED_VARIABLES]));
-  if (template.json) {
-    try {
-      JSON.parse(renderTemplate(template, new Map()));
-    } catch {
-      throw read.fail(`${transformerPath}.InputTemplate`, 'is not valid JSON once its placeholders are filled (a placeholder cannot be an object key)');
-    }
-  }
-  return { kind: 'transformer', paths, template };
-}
-
-function readPath(read: PropertyReader, value: unknown, path: string): JsonPath {
-  const text = read.string(value, path);
-  try {
-    return compileJsonPath(text);
-  } catch (error) {
-    throw read.fail(path, error instanceof Error ? error.message : String(error));
-  }
-}
-
 function hopContext(bus: Bus, event: BusEvent): HopContext {
   const metadata = event.detail.metadata;
-  const correlationId = isObject(metadata) && typeof metadata.correlationId === 'string' ? metadata.correlationId : undefined;
+  const correlationId = isPropertyObject(metadata) && typeof metadata.correlationId === 'string' ? metadata.correlationId : undefined;
   return {
     bus: bus.name,
     eventId: event.id,
@@ -1391,7 +907,7 @@ function readWireEntries(input: Record<string, unknown>): PutEventsEntry[] {
     throw new AwsServiceError('ValidationException', "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null");
   }
   return entries.map((entry: unknown, index) => {
-    if (!isObject(entry)) throw new AwsServiceError('SerializationException', `Entries[${String(index)}] must be an object`);
+    if (!isPropertyObject(entry)) throw new AwsServiceError('SerializationException', `Entries[${String(index)}] must be an object`);
     const text = (key: string): string | undefined => optionalWireString(entry, key);
     const time = entry.Time;
     if (time !== undefined && time !== null && typeof time !== 'number' && typeof time !== 'string') {
@@ -1440,265 +956,8 @@ function testPatternOperation(input: Record<string, unknown>): boolean {
   } catch {
     throw new AwsServiceError('ValidationException', 'Parameter Event is not valid.');
   }
-  if (!isObject(event) || TEST_EVENT_REQUIRED_FIELDS.some((field) => !Object.hasOwn(event, field))) {
+  if (!isPropertyObject(event) || TEST_EVENT_REQUIRED_FIELDS.some((field) => !Object.hasOwn(event, field))) {
     throw new AwsServiceError('ValidationException', 'Parameter Event is not valid.');
   }
   return matchesEventPattern(pattern, event);
-}
-
-// ---------------------------------------------------------------------------
-// Lambda's asynchronous invocation semantics
-// ---------------------------------------------------------------------------
-
-/**
- * Synchronous invocation (`RequestResponse`), e.g. `LambdaRuntime.invoke`:
- * resolves with the function's result or function error.
- */
-export type InvokeFunction = (functionArn: string, payload: unknown) => Promise<InvokeResult>;
-
-/** Why Lambda gave up on an asynchronous event (the invocation record's `condition`). */
-export type AsyncFailureCondition = 'RetriesExhausted' | 'EventAgeExceeded';
-
-/**
- * One step of an asynchronous invocation: `invoked` (an attempt ran; `ok`
- * says whether the function succeeded), `retry` (another attempt follows
- * after `delayMs`), `destination` (an invocation record was sent), `dlq` (the
- * event went to the function's dead-letter queue), `dropped` (Lambda gave up
- * with nowhere to send the event).
- */
-export type LambdaAsyncHop =
-  | { readonly kind: 'invoked'; readonly functionArn: string; readonly requestId: string; readonly attempt: number; readonly ok: boolean; readonly errorType?: string }
-  | { readonly kind: 'retry'; readonly functionArn: string; readonly requestId: string; readonly attempt: number; readonly delayMs: number; readonly errorType: string; readonly errorMessage: string }
-  | { readonly kind: 'destination'; readonly functionArn: string; readonly requestId: string; readonly condition: AsyncFailureCondition | 'Success'; readonly destinationArn: string }
-  | { readonly kind: 'dlq'; readonly functionArn: string; readonly requestId: string; readonly deadLetterArn: string; readonly errorType: string; readonly errorMessage: string }
-  | { readonly kind: 'dropped'; readonly functionArn: string; readonly requestId: string; readonly reason: string };
-
-/** Options of {@link LambdaAsyncInvoker.create}. */
-export interface LambdaAsyncOptions {
-  /** Runs one attempt synchronously (the local Lambda runtime). */
-  readonly invoke: InvokeFunction;
-  /** Dead-letter queues and SQS destinations. */
-  readonly queues: SqsQueues;
-  /**
-   * Wait before the first retry; each further retry waits twice as long
-   * (Lambda waits 1 minute, then 2). Tests shrink it. @default 60000
-   */
-  readonly retryDelayMs?: number;
-  /** Clock (epoch ms) for the event age. @default Date.now */
-  readonly now?: () => number;
-  /** Hears every step; must not throw. @default no listener */
-  readonly onHop?: (hop: LambdaAsyncHop) => void;
-}
-
-interface AsyncConfig {
-  readonly arn: string;
-  readonly maxRetries: number;
-  readonly maxAgeSeconds: number;
-  readonly onSuccess?: string;
-  readonly onFailure?: string;
-  readonly deadLetterArn?: string;
-}
-
-interface AsyncJob {
-  readonly config: AsyncConfig;
-  readonly payload: unknown;
-  readonly requestId: string;
-  readonly enqueuedAt: number;
-  attempts: number;
-}
-
-const FUNCTION_TYPE = 'AWS::Lambda::Function';
-const EVENT_INVOKE_CONFIG_TYPE = 'AWS::Lambda::EventInvokeConfig';
-
-/**
- * Lambda's asynchronous invocation (`InvocationType: Event`), which is how
- * EventBridge invokes a Lambda target: the event is queued and accepted at
- * once; a function error is retried twice (1 minute, then 2 minutes later,
- * scaled by `retryDelayMs`) unless an `AWS::Lambda::EventInvokeConfig` says
- * otherwise (`MaximumRetryAttempts` 0–2, `MaximumEventAgeInSeconds`). When
- * Lambda gives up, an invocation record goes to the `OnFailure` destination
- * and the event itself to the function's `DeadLetterConfig.TargetArn` with
- * the `RequestID`, `ErrorCode` and `ErrorMessage` attributes — both, when both
- * are set, as on AWS. A success sends a record to `OnSuccess` if set.
- *
- * Only SQS destinations and dead-letter queues are emulated; versions and
- * aliases are not (a qualifier other than `$LATEST` is refused).
- */
-export class LambdaAsyncInvoker implements Drainable {
-  private readonly configs = new Map<string, AsyncConfig>();
-  private readonly work = new PendingWork();
-  private readonly options: LambdaAsyncOptions;
-  private readonly now: () => number;
-
-  private constructor(options: LambdaAsyncOptions) {
-    this.options = options;
-    this.now = options.now ?? Date.now;
-  }
-
-  /**
-   * Reads `AWS::Lambda::Function` (only its `DeadLetterConfig`) and
-   * `AWS::Lambda::EventInvokeConfig` resources; others are ignored.
-   *
-   * @throws {UnsupportedFeatureError} for SNS dead-letter targets,
-   *   non-SQS destinations, qualifiers other than `$LATEST`, unknown properties.
-   */
-  public static create(resources: readonly LocalResource[], options: LambdaAsyncOptions): LambdaAsyncInvoker {
-    const invoker = new LambdaAsyncInvoker(options);
-    const byReference = new Map<string, string>();
-    const functions = new Map<string, { arn: string; deadLetterArn?: string }>();
-    for (const resource of resources) {
-      if (resource.type !== FUNCTION_TYPE) continue;
-      const read = new PropertyReader(resource);
-      const arn = resource.arn ?? lambdaFunctionArn(resource.logicalId);
-      let deadLetterArn: string | undefined;
-      const deadLetter = read.optionalObject(resource.properties.DeadLetterConfig, 'DeadLetterConfig');
-      if (deadLetter) {
-        read.only(deadLetter, 'DeadLetterConfig', ['TargetArn']);
-        deadLetterArn = read.optionalString(deadLetter.TargetArn, 'DeadLetterConfig.TargetArn');
-        if (deadLetterArn !== undefined && !options.queues.has(deadLetterArn)) {
-          throw read.fail('DeadLetterConfig.TargetArn', `only SQS dead-letter queues of the template are emulated; ${deadLetterArn} is not one`);
-        }
-      }
-      functions.set(arn, { arn, deadLetterArn });
-      for (const key of [arn, resource.ref, resource.logicalId, arn.split(':').at(-1) ?? arn]) byReference.set(key, arn);
-    }
-    const tuned = new Map<string, Omit<AsyncConfig, 'arn' | 'deadLetterArn'>>();
-    for (const resource of resources) {
-      if (resource.type !== EVENT_INVOKE_CONFIG_TYPE) continue;
-      const read = new PropertyReader(resource);
-      const properties = resource.properties;
-      read.only(properties, '', ['FunctionName', 'Qualifier', 'MaximumRetryAttempts', 'MaximumEventAgeInSeconds', 'DestinationConfig']);
-      const functionName = read.string(properties.FunctionName, 'FunctionName');
-      const arn = byReference.get(functionName) ?? byReference.get(LAMBDA_ARN.exec(functionName)?.[1] ?? '');
-      if (arn === undefined) throw read.fail('FunctionName', `no function ${functionName} in the template`);
-      if (read.string(properties.Qualifier, 'Qualifier') !== '$LATEST') throw read.fail('Qualifier', 'Lambda versions and aliases are not emulated; use $LATEST');
-      const destinations = read.optionalObject(properties.DestinationConfig, 'DestinationConfig') ?? {};
-      read.only(destinations, 'DestinationConfig', ['OnSuccess', 'OnFailure']);
-      const destination = (key: 'OnSuccess' | 'OnFailure'): string | undefined => {
-        const declared = read.optionalObject(destinations[key], `DestinationConfig.${key}`);
-        if (!declared) return undefined;
-        read.only(declared, `DestinationConfig.${key}`, ['Destination']);
-        const target = read.string(declared.Destination, `DestinationConfig.${key}.Destination`);
-        if (!options.queues.has(target)) throw read.fail(`DestinationConfig.${key}.Destination`, `only SQS destinations of the template are emulated; ${target} is not one`);
-        return target;
-      };
-      tuned.set(arn, {
-        maxRetries: read.integer(properties.MaximumRetryAttempts, 'MaximumRetryAttempts', 0, 2, 2),
-        maxAgeSeconds: read.integer(properties.MaximumEventAgeInSeconds, 'MaximumEventAgeInSeconds', 60, 21_600, 21_600),
-        onSuccess: destination('OnSuccess'),
-        onFailure: destination('OnFailure'),
-      });
-    }
-    for (const [arn, fn] of functions) {
-      const config: AsyncConfig = { arn, deadLetterArn: fn.deadLetterArn, maxRetries: 2, maxAgeSeconds: 21_600, ...tuned.get(arn) };
-      for (const [reference, target] of byReference) if (target === arn) invoker.configs.set(reference, config);
-    }
-    return invoker;
-  }
-
-  /**
-   * Queues an event for the function and resolves once it is accepted, the
-   * {@link InvokeAsync} contract EventBridge relies on.
-   *
-   * @throws {TargetDeliveryError} `NO_RESOURCE` when no such function exists
-   *   (or the ARN names a version or alias), as Lambda refuses the request.
-   */
-  public readonly invokeAsync: InvokeAsync = async (functionArn, payload) => {
-    const match = LAMBDA_ARN.exec(functionArn);
-    const qualifier = match?.[2];
-    const config = qualifier === undefined || qualifier === '$LATEST' ? this.configs.get(match?.[1] ?? functionArn) ?? this.configs.get(functionArn) : undefined;
-    if (!config) throw new TargetDeliveryError('NO_RESOURCE', `Function not found: ${functionArn}`, { retryable: false });
-    if (this.work.isClosed) throw new TargetDeliveryError('SDK_CLIENT_ERROR', 'The local cloud is stopping', { retryable: true });
-    const job: AsyncJob = { config, payload, requestId: randomUUID(), enqueuedAt: this.now(), attempts: 0 };
-    this.work.begin();
-    this.work.later(0, () => void this.run(job));
-  };
-
-  /** Resolves when no invocation or retry is pending. */
-  public drain(): Promise<void> {
-    return this.work.drain();
-  }
-
-  /** True when no invocation or retry is pending. */
-  public get idle(): boolean {
-    return this.work.idle;
-  }
-
-  /** Cancels pending retries; later invocations are refused. */
-  public close(): void {
-    this.work.close();
-  }
-
-  private async run(job: AsyncJob): Promise<void> {
-    job.attempts += 1;
-    const { config } = job;
-    let failure: FunctionErrorPayload | undefined;
-    let response: unknown;
-    try {
-      const result = await this.options.invoke(config.arn, job.payload);
-      if (result.ok) response = result.payload;
-      else failure = result.error;
-    } catch (error) {
-      failure = { errorType: error instanceof Error ? error.name : 'Error', errorMessage: error instanceof Error ? error.message : String(error), trace: [] };
-    }
-    if (this.work.isClosed) return;
-    const base = { functionArn: config.arn, requestId: job.requestId };
-    this.options.onHop?.({ ...base, kind: 'invoked', attempt: job.attempts, ok: failure === undefined, ...(failure ? { errorType: failure.errorType } : {}) });
-    if (!failure) {
-      if (config.onSuccess !== undefined) this.sendRecord(job, config.onSuccess, 'Success', response, undefined);
-      this.work.end();
-      return;
-    }
-    const retries = job.attempts - 1;
-    if (retries < config.maxRetries) {
-      const delayMs = (this.options.retryDelayMs ?? 60_000) * 2 ** retries;
-      if (this.now() + delayMs - job.enqueuedAt <= config.maxAgeSeconds * 1000) {
-        this.options.onHop?.({ ...base, kind: 'retry', attempt: job.attempts, delayMs, errorType: failure.errorType, errorMessage: failure.errorMessage });
-        this.work.later(delayMs, () => void this.run(job));
-        return;
-      }
-      this.giveUp(job, failure, 'EventAgeExceeded');
-    } else {
-      this.giveUp(job, failure, 'RetriesExhausted');
-    }
-    this.work.end();
-  }
-
-  private giveUp(job: AsyncJob, failure: FunctionErrorPayload, condition: AsyncFailureCondition): void {
-    const { config } = job;
-    if (config.onFailure !== undefined) this.sendRecord(job, config.onFailure, condition, failure, failure);
-    if (config.deadLetterArn !== undefined) {
-      try {
-        this.options.queues.send(config.deadLetterArn, JSON.stringify(job.payload), {
-          RequestID: { dataType: 'String', stringValue: job.requestId },
-          ErrorCode: { dataType: 'Number', stringValue: '200' },
-          ErrorMessage: { dataType: 'String', stringValue: failure.errorMessage.slice(0, 1024) || failure.errorType },
-        });
-        this.options.onHop?.({ kind: 'dlq', functionArn: config.arn, requestId: job.requestId, deadLetterArn: config.deadLetterArn, errorType: failure.errorType, errorMessage: failure.errorMessage });
-      } catch (error) {
-        this.options.onHop?.({ kind: 'dropped', functionArn: config.arn, requestId: job.requestId, reason: `the dead-letter queue refused the event: ${error instanceof Error ? error.message : String(error)}` });
-      }
-    }
-    if (config.onFailure === undefined && config.deadLetterArn === undefined) {
-      this.options.onHop?.({ kind: 'dropped', functionArn: config.arn, requestId: job.requestId, reason: `${condition} after ${String(job.attempts)} attempts: ${failure.errorType}: ${failure.errorMessage}` });
-    }
-  }
-
-  /** Sends the invocation record Lambda destinations receive. */
-  private sendRecord(job: AsyncJob, destinationArn: string, condition: AsyncFailureCondition | 'Success', responsePayload: unknown, failure: FunctionErrorPayload | undefined): void {
-    const record = {
-      version: '1.0',
-      timestamp: new Date(this.now()).toISOString(),
-      requestContext: { requestId: job.requestId, functionArn: `${job.config.arn}:$LATEST`, condition, approximateInvokeCount: job.attempts },
-      requestPayload: job.payload,
-      responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(failure ? { functionError: 'Unhandled' } : {}) },
-      responsePayload,
-    };
-    try {
-      this.options.queues.send(destinationArn, JSON.stringify(record));
-      this.options.onHop?.({ kind: 'destination', functionArn: job.config.arn, requestId: job.requestId, condition, destinationArn });
-    } catch (error) {
-      this.options.onHop?.({ kind: 'dropped', functionArn: job.config.arn, requestId: job.requestId, reason: `the destination refused the record: ${error instanceof Error ? error.message : String(error)}` });
-    }
-  }
 }

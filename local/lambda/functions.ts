@@ -20,18 +20,14 @@ const KNOWN = [
   'EphemeralStorage',
 ];
 
-/** A function's async-invoke failure destination, from the template. */
-export interface AsyncFailureConfig {
-  /** SQS queue ARN that receives events whose async invocation failed every retry. */
-  readonly deadLetterArn?: string;
-  /** Retries of a failed async invocation. @default 2 (Lambda's default) */
-  readonly maximumRetryAttempts: number;
-}
-
-/** Everything the local cloud knows of a function. */
+/**
+ * What the runtime needs of a function. Its asynchronous-invocation settings
+ * (`DeadLetterConfig`, `AWS::Lambda::EventInvokeConfig`) are read and checked
+ * by `LambdaAsyncInvoker.create` in `./async-invoke`, the one place that acts
+ * on them.
+ */
 export interface LocalFunction {
   readonly spec: LocalFunctionSpec;
-  readonly asyncFailure: AsyncFailureConfig;
 }
 
 /** Variables Lambda's runtime sets, plus the local endpoints the SDK reads. */
@@ -55,11 +51,6 @@ export const localFunctions = (
   runtime: RuntimeEnvironment,
   defaultConcurrency = DEFAULT_CONCURRENCY,
 ): LocalFunction[] => {
-  const invokeConfigs = new Map<string, number>();
-  for (const config of resources.filter((r) => r.type === 'AWS::Lambda::EventInvokeConfig')) {
-    assertKnownProperties(config, ['FunctionName', 'Qualifier', 'MaximumRetryAttempts'], (p) => new UnsupportedFeatureError(config.logicalId, config.type, p, 'not supported locally'));
-    invokeConfigs.set(String(config.properties.FunctionName), Number(config.properties.MaximumRetryAttempts ?? 2));
-  }
   return resources
     .filter((r) => r.type === 'AWS::Lambda::Function')
     .map((resource) => {
@@ -71,16 +62,12 @@ export const localFunctions = (
         Environment?: { Variables?: Record<string, string> };
         Timeout?: number;
         MemorySize?: number;
-        DeadLetterConfig?: { TargetArn?: string };
         ReservedConcurrentExecutions?: number;
       };
       if (!p.Runtime || !/^nodejs\d+\.x$/.test(p.Runtime)) throw fail('Runtime', `'${p.Runtime ?? '(none)'}' — only Node.js runtimes run locally`);
       if (!p.Handler) throw fail('Handler', 'missing');
       const codeDir = assetPath(resource.logicalId);
       if (!codeDir) throw fail('Code', 'no asset bundle in the cloud assembly (inline or S3 code is not supported)');
-      if (p.DeadLetterConfig?.TargetArn && !p.DeadLetterConfig.TargetArn.startsWith('arn:aws:sqs:')) {
-        throw fail('DeadLetterConfig.TargetArn', 'only SQS dead-letter queues are supported');
-      }
       const memoryMb = p.MemorySize ?? 128;
       const name = resource.ref;
       const variables = p.Environment?.Variables ?? {};
@@ -115,10 +102,6 @@ export const localFunctions = (
             AWS_ENDPOINT_URL_SFN: runtime.awsEndpoint,
             AWS_ENDPOINT_URL_LAMBDA: runtime.awsEndpoint,
           },
-        },
-        asyncFailure: {
-          maximumRetryAttempts: invokeConfigs.get(name) ?? 2,
-          ...(p.DeadLetterConfig?.TargetArn ? { deadLetterArn: p.DeadLetterConfig.TargetArn } : {}),
         },
       };
     });

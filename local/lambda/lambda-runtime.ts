@@ -26,6 +26,13 @@ export type InvokeResult =
   | { readonly ok: true; readonly payload: unknown; readonly durationMs: number; readonly coldStartMs?: number }
   | { readonly ok: false; readonly error: FunctionErrorPayload; readonly durationMs: number; readonly coldStartMs?: number };
 
+/**
+ * Synchronous invocation (`RequestResponse`), as {@link LambdaRuntime.invoke}
+ * does it: what the emulators that call functions (Pipes enrichment, the
+ * asynchronous invoker's attempts) depend on, so tests can pass a fake.
+ */
+export type InvokeFunction = (functionArn: string, payload: unknown) => Promise<InvokeResult>;
+
 /** Something to hear what the runtime does; the local cloud prints it. */
 export interface LambdaRuntimeListener {
   /** A line a function wrote to stdout/stderr. */

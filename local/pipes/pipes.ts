@@ -30,21 +30,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { UnsupportedFeatureError } from '../errors';
-import { InvalidEventPatternError } from '../eventbridge/errors';
-import {
-  PendingWork,
-  PropertyReader,
-  backoffDelay,
-  type BackoffOptions,
-  type Drainable,
-  type InvokeFunction,
-  type PropertyObject,
-  type PutEventsEntry,
-  type PutEventsResult,
-} from '../eventbridge/event-bus';
-import { matchesEventPattern, parseEventPattern, type EventPattern } from '../eventbridge/event-pattern';
+import { readEventPattern, type PutEventsEntry, type PutEventsResult } from '../eventbridge/event-bus';
+import { matchesEventPattern, type EventPattern } from '../eventbridge/event-pattern';
+import type { InvokeFunction } from '../lambda/lambda-runtime';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from '../resources';
 import type { SqsQueues } from '../sqs/queues';
+import { backoffDelay, type BackoffOptions } from '../support/backoff';
+import { PendingWork, type Drainable } from '../support/pending-work';
+import { PropertyReader, type PropertyObject } from '../support/property-reader';
 
 /** The resource type this module emulates. */
 export const PIPE_TYPE = 'AWS::Pipes::Pipe';
@@ -394,12 +387,12 @@ export class LocalPipe {
         streamArn: this.sourceArn,
       },
     };
-    try {
-      this.deps.queues.send(deadLetterArn, JSON.stringify(record));
+    const offered = this.deps.queues.offer(deadLetterArn, JSON.stringify(record));
+    if (offered.sent) {
       this.hop({ kind: 'dlq', deadLetterArn, batchSize: records.length, attempts, error });
       totals.deadLettered += 1;
-    } catch (sendError) {
-      this.hop({ kind: 'dropped', batchSize: records.length, reason: `the dead-letter queue refused the batch: ${sendError instanceof Error ? sendError.message : String(sendError)}` });
+    } else {
+      this.hop({ kind: 'dropped', batchSize: records.length, reason: `the dead-letter queue refused the batch: ${offered.reason}` });
       totals.dropped += 1;
     }
   }
@@ -483,7 +476,7 @@ function readPipe(resource: LocalResource, deps: PipesDeps): PipeSettings {
     EnrichmentParameters: 'enrichment input templates and HTTP parameters are not emulated',
     LogConfiguration: 'pipe logging is not emulated (the local cloud logs every hop itself)',
   });
-  if (properties.KmsKeyIdentifier !== undefined && properties.KmsKeyIdentifier !== '') throw read.fail('KmsKeyIdentifier', 'customer-managed KMS keys are not emulated');
+  read.noKmsKey(properties.KmsKeyIdentifier);
   const name = read.optionalString(properties.Name, 'Name') ?? resource.logicalId;
 
   const sourceArn = read.string(properties.Source, 'Source');
@@ -516,8 +509,7 @@ function readPipe(resource: LocalResource, deps: PipesDeps): PipeSettings {
   const deadLetter = read.optionalObject(stream.DeadLetterConfig, `${streamPath}.DeadLetterConfig`);
   if (deadLetter) {
     read.only(deadLetter, `${streamPath}.DeadLetterConfig`, ['Arn']);
-    deadLetterArn = read.string(deadLetter.Arn, `${streamPath}.DeadLetterConfig.Arn`);
-    if (!deps.queues.has(deadLetterArn)) throw read.fail(`${streamPath}.DeadLetterConfig.Arn`, `only SQS dead-letter queues of the template are emulated; ${deadLetterArn} is not one`);
+    deadLetterArn = read.templateQueue(deadLetter.Arn, `${streamPath}.DeadLetterConfig.Arn`, deps.queues);
   }
 
   const enrichmentArn = read.optionalString(properties.Enrichment, 'Enrichment');
@@ -569,13 +561,7 @@ function readFilters(read: PropertyReader, value: unknown): EventPattern[] {
     const filterPath = `${path}.Filters[${String(index)}]`;
     const declared = read.object(filter, filterPath);
     read.only(declared, filterPath, ['Pattern']);
-    const pattern = read.string(declared.Pattern, `${filterPath}.Pattern`);
-    try {
-      return parseEventPattern(pattern);
-    } catch (error) {
-      if (error instanceof InvalidEventPatternError) throw read.fail(`${filterPath}.Pattern`, error.message);
-      throw error;
-    }
+    return readEventPattern(read, read.string(declared.Pattern, `${filterPath}.Pattern`), `${filterPath}.Pattern`);
   });
 }
 

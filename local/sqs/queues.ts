@@ -224,6 +224,25 @@ export class SqsQueues {
   }
 
   /**
+   * Sends like {@link SqsQueues.send}, but answers any failure (no such
+   * queue, a message SQS would refuse) with its reason instead of throwing:
+   * dead-letter queues and destinations are where failed work goes last, so
+   * their callers have nowhere to throw to and must report why the message
+   * was dropped.
+   */
+  public offer(
+    queue: string,
+    body: string,
+    attributes: Readonly<Record<string, string | MessageAttributeValue>> = {},
+  ): { readonly sent: true; readonly message: QueueMessage } | { readonly sent: false; readonly reason: string } {
+    try {
+      return { sent: true, message: this.send(queue, body, attributes) };
+    } catch (error) {
+      return { sent: false, reason: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /**
    * The visible messages of a queue, oldest first, without receiving them:
    * nothing is hidden or deleted, so the CLI and tests can look as often as
    * they like. Messages past the queue's retention period are gone, as in SQS.

@@ -14,20 +14,13 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { AwsEndpoint } from '../../local/aws-endpoint';
 import { UnsupportedFeatureError } from '../../local/errors';
-import {
-  EventBridgeEmulator,
-  LambdaAsyncInvoker,
-  drainAll,
-  TargetDeliveryError,
-  type EventBridgeDeps,
-  type EventBridgeHop,
-  type InvokeAsync,
-  type InvokeFunction,
-  type LambdaAsyncHop,
-  type StartExecution,
-} from '../../local/eventbridge/event-bus';
+import { TargetDeliveryError } from '../../local/eventbridge/errors';
+import { EventBridgeEmulator, type EventBridgeDeps, type EventBridgeHop, type StartExecution } from '../../local/eventbridge/event-bus';
+import { LambdaAsyncInvoker, type InvokeAsync, type LambdaAsyncHop } from '../../local/lambda/async-invoke';
+import type { InvokeFunction } from '../../local/lambda/lambda-runtime';
 import type { LocalResource } from '../../local/resources';
 import { SqsQueues, type QueueMessage } from '../../local/sqs/queues';
+import { drainAll } from '../../local/support/pending-work';
 
 const ACCOUNT = '000000000000';
 const queueArn = (name: string): string => `arn:aws:sqs:us-east-1:${ACCOUNT}:${name}`;

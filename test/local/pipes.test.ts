@@ -6,7 +6,8 @@
  */
 import { z } from 'zod';
 import { UnsupportedFeatureError } from '../../local/errors';
-import { EventBridgeEmulator, type EventBridgeHop, type InvokeFunction } from '../../local/eventbridge/event-bus';
+import { EventBridgeEmulator, type EventBridgeHop } from '../../local/eventbridge/event-bus';
+import type { InvokeFunction } from '../../local/lambda/lambda-runtime';
 import { PipesEmulator, type DynamoDbStreamRecord, type PipeHop } from '../../local/pipes/pipes';
 import type { LocalResource } from '../../local/resources';
 import { SqsQueues } from '../../local/sqs/queues';

@@ -1,0 +1,259 @@
+/**
+ * Lambda's asynchronous invocation (`InvocationType: Event`) for the local
+ * cloud: how EventBridge delivers to a Lambda target, and what the REST
+ * `Invoke` API does with `X-Amz-Invocation-Type: Event`. One invoker serves
+ * both, so a function fails, retries and dead-letters the same way whoever
+ * invoked it.
+ */
+import { randomUUID } from 'node:crypto';
+import { AwsServiceError } from '../aws-endpoint';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from '../resources';
+import type { SqsQueues } from '../sqs/queues';
+import { BackgroundService } from '../support/pending-work';
+import { PropertyReader } from '../support/property-reader';
+import type { InvokeFunction } from './lambda-runtime';
+import type { FunctionErrorPayload } from './protocol';
+
+const LAMBDA_ARN = /^arn:aws:lambda:[^:]*:[^:]*:function:([^:]+)(?::([^:]+))?$/;
+const FUNCTION_TYPE = 'AWS::Lambda::Function';
+const EVENT_INVOKE_CONFIG_TYPE = 'AWS::Lambda::EventInvokeConfig';
+
+/** The ARN of a local Lambda function. */
+export const lambdaFunctionArn = (name: string): string => `arn:aws:lambda:${LOCAL_REGION}:${LOCAL_ACCOUNT}:function:${name}`;
+
+/**
+ * Starts an asynchronous Lambda invocation (`InvocationType: Event`).
+ *
+ * Contract: resolve as soon as Lambda has *accepted* the event, before the
+ * function runs — for EventBridge that is a successful delivery, for the
+ * `Invoke` API a 202. Reject only when Lambda refuses the request itself,
+ * with an `AwsServiceError` carrying Lambda's error code:
+ * `ResourceNotFoundException` (404) for a missing function, which EventBridge
+ * dead-letters at once as `NO_RESOURCE`; `TooManyRequestsException` (429) or
+ * a 5xx, which it retries. A function error must not reject: Lambda retries it
+ * and dead-letters it by its own rules ({@link LambdaAsyncInvoker.invokeAsync}
+ * implements this contract).
+ */
+export type InvokeAsync = (functionArn: string, payload: unknown) => Promise<void>;
+
+/** Why Lambda gave up on an asynchronous event (the invocation record's `condition`). */
+export type AsyncFailureCondition = 'RetriesExhausted' | 'EventAgeExceeded';
+
+/**
+ * One step of an asynchronous invocation: `invoked` (an attempt ran; `ok`
+ * says whether the function succeeded), `retry` (another attempt follows
+ * after `delayMs`), `destination` (an invocation record was sent), `dlq` (the
+ * event went to the function's dead-letter queue), `dropped` (Lambda gave up
+ * with nowhere to send the event).
+ */
+export type LambdaAsyncHop =
+  | { readonly kind: 'invoked'; readonly functionArn: string; readonly requestId: string; readonly attempt: number; readonly ok: boolean; readonly errorType?: string }
+  | { readonly kind: 'retry'; readonly functionArn: string; readonly requestId: string; readonly attempt: number; readonly delayMs: number; readonly errorType: string; readonly errorMessage: string }
+  | { readonly kind: 'destination'; readonly functionArn: string; readonly requestId: string; readonly condition: AsyncFailureCondition | 'Success'; readonly destinationArn: string }
+  | { readonly kind: 'dlq'; readonly functionArn: string; readonly requestId: string; readonly deadLetterArn: string; readonly errorType: string; readonly errorMessage: string }
+  | { readonly kind: 'dropped'; readonly functionArn: string; readonly requestId: string; readonly reason: string };
+
+/** Options of {@link LambdaAsyncInvoker.create}. */
+export interface LambdaAsyncOptions {
+  /** Runs one attempt synchronously (the local Lambda runtime). */
+  readonly invoke: InvokeFunction;
+  /** Dead-letter queues and SQS destinations. */
+  readonly queues: SqsQueues;
+  /**
+   * Wait before the first retry; each further retry waits twice as long
+   * (Lambda waits 1 minute, then 2). Tests shrink it. @default 60000
+   */
+  readonly retryDelayMs?: number;
+  /** Clock (epoch ms) for the event age. @default Date.now */
+  readonly now?: () => number;
+  /** Hears every step; must not throw. @default no listener */
+  readonly onHop?: (hop: LambdaAsyncHop) => void;
+}
+
+interface AsyncConfig {
+  readonly arn: string;
+  readonly maxRetries: number;
+  readonly maxAgeSeconds: number;
+  readonly onSuccess?: string;
+  readonly onFailure?: string;
+  readonly deadLetterArn?: string;
+}
+
+interface AsyncJob {
+  readonly config: AsyncConfig;
+  readonly payload: unknown;
+  readonly requestId: string;
+  readonly enqueuedAt: number;
+  attempts: number;
+}
+
+/**
+ * Lambda's asynchronous invocation (`InvocationType: Event`), which is how
+ * EventBridge invokes a Lambda target and what `Invoke` does with that
+ * invocation type: the event is queued and accepted at once; a function error is retried twice (1 minute, then 2 minutes later,
+ * scaled by `retryDelayMs`) unless an `AWS::Lambda::EventInvokeConfig` says
+ * otherwise (`MaximumRetryAttempts` 0–2, `MaximumEventAgeInSeconds`). When
+ * Lambda gives up, an invocation record goes to the `OnFailure` destination
+ * and the event itself to the function's `DeadLetterConfig.TargetArn` with
+ * the `RequestID`, `ErrorCode` and `ErrorMessage` attributes — both, when both
+ * are set, as on AWS. A success sends a record to `OnSuccess` if set.
+ *
+ * Only SQS destinations and dead-letter queues are emulated; versions and
+ * aliases are not (a qualifier other than `$LATEST` is refused). `drain()`
+ * waits for every attempt and retry; after `close()`, invocations are refused.
+ */
+export class LambdaAsyncInvoker extends BackgroundService {
+  private readonly configs = new Map<string, AsyncConfig>();
+  private readonly options: LambdaAsyncOptions;
+  private readonly now: () => number;
+
+  private constructor(options: LambdaAsyncOptions) {
+    super();
+    this.options = options;
+    this.now = options.now ?? Date.now;
+  }
+
+  /**
+   * Reads `AWS::Lambda::Function` (only its `DeadLetterConfig`) and
+   * `AWS::Lambda::EventInvokeConfig` resources; others are ignored.
+   *
+   * @throws {UnsupportedFeatureError} for SNS dead-letter targets,
+   *   non-SQS destinations, qualifiers other than `$LATEST`, unknown properties.
+   */
+  public static create(resources: readonly LocalResource[], options: LambdaAsyncOptions): LambdaAsyncInvoker {
+    const invoker = new LambdaAsyncInvoker(options);
+    const byReference = new Map<string, string>();
+    const functions = new Map<string, { arn: string; deadLetterArn?: string }>();
+    for (const resource of resources) {
+      if (resource.type !== FUNCTION_TYPE) continue;
+      const read = new PropertyReader(resource);
+      const arn = resource.arn ?? lambdaFunctionArn(resource.logicalId);
+      let deadLetterArn: string | undefined;
+      const deadLetter = read.optionalObject(resource.properties.DeadLetterConfig, 'DeadLetterConfig');
+      if (deadLetter) {
+        read.only(deadLetter, 'DeadLetterConfig', ['TargetArn']);
+        if (deadLetter.TargetArn !== undefined) deadLetterArn = read.templateQueue(deadLetter.TargetArn, 'DeadLetterConfig.TargetArn', options.queues);
+      }
+      functions.set(arn, { arn, deadLetterArn });
+      for (const key of [arn, resource.ref, resource.logicalId, arn.split(':').at(-1) ?? arn]) byReference.set(key, arn);
+    }
+    const tuned = new Map<string, Omit<AsyncConfig, 'arn' | 'deadLetterArn'>>();
+    for (const resource of resources) {
+      if (resource.type !== EVENT_INVOKE_CONFIG_TYPE) continue;
+      const read = new PropertyReader(resource);
+      const properties = resource.properties;
+      read.only(properties, '', ['FunctionName', 'Qualifier', 'MaximumRetryAttempts', 'MaximumEventAgeInSeconds', 'DestinationConfig']);
+      const functionName = read.string(properties.FunctionName, 'FunctionName');
+      const arn = byReference.get(functionName) ?? byReference.get(LAMBDA_ARN.exec(functionName)?.[1] ?? '');
+      if (arn === undefined) throw read.fail('FunctionName', `no function ${functionName} in the template`);
+      if (read.string(properties.Qualifier, 'Qualifier') !== '$LATEST') throw read.fail('Qualifier', 'Lambda versions and aliases are not emulated; use $LATEST');
+      const destinations = read.optionalObject(properties.DestinationConfig, 'DestinationConfig') ?? {};
+      read.only(destinations, 'DestinationConfig', ['OnSuccess', 'OnFailure']);
+      const destination = (key: 'OnSuccess' | 'OnFailure'): string | undefined => {
+        const declared = read.optionalObject(destinations[key], `DestinationConfig.${key}`);
+        if (!declared) return undefined;
+        read.only(declared, `DestinationConfig.${key}`, ['Destination']);
+        return read.templateQueue(declared.Destination, `DestinationConfig.${key}.Destination`, options.queues);
+      };
+      tuned.set(arn, {
+        maxRetries: read.integer(properties.MaximumRetryAttempts, 'MaximumRetryAttempts', 0, 2, 2),
+        maxAgeSeconds: read.integer(properties.MaximumEventAgeInSeconds, 'MaximumEventAgeInSeconds', 60, 21_600, 21_600),
+        onSuccess: destination('OnSuccess'),
+        onFailure: destination('OnFailure'),
+      });
+    }
+    for (const [arn, fn] of functions) {
+      const config: AsyncConfig = { arn, deadLetterArn: fn.deadLetterArn, maxRetries: 2, maxAgeSeconds: 21_600, ...tuned.get(arn) };
+      for (const [reference, target] of byReference) if (target === arn) invoker.configs.set(reference, config);
+    }
+    return invoker;
+  }
+
+  /**
+   * Queues an event for the function and resolves once it is accepted: the
+   * {@link InvokeAsync} contract that EventBridge and the `Invoke` API rely on.
+   *
+   * @throws {AwsServiceError} `ResourceNotFoundException` (404) when no such
+   *   function exists (or the ARN names a version or alias), and
+   *   `ServiceException` (500) once the local cloud is stopping, as Lambda
+   *   refuses those requests.
+   */
+  public readonly invokeAsync: InvokeAsync = async (functionArn, payload) => {
+    const match = LAMBDA_ARN.exec(functionArn);
+    const qualifier = match?.[2];
+    const config = qualifier === undefined || qualifier === '$LATEST' ? this.configs.get(match?.[1] ?? functionArn) ?? this.configs.get(functionArn) : undefined;
+    if (!config) throw new AwsServiceError('ResourceNotFoundException', `Function not found: ${functionArn}`, 404);
+    if (this.work.isClosed) throw new AwsServiceError('ServiceException', 'The local cloud is stopping', 500);
+    const job: AsyncJob = { config, payload, requestId: randomUUID(), enqueuedAt: this.now(), attempts: 0 };
+    this.work.startSoon(() => this.run(job));
+  };
+
+  private async run(job: AsyncJob): Promise<void> {
+    job.attempts += 1;
+    const { config } = job;
+    let failure: FunctionErrorPayload | undefined;
+    let response: unknown;
+    try {
+      const result = await this.options.invoke(config.arn, job.payload);
+      if (result.ok) response = result.payload;
+      else failure = result.error;
+    } catch (error) {
+      failure = { errorType: error instanceof Error ? error.name : 'Error', errorMessage: error instanceof Error ? error.message : String(error), trace: [] };
+    }
+    if (this.work.isClosed) return;
+    const base = { functionArn: config.arn, requestId: job.requestId };
+    this.options.onHop?.({ ...base, kind: 'invoked', attempt: job.attempts, ok: failure === undefined, ...(failure ? { errorType: failure.errorType } : {}) });
+    if (!failure) {
+      if (config.onSuccess !== undefined) this.sendRecord(job, config.onSuccess, 'Success', response, undefined);
+      this.work.end();
+      return;
+    }
+    const retries = job.attempts - 1;
+    if (retries < config.maxRetries) {
+      const delayMs = (this.options.retryDelayMs ?? 60_000) * 2 ** retries;
+      if (this.now() + delayMs - job.enqueuedAt <= config.maxAgeSeconds * 1000) {
+        this.options.onHop?.({ ...base, kind: 'retry', attempt: job.attempts, delayMs, errorType: failure.errorType, errorMessage: failure.errorMessage });
+        this.work.later(delayMs, () => void this.run(job));
+        return;
+      }
+      this.giveUp(job, failure, 'EventAgeExceeded');
+    } else {
+      this.giveUp(job, failure, 'RetriesExhausted');
+    }
+    this.work.end();
+  }
+
+  private giveUp(job: AsyncJob, failure: FunctionErrorPayload, condition: AsyncFailureCondition): void {
+    const { config } = job;
+    const base = { functionArn: config.arn, requestId: job.requestId };
+    if (config.onFailure !== undefined) this.sendRecord(job, config.onFailure, condition, failure, failure);
+    if (config.deadLetterArn !== undefined) {
+      const offered = this.options.queues.offer(config.deadLetterArn, JSON.stringify(job.payload), {
+        RequestID: { dataType: 'String', stringValue: job.requestId },
+        ErrorCode: { dataType: 'Number', stringValue: '200' },
+        ErrorMessage: { dataType: 'String', stringValue: failure.errorMessage.slice(0, 1024) || failure.errorType },
+      });
+      if (offered.sent) this.options.onHop?.({ kind: 'dlq', ...base, deadLetterArn: config.deadLetterArn, errorType: failure.errorType, errorMessage: failure.errorMessage });
+      else this.options.onHop?.({ kind: 'dropped', ...base, reason: `the dead-letter queue refused the event: ${offered.reason}` });
+    }
+    if (config.onFailure === undefined && config.deadLetterArn === undefined) {
+      this.options.onHop?.({ kind: 'dropped', ...base, reason: `${condition} after ${String(job.attempts)} attempts: ${failure.errorType}: ${failure.errorMessage}` });
+    }
+  }
+
+  /** Sends the invocation record Lambda destinations receive. */
+  private sendRecord(job: AsyncJob, destinationArn: string, condition: AsyncFailureCondition | 'Success', responsePayload: unknown, failure: FunctionErrorPayload | undefined): void {
+    const record = {
+      version: '1.0',
+      timestamp: new Date(this.now()).toISOString(),
+      requestContext: { requestId: job.requestId, functionArn: `${job.config.arn}:$LATEST`, condition, approximateInvokeCount: job.attempts },
+      requestPayload: job.payload,
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(failure ? { functionError: 'Unhandled' } : {}) },
+      responsePayload,
+    };
+    const base = { functionArn: job.config.arn, requestId: job.requestId };
+    const offered = this.options.queues.offer(destinationArn, JSON.stringify(record));
+    if (offered.sent) this.options.onHop?.({ kind: 'destination', ...base, condition, destinationArn });
+    else this.options.onHop?.({ kind: 'dropped', ...base, reason: `the destination refused the record: ${offered.reason}` });
+  }
+}
