@@ -1,6 +1,4 @@
-import './promise-with-resolvers';
 import { randomUUID } from 'node:crypto';
-import { ExecutionError, StateMachine, type RunOptions, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { ZodType } from 'zod';
 import type { EventContract } from '../../../functions/shared/contracts/envelope';
 import { AllEvents } from '../../../functions/shared/contracts/events';
@@ -18,31 +16,32 @@ import {
   type ReleaseInventoryOutput,
   type ReserveInventoryOutput,
 } from '../../../functions/shared/contracts/saga';
+import type { JsonValue } from '../../../local/cloudformation/intrinsics';
+import { StepFunctionsEngine, type EventEntry, type FunctionInvocation, type PutEventsResponse, type TaskCall } from '../../../local/stepfunctions/engine';
 import { compensationFailedDetail, orderCancelledDetail, orderConfirmedDetail } from '../../fixtures/events';
 import { TEST_PSEUDO_PARAMETERS, type SagaDefinition } from './definition';
+import { FailedEntryError, LambdaServiceError } from './task-errors';
 
 /**
- * Runs the synthesized saga definition with aws-local-stepfunctions, every
- * Task state overridden by a local handler, and records what happened.
+ * Runs the synthesized saga definition on the local cloud's Step Functions
+ * engine (`local/stepfunctions/engine.ts`, aws-local-stepfunctions inside),
+ * with the engine's Lambda and EventBridge dependencies played by local
+ * handlers, and records what happened.
  *
- * Override mechanics (the local cloud reuses them):
- * - `overrides.taskResourceLocalHandlers` is keyed by STATE NAME. Every Task
- *   state gets one, chosen by its `Resource`: a Lambda ARN (the saga uses
- *   `payloadResponseOnly`, so the handler receives the function's payload
- *   and returns its result) or `arn:aws:states:::events:putEvents`, which
- *   the library cannot call (it receives `{Entries}` and answers
- *   `{Entries: [{EventId}], FailedEntryCount: 0}`). Any other resource is refused.
- * - The library matches Retry and Catch on the thrown error's `name`, and the
- *   Catch output is `{Error: name, Cause: message}`. A function error is
- *   rethrown with the Lambda error type as `name` and, as Step Functions
- *   does, the JSON `{errorType, errorMessage, trace}` as `Cause`; service
- *   errors (`Lambda.*`, `EventBridge.*`, `States.*`) keep their message.
- * - `overrides.retryIntervalOverrides` sets 0 ms for every state with a
- *   Retry, so backoff and jitter cost nothing (and are not exercised).
- * - The Context Object is passed in `context`: the library only sets
- *   `Execution.Input` and `Execution.StartTime`, so `Execution.Id`/`Name` and
- *   `StateMachine` are given, and `State.EnteredTime` is a getter answering
- *   the time it is read, i.e. while the state's Parameters are evaluated.
+ * How the handlers stand in for the services:
+ * - Handlers are keyed by STATE NAME and called once per attempt. A Lambda
+ *   state's handler receives the function's payload and returns its result
+ *   (the saga uses `payloadResponseOnly`); what it throws is the function's
+ *   error (its `name` is the errorType), except `LambdaServiceError`
+ *   (`Lambda.*`), which is an error of the Lambda service itself. The engine
+ *   turns both into the error and Cause Step Functions reports.
+ * - A putEvents state's handler can only throw: `FailedEntryError` makes
+ *   PutEvents answer a failed entry (the engine then fails the task with
+ *   `EventBridge.FailedEntry`); otherwise the entries are recorded.
+ * - `retryIntervalScale: 0` makes every retry immediate, so backoff and
+ *   jitter cost nothing (and are not exercised).
+ * - Every Task state must have a handler or a default: a state the saga
+ *   tests do not know fails the run.
  */
 
 /** The Lambda task states and the input contract each one's function validates. */
@@ -57,8 +56,6 @@ const LAMBDA_TASK_INPUTS: Readonly<Record<string, ZodType>> = {
 
 const PUT_EVENTS = 'arn:aws:states:::events:putEvents';
 
-type LocalHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
-type LocalResult = Awaited<ReturnType<LocalHandlers[string]>>;
 const STATE_MACHINE_ARN = `arn:aws:states:${TEST_PSEUDO_PARAMETERS.region}:${TEST_PSEUDO_PARAMETERS.accountId}:stateMachine:OrderSaga`;
 
 /**
@@ -132,22 +129,6 @@ export const alwaysFailing =
     throw make();
   };
 
-/** A task error as Step Functions reports it: the error type as name, the Lambda error document as cause. */
-class TaskFailedError extends Error {
-  public constructor(errorType: string, cause: string) {
-    super(cause);
-    this.name = errorType;
-  }
-}
-
-const isServiceError = (name: string): boolean => /^(Lambda|EventBridge|States|Sandbox)\./.test(name);
-
-const asTaskError = (error: unknown): TaskFailedError => {
-  if (!(error instanceof Error)) return new TaskFailedError('Error', JSON.stringify({ errorType: 'Error', errorMessage: String(error), trace: [] }));
-  if (isServiceError(error.name)) return new TaskFailedError(error.name, error.message);
-  return new TaskFailedError(error.name, JSON.stringify({ errorType: error.name, errorMessage: error.message, trace: [] }));
-};
-
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const orderIdOf = (input: unknown): string => {
@@ -180,20 +161,17 @@ const eventProblems = (event: PublishedEvent): string[] => {
   return problems;
 };
 
-const recordEntries = (state: string, input: unknown, executionArn: string): PublishedEvent[] => {
-  const entries: unknown = isRecord(input) ? input.Entries : undefined;
-  if (!Array.isArray(entries) || entries.length === 0) throw new Error(`${state}: putEvents without Entries`);
-  return (entries as unknown[]).map((entry) => {
-    if (!isRecord(entry)) throw new Error(`${state}: an entry is not an object`);
-    const rawDetail = entry.Detail;
-    const detail: unknown = typeof rawDetail === 'string' ? JSON.parse(rawDetail) : rawDetail;
+const recordEntries = (state: string, entries: readonly EventEntry[]): PublishedEvent[] => {
+  if (entries.length === 0) throw new Error(`${state}: putEvents without Entries`);
+  return entries.map((entry) => {
+    const detail: unknown = entry.Detail === undefined ? undefined : JSON.parse(entry.Detail);
     if (typeof detail !== 'object' || detail === null) throw new Error(`${state}: an entry has no Detail object`);
     return {
       state,
       source: String(entry.Source),
       detailType: String(entry.DetailType),
       eventBusName: String(entry.EventBusName),
-      resources: [executionArn, STATE_MACHINE_ARN],
+      resources: entry.Resources ?? [],
       detail: detail as PublishedEvent['detail'],
     };
   });
@@ -206,92 +184,73 @@ const recordEntries = (state: string, input: unknown, executionArn: string): Pub
  * correctly with wrong payloads must not pass.
  */
 export const runSaga = async (definition: SagaDefinition, input: unknown, options: SagaRunOptions = {}): Promise<SagaRun> => {
-  const executionName = options.executionName ?? randomUUID();
-  const executionArn = `${STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${executionName}`;
-  const tasks: string[] = [];
   const inputs = new Map<string, unknown[]>();
   const events: PublishedEvent[] = [];
   const problems: string[] = [];
 
-  const handlers: LocalHandlers = {};
+  const known = new Set<string>();
   for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
-    const given = options.handlers?.[name];
-    let run: TaskHandler;
-    if (state.Resource === PUT_EVENTS) {
-      run = (taskInput, attempt) => {
-        given?.(taskInput, attempt);
-        events.push(...recordEntries(name, taskInput, executionArn));
-        return { Entries: [{ EventId: randomUUID() }], FailedEntryCount: 0 };
-      };
-    } else if (state.Resource?.startsWith('arn:aws:lambda:') === true && LAMBDA_TASK_INPUTS[name] !== undefined) {
-      const schema = LAMBDA_TASK_INPUTS[name];
-      const behaviour = given ?? defaultHandlers[name];
-      run = (taskInput, attempt) => {
-        const parsed = schema.safeParse(taskInput);
-        if (!parsed.success) problems.push(`${name} received input that breaks its contract: ${parsed.error.message}`);
-        return behaviour(taskInput, attempt);
-      };
-    } else {
-      throw new Error(`Task state ${name} has a resource the saga tests cannot run: ${state.Resource ?? '(none)'}`);
-    }
-    handlers[name] = async (taskInput) => {
-      tasks.push(name);
-      const attempts = inputs.get(name) ?? [];
-      attempts.push(taskInput);
-      inputs.set(name, attempts);
-      try {
-        return (await run(taskInput, attempts.length)) as LocalResult;
-      } catch (error) {
-        throw asTaskError(error);
-      }
-    };
+    const isLambda = state.Resource?.startsWith('arn:aws:lambda:') === true && LAMBDA_TASK_INPUTS[name] !== undefined;
+    if (state.Resource !== PUT_EVENTS && !isLambda) throw new Error(`Task state ${name} has a resource the saga tests cannot run: ${state.Resource ?? '(none)'}`);
+    known.add(name);
   }
-  const unknownHandlers = Object.keys(options.handlers ?? {}).filter((name) => handlers[name] === undefined);
+  const unknownHandlers = Object.keys(options.handlers ?? {}).filter((name) => !known.has(name));
   if (unknownHandlers.length > 0) throw new Error(`No Task state named ${unknownHandlers.join(', ')}`);
 
-  const retryIntervalOverrides = Object.fromEntries(
-    Object.entries(definition.States)
-      .filter(([, state]) => state.Retry !== undefined)
-      .map(([name]) => [name, 0]),
-  );
+  /** Records the attempt's input and returns its number (1-based, per state, across the run). */
+  const attempt = (state: string, taskInput: unknown): number => {
+    const attempts = inputs.get(state) ?? [];
+    attempts.push(taskInput);
+    inputs.set(state, attempts);
+    return attempts.length;
+  };
 
-  const machine = new StateMachine(definition as unknown as StateMachineDefinition);
-  const execution = machine.run(input as Parameters<StateMachine['run']>[0], {
-    overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides },
-    context: {
-      Execution: { Id: executionArn, Name: executionName },
-      StateMachine: { Id: STATE_MACHINE_ARN, Name: 'OrderSaga' },
-      State: {
-        get EnteredTime(): string {
-          return new Date().toISOString();
-        },
-      },
-    },
-  });
-  const states: string[] = [];
-  const logging = (async () => {
-    for await (const event of execution.eventLogs) {
-      if (event.type === 'StateEntered') states.push(event.state.name);
+  const invokeFunction = async (_functionArn: string, payload: unknown, call: TaskCall): Promise<FunctionInvocation> => {
+    const number = attempt(call.stateName, payload);
+    const parsed = LAMBDA_TASK_INPUTS[call.stateName]?.safeParse(payload);
+    if (parsed?.success === false) problems.push(`${call.stateName} received input that breaks its contract: ${parsed.error.message}`);
+    const behaviour = options.handlers?.[call.stateName] ?? defaultHandlers[call.stateName];
+    try {
+      return { ok: true, payload: await behaviour(payload, number) };
+    } catch (error) {
+      if (error instanceof LambdaServiceError) throw error;
+      const failure = error instanceof Error ? error : new Error(String(error));
+      return { ok: false, error: { errorType: failure.name, errorMessage: failure.message, trace: [] } };
     }
-  })();
+  };
 
-  let status: SagaRun['status'];
-  let output: unknown;
-  let failure: SagaRun['failure'];
-  try {
-    output = await execution.result;
-    status = 'SUCCEEDED';
-  } catch (error) {
-    if (!(error instanceof ExecutionError) || !(error.cause instanceof Error)) throw error;
-    status = 'FAILED';
-    failure = { error: error.cause.name, cause: error.cause.message };
-  }
-  await logging;
+  const putEvents = (entries: readonly EventEntry[], call: TaskCall): PutEventsResponse => {
+    const number = attempt(call.stateName, { Entries: entries });
+    try {
+      options.handlers?.[call.stateName]?.({ Entries: entries }, number);
+    } catch (error) {
+      if (!(error instanceof FailedEntryError)) throw error;
+      return { FailedEntryCount: entries.length, Entries: entries.map(() => ({ ErrorCode: 'InternalFailure', ErrorMessage: error.message })) };
+    }
+    events.push(...recordEntries(call.stateName, entries));
+    return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) };
+  };
 
+  const engine = new StepFunctionsEngine(definition, { invokeFunction, putEvents }, { stateMachineArn: STATE_MACHINE_ARN, retryIntervalScale: 0 });
+  const execution = engine.start(input as JsonValue, { name: options.executionName ?? randomUUID() });
+  const outcome = await execution.outcome;
+  if (outcome.status !== 'SUCCEEDED' && outcome.status !== 'FAILED') throw new Error(`The saga execution ended ${outcome.status}`);
+
+  const tasks = execution.events.flatMap((event) => (event.type === 'TaskScheduled' ? [event.state] : []));
+  const states = execution.events.flatMap((event) => (event.type === 'StateEntered' ? [event.state] : []));
   for (const event of events) problems.push(...eventProblems(event));
   if (problems.length > 0) throw new Error(`The saga broke a contract:\n- ${problems.join('\n- ')}`);
-  return { status, executionArn, output, failure, tasks, states, inputs, events };
+  return {
+    status: outcome.status,
+    executionArn: execution.executionArn,
+    output: outcome.status === 'SUCCEEDED' ? outcome.output : undefined,
+    failure: outcome.status === 'FAILED' ? { error: outcome.error ?? '', cause: outcome.cause ?? '' } : undefined,
+    tasks,
+    states,
+    inputs,
+    events,
+  };
 };
 
 /** `[detailType, data]` of every published event, in order: what a test compares. */
