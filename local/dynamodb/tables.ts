@@ -68,8 +68,17 @@ const definitionOf = (resource: LocalResource): TableDefinition => {
     Replicas?: Array<Record<string, unknown>>;
   };
   if (p.LocalSecondaryIndexes !== undefined) throw fail('LocalSecondaryIndexes');
+  const indexNames = new Set((p.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
   for (const [i, replica] of (p.Replicas ?? []).entries()) {
-    for (const key of Object.keys(replica)) if (!REPLICA_KNOWN.includes(key)) throw fail(`Replicas[${i}].${key}`);
+    for (const key of Object.keys(replica)) {
+      if (key === 'GlobalSecondaryIndexes') {
+        for (const [j, index] of (replica[key] as Array<Record<string, unknown>>).entries()) {
+          const extra = Object.keys(index).find((k) => k !== 'IndexName' && k !== 'ContributorInsightsSpecification');
+          if (extra) throw fail(`Replicas[${i}].GlobalSecondaryIndexes[${j}].${extra}`);
+          if (!indexNames.has(String(index.IndexName))) throw fail(`Replicas[${i}].GlobalSecondaryIndexes[${j}].IndexName`, `no index ${String(index.IndexName)} on the table`);
+        }
+      } else if (!REPLICA_KNOWN.includes(key)) throw fail(`Replicas[${i}].${key}`);
+    }
   }
   if ((p.Replicas?.length ?? 0) > 1) throw fail('Replicas', 'more than one replica region');
   return {

@@ -383,6 +383,11 @@ export class StepFunctionsEmulator {
     return true;
   }
 
+  /** True when no execution is running. */
+  public get idle(): boolean {
+    return this.active.size === 0;
+  }
+
   /** Stops every running execution (ABORTED) and refuses new ones: for shutdown after {@link drain}. */
   public close(): void {
     this.closed = true;

@@ -22,7 +22,7 @@ const tableResource = (logicalId: string, properties: Record<string, unknown> = 
     BillingMode: 'PAY_PER_REQUEST',
     GlobalSecondaryIndexes: [{ IndexName: 'byUser', KeySchema: [{ AttributeName: 'gsi1pk', KeyType: 'HASH' }], Projection: { ProjectionType: 'ALL' } }],
     StreamSpecification: { StreamViewType: 'NEW_IMAGE' },
-    Replicas: [{ Region: 'us-east-1', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }],
+    Replicas: [{ Region: 'us-east-1', PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, GlobalSecondaryIndexes: [{ IndexName: 'byUser' }] }],
     ...properties,
   },
 });
@@ -68,6 +68,23 @@ describe('tables and streams on DynamoDB Local', () => {
     expect(restarted.map((r) => (r.dynamodb.NewImage as { pk: { S: string } }).pk.S)).toEqual(['o-4']);
   });
 
+  it('delivers records written while it polls an empty stream (TTL on, as the orders table)', async () => {
+    const [table] = await createTables(dynamo, [tableResource(`Empty${Date.now()}`, { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } })]);
+    const seen: string[] = [];
+    const errors: unknown[] = [];
+    const poller = new StreamPoller(dynamo, streams, { region: 'us-east-1', intervalMs: 20, onError: (_t, e) => errors.push(e) });
+    poller.watch(table.tableName, async (records) => void seen.push(...records.map((r) => (r.dynamodb.NewImage as { pk: { S: string } }).pk.S)));
+    poller.start();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    for (const n of [1, 2]) {
+      await dynamo.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: `late-${n}` }, gsi1pk: { S: 'u' } } }));
+      await new Promise((resolve) => setTimeout(resolve, 700));
+    }
+    await poller.stop();
+    expect(seen).toEqual(['late-1', 'late-2']);
+    expect(errors).toEqual([]);
+  });
+
   it('redelivers a batch the consumer failed to take', async () => {
     const [table] = await createTables(dynamo, [tableResource(`Retry${Date.now()}`)]);
     let attempts = 0;
@@ -87,5 +104,8 @@ describe('tables and streams on DynamoDB Local', () => {
   it('refuses what it cannot create, naming resource and property', async () => {
     await expect(createTables(dynamo, [tableResource('Lsi', { LocalSecondaryIndexes: [] })])).rejects.toThrow(/Lsi \(AWS::DynamoDB::GlobalTable\): LocalSecondaryIndexes/);
     await expect(createTables(dynamo, [tableResource('Odd', { KinesisStreamSpecification: {} })])).rejects.toThrow(/KinesisStreamSpecification/);
+    await expect(
+      createTables(dynamo, [tableResource('Gsi', { Replicas: [{ Region: 'us-east-1', GlobalSecondaryIndexes: [{ IndexName: 'byUser', ReadProvisionedThroughputSettings: {} }] }] })]),
+    ).rejects.toThrow(/Replicas\[0\]\.GlobalSecondaryIndexes\[0\]\.ReadProvisionedThroughputSettings/);
   });
 });

@@ -1,0 +1,141 @@
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startDynamoDbLocal, JavaMissingError, type DynamoDbLocal } from './dynamodb/dynamodb-local';
+import { UnsupportedFeatureError } from './errors';
+import { LocalCloud } from './local-cloud';
+import { HopLog } from './log';
+import { seedDemoData } from './seed';
+import { removeState, writeState } from './state-file';
+
+const HELP = `npm start [-- options]    the whole shop on this machine
+
+  --port N         HTTP API port (default 3000; 0 = any free port)
+  --persist DIR    keep DynamoDB data in DIR across restarts (default: in memory)
+  --verbose        print payloads and every function log line
+  --no-synth       run the existing cdk.out instead of synthesizing first
+  --no-seed        do not create the demo products
+  --help
+`;
+
+const root = path.resolve(__dirname, '..');
+
+/** DynamoDB Local while start-up is under way, so a failure or Ctrl-C can stop it. */
+let starting: Promise<DynamoDbLocal> | undefined;
+const abortStartup = async (): Promise<void> => {
+  const instance = await starting?.catch(() => undefined);
+  await instance?.stop();
+};
+
+/** Runs `cdk synth` quietly; shows its output only if it fails. */
+const synthesize = (): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const child = spawn(path.join(root, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`cdk synth failed (exit ${code}):\n${output}`))));
+  });
+
+// The SDK warns on every client that Node 20 support ends in 2027; once is in the README.
+process.removeAllListeners('warning');
+process.on('warning', (warning) => {
+  if (!`${warning.name} ${warning.message}`.includes('NodeVersionSupportWarning')) process.stderr.write(`${warning.name}: ${warning.message}\n`);
+});
+
+const main = async (): Promise<void> => {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '3000' },
+      persist: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
+      'no-synth': { type: 'boolean', default: false },
+      'no-seed': { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not '${values.port}'`);
+  const persistDir = values.persist ? path.resolve(values.persist) : undefined;
+
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  const step = (text: string) => process.stdout.write(`  … ${text} (${elapsed()})\n`);
+  process.stdout.write('serverless-shop local cloud\n');
+
+  const dynamoDb = startDynamoDbLocal(persistDir ? { dataDir: persistDir } : {});
+  starting = dynamoDb;
+  dynamoDb.catch(() => undefined);
+  const onEarlySignal = () => {
+    process.stdout.write('\nStopping during start-up…\n');
+    void abortStartup().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onEarlySignal);
+  process.once('SIGTERM', onEarlySignal);
+  if (!values['no-synth']) {
+    step('synthesizing the CDK app (esbuild bundles)');
+    await synthesize();
+  }
+  const log = new HopLog({ verbose: values.verbose });
+  const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step });
+  starting = undefined;
+  process.off('SIGINT', onEarlySignal);
+  process.off('SIGTERM', onEarlySignal);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      process.stdout.write('\nForced exit.\n');
+      process.exit(1);
+    }
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping (in-flight work may finish for up to 10 s; press Ctrl-C again to force)…\n`);
+    await cloud.stop(10_000);
+    removeState();
+    process.stdout.write('Stopped. Nothing left running.\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  writeState({ pid: process.pid, apiUrl: cloud.apiUrl, awsEndpointUrl: cloud.awsEndpointUrl, controlUrl: cloud.controlUrl, startedAt: new Date().toISOString() });
+  if (!values['no-seed']) {
+    step('seeding demo products through the API');
+    const admin = cloud.issuer.mint({ username: 'admin', groups: ['admin'] });
+    await seedDemoData(cloud.apiUrl, admin.token);
+  }
+
+  const api = cloud.apiUrl;
+  process.stdout.write(`
+Ready in ${elapsed()}.
+
+  API             ${api}
+  AWS endpoint    ${cloud.awsEndpointUrl}   (AWS CLI/SDK: --endpoint-url, any credentials)
+  token issuer    ${cloud.controlUrl}
+  not enforced    ${cloud.notEnforced.join('; ')}
+
+Tokens: npm run -s token -- alice        (a user; add --admin or --carrier for those groups)
+
+Place an order and watch it confirm:
+
+  TOKEN=$(npm run -s token -- alice)
+  ORDER=$(curl -s -X POST ${api}/orders -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"items":[{"productId":"p-mug","quantity":1}],"paymentToken":"tok_visa","shippingAddress":{"name":"Alice","line1":"1 Main St","city":"Springfield","postalCode":"12345","country":"US"}}' | sed -E 's/.*"orderId":"([^"]+)".*/\\1/')
+  curl -s ${api}/orders/$ORDER -H "authorization: Bearer $TOKEN"
+
+Ctrl-C stops everything.
+`);
+};
+
+main().catch(async (error: unknown) => {
+  await abortStartup();
+  if (error instanceof UnsupportedFeatureError || error instanceof JavaMissingError) process.stderr.write(`\n${error.message}\n`);
+  else process.stderr.write(`\nThe local cloud could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  removeState();
+  process.exit(1);
+});

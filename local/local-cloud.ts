@@ -1,0 +1,319 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import * as path from 'node:path';
+import { ControlServer } from './apigateway/control-server';
+import { HTTP_API_RESOURCE_TYPES, HttpApiEmulator, type HttpApiHop } from './apigateway/http-api';
+import { COGNITO_RESOURCE_TYPES, LocalJwtIssuer } from './apigateway/jwt-issuer';
+import { readCloudAssembly, CloudAssemblyError } from './assembly/cloud-assembly';
+import { AwsEndpoint } from './aws-endpoint';
+import { freePort, LOCAL_CREDENTIALS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb/dynamodb-local';
+import { StreamPoller } from './dynamodb/stream-poller';
+import { createTables, validateTables } from './dynamodb/tables';
+import { EventBridgeEmulator, type EventBridgeHop } from './eventbridge/event-bus';
+import { LambdaAsyncInvoker, type LambdaAsyncHop } from './lambda/async-invoke';
+import { drainAll, type Drainable } from './support/pending-work';
+import { localFunctions } from './lambda/functions';
+import { registerInvokeApi } from './lambda/invoke-api';
+import { LambdaRuntime } from './lambda/lambda-runtime';
+import type { HopLog } from './log';
+import { PipesEmulator, type PipeHop } from './pipes/pipes';
+import { LOCAL_REGION } from './resources';
+import { SqsQueues } from './sqs/queues';
+import { StepFunctionsEmulator, type StepFunctionsHop } from './stepfunctions/state-machines';
+import { buildTemplateModel } from './template-model';
+
+/** Options of {@link LocalCloud.start}. */
+export interface LocalCloudOptions {
+  /** The synthesized cloud assembly. @default `cdk.out` */
+  readonly assemblyDir?: string;
+  /** Port of the HTTP API; 0 picks a free one. @default 3000 */
+  readonly apiPort?: number;
+  /** Keep DynamoDB data (and stream checkpoints) here across restarts. @default in memory */
+  readonly persistDir?: string;
+  readonly log: HopLog;
+  /** Called as each start-up step begins, for a progress display. */
+  readonly progress?: (step: string) => void;
+  /** An already starting DynamoDB Local (the CLI starts it while synthesizing). */
+  readonly dynamoDb?: Promise<DynamoDbLocal>;
+  /**
+   * Scales every retry delay (EventBridge targets, Lambda async retries,
+   * pipes). 1 keeps AWS-like delays; tests use less. @default 0.05
+   */
+  readonly retryDelayScale?: number;
+  /** Concurrency of a function without reserved concurrency. @default 10 */
+  readonly defaultConcurrency?: number;
+}
+
+const stop = async (what: string, action: () => Promise<unknown>, onError: (what: string, error: unknown) => void): Promise<void> => {
+  try {
+    await action();
+  } catch (error) {
+    onError(what, error);
+  }
+};
+
+/**
+ * The whole synthesized app, running on this machine: every piece built from
+ * the cloud assembly, the template validated in full before anything starts.
+ */
+export class LocalCloud {
+  private constructor(
+    public readonly apiUrl: string,
+    public readonly awsEndpointUrl: string,
+    public readonly controlUrl: string,
+    public readonly outputs: Readonly<Record<string, unknown>>,
+    /** What the template has that runs but is not enforced locally. */
+    public readonly notEnforced: readonly string[],
+    public readonly issuer: LocalJwtIssuer,
+    public readonly runtime: LambdaRuntime,
+    private readonly parts: {
+      readonly dynamoDb: DynamoDbLocal;
+      readonly endpoint: AwsEndpoint;
+      readonly http: HttpApiEmulator;
+      readonly control: ControlServer;
+      readonly poller: StreamPoller;
+      readonly drainables: readonly Drainable[];
+      readonly clients: ReadonlyArray<{ destroy(): void }>;
+      readonly closables: ReadonlyArray<{ close(): Promise<void> | void }>;
+    },
+    private readonly log: HopLog,
+  ) {}
+
+  public static async start(options: LocalCloudOptions): Promise<LocalCloud> {
+    const { log } = options;
+    const progress = options.progress ?? (() => undefined);
+    const scale = options.retryDelayScale ?? 0.05;
+    const assemblyDir = options.assemblyDir ?? path.join(process.cwd(), 'cdk.out');
+    const dynamoDbStarting = options.dynamoDb ?? startDynamoDbLocal(options.persistDir ? { dataDir: options.persistDir } : {});
+    let dynamoDb: DynamoDbLocal | undefined;
+    try {
+      progress('reading the cloud assembly');
+      const stacks = readCloudAssembly(assemblyDir);
+      if (stacks.length !== 1) {
+        throw new CloudAssemblyError(`The local cloud runs one stack; ${assemblyDir} has ${stacks.length}: ${stacks.map((s) => s.name).join(', ')}.`);
+      }
+      const [stack] = stacks;
+      const requestedPort = options.apiPort ?? 3000;
+      const chosenApiPort = requestedPort === 0 ? await freePort() : requestedPort;
+      const apiUrl = `http://127.0.0.1:${chosenApiPort}`;
+      const model = buildTemplateModel(stack.name, stack.template, { apiUrl });
+      const resources = model.resources;
+
+      progress('checking the template');
+      validateTables(resources);
+      const endpoint = new AwsEndpoint();
+      const awsEndpointUrl = await endpoint.listen(0);
+      const runtime = new LambdaRuntime({
+        onLog: (fn, line) => log.functionLine(fn, line),
+        onInvoked: (fn, _requestId, result) => {
+          const cold = result.coldStartMs !== undefined ? `, cold start ${result.coldStartMs} ms` : '';
+          if (result.ok) log.hop({ kind: 'fn', text: `${fn} ${result.durationMs} ms${cold}` });
+          else log.hop({ kind: 'error', text: `${fn} failed: ${result.error.errorType}: ${result.error.errorMessage} (${result.durationMs} ms${cold})` });
+        },
+      });
+      const queues = SqsQueues.create(resources, {
+        onSend: (queue) => log.hop({ kind: 'dlq', text: `message sent to ${queue}` }),
+      });
+      const lambdaAsync = LambdaAsyncInvoker.create(resources, {
+        invoke: (arn, payload) => runtime.invoke(arn, payload),
+        queues,
+        retryDelayMs: 60_000 * scale,
+        onHop: (hop) => LocalCloud.logAsync(log, hop),
+      });
+      const backoff = { baseDelayMs: 1000 * scale, maxDelayMs: 60_000 * scale, jitter: true };
+      // The saga and the bus start each other (rule → execution → putEvents), so the bus is late-bound.
+      let eventBusRef: EventBridgeEmulator | undefined;
+      const dynamoForTasks = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: async () => {
+        const url = new URL((await dynamoDbStarting).endpoint);
+        return { protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: '/' };
+      } });
+      const stepFunctions = StepFunctionsEmulator.create(
+        resources,
+        {
+          invokeFunction: (arn, payload) => runtime.invoke(arn, payload),
+          putEvents: (entries) => {
+            if (!eventBusRef) throw new CloudAssemblyError('The event bus is not ready');
+            return eventBusRef.putEvents(entries);
+          },
+          dynamoDb: dynamoForTasks,
+        },
+        { retryIntervalScale: scale, onHop: (hop) => LocalCloud.logSaga(log, hop) },
+      );
+      stepFunctions.registerOn(endpoint);
+      const eventBus = EventBridgeEmulator.create(resources, {
+        queues,
+        invokeAsync: lambdaAsync.invokeAsync,
+        startExecution: async (stateMachineArn, input) => stepFunctions.startExecution({ stateMachineArn, input }),
+        backoff,
+        onHop: (hop) => LocalCloud.logEvent(log, hop),
+      });
+      eventBus.registerOn(endpoint);
+      eventBusRef = eventBus;
+      const pipes = PipesEmulator.create(resources, {
+        invokeFunction: (arn, payload) => runtime.invoke(arn, payload),
+        eventBus,
+        queues,
+        backoff,
+        onHop: (hop) => LocalCloud.logPipe(log, hop),
+      });
+      progress('starting DynamoDB Local');
+      dynamoDb = await dynamoDbStarting;
+      const dynamo = new DynamoDBClient({ endpoint: dynamoDb.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+      const streams = new DynamoDBStreamsClient({ endpoint: dynamoDb.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+      progress('creating tables');
+      const tables = await createTables(dynamo, resources);
+
+      progress('loading functions');
+      for (const fn of localFunctions(resources, stack.assetPath, { region: LOCAL_REGION, dynamoDbEndpoint: dynamoDb.endpoint, awsEndpoint: awsEndpointUrl }, options.defaultConcurrency)) {
+        runtime.register(fn.spec);
+      }
+      registerInvokeApi(endpoint, runtime, lambdaAsync);
+      const ofTypes = (types: readonly string[]) => resources.filter((r) => types.includes(r.type));
+      const issuer = LocalJwtIssuer.fromResources(ofTypes(COGNITO_RESOURCE_TYPES));
+      const http = HttpApiEmulator.create(ofTypes(HTTP_API_RESOURCE_TYPES), { invoker: runtime, issuer, onHop: (hop) => LocalCloud.logHttp(log, hop) });
+      const control = new ControlServer({ issuer });
+
+
+      const poller = new StreamPoller(dynamo, streams, {
+        region: LOCAL_REGION,
+        intervalMs: 50,
+        ...(options.persistDir ? { checkpointFile: path.join(options.persistDir, 'stream-checkpoints.json') } : {}),
+        onError: (table, error) => log.hop({ kind: 'error', text: `stream of ${table}: ${error instanceof Error ? error.message : String(error)}` }),
+      });
+      for (const table of tables.filter((t) => t.streamViewType)) {
+        const tableArnPrefix = `:table/${table.tableName}/stream/`;
+        for (const pipe of pipes.list().filter((p) => p.sourceArn.includes(tableArnPrefix))) {
+          poller.watch(table.tableName, async (records) => void (await pipe.deliver(records)));
+        }
+      }
+
+      progress('opening the HTTP API');
+      await http.listen(chosenApiPort);
+      const controlUrl = await control.listen(0);
+      poller.start();
+
+      return new LocalCloud(
+        apiUrl,
+        awsEndpointUrl,
+        controlUrl,
+        model.outputs,
+        [
+          ...Object.entries(model.notEnforced).map(([type, count]) => `${type} ×${count}`),
+          ...queues.notEnforced,
+          ...eventBus.notEnforced,
+          'X-Ray tracing (no daemon; POWERTOOLS_TRACE_ENABLED=false)',
+        ],
+        issuer,
+        runtime,
+        {
+          dynamoDb,
+          endpoint,
+          http,
+          control,
+          poller,
+          drainables: [eventBus, lambdaAsync, pipes, { drain: async () => void (await stepFunctions.drain()), get idle() { return stepFunctions.idle; } }],
+          clients: [dynamo, streams, dynamoForTasks],
+          closables: [eventBus, pipes, stepFunctions],
+        },
+        log,
+      );
+    } catch (error) {
+      await (dynamoDb ?? (await dynamoDbStarting.catch(() => undefined)))?.stop();
+      throw error;
+    }
+  }
+
+  /**
+   * Stops in order: no new requests; in-flight requests, events, pipes and
+   * executions finish (bounded by `graceMs`); then every worker and DynamoDB
+   * Local stop. Nothing is left running.
+   */
+  public async stop(graceMs = 10_000): Promise<void> {
+    const onError = (what: string, error: unknown) => this.log.hop({ kind: 'error', text: `stopping ${what}: ${error instanceof Error ? error.message : String(error)}` });
+    const deadline = Date.now() + graceMs;
+    const remaining = () => Math.max(0, deadline - Date.now());
+    await stop('the HTTP API', () => this.parts.http.close(remaining()), onError);
+    await stop('the stream poller', () => this.parts.poller.stop(), onError);
+    await stop('in-flight work', () => Promise.race([drainAll(this.parts.drainables), new Promise((resolve) => setTimeout(resolve, remaining()))]), onError);
+    for (const part of this.parts.closables) await stop('an emulator', async () => part.close(), onError);
+    await stop('functions', () => this.runtime.stop(remaining()), onError);
+    await stop('the AWS endpoint', () => this.parts.endpoint.close(), onError);
+    await stop('the control server', () => this.parts.control.close(), onError);
+    for (const client of this.parts.clients) client.destroy();
+    await stop('DynamoDB Local', () => this.parts.dynamoDb.stop(), onError);
+  }
+
+  private static logHttp(log: HopLog, hop: HttpApiHop): void {
+    const fn = hop.functionName ? ` → ${hop.functionName}` : '';
+    const note = hop.note ? ` (${hop.note})` : '';
+    log.hop({ kind: 'http', correlationId: hop.correlationId, text: `${hop.method} ${hop.path}${fn} ${hop.status} ${hop.latencyMs} ms${note}` });
+  }
+
+  private static logEvent(log: HopLog, hop: EventBridgeHop): void {
+    const base = { correlationId: hop.correlationId };
+    switch (hop.kind) {
+      case 'event':
+        return log.hop({ ...base, kind: 'event', text: `${hop.detailType} from ${hop.source} on ${hop.bus}` });
+      case 'rule':
+        return log.hop({ ...base, kind: 'rule', text: `${hop.detailType} matched rule ${hop.rule}` });
+      case 'target':
+        return log.hop({ ...base, kind: 'rule', text: `${hop.detailType} → ${shortArn(hop.targetArn)}${hop.attempt > 1 ? ` (attempt ${hop.attempt})` : ''}${hop.duplicate ? ' (duplicate)' : ''}` });
+      case 'retry':
+        return log.hop({ ...base, kind: 'retry', text: `${hop.detailType} → ${shortArn(hop.targetArn)} failed (${hop.errorCode}: ${hop.errorMessage}); retry in ${hop.delayMs} ms` });
+      case 'dlq':
+        return log.hop({ ...base, kind: 'dlq', text: `${hop.detailType} for ${shortArn(hop.targetArn)} → dead-letter queue ${shortArn(hop.deadLetterArn)} (${hop.errorCode})` });
+      case 'dropped':
+        return log.hop({ ...base, kind: 'dlq', text: `${hop.detailType} dropped: ${hop.reason}` });
+    }
+  }
+
+  private static logAsync(log: HopLog, hop: LambdaAsyncHop): void {
+    if (hop.kind === 'retry') log.hop({ kind: 'retry', text: `${shortArn(hop.functionArn)} failed (${hop.errorType}); async retry ${hop.attempt} in ${hop.delayMs} ms` });
+    else if (hop.kind === 'dlq') log.hop({ kind: 'dlq', text: `${shortArn(hop.functionArn)} gave up (${hop.errorType}) → ${shortArn(hop.deadLetterArn)}` });
+    else if (hop.kind === 'dropped') log.hop({ kind: 'dlq', text: `${shortArn(hop.functionArn)} event dropped: ${hop.reason}` });
+  }
+
+  private static logSaga(log: HopLog, hop: StepFunctionsHop): void {
+    if (hop.kind === 'state-entered' && !log.verbose) return;
+    const kind = hop.compensating ? 'comp' : 'saga';
+    log.hop({ kind, correlationId: hop.correlationId, text: describeSagaHop(hop) });
+  }
+
+  private static logPipe(log: HopLog, hop: PipeHop): void {
+    if (hop.kind === 'target') {
+      for (const correlationId of hop.correlationIds.length ? hop.correlationIds : [undefined]) {
+        log.hop({ kind: 'pipe', correlationId, text: `stream → ${hop.detailType} on ${shortArn(hop.targetArn)}` });
+      }
+    } else if (hop.kind === 'retry') {
+      log.hop({ kind: 'retry', text: `pipe batch failed (${hop.error}); retry ${hop.attempt} in ${hop.delayMs} ms` });
+    }
+  }
+}
+
+/** One saga line: `ChargePayment ✓ 35 ms`, `ChargePayment ✗ PaymentDeclinedError → PaymentDeclined`. */
+const describeSagaHop = (hop: StepFunctionsHop): string => {
+  const machine = hop.stateMachine.split(':').pop() ?? hop.stateMachine;
+  switch (hop.kind) {
+    case 'execution-started':
+      return `${machine} started (${hop.executionName})`;
+    case 'execution-succeeded':
+      return `${machine} succeeded in ${hop.durationMs ?? 0} ms`;
+    case 'execution-failed':
+    case 'execution-aborted':
+    case 'execution-timed-out':
+      return `${machine} ${hop.kind.slice('execution-'.length)}: ${hop.error ?? ''} ${hop.cause ? `(${hop.cause.slice(0, 200)})` : ''}`.trim();
+    case 'state-entered':
+      return `${hop.state} …`;
+    case 'state-succeeded':
+      return `${hop.state} ✓ ${hop.durationMs ?? 0} ms`;
+    case 'state-failed':
+      return `${hop.state} ✗ ${hop.error ?? ''}`;
+    case 'state-retried':
+      return `${hop.state} retry ${hop.retryCount ?? ''} after ${hop.error ?? 'error'}`;
+    case 'state-caught':
+      return `${hop.state} ✗ ${hop.error ?? ''} → ${hop.next ?? ''}`;
+  }
+};
+
+/** The readable tail of an ARN (`function:OrdersApi` → `OrdersApi`). */
+const shortArn = (arn: string): string => arn.split(/[:/]/).pop() ?? arn;

@@ -1,0 +1,37 @@
+import { readState } from './state-file';
+
+/**
+ * `npm run token -- <username> [--admin] [--carrier]`: prints an ID token for
+ * a user of the running local cloud, signed by its local issuer. Only the
+ * token is printed, so `TOKEN=$(npm run -s token -- alice)` works.
+ */
+const main = async (): Promise<void> => {
+  const args = process.argv.slice(2);
+  const username = args.find((a) => !a.startsWith('--'));
+  const unknown = args.filter((a) => a.startsWith('--') && a !== '--admin' && a !== '--carrier');
+  if (!username || unknown.length > 0) {
+    process.stderr.write('usage: npm run -s token -- <username> [--admin] [--carrier]\n');
+    process.exit(2);
+  }
+  const state = readState();
+  if (!state) {
+    process.stderr.write("No local cloud is running here: start it with 'npm start' in this folder.\n");
+    process.exit(1);
+  }
+  const groups = [...(args.includes('--admin') ? ['admin'] : []), ...(args.includes('--carrier') ? ['carrier'] : [])];
+  let response: Response;
+  try {
+    response = await fetch(`${state.controlUrl}/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, groups }) });
+  } catch {
+    process.stderr.write(`The local cloud at ${state.controlUrl} does not answer (stopped?). Start it with 'npm start'.\n`);
+    process.exit(1);
+  }
+  const body = (await response.json()) as { token?: string; message?: string };
+  if (!response.ok || !body.token) {
+    process.stderr.write(`Could not get a token: ${body.message ?? response.status}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`${body.token}\n`);
+};
+
+void main();
