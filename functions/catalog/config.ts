@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readConfig } from '../shared/config';
 
 /** Catalog configuration, read once per cold start. */

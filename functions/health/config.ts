@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readConfig } from '../shared/config';
 
 /** Health configuration: the tables to check (JSON name → table) and the version. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { readConfig } from '../shared/config';
 
 /** Default time a payment provider call may take before it counts as unavailable. */

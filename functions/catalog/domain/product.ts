@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { moneySchema, productIdSchema, type Money } from '../../shared/contracts/common';
 
 /** A product as catalog owns it. Prices are integer minor units. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { moneySchema, productIdSchema } from '../../shared/contracts/common';
 import { internalQuery } from '../../shared/middleware';
 import { getPrices, type CatalogDeps } from '../use-cases/products';

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import { dynamoDb } from '../../shared/aws-clients';
 import { transactionCancellationReasons } from '../../shared/dynamodb';
 import { TransientError } from '../../shared/errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Largest on-hand count an admin may set for one product. */
 export const MAX_STOCK = 1_000_000;

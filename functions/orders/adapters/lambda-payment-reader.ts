@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { moneySchema } from '../../shared/contracts/common';
 import type { PaymentReader, PaymentSummary } from '../ports/payment-reader';
 import { defaultInvoke, type InvokeFn } from './function-invoke';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { addressSchema } from '../../shared/contracts/common';
 import type { ShipmentReader, ShipmentSummary } from '../ports/shipment-reader';
 import { defaultInvoke, type InvokeFn } from './function-invoke';

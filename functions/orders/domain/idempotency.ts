@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** How long a key protects retries; after that the same key places a new order. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;

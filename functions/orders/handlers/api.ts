@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { z } from 'zod';
+import * as z from 'zod';
 import { orderIdSchema } from '../../shared/contracts/common';
 import { ValidationError } from '../../shared/errors';
 import { jsonResponse, parseJsonBody, validate, type HttpEvent } from '../../shared/http';

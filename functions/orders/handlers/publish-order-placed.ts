@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { DataOf, EventDetail } from '../../shared/contracts/envelope';
 import type { OrderPlaced } from '../../shared/contracts/events';
 import { ContractViolationError } from '../../shared/errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { moneySchema, orderIdSchema } from '../../shared/contracts/common';
 import { internalQuery } from '../../shared/middleware';
 import { paymentStatusSchema } from '../domain/payment';

@@ -1,4 +1,5 @@
-import { z, type ZodType } from 'zod';
+import * as z from 'zod';
+import type { ZodType } from 'zod';
 
 /** Metadata every event carries, whatever its type. */
 export const eventMetadataSchema = z.object({

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { orderIdSchema, type Address } from '../../shared/contracts/common';
 
 /** Where a shipment is in its life. CANCELLED and DELIVERED are final. */

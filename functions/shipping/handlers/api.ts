@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DependencyUnavailableError, TransientError } from '../../shared/errors';
 import type { EventPublisher } from '../../shared/event-publisher';
 import { jsonResponse, validate } from '../../shared/http';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { orderIdSchema } from '../../shared/contracts/common';
 import { internalQuery } from '../../shared/middleware';
 import { getShipmentOfOrder, type ShippingDeps } from '../use-cases/shipments';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { addressSchema, orderIdSchema, productIdSchema } from '../../shared/contracts/common';
 import { CARRIER, type Shipment } from '../domain/shipment';
 
