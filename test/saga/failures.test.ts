@@ -1,5 +1,5 @@
 import { ORDER_ID, USER_ID, orderPlacedDetail } from '../fixtures/events';
-import { sagaDefinition } from './support/definition';
+import { shopSagaDefinition } from './support/definition';
 import { alwaysFailing, defaultHandlers, failing, publishedEvents, runSaga } from './support/run-saga';
 import {
   FailedEntryError,
@@ -11,7 +11,7 @@ import {
 
 /** Technical failures: what is retried, what is compensated, and what needs a person. */
 
-const definition = sagaDefinition();
+const { definition } = shopSagaDefinition();
 const times = (count: number, state: string): string[] => Array.from({ length: count }, () => state);
 const cancelled = (reason: string, error: string) => ['OrderCancelled', { orderId: ORDER_ID, userId: USER_ID, reason, error }];
 

@@ -1,14 +1,13 @@
 import { reserveInventoryInput } from '../../functions/shared/contracts/saga';
 import { ORDER_ID, USER_ID, orderPlacedDetail } from '../fixtures/events';
-import { fakeArn, resolvedDefinition, synthesizeSagaStack } from './support/definition';
+import { shopSagaDefinition } from './support/definition';
 import { alwaysFailing, publishedEvents, runSaga, type TaskHandler } from './support/run-saga';
 import { DuplicateSagaError, OutOfStockError, PaymentDeclinedError, ShippingUnavailableError } from './support/task-errors';
 
-/** The saga's business outcomes, run on the synthesized definition. */
+/** The saga's business outcomes, run on the app's synthesized definition. */
 
-const synthesized = synthesizeSagaStack();
-const definition = resolvedDefinition(synthesized);
-const busArn = fakeArn('AWS::Events::EventBus', synthesized.busId);
+/** The definition the app ships (ShopStack), not a test stack's. */
+const { definition, busArn } = shopSagaDefinition();
 const correlation = { orderId: ORDER_ID, correlationId: orderPlacedDetail.metadata.correlationId };
 
 describe('order saga: business outcomes', () => {

@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import { z } from 'zod';
 import { ShopBus } from '../../../lib/constructs/shop-bus';
 import { OrderSaga, type OrderSagaProps } from '../../../lib/orchestration/order-saga';
+import { shopTemplate } from '../../cdk/support/template';
 import { resolveIntrinsics, type IntrinsicLookups, type JsonValue, type PseudoParameters } from '../../../local/cloudformation/intrinsics';
 
 /**
@@ -145,6 +146,25 @@ export const resolvedDefinition = (synthesized: SagaTestStack): SagaDefinition =
   );
   if (typeof resolved !== 'string') throw new Error(`DefinitionString resolved to ${typeof resolved}, not a string`);
   return definitionSchema.parse(JSON.parse(resolved));
+};
+
+/**
+ * The saga that ships: the state machine of the app's own ShopStack (the one
+ * `cdk deploy` and `npm start` run), resolved like the test stack's, with
+ * the ARN of the shop's bus.
+ */
+export const shopSagaDefinition = (): { readonly definition: SagaDefinition; readonly busArn: string } => {
+  const template = shopTemplate();
+  const only = (type: string): string => {
+    const ids = Object.keys(template.findResources(type));
+    if (ids.length !== 1) throw new Error(`The shop has ${ids.length} ${type}, expected one`);
+    return ids[0];
+  };
+  const stateMachineId = only('AWS::StepFunctions::StateMachine');
+  const definitionString = (template.toJSON().Resources as Record<string, { Properties?: Record<string, unknown> }>)[stateMachineId]?.Properties?.DefinitionString;
+  const resolved = resolveIntrinsics(definitionString, { lookups: fakeLookups(template), pseudoParameters: TEST_PSEUDO_PARAMETERS }, `Resources.${stateMachineId}.Properties.DefinitionString`);
+  if (typeof resolved !== 'string') throw new Error(`DefinitionString resolved to ${typeof resolved}, not a string`);
+  return { definition: definitionSchema.parse(JSON.parse(resolved)), busArn: fakeArn('AWS::Events::EventBus', only('AWS::Events::EventBus')) };
 };
 
 /** Synthesizes the default saga stack and returns its resolved definition. */
