@@ -88,13 +88,15 @@ const main = async (): Promise<void> => {
   process.off('SIGINT', onEarlySignal);
   process.off('SIGTERM', onEarlySignal);
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const shutdown = async (signal: string) => {
-    if (stopping) {
+    if (stoppingSince !== undefined) {
+      // One Ctrl-C reaches us twice (from the terminal and relayed by tsx): only a later press forces.
+      if (Date.now() - stoppingSince < 1000) return;
       process.stdout.write('\nForced exit.\n');
       process.exit(1);
     }
-    stopping = true;
+    stoppingSince = Date.now();
     process.stdout.write(`\n${signal}: stopping (in-flight work may finish for up to 10 s; press Ctrl-C again to force)…\n`);
     await cloud.stop(10_000);
     removeState();
