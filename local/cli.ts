@@ -110,7 +110,7 @@ const main = async (): Promise<void> => {
   if (!values['no-seed']) {
     step('seeding demo products through the API');
     const admin = cloud.issuer.mint({ username: 'admin', groups: ['admin'] });
-    await seedDemoData(cloud.apiUrl, admin.token);
+    await log.muted(() => seedDemoData(cloud.apiUrl, admin.token));
   }
 
   const api = cloud.apiUrl;
@@ -120,7 +120,7 @@ Ready in ${elapsed()}.
   API             ${api}
   AWS endpoint    ${cloud.awsEndpointUrl}   (AWS CLI/SDK: --endpoint-url, any credentials)
   token issuer    ${cloud.controlUrl}
-  not enforced    ${cloud.notEnforced.join('; ')}
+  not enforced    ${cloud.notEnforced.join(', ')}
 
 Tokens: npm run -s token -- alice        (a user; add --admin or --carrier for those groups)
 

@@ -199,8 +199,6 @@ export class LocalCloud {
         model.outputs,
         [
           ...Object.entries(model.notEnforced).map(([type, count]) => `${type} ×${count}`),
-          ...queues.notEnforced,
-          ...eventBus.notEnforced,
           'X-Ray tracing (no daemon; POWERTOOLS_TRACE_ENABLED=false)',
         ],
         issuer,

@@ -49,11 +49,24 @@ export class HopLog {
     this.color = options.color ?? Boolean(process.stdout.isTTY);
   }
 
+  private mutedDepth = 0;
+
+  /** Runs `work` without printing hops (start-up's own seeding, say). */
+  public async muted<T>(work: () => Promise<T>): Promise<T> {
+    this.mutedDepth += 1;
+    try {
+      return await work();
+    } finally {
+      this.mutedDepth -= 1;
+    }
+  }
+
   public get verbose(): boolean {
     return this.options.verbose;
   }
 
   public hop(hop: Hop): void {
+    if (this.mutedDepth > 0 && hop.kind !== 'error') return;
     const kind = hop.kind.toUpperCase().padEnd(5);
     const label = this.color ? `\u001b[${COLORS[hop.kind]}m${kind}\u001b[0m` : kind;
     const correlation = hop.correlationId ? ` [${hop.correlationId.slice(0, 36)}]` : '';
