@@ -1,4 +1,5 @@
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { execSync } from 'node:child_process';
 import { ShopStack } from '../lib/shop-stack';
 
@@ -12,6 +13,11 @@ const describeVersion = (): string => {
 };
 
 const app = new App();
+const nag: unknown = app.node.tryGetContext('nag');
+if (nag === true || nag === 'true') {
+  // Opt-in gate (`cdk synth -c nag=true`), the same as test/cdk/nag.test.ts: any unacknowledged AwsSolutions finding fails synthesis.
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
+}
 new ShopStack(app, 'ServerlessShop', {
   version: process.env.SHOP_VERSION ?? describeVersion(),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },

@@ -1,10 +1,10 @@
-import { CfnOutput, Duration, Lazy, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { CfnStage, HttpApi, HttpMethod, HttpNoneAuthorizer, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { AccountRecovery, CfnUserPoolGroup, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
+import { AccountRecovery, CfnUserPoolGroup, Mfa, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -39,7 +39,9 @@ const METHODS: Readonly<Record<string, HttpMethod>> = {
 /**
  * The HTTP API and who may use it: a Cognito user pool (with an `admin`
  * group) behind a JWT authorizer on every route that is not public, stage
- * and route throttling, access logs, and a 5xx alarm. Services add their
+ * and route throttling, access logs, and a 5xx alarm. Users may protect
+ * their account with an authenticator app (TOTP); it is not required, since
+ * every shopper signs themselves up. Services add their
  * routes with {@link ShopApi.addRoutes}; the handler enforces the access
  * level again (the authorizer proves identity, the handler checks the group).
  */
@@ -60,8 +62,25 @@ export class ShopApi extends Construct {
       autoVerify: { email: true },
       passwordPolicy: { minLength: 12, requireDigits: true, requireLowercase: true, requireUppercase: true, requireSymbols: true },
       accountRecovery: AccountRecovery.EMAIL_ONLY,
+      mfa: Mfa.OPTIONAL,
+      mfaSecondFactor: { otp: true, sms: false },
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    Validations.of(this.userPool).acknowledge(
+      {
+        id: 'AwsSolutions-COG2',
+        reason:
+          'MFA is offered (TOTP) but not required: shoppers sign themselves up, and requiring an authenticator app at sign-up would turn ' +
+          'most of them away. Cognito sets MFA per pool, not per group, so admin and carrier accounts are expected to enrol TOTP.',
+      },
+      {
+        id: 'AwsSolutions-COG8',
+        reason:
+          'The pool stays on the default (Essentials) feature plan: Plus threat protection is billed per monthly active user and is a ' +
+          'cost decision for the shop owner, not a code default. Sign-up is already bounded by the password policy, API throttling and ' +
+          'JWT validation; switch on with featurePlan PLUS and standardThreatProtectionMode FULL_FUNCTION.',
+      },
+    );
     this.userPoolClient = this.userPool.addClient('WebClient', {
       authFlows: { userPassword: true, userSrp: true },
       accessTokenValidity: Duration.hours(1),
@@ -143,6 +162,12 @@ export class ShopApi extends Construct {
         integration,
         authorizer: access === 'public' ? new HttpNoneAuthorizer() : this.authorizer,
       });
+      if (access === 'public') {
+        Validations.of(route).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${id} declares '${routeKey}' public: it serves what anyone may read, without a token. Every route not declared public gets the Cognito JWT authorizer.`,
+        });
+      }
       if (Object.prototype.hasOwnProperty.call(this.routeThrottles, routeKey)) {
         this.throttledRoutes.add(routeKey);
         this.stage.node.addDependency(route);

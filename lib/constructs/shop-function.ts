@@ -1,9 +1,11 @@
-import { AssetHashType, DockerImage, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing, type FunctionProps } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
 import { SharedBundler } from './esbuild-bundler';
+import { iamWildcardResource, XRAY_WILDCARD_REASON } from './nag';
 
 /** Where the functions' sources live. */
 export const FUNCTIONS_DIR = path.join(__dirname, '..', '..', 'functions');
@@ -39,6 +41,11 @@ export const METRICS_NAMESPACE = 'ServerlessShop';
  * the same everywhere it runs; see {@link SharedBundler}), active tracing, a
  * log group with retention, and the Powertools environment. Fixed here once
  * so no function drifts.
+ *
+ * Its role starts empty rather than with the AWS managed
+ * AWSLambdaBasicExecutionRole (logs:CreateLogGroup and writes to any log
+ * group): it may write only to the function's own log group, which the
+ * stack creates. Grants add the rest.
  */
 export class ShopFunction extends LambdaFunction {
   public constructor(scope: Construct, id: string, props: ShopFunctionProps) {
@@ -47,6 +54,7 @@ export class ShopFunction extends LambdaFunction {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const entry = path.join(FUNCTIONS_DIR, props.entry);
+    const ownRole = props.overrides?.role ? undefined : new Role(scope, `${id}ServiceRole`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     super(scope, id, {
       code: Code.fromAsset(FUNCTIONS_DIR, {
         assetHashType: AssetHashType.OUTPUT,
@@ -65,6 +73,7 @@ export class ShopFunction extends LambdaFunction {
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
       logGroup,
+      role: ownRole,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.service,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
@@ -75,5 +84,7 @@ export class ShopFunction extends LambdaFunction {
       },
       ...props.overrides,
     });
+    logGroup.grantWrite(this);
+    if (ownRole) Validations.of(ownRole).acknowledge({ id: iamWildcardResource(ownRole, '*'), reason: XRAY_WILDCARD_REASON });
   }
 }

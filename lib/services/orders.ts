@@ -43,6 +43,10 @@ export interface OrdersServiceProps {
  * function only writes the order, and the pipe — filtering new orders,
  * enriching them into OrderPlaced details — puts them on the bus. A write
  * and its event therefore cannot disagree.
+ *
+ * Grants name exactly what is called: the `byUser` index rather than every
+ * index, and the unqualified query and enrichment functions (they are
+ * invoked by name, never by version or alias).
  */
 export class OrdersService extends Construct {
   public readonly table: ServiceTable['table'];
@@ -90,8 +94,14 @@ export class OrdersService extends Construct {
       },
       version: props.version,
     });
-    this.table.grant(this.apiFunction, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem');
-    for (const fn of [props.pricesFunction, props.paymentQueryFunction, props.shipmentQueryFunction]) fn.grantInvoke(this.apiFunction);
+    this.apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [this.table.tableArn] }));
+    this.apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${this.table.tableArn}/index/${BY_USER_INDEX}`] }));
+    this.apiFunction.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['lambda:InvokeFunction'],
+        resources: [props.pricesFunction, props.paymentQueryFunction, props.shipmentQueryFunction].map((fn) => fn.functionArn),
+      }),
+    );
     props.api.addRoutes('Orders', this.apiFunction, ordersRoutes);
 
     this.enrichmentFunction = new ShopFunction(this, 'PublishOrderPlaced', {
@@ -107,7 +117,7 @@ export class OrdersService extends Construct {
       description: 'Orders outbox pipe: read the orders stream, enrich, put on the bus',
     });
     this.table.grantStreamRead(pipeRole);
-    this.enrichmentFunction.grantInvoke(pipeRole);
+    pipeRole.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.enrichmentFunction.functionArn] }));
     props.bus.bus.grantPutEventsTo(pipeRole);
     pipeRole.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.outboxDeadLetterQueue.queueArn] }));
 
@@ -146,7 +156,7 @@ export class OrdersService extends Construct {
         retryAttempts: 2,
       },
     });
-    this.table.grant(this.statusConsumer, 'dynamodb:UpdateItem');
+    this.statusConsumer.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
     props.bus.addRule('OrderStatus', {
       description: 'Order status changes for the orders service',
       eventPattern: {

@@ -11,6 +11,7 @@ import {
   synthesizeSagaStack,
   type SagaFunction,
 } from '../saga/support/definition';
+import { OBSERVABILITY_ACTIONS } from './support/iam';
 
 const synthesized = synthesizeSagaStack();
 const { template } = synthesized;
@@ -23,22 +24,6 @@ const state = (name: string) => {
   if (found === undefined) throw new Error(`no state ${name}`);
   return found;
 };
-
-/** What tracing and execution logging need; these APIs take no resource narrower than `*`. */
-const OBSERVABILITY_ACTIONS = new Set([
-  'xray:PutTraceSegments',
-  'xray:PutTelemetryRecords',
-  'xray:GetSamplingRules',
-  'xray:GetSamplingTargets',
-  'logs:CreateLogDelivery',
-  'logs:GetLogDelivery',
-  'logs:UpdateLogDelivery',
-  'logs:DeleteLogDelivery',
-  'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy',
-  'logs:DescribeResourcePolicies',
-  'logs:DescribeLogGroups',
-]);
 
 interface Statement {
   readonly Effect: string;

@@ -29,6 +29,22 @@ describe('functions', () => {
     }
   });
 
+  it('write logs only to their own log group, with no AWS managed policy', () => {
+    const roles = resourcesOf('AWS::IAM::Role');
+    const policies = Object.values(resourcesOf('AWS::IAM::Policy'));
+    for (const [id, fn] of Object.entries(functions())) {
+      const [roleId] = [...referencedIds(fn.Properties?.Role)];
+      const logGroups = referencedIds(fn.Properties?.LoggingConfig);
+      const logStatements = policies
+        .filter((policy) => referencedIds(policy.Properties?.Roles).has(roleId))
+        .flatMap((policy) => (policy.Properties?.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement)
+        .filter((statement) => ([] as string[]).concat(statement.Action).some((action) => action.startsWith('logs:')));
+      expect({ id, managed: roles[roleId]?.Properties?.ManagedPolicyArns }).toEqual({ id, managed: undefined });
+      expect({ id, count: logStatements.length }).toEqual({ id, count: 1 });
+      expect({ id, resources: [...referencedIds(logStatements[0]?.Resource)] }).toEqual({ id, resources: [...logGroups] });
+    }
+  });
+
   it('keep their logs for a bounded time', () => {
     shopTemplate().allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: Match.anyValue() });
   });

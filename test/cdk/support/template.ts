@@ -9,20 +9,31 @@ export interface CfnResource {
   readonly Metadata?: Record<string, unknown>;
 }
 
+/** The shop app of the CDK tests and its one stack. */
+export interface ShopApp {
+  readonly app: App;
+  readonly stack: ShopStack;
+}
+
+let cachedApp: ShopApp | undefined;
 let cached: Template | undefined;
 
 /**
- * The shop's synthesized template, built once per test file. Bundling is
- * skipped (the template is what is asserted, not the bundles) and construct
- * paths are kept so tests can tell which service owns a resource.
+ * The shop's app, built once per test file. Bundling is skipped (the
+ * template is what is asserted, not the bundles) and construct paths are
+ * kept so tests can tell which service owns a resource.
  */
+export const shopApp = (): ShopApp => {
+  if (!cachedApp) {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true } });
+    cachedApp = { app, stack: new ShopStack(app, 'Shop', { version: 'v-test', env: { account: '123456789012', region: 'eu-west-1' } }) };
+  }
+  return cachedApp;
+};
+
+/** The shop's synthesized template (synthesizing {@link shopApp}), built once per test file. */
 export const shopTemplate = (): Template => {
-  cached ??= Template.fromStack(
-    new ShopStack(new App({ context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true } }), 'Shop', {
-      version: 'v-test',
-      env: { account: '123456789012', region: 'eu-west-1' },
-    }),
-  );
+  cached ??= Template.fromStack(shopApp().stack);
   return cached;
 };
 
