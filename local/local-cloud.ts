@@ -232,7 +232,14 @@ export class LocalCloud {
     const remaining = () => Math.max(0, deadline - Date.now());
     await stop('the HTTP API', () => this.parts.http.close(remaining()), onError);
     await stop('the stream poller', () => this.parts.poller.stop(), onError);
-    await stop('in-flight work', () => Promise.race([drainAll(this.parts.drainables), new Promise((resolve) => setTimeout(resolve, remaining()))]), onError);
+    await stop('in-flight work', async () => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([drainAll(this.parts.drainables), new Promise((resolve) => (timer = setTimeout(resolve, remaining())))]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }, onError);
     for (const part of this.parts.closables) await stop('an emulator', async () => part.close(), onError);
     await stop('functions', () => this.runtime.stop(remaining()), onError);
     await stop('the AWS endpoint', () => this.parts.endpoint.close(), onError);
