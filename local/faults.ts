@@ -1,0 +1,41 @@
+/**
+ * Fault injection for the local cloud: configuration, never code in the
+ * handlers. Rates are probabilities (0..1) drawn per invocation or delivery
+ * from a seeded generator, so a run can be repeated.
+ */
+
+/** Faults of the functions whose logical id matches a key of {@link FaultConfig.functions}. */
+export interface FunctionFaults {
+  /** The invocation fails with an injected error (`errorType` `InjectedFault`) instead of running. @default 0 */
+  readonly errorRate?: number;
+  /** The invocation is delayed by {@link latencyMs} before it runs. @default 0 */
+  readonly latencyRate?: number;
+  /** @default 200 */
+  readonly latencyMs?: number;
+  /** The invocation runs but is held past the function's timeout: killed and reported `Sandbox.Timedout`, as Lambda does. @default 0 */
+  readonly timeoutRate?: number;
+  /** The execution environment crashes mid-invocation (after the handler started, before it answers): `Runtime.ExitError`. @default 0 */
+  readonly crashRate?: number;
+}
+
+/** Duplicate deliveries of an at-least-once channel. */
+export interface DeliveryFaults {
+  /** Probability that a delivery is made twice. @default 0 */
+  readonly duplicateRate?: number;
+}
+
+/** Everything the local cloud can break on purpose. */
+export interface FaultConfig {
+  /**
+   * Function faults by logical id pattern: `*` matches any run of characters
+   * (`Payments*`, `*ReserveInventory*`, `*`). The first matching key wins.
+   * @default no function faults
+   */
+  readonly functions?: Readonly<Record<string, FunctionFaults>>;
+  /** EventBridge rule targets. @default no duplicates */
+  readonly eventBridge?: DeliveryFaults;
+  /** Pipe deliveries to their target. @default no duplicates */
+  readonly pipes?: DeliveryFaults;
+  /** Seed of the random draws. @default a random seed, printed at start-up */
+  readonly seed?: number;
+}
