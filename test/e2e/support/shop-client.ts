@@ -1,0 +1,222 @@
+import { z, type ZodType } from 'zod';
+import { eventually } from './eventually';
+import type { Caller, ShopTarget } from './target';
+
+/** What the API answered, as a client sees it. */
+export interface ApiReply {
+  readonly method: string;
+  readonly path: string;
+  readonly status: number;
+  /** The media type, without parameters; '' when there is none. */
+  readonly contentType: string;
+  readonly correlationId?: string;
+  readonly location?: string;
+  /** The body parsed as JSON, or its text when it is not JSON. */
+  readonly body: unknown;
+}
+
+/** The API answered something a scenario's set-up did not expect. */
+export class UnexpectedReplyError extends Error {
+  public constructor(what: string, reply: ApiReply) {
+    super(`${what}: ${reply.method} ${reply.path} answered ${reply.status} ${JSON.stringify(reply.body)}`);
+    this.name = 'UnexpectedReplyError';
+  }
+}
+
+const money = z.object({ amount: z.number().int(), currency: z.string() });
+const line = z.object({ productId: z.string(), quantity: z.number().int(), unitPrice: money });
+
+export const orderStatusSchema = z.enum(['PENDING', 'CONFIRMED', 'CANCELLED', 'DELIVERED']);
+export type OrderStatus = z.infer<typeof orderStatusSchema>;
+
+/** `GET /orders/{id}`. */
+export const orderViewSchema = z.object({
+  orderId: z.string(),
+  status: orderStatusSchema,
+  items: z.array(line),
+  total: money,
+  cancellationReason: z.string().optional(),
+  statusHistory: z.array(z.object({ status: orderStatusSchema, at: z.string(), reason: z.string().optional() })),
+});
+export type OrderView = z.infer<typeof orderViewSchema>;
+
+/** `POST /orders` (202). */
+export const placementSchema = z.object({ orderId: z.string(), status: z.literal('PENDING'), total: money, items: z.array(line) });
+export type Placement = z.infer<typeof placementSchema>;
+
+/** `GET /orders/{id}/details`. */
+export const detailsSchema = z.object({
+  order: orderViewSchema,
+  payment: z.object({ paymentId: z.string(), status: z.string(), amount: money, declineReason: z.string().optional() }).nullable(),
+  shipment: z
+    .object({
+      shipmentId: z.string(),
+      status: z.string(),
+      items: z.array(z.object({ productId: z.string(), quantity: z.number().int() })),
+      carrier: z.string(),
+      trackingNumber: z.string(),
+    })
+    .nullable(),
+});
+export type OrderDetailsView = z.infer<typeof detailsSchema>;
+
+const stockSchema = z.object({ productId: z.string(), stock: z.number().int() });
+const orderPageSchema = z.object({ items: z.array(orderViewSchema), nextCursor: z.string().optional() });
+
+/** An RFC 9457 problem, as every error answer of the shop's functions is. */
+export const problemSchema = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  code: z.string(),
+  detail: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+/** `GET /health`. */
+export const healthSchema = z.object({
+  status: z.string(),
+  version: z.string(),
+  checks: z.record(z.string(), z.object({ status: z.string() })),
+});
+
+/** Where an order goes; `country` decides whether the carrier serves it. */
+export interface Address {
+  readonly name: string;
+  readonly line1: string;
+  readonly city: string;
+  readonly postalCode: string;
+  readonly country: string;
+}
+
+/** The body of `POST /orders`. */
+export interface OrderRequest {
+  readonly items: ReadonlyArray<{ readonly productId: string; readonly quantity: number }>;
+  readonly paymentToken?: string;
+  readonly shippingAddress: Address;
+}
+
+/** Options of {@link ShopClient.call}. */
+export interface CallOptions {
+  /** Sends `authorization: Bearer <token>`. @default no token */
+  readonly as?: Caller;
+  /** Sent as JSON. */
+  readonly json?: unknown;
+  /** Sent as is, with `content-type: application/json` (for malformed bodies). */
+  readonly rawBody?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Parses a reply's body with a schema, or fails naming the call and what it answered. */
+export const bodyAs = <T>(schema: ZodType<T>, reply: ApiReply): T => {
+  const parsed = schema.safeParse(reply.body);
+  if (!parsed.success) throw new UnexpectedReplyError(`unexpected body (${parsed.error.message})`, reply);
+  return parsed.data;
+};
+
+/**
+ * The shop's HTTP API as a user (or admin) calls it, with nothing but fetch:
+ * the scenarios see what a client sees, on the local cloud and on AWS alike.
+ */
+export class ShopClient {
+  public constructor(private readonly target: Pick<ShopTarget, 'apiUrl' | 'waitMs' | 'diagnostics'>) {}
+
+  public async call(method: string, path: string, options: CallOptions = {}): Promise<ApiReply> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.as) headers.authorization = `Bearer ${options.as.token}`;
+    const body = options.rawBody ?? (options.json === undefined ? undefined : JSON.stringify(options.json));
+    if (body !== undefined) headers['content-type'] ??= 'application/json';
+    const response = await fetch(`${this.target.apiUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(30_000) });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = text;
+    }
+    const correlationId = response.headers.get('x-correlation-id') ?? undefined;
+    const location = response.headers.get('location') ?? undefined;
+    return {
+      method,
+      path,
+      status: response.status,
+      contentType: (response.headers.get('content-type') ?? '').split(';')[0].trim(),
+      ...(correlationId ? { correlationId } : {}),
+      ...(location ? { location } : {}),
+      body: parsed,
+    };
+  }
+
+  /** Creates a product with stock on hand, as an admin. */
+  public async stockProduct(admin: Caller, product: { id: string; name: string; price: { amount: number; currency: string } }, stock: number): Promise<void> {
+    const created = await this.call('POST', '/products', { as: admin, json: product });
+    if (created.status !== 201) throw new UnexpectedReplyError(`creating product ${product.id}`, created);
+    await this.setStock(admin, product.id, stock);
+  }
+
+  public async setStock(admin: Caller, productId: string, stock: number): Promise<void> {
+    const set = await this.call('PUT', `/inventory/${encodeURIComponent(productId)}`, { as: admin, json: { stock } });
+    if (set.status !== 200) throw new UnexpectedReplyError(`setting the stock of ${productId}`, set);
+  }
+
+  public async stockOf(caller: Caller, productId: string): Promise<number> {
+    const reply = await this.call('GET', `/inventory/${encodeURIComponent(productId)}`, { as: caller });
+    if (reply.status !== 200) throw new UnexpectedReplyError(`reading the stock of ${productId}`, reply);
+    return bodyAs(stockSchema, reply).stock;
+  }
+
+  /** `POST /orders`; the reply is returned whatever it is, so scenarios assert on it. */
+  public placeOrder(caller: Caller, request: OrderRequest, idempotencyKey?: string): Promise<ApiReply> {
+    return this.call('POST', '/orders', { as: caller, json: request, ...(idempotencyKey ? { headers: { 'idempotency-key': idempotencyKey } } : {}) });
+  }
+
+  /** `POST /orders` that must be accepted (202); its order id and correlation id. */
+  public async placeAcceptedOrder(caller: Caller, request: OrderRequest, idempotencyKey?: string): Promise<Placement & { correlationId?: string }> {
+    const reply = await this.placeOrder(caller, request, idempotencyKey);
+    if (reply.status !== 202) throw new UnexpectedReplyError(`placing an order as ${caller.name}`, reply);
+    return { ...bodyAs(placementSchema, reply), ...(reply.correlationId ? { correlationId: reply.correlationId } : {}) };
+  }
+
+  public async order(caller: Caller, orderId: string): Promise<OrderView> {
+    const reply = await this.call('GET', `/orders/${orderId}`, { as: caller });
+    if (reply.status !== 200) throw new UnexpectedReplyError(`reading order ${orderId} as ${caller.name}`, reply);
+    return bodyAs(orderViewSchema, reply);
+  }
+
+  public async details(caller: Caller, orderId: string): Promise<OrderDetailsView> {
+    const reply = await this.call('GET', `/orders/${orderId}/details`, { as: caller });
+    if (reply.status !== 200) throw new UnexpectedReplyError(`reading the details of order ${orderId} as ${caller.name}`, reply);
+    return bodyAs(detailsSchema, reply);
+  }
+
+  /** Every order of the caller, following `nextCursor`. */
+  public async allOrders(caller: Caller): Promise<OrderView[]> {
+    const orders: OrderView[] = [];
+    let cursor: string | undefined;
+    do {
+      const reply = await this.call('GET', `/orders?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { as: caller });
+      if (reply.status !== 200) throw new UnexpectedReplyError(`listing the orders of ${caller.name}`, reply);
+      const page = bodyAs(orderPageSchema, reply);
+      orders.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return orders;
+  }
+
+  /** Waits until the saga has decided the order (it is no longer PENDING). */
+  public outcomeOf(caller: Caller, placed: { orderId: string; correlationId?: string }): Promise<OrderView> {
+    return this.waitForOrder(caller, placed, 'an outcome', (order) => order.status !== 'PENDING');
+  }
+
+  /** Waits until the order is in `status` or has moved past where it could still get there. */
+  public reachedStatus(caller: Caller, placed: { orderId: string; correlationId?: string }, status: OrderStatus): Promise<OrderView> {
+    return this.waitForOrder(caller, placed, status, (order) => order.status === status || order.status === 'CANCELLED');
+  }
+
+  private waitForOrder(caller: Caller, placed: { orderId: string; correlationId?: string }, what: string, done: (order: OrderView) => boolean): Promise<OrderView> {
+    return eventually(`order ${placed.orderId} reaching ${what}`, () => this.order(caller, placed.orderId), done, {
+      timeoutMs: this.target.waitMs,
+      diagnostics: () => this.target.diagnostics(placed.correlationId),
+    });
+  }
+}
