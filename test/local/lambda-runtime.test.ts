@@ -78,3 +78,4 @@ describe('LambdaRuntime', () => {
     await expect(runtime.invoke('nope', {})).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 });
+
