@@ -33,7 +33,9 @@ const findEntries = (dir: string): string[] =>
     return path.basename(path.dirname(full)) === 'entries' && name.endsWith('.ts') ? [full] : [];
   });
 
-const outputKey = (functionsDir: string, entry: string): string => path.relative(functionsDir, entry).replace(/\.ts$/, '').split(path.sep).join('/');
+/** `orders/entries/api/index`: every bundle is named index.mjs, so its sourceMappingURL is index.mjs.map. */
+const outputKey = (functionsDir: string, entry: string): string =>
+  `${path.relative(functionsDir, entry).replace(/\.ts$/, '').split(path.sep).join('/')}/index`;
 
 /**
  * Bundles every function of the app in ONE esbuild run, the first time any

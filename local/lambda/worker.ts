@@ -10,9 +10,6 @@ import type { InvokeMessage, WorkerData, WorkerReply } from './protocol';
  * function's own (worker_threads gives each worker a private copy).
  */
 const data = workerData as WorkerData;
-
-// Lambda applies NODE_OPTIONS at process start; a worker thread must do it itself.
-if (/--enable-source-maps\b/.test(process.env.NODE_OPTIONS ?? '')) process.setSourceMapsEnabled(true);
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
 
@@ -45,7 +42,8 @@ const toError = (error: unknown): WorkerReply['error'] => {
   return { errorType: 'Error', errorMessage: typeof error === 'string' ? error : JSON.stringify(error) ?? String(error), trace: [] };
 };
 
-const invoke = (handler: Handler, message: InvokeMessage): Promise<unknown> => {
+const run = async (message: InvokeMessage): Promise<unknown> => {
+  const handler = await loaded;
   const context = {
     callbackWaitsForEmptyEventLoop: true,
     functionName: data.functionName,
@@ -67,34 +65,11 @@ const invoke = (handler: Handler, message: InvokeMessage): Promise<unknown> => {
   });
 };
 
-/** Exit status of an injected crash (a process killed by SIGKILL reports 137). */
-const INJECTED_CRASH_EXIT_CODE = 137;
-
-/**
- * Injected crash: the environment dies mid-invocation. The handler has
- * started; the worker exits after `afterMs`, or when the handler settles if
- * that is sooner (its side effects done, its answer lost), never answering.
- */
-const crashDuring = (answer: Promise<unknown>, afterMs: number): void => {
-  const exit = (): never => process.exit(INJECTED_CRASH_EXIT_CODE);
-  setTimeout(exit, afterMs);
-  answer.then(exit, exit);
-};
-
 port.on('message', (message: InvokeMessage) => {
-  const reply = (answer: Promise<unknown>) =>
-    answer.then(
+  void run(message).then(
       (value) => port.postMessage({ requestId: message.requestId, ok: true, value: value === undefined ? null : value } satisfies WorkerReply),
       (error: unknown) => port.postMessage({ requestId: message.requestId, ok: false, error: toError(error) } satisfies WorkerReply),
     );
-  void loaded.then(
-    (handler) => {
-      const answer = invoke(handler, message);
-      if (message.crashAfterMs === undefined) void reply(answer);
-      else crashDuring(answer, message.crashAfterMs);
-    },
-    (error: unknown) => void reply(Promise.reject(error)),
-  );
 });
 
 void loaded.then(
