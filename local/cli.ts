@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDynamoDbLocal, JavaMissingError, type DynamoDbLocal } from './dynamodb/dynamodb-local';
 import { UnsupportedFeatureError } from './errors';
+import { FaultConfigError, parseFaultConfig, readFaultsFile } from './fault-injection';
+import type { FaultConfig } from './faults';
 import { LocalCloud } from './local-cloud';
 import { HopLog } from './log';
 import { seedDemoData } from './seed';
@@ -15,6 +17,9 @@ const HELP = `npm start [-- options]    the whole shop on this machine
   --verbose        print payloads and every function log line
   --no-synth       run the existing cdk.out instead of synthesizing first
   --no-seed        do not create the demo products
+  --faults FILE    inject faults described in FILE (JSON; see README "Fault injection",
+                   local/faults.example.json)
+  --fault-seed N   seed of the random draws (overrides the file's "seed"), to repeat a run
   --help
 `;
 
@@ -52,6 +57,8 @@ const main = async (): Promise<void> => {
       verbose: { type: 'boolean', default: false },
       'no-synth': { type: 'boolean', default: false },
       'no-seed': { type: 'boolean', default: false },
+      faults: { type: 'string' },
+      'fault-seed': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -63,6 +70,7 @@ const main = async (): Promise<void> => {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not '${values.port}'`);
   const persistDir = values.persist ? path.resolve(values.persist) : undefined;
+  const faults = readFaultOptions(values.faults, values['fault-seed']);
 
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
@@ -83,7 +91,7 @@ const main = async (): Promise<void> => {
     await synthesize();
   }
   const log = new HopLog({ verbose: values.verbose });
-  const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step });
+  const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step, faults });
   starting = undefined;
   process.off('SIGINT', onEarlySignal);
   process.off('SIGTERM', onEarlySignal);
@@ -110,7 +118,7 @@ const main = async (): Promise<void> => {
   if (!values['no-seed']) {
     step('seeding demo products through the API');
     const admin = cloud.issuer.mint({ username: 'admin', groups: ['admin'] });
-    await log.muted(() => seedDemoData(cloud.apiUrl, admin.token));
+    await log.muted(() => cloud.withoutFaults(() => seedDemoData(cloud.apiUrl, admin.token)));
   }
 
   const api = cloud.apiUrl;
@@ -121,6 +129,7 @@ Ready in ${elapsed()}.
   AWS endpoint    ${cloud.awsEndpointUrl}   (AWS CLI/SDK: --endpoint-url, any credentials)
   token issuer    ${cloud.controlUrl}
   not enforced    ${cloud.notEnforced.join(', ')}
+${faultBanner(cloud)}
 
 Tokens: npm run -s token -- alice        (a user; add --admin or --carrier for those groups)
 
@@ -134,9 +143,24 @@ Ctrl-C stops everything.
 `);
 };
 
+/** The faults file (checked) with `--fault-seed` applied over its seed. */
+const readFaultOptions = (file: string | undefined, seed: string | undefined): FaultConfig | undefined => {
+  const config = file === undefined ? {} : readFaultsFile(path.resolve(file));
+  if (seed === undefined) return file === undefined ? undefined : config;
+  if (!/^\d+$/.test(seed)) throw new FaultConfigError(`--fault-seed must be a whole number from 0 to 4294967295, not '${seed}'`);
+  return parseFaultConfig({ ...config, seed: Number(seed) }, '--fault-seed');
+};
+
+/** The banner's fault lines: what is broken on purpose, and the seed to repeat the run. */
+const faultBanner = (cloud: LocalCloud): string => {
+  const indent = `\n${' '.repeat(18)}`;
+  if (cloud.activeFaults.length === 0) return `  faults          none (seed ${cloud.faultSeed}; --faults FILE injects some)`;
+  return `  faults          seed ${cloud.faultSeed} (repeat with --fault-seed ${cloud.faultSeed})${cloud.activeFaults.map((line) => `${indent}${line}`).join('')}`;
+};
+
 main().catch(async (error: unknown) => {
   await abortStartup();
-  if (error instanceof UnsupportedFeatureError || error instanceof JavaMissingError) process.stderr.write(`\n${error.message}\n`);
+  if (error instanceof UnsupportedFeatureError || error instanceof JavaMissingError || error instanceof FaultConfigError) process.stderr.write(`\n${error.message}\n`);
   else process.stderr.write(`\nThe local cloud could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   removeState();
   process.exit(1);

@@ -10,15 +10,18 @@ import { freePort, LOCAL_CREDENTIALS, startDynamoDbLocal, type DynamoDbLocal } f
 import { StreamPoller } from './dynamodb/stream-poller';
 import { createTables, validateTables } from './dynamodb/tables';
 import { EventBridgeEmulator, type EventBridgeHop } from './eventbridge/event-bus';
+import { FaultConfigError, FaultInjector, parseFaultConfig } from './fault-injection';
+import type { FaultConfig } from './faults';
 import { LambdaAsyncInvoker, type LambdaAsyncHop } from './lambda/async-invoke';
 import { drainAll, type Drainable } from './support/pending-work';
 import { localFunctions } from './lambda/functions';
 import { registerInvokeApi } from './lambda/invoke-api';
-import { LambdaRuntime } from './lambda/lambda-runtime';
+import { LambdaRuntime, type InjectedFault } from './lambda/lambda-runtime';
 import type { HopLog } from './log';
 import { PipesEmulator, type PipeHop } from './pipes/pipes';
 import { LOCAL_REGION } from './resources';
 import { SqsQueues } from './sqs/queues';
+import { randomSeed } from './support/random';
 import { StepFunctionsEmulator, type StepFunctionsHop } from './stepfunctions/state-machines';
 import { buildTemplateModel } from './template-model';
 
@@ -42,6 +45,12 @@ export interface LocalCloudOptions {
   readonly retryDelayScale?: number;
   /** Concurrency of a function without reserved concurrency. @default 10 */
   readonly defaultConcurrency?: number;
+  /**
+   * What to break on purpose (checked at start-up; a function pattern that
+   * governs no function stops start-up). See "Fault injection" in the README.
+   * @default no faults, a random seed
+   */
+  readonly faults?: FaultConfig;
 }
 
 const stop = async (what: string, action: () => Promise<unknown>, onError: (what: string, error: unknown) => void): Promise<void> => {
@@ -66,8 +75,16 @@ export class LocalCloud {
     public readonly notEnforced: readonly string[],
     public readonly issuer: LocalJwtIssuer,
     public readonly runtime: LambdaRuntime,
+    private readonly injection: {
+      readonly injector: FaultInjector;
+      /** The active faults, one line each (empty when nothing is broken). */
+      readonly lines: readonly string[];
+      readonly eventBus: EventBridgeEmulator;
+      readonly pipes: PipesEmulator;
+    },
     private readonly parts: {
       readonly dynamoDb: DynamoDbLocal;
+      readonly tables: ReadonlyMap<string, string>;
       readonly endpoint: AwsEndpoint;
       readonly http: HttpApiEmulator;
       readonly control: ControlServer;
@@ -79,8 +96,38 @@ export class LocalCloud {
     private readonly log: HopLog,
   ) {}
 
+  /** The seed of this run's random draws (faults, and the retry jitter of the bus and the pipes): give it back as `faults.seed` to repeat a run. */
+  public get faultSeed(): number {
+    return this.injection.injector.seed;
+  }
+
+  /** The active faults, one line each, for a banner (empty when nothing is broken on purpose). */
+  public get activeFaults(): readonly string[] {
+    return this.injection.lines;
+  }
+
+  /**
+   * Runs `work` with every fault off (function faults and duplicate
+   * deliveries), e.g. start-up's own seeding through the API.
+   */
+  public async withoutFaults<T>(work: () => Promise<T>): Promise<T> {
+    const { injector, eventBus, pipes } = this.injection;
+    const busRate = eventBus.duplicateRate;
+    const pipeRate = pipes.duplicateRate;
+    eventBus.duplicateRate = 0;
+    pipes.duplicateRate = 0;
+    try {
+      return await injector.paused(work);
+    } finally {
+      eventBus.duplicateRate = busRate;
+      pipes.duplicateRate = pipeRate;
+    }
+  }
+
   public static async start(options: LocalCloudOptions): Promise<LocalCloud> {
     const { log } = options;
+    const faults = parseFaultConfig(options.faults ?? {}, 'faults option');
+    const injector = new FaultInjector(faults, faults.seed ?? randomSeed());
     const progress = options.progress ?? (() => undefined);
     const scale = options.retryDelayScale ?? 0.05;
     const assemblyDir = options.assemblyDir ?? path.join(process.cwd(), 'cdk.out');
@@ -101,9 +148,18 @@ export class LocalCloud {
 
       progress('checking the template');
       validateTables(resources);
+      const functionNames = resources.filter((r) => r.type === 'AWS::Lambda::Function').map((r) => r.ref);
+      const unused = injector.unusedPatterns(functionNames);
+      if (unused.length > 0) {
+        throw new FaultConfigError(
+          `Fault patterns that govern no function (they match none, or only functions an earlier pattern claims): ${unused.map((p) => `"${p}"`).join(', ')}. Functions: ${functionNames.join(', ')}.`,
+        );
+      }
       const endpoint = new AwsEndpoint();
       const awsEndpointUrl = await endpoint.listen(0);
       const runtime = new LambdaRuntime({
+        faults: (fn) => injector.planInvocation(fn),
+        onFault: (fn, requestId, fault) => log.hop({ kind: 'fault', text: `${describeInjectedFault(fn, fault)} [request ${requestId.slice(0, 8)}]` }),
         onLog: (fn, line) => log.functionLine(fn, line),
         onInvoked: (fn, _requestId, result) => {
           const cold = result.coldStartMs !== undefined ? `, cold start ${result.coldStartMs} ms` : '';
@@ -112,7 +168,7 @@ export class LocalCloud {
         },
       });
       const queues = SqsQueues.create(resources, {
-        onSend: (queue) => log.hop({ kind: 'dlq', text: `message sent to ${queue}` }),
+        onSend: (queue) => log.hop({ kind: 'dlq', text: `message sent to ${queue.name}` }),
       });
       const lambdaAsync = LambdaAsyncInvoker.create(resources, {
         invoke: (arn, payload) => runtime.invoke(arn, payload),
@@ -145,6 +201,8 @@ export class LocalCloud {
         invokeAsync: lambdaAsync.invokeAsync,
         startExecution: async (stateMachineArn, input) => stepFunctions.startExecution({ stateMachineArn, input }),
         backoff,
+        duplicateRate: faults.eventBridge?.duplicateRate ?? 0,
+        random: injector.random('eventBridge'),
         onHop: (hop) => LocalCloud.logEvent(log, hop),
       });
       eventBus.registerOn(endpoint);
@@ -154,6 +212,8 @@ export class LocalCloud {
         eventBus,
         queues,
         backoff,
+        duplicateRate: faults.pipes?.duplicateRate ?? 0,
+        random: injector.random('pipes'),
         onHop: (hop) => LocalCloud.logPipe(log, hop),
       });
       progress('starting DynamoDB Local');
@@ -203,8 +263,10 @@ export class LocalCloud {
         ],
         issuer,
         runtime,
+        { injector, lines: injector.active ? injector.describe(functionNames) : [], eventBus, pipes },
         {
           dynamoDb,
+          tables: new Map(tables.map((table) => [table.logicalId, table.tableName])),
           endpoint,
           http,
           control,
@@ -219,6 +281,16 @@ export class LocalCloud {
       await (dynamoDb ?? (await dynamoDbStarting.catch(() => undefined)))?.stop();
       throw error;
     }
+  }
+
+  /** DynamoDB Local's endpoint, for tools that read the tables directly (the chaos soak's invariant checks). */
+  public get dynamoDbEndpoint(): string {
+    return this.parts.dynamoDb.endpoint;
+  }
+
+  /** The name of each table the template declares, by logical id. */
+  public get tables(): ReadonlyMap<string, string> {
+    return this.parts.tables;
   }
 
   /**
@@ -262,7 +334,11 @@ export class LocalCloud {
       case 'rule':
         return log.hop({ ...base, kind: 'rule', text: `${hop.detailType} matched rule ${hop.rule}` });
       case 'target':
-        return log.hop({ ...base, kind: 'rule', text: `${hop.detailType} → ${shortArn(hop.targetArn)}${hop.attempt > 1 ? ` (attempt ${hop.attempt})` : ''}${hop.duplicate ? ' (duplicate)' : ''}` });
+        return log.hop({
+          ...base,
+          kind: hop.duplicate ? 'fault' : 'rule',
+          text: `${hop.detailType} → ${shortArn(hop.targetArn)}${hop.attempt > 1 ? ` (attempt ${hop.attempt})` : ''}${hop.duplicate ? ' (injected duplicate delivery)' : ''}`,
+        });
       case 'retry':
         return log.hop({ ...base, kind: 'retry', text: `${hop.detailType} → ${shortArn(hop.targetArn)} failed (${hop.errorCode}: ${hop.errorMessage}); retry in ${hop.delayMs} ms` });
       case 'dlq':
@@ -288,6 +364,10 @@ export class LocalCloud {
     if (hop.kind === 'target') {
       for (const correlationId of hop.correlationIds.length ? hop.correlationIds : [undefined]) {
         log.hop({ kind: 'pipe', correlationId, text: `stream → ${hop.detailType} on ${shortArn(hop.targetArn)}` });
+      }
+    } else if (hop.kind === 'duplicate') {
+      for (const correlationId of hop.correlationIds.length ? hop.correlationIds : [undefined]) {
+        log.hop({ kind: 'fault', correlationId, text: `stream → ${hop.detailType} on ${shortArn(hop.targetArn)} again (injected duplicate delivery)` });
       }
     } else if (hop.kind === 'retry') {
       log.hop({ kind: 'retry', text: `pipe batch failed (${hop.error}); retry ${hop.attempt} in ${hop.delayMs} ms` });
@@ -317,6 +397,20 @@ const describeSagaHop = (hop: StepFunctionsHop): string => {
       return `${hop.state} retry ${hop.retryCount ?? ''} after ${hop.error ?? 'error'}`;
     case 'state-caught':
       return `${hop.state} ✗ ${hop.error ?? ''} → ${hop.next ?? ''}`;
+  }
+};
+
+/** One fault line: `PaymentsCharge: injected crash 37 ms into the handler`. */
+const describeInjectedFault = (functionName: string, fault: InjectedFault): string => {
+  switch (fault.kind) {
+    case 'error':
+      return `${functionName}: injected error (InjectedFault; the handler does not run)`;
+    case 'latency':
+      return `${functionName}: injected latency +${fault.delayMs} ms`;
+    case 'timeout':
+      return `${functionName}: injected timeout (the handler runs; its answer is withheld until the ${fault.timeoutSeconds} s timeout)`;
+    case 'crash':
+      return `${functionName}: injected crash ${fault.afterMs} ms into the handler (or when it finishes, if sooner)`;
   }
 };
 

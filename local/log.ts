@@ -1,5 +1,5 @@
-/** The kinds of hop the local cloud reports, one line each. */
-export type HopKind = 'http' | 'fn' | 'event' | 'rule' | 'pipe' | 'saga' | 'comp' | 'retry' | 'dlq' | 'error' | 'info';
+/** The kinds of hop the local cloud reports, one line each (`fault`: something fault injection broke on purpose). */
+export type HopKind = 'http' | 'fn' | 'event' | 'rule' | 'pipe' | 'saga' | 'comp' | 'retry' | 'dlq' | 'error' | 'fault' | 'info';
 
 /** One step of a request's journey through the local cloud. */
 export interface Hop {
@@ -30,6 +30,7 @@ const COLORS: Readonly<Record<HopKind, string>> = {
   retry: '33',
   dlq: '31',
   error: '31',
+  fault: '93',
   info: '32',
 };
 

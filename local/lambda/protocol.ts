@@ -14,6 +14,12 @@ export interface InvokeMessage {
   readonly event: unknown;
   /** Epoch ms at which the invocation times out. */
   readonly deadline: number;
+  /**
+   * Fault injection: the worker exits this many ms after the handler starts,
+   * or as soon as the handler settles if that comes first, so the invocation
+   * never answers (`Runtime.ExitError`). @default no crash
+   */
+  readonly crashAfterMs?: number;
 }
 
 /** A function error as Lambda reports it. */

@@ -10,6 +10,7 @@ import type { InvokeMessage, WorkerData, WorkerReply } from './protocol';
  * function's own (worker_threads gives each worker a private copy).
  */
 const data = workerData as WorkerData;
+
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
 
@@ -42,8 +43,7 @@ const toError = (error: unknown): WorkerReply['error'] => {
   return { errorType: 'Error', errorMessage: typeof error === 'string' ? error : JSON.stringify(error) ?? String(error), trace: [] };
 };
 
-const run = async (message: InvokeMessage): Promise<unknown> => {
-  const handler = await loaded;
+const invoke = (handler: Handler, message: InvokeMessage): Promise<unknown> => {
   const context = {
     callbackWaitsForEmptyEventLoop: true,
     functionName: data.functionName,
@@ -65,11 +65,34 @@ const run = async (message: InvokeMessage): Promise<unknown> => {
   });
 };
 
+/** Exit status of an injected crash (a process killed by SIGKILL reports 137). */
+const INJECTED_CRASH_EXIT_CODE = 137;
+
+/**
+ * Injected crash: the environment dies mid-invocation. The handler has
+ * started; the worker exits after `afterMs`, or when the handler settles if
+ * that is sooner (its side effects done, its answer lost), never answering.
+ */
+const crashDuring = (answer: Promise<unknown>, afterMs: number): void => {
+  const exit = (): never => process.exit(INJECTED_CRASH_EXIT_CODE);
+  setTimeout(exit, afterMs);
+  answer.then(exit, exit);
+};
+
 port.on('message', (message: InvokeMessage) => {
-  void run(message).then(
+  const reply = (answer: Promise<unknown>) =>
+    answer.then(
       (value) => port.postMessage({ requestId: message.requestId, ok: true, value: value === undefined ? null : value } satisfies WorkerReply),
       (error: unknown) => port.postMessage({ requestId: message.requestId, ok: false, error: toError(error) } satisfies WorkerReply),
     );
+  void loaded.then(
+    (handler) => {
+      const answer = invoke(handler, message);
+      if (message.crashAfterMs === undefined) void reply(answer);
+      else crashDuring(answer, message.crashAfterMs);
+    },
+    (error: unknown) => void reply(Promise.reject(error)),
+  );
 });
 
 void loaded.then(

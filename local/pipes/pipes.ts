@@ -22,6 +22,9 @@
  *   refuses) fails the whole batch, which is retried with exponential backoff
  *   up to `MaximumRetryAttempts` (-1: until the records would leave the
  *   stream, 24 hours) and then described in the `DeadLetterConfig` queue.
+ * - fault injection: with `duplicateRate`, an element is put on the bus a
+ *   second time, as an at-least-once redelivery would (a new event id, the
+ *   same detail).
  *
  * Refused at start-up with an {@link UnsupportedFeatureError}: any other
  * source or target type, enrichments that are not Lambda functions, input
@@ -98,11 +101,22 @@ export interface PipesDeps {
   readonly onHop?: (hop: PipeHop) => void;
   /** Retry backoff. @default 1 s doubling, capped at 60 s, with jitter */
   readonly backoff?: BackoffOptions;
-  /** Source of randomness for the backoff jitter. @default Math.random */
+  /**
+   * Probability (0..1) that an element is put on the target bus twice, to
+   * rehearse at-least-once delivery (fault injection). @default 0
+   */
+  readonly duplicateRate?: number;
+  /** Source of randomness for the backoff jitter and the duplicates. @default Math.random */
   readonly random?: () => number;
   /** Clock (epoch ms). @default Date.now */
   readonly now?: () => number;
 }
+
+/** Checks a duplicate rate: a probability. */
+const checkedDuplicateRate = (rate: number): number => {
+  if (!(rate >= 0 && rate <= 1)) throw new RangeError(`duplicateRate must be between 0 and 1; got ${String(rate)}`);
+  return rate;
+};
 
 interface PipeHopBase {
   readonly pipe: string;
@@ -111,13 +125,16 @@ interface PipeHopBase {
 /**
  * One step of a batch through a pipe: `batch` (read; how many records the
  * filters passed), `enrichment` (the function answered), `target` (events put
- * on the bus: their ids continue in the EventBridge hops), `retry`, `dlq` (the
- * batch was described in the dead-letter queue), `dropped` (given up without one).
+ * on the bus: their ids continue in the EventBridge hops), `duplicate` (the
+ * extra copies fault injection put on the bus, with their own event ids),
+ * `retry`, `dlq` (the batch was described in the dead-letter queue), `dropped`
+ * (given up without one).
  */
 export type PipeHop =
   | (PipeHopBase & { readonly kind: 'batch'; readonly received: number; readonly matched: number })
   | (PipeHopBase & { readonly kind: 'enrichment'; readonly functionArn: string; readonly received: number; readonly returned: number; readonly correlationIds: readonly string[] })
   | (PipeHopBase & { readonly kind: 'target'; readonly targetArn: string; readonly detailType: string; readonly eventIds: readonly string[]; readonly correlationIds: readonly string[] })
+  | (PipeHopBase & { readonly kind: 'duplicate'; readonly targetArn: string; readonly detailType: string; readonly eventIds: readonly string[]; readonly correlationIds: readonly string[] })
   | (PipeHopBase & { readonly kind: 'retry'; readonly attempt: number; readonly delayMs: number; readonly error: string })
   | (PipeHopBase & { readonly kind: 'dlq'; readonly deadLetterArn: string; readonly batchSize: number; readonly attempts: number; readonly error: string })
   | (PipeHopBase & { readonly kind: 'dropped'; readonly batchSize: number; readonly reason: string });
@@ -199,6 +216,7 @@ export class LocalPipe {
   private inFlight = 0;
   private readonly waitingToRun: Array<(run: boolean) => void> = [];
   private stopped = deferred();
+  private duplicates: number;
 
   /** @internal Built by {@link PipesEmulator.create}. */
   public constructor(settings: PipeSettings, deps: PipesDeps, work: PendingWork) {
@@ -210,6 +228,16 @@ export class LocalPipe {
     this.sourceArn = settings.sourceArn;
     this.startingPosition = settings.startingPosition;
     this.state = settings.desiredState;
+    this.duplicates = checkedDuplicateRate(deps.duplicateRate ?? 0);
+  }
+
+  /** Probability (0..1) that an element is put on the bus twice (fault injection). Settable at run time. */
+  public get duplicateRate(): number {
+    return this.duplicates;
+  }
+
+  public set duplicateRate(rate: number) {
+    this.duplicates = checkedDuplicateRate(rate);
   }
 
   /** True while the pipe processes records (`DesiredState: RUNNING`). */
@@ -339,21 +367,37 @@ export class LocalPipe {
     return events;
   }
 
-  /** Puts one event per element on the target bus; any refused entry fails the batch. */
+  /**
+   * Puts one event per element on the target bus (and, by fault injection,
+   * a second one right after it); any refused entry fails the batch.
+   */
   private publish(events: readonly unknown[]): number {
     if (events.length === 0) return 0;
     const { targetArn, source, detailType, resources } = this.settings;
+    const random = this.deps.random ?? Math.random;
+    const deliveries = events.flatMap((element) => {
+      const original = { element, duplicate: false };
+      return this.duplicates > 0 && random() < this.duplicates ? [original, { element, duplicate: true }] : [original];
+    });
     const eventIds: string[] = [];
-    for (let start = 0; start < events.length; start += PUT_EVENTS_CHUNK) {
-      const entries = events.slice(start, start + PUT_EVENTS_CHUNK).map(
-        (element): PutEventsEntry => ({ Source: source, DetailType: detailType, Detail: JSON.stringify(element), EventBusName: targetArn, Resources: resources }),
+    const duplicateIds: string[] = [];
+    for (let start = 0; start < deliveries.length; start += PUT_EVENTS_CHUNK) {
+      const chunk = deliveries.slice(start, start + PUT_EVENTS_CHUNK);
+      const entries = chunk.map(
+        ({ element }): PutEventsEntry => ({ Source: source, DetailType: detailType, Detail: JSON.stringify(element), EventBusName: targetArn, Resources: resources }),
       );
       const result = this.deps.eventBus.putEvents(entries);
       const failures = result.Entries.flatMap((entry) => ('ErrorCode' in entry ? [`${entry.ErrorCode}: ${entry.ErrorMessage}`] : []));
       if (failures.length > 0) throw new PipeBatchError(`PutEvents refused ${String(failures.length)} of ${String(entries.length)} entries: ${failures.join('; ')}`);
-      for (const entry of result.Entries) if ('EventId' in entry) eventIds.push(entry.EventId);
+      result.Entries.forEach((entry, index) => {
+        if ('EventId' in entry) (chunk[index]?.duplicate ? duplicateIds : eventIds).push(entry.EventId);
+      });
     }
     this.hop({ kind: 'target', targetArn, detailType, eventIds, correlationIds: correlationIds(events) });
+    if (duplicateIds.length > 0) {
+      const copied = deliveries.filter((delivery) => delivery.duplicate).map((delivery) => delivery.element);
+      this.hop({ kind: 'duplicate', targetArn, detailType, eventIds: duplicateIds, correlationIds: correlationIds(copied) });
+    }
     return events.length;
   }
 
@@ -414,10 +458,12 @@ export class LocalPipe {
 export class PipesEmulator implements Drainable {
   private readonly pipes: readonly LocalPipe[];
   private readonly work: PendingWork;
+  private duplicates: number;
 
-  private constructor(pipes: readonly LocalPipe[], work: PendingWork) {
+  private constructor(pipes: readonly LocalPipe[], work: PendingWork, duplicateRate: number) {
     this.pipes = pipes;
     this.work = work;
+    this.duplicates = checkedDuplicateRate(duplicateRate);
   }
 
   /**
@@ -434,7 +480,7 @@ export class PipesEmulator implements Drainable {
       if (resource.type !== PIPE_TYPE) throw new UnsupportedFeatureError(resource.logicalId, resource.type, 'Type', 'this Pipes resource type is not emulated');
       pipes.push(new LocalPipe(readPipe(resource, deps), deps, work));
     }
-    return new PipesEmulator(pipes, work);
+    return new PipesEmulator(pipes, work, deps.duplicateRate ?? 0);
   }
 
   /** Every pipe, in template order. */
@@ -460,6 +506,19 @@ export class PipesEmulator implements Drainable {
   /** True when no running pipe has records in progress. */
   public get idle(): boolean {
     return this.pipes.every((pipe) => !pipe.busy);
+  }
+
+  /**
+   * Probability (0..1) that a pipe puts an element on its bus twice (fault
+   * injection), the same for every pipe. Settable at run time.
+   */
+  public get duplicateRate(): number {
+    return this.duplicates;
+  }
+
+  public set duplicateRate(rate: number) {
+    this.duplicates = checkedDuplicateRate(rate);
+    for (const pipe of this.pipes) pipe.duplicateRate = rate;
   }
 
   /** Cancels retries and stops every pipe for good. */

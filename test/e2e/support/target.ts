@@ -59,7 +59,7 @@ const waitMsFromEnv = (fallback: number): number => {
 export const startShopTarget = async (): Promise<ShopTarget> => (isRemoteTarget() ? remoteTarget() : localTarget());
 
 /** Runs `cdk synth` into `outDir`, leaving the developer's cdk.out alone; shows cdk's output only if it fails. */
-const synthesize = (outDir: string): Promise<void> =>
+export const synthesize = (outDir: string): Promise<void> =>
   new Promise((resolve, reject) => {
     const bin = path.join(root, 'node_modules', '.bin');
     const child = spawn(path.join(bin, 'cdk'), ['synth', '--quiet', '-o', outDir], {
@@ -91,7 +91,7 @@ const MAX_LOG_LINES = 5000;
  * The local cloud's hop log, kept in memory so a failing scenario can show
  * what happened to its order (`SHOP_E2E_VERBOSE=1` also prints it live).
  */
-class CollectedLog {
+export class CollectedLog {
   private readonly lines: string[] = [];
 
   public readonly log = new HopLog({
