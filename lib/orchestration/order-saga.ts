@@ -75,6 +75,8 @@ export const TRANSIENT_TASK_ERRORS: readonly string[] = [
   'Lambda.SdkClientException',
   'Lambda.TooManyRequestsException',
   'Sandbox.Timedout',
+  // The execution environment died mid-invocation; the task is idempotent, so run it again.
+  'Runtime.ExitError',
   Errors.TIMEOUT,
 ];
 

@@ -29,6 +29,18 @@ describe('order saga: technical failures', () => {
     expect(publishedEvents(run).map(([type]) => type)).toEqual(['OrderConfirmed']);
   });
 
+  it('retries a task whose execution environment crashed (Runtime.ExitError): tasks are idempotent', async () => {
+    // Prepare
+    const crashed = Object.assign(new Error('Runtime exited with error: exit status 137'), { name: 'Runtime.ExitError' });
+
+    // Act
+    const run = await runSaga(definition, orderPlacedDetail, { handlers: { ReserveInventory: failing([crashed], defaultHandlers.ReserveInventory) } });
+
+    // Assess
+    expect(run.tasks).toEqual(['ReserveInventory', 'ReserveInventory', 'ChargePayment', 'CreateShipment', 'PublishOrderConfirmed']);
+    expect(publishedEvents(run).map(([type]) => type)).toEqual(['OrderConfirmed']);
+  });
+
   it('cancels as TECHNICAL, refunding then releasing, when the charge stays unavailable after three retries', async () => {
     // Act
     const run = await runSaga(definition, orderPlacedDetail, { handlers: { ChargePayment: alwaysFailing(providerUnavailable) } });
