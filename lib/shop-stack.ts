@@ -40,6 +40,7 @@ export class ShopStack extends Stack {
     });
     new OrderSaga(this, 'OrderSaga', {
       bus,
+      version,
       alarmTopic,
       reserveInventory: inventory.reserveFunction,
       releaseInventory: inventory.releaseFunction,

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tracer } from './powertools';
 
@@ -12,6 +13,7 @@ import { tracer } from './powertools';
 let documentClient: DynamoDBDocumentClient | undefined;
 let eventBridgeClient: EventBridgeClient | undefined;
 let lambdaClient: LambdaClient | undefined;
+let sfnClient: SFNClient | undefined;
 
 /** DynamoDB document client; `undefined` attributes are dropped on write. */
 export const dynamoDb = (): DynamoDBDocumentClient => {
@@ -29,4 +31,9 @@ export const eventBridge = (): EventBridgeClient => {
 export const lambda = (): LambdaClient => {
   lambdaClient ??= tracer.captureAWSv3Client(new LambdaClient({}));
   return lambdaClient;
+};
+
+export const stepFunctions = (): SFNClient => {
+  sfnClient ??= tracer.captureAWSv3Client(new SFNClient({}));
+  return sfnClient;
 };

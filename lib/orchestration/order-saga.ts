@@ -1,8 +1,7 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { RuleTargetInput } from 'aws-cdk-lib/aws-events';
-import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -30,6 +29,7 @@ import { CompensationFailed, OrderCancelled, OrderConfirmed, OrderPlaced } from 
 import { SagaErrors } from '../../functions/shared/contracts/saga';
 import { iamWildcardResource, XRAY_WILDCARD_REASON } from '../constructs/nag';
 import type { ShopBus } from '../constructs/shop-bus';
+import { ShopFunction } from '../constructs/shop-function';
 
 /**
  * Names of the saga's states. They are a contract: the saga tests and the
@@ -96,6 +96,8 @@ export interface CompensationRetryProps {
 export interface OrderSagaProps {
   /** The `shop` bus: OrderPlaced starts the saga; its outcome events are published here. */
   readonly bus: ShopBus;
+  /** Version of the starter function's code. @default 'unknown' */
+  readonly version?: string;
   /** Where the saga's alarms (failed or timed-out executions) are sent. */
   readonly alarmTopic: ITopic;
   /** Reserves stock for every line in one transaction; throws OutOfStockError or DuplicateSagaError. */
@@ -149,19 +151,21 @@ export interface OrderSagaProps {
  * undo. Compensations retry every error; one that still fails publishes
  * `CompensationFailed` and fails the execution, which alarms.
  *
- * A rule on `OrderPlaced` starts an execution directly. EventBridge delivers
- * at least once and cannot name the execution, so a redelivered event starts
- * a second execution for the same order: its `ReserveInventory` finds the
- * reservation owned by another execution (`executionId` is part of the
- * payload), throws `DuplicateSagaError`, and the execution ends in
- * `AlreadyHandled` without touching anything. This is preferred to a thin
- * starter Lambda that names the execution after the order id: that would be
- * one more function invoked per order (a cold start, cost, a failure mode and
- * a DLQ of its own) for a guarantee the steps need anyway, since Step
- * Functions itself retries tasks and every step must be idempotent per order.
+ * A rule on `OrderPlaced` invokes a thin starter function that names the
+ * execution after the order id. EventBridge (and the outbox pipe) deliver at
+ * least once, and Step Functions keeps a Standard execution's name for 90
+ * days, so a redelivery can never start a second saga for an order. Idempotent
+ * steps alone were not enough: the chaos soak showed that when one execution
+ * failed to reserve (writing nothing) while a duplicate reserved, charged and
+ * shipped, the first one's compensations undid the second's work. The cost is
+ * one small invocation per order. `ReserveInventory` still refuses a
+ * reservation owned by another execution (`DuplicateSagaError` →
+ * `AlreadyHandled`) as a second line of defence.
  */
 export class OrderSaga extends Construct {
   public readonly stateMachine: StateMachine;
+  /** Starts one execution per order, named after it. */
+  public readonly starter: ShopFunction;
 
   public constructor(scope: Construct, id: string, props: OrderSagaProps) {
     super(scope, id);
@@ -341,10 +345,22 @@ export class OrderSaga extends Construct {
     this.alarm('FailedAlarm', 'An order saga execution failed: a compensation or a publication needs a person', this.stateMachine.metricFailed(), props.alarmTopic);
     this.alarm('TimedOutAlarm', `An order saga execution ran longer than ${timeout.toHumanString()}`, this.stateMachine.metricTimedOut(), props.alarmTopic);
 
+    this.starter = new ShopFunction(this, 'Starter', {
+      service: 'orchestration',
+      entry: 'orchestration/entries/start-order-saga.ts',
+      description: 'Starts the order saga, one execution per order (named after it)',
+      environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
+      version: props.version,
+      overrides: {
+        deadLetterQueue: props.bus.deadLetterQueue('StartOrderSagaStarterDeadLetters', 'OrderPlaced events the saga starter failed on'),
+        retryAttempts: 2,
+      },
+    });
+    this.stateMachine.grantStartExecution(this.starter);
     props.bus.addRule('StartOrderSaga', {
       description: `Starts the order saga for every ${OrderPlaced.detailType}`,
       eventPattern: { source: [OrderPlaced.source], detailType: [OrderPlaced.detailType] },
-      target: (delivery) => new SfnStateMachine(this.stateMachine, { input: RuleTargetInput.fromEventPath('$.detail'), ...delivery }),
+      target: (delivery) => new LambdaFunction(this.starter, delivery),
     });
   }
 

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { TRANSIENT_TASK_ERRORS } from '../../lib/orchestration/order-saga';
 import { resolveIntrinsics, type JsonValue } from '../../local/cloudformation/intrinsics';
@@ -164,23 +164,27 @@ describe('OrderSaga', () => {
     expect(observability.every((statement) => statement.Resource === '*')).toBe(true);
   });
 
-  it('is started by OrderPlaced with the event detail as input, retries and a dead-letter queue', () => {
-    // Assess
+  it('is started by OrderPlaced through a starter that names the execution after the order, with retries and dead-letter queues', () => {
+    // Assess: the rule delivers to the starter with a retry policy and its DLQ...
+    const starterId = Stack.of(synthesized.saga).getLogicalId(synthesized.saga.starter.node.defaultChild as CfnElement);
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: { Ref: synthesized.busId },
       EventPattern: { source: ['shop.orders'], 'detail-type': ['OrderPlaced'] },
       Targets: [
         Match.objectLike({
-          Arn: { Ref: synthesized.stateMachineId },
-          InputPath: '$.detail',
+          Arn: { 'Fn::GetAtt': [starterId, 'Arn'] },
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('StartOrderSagaDeadLetters'), 'Arn'] } },
           RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
         }),
       ],
     });
-    const [rule] = Object.values(template.findResources('AWS::Events::Rule', { Properties: { EventPattern: { 'detail-type': ['OrderPlaced'] } } }));
-    const eventsRoleId = (rule.Properties.Targets[0].RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    expect(grants(statementsOf(eventsRoleId))).toEqual([`Allow states:StartExecution ${synthesized.stateMachineId}`]);
+    // ...the starter knows the state machine, keeps failed events in its own DLQ, and may only start executions of it.
+    const starter = template.findResources('AWS::Lambda::Function')[starterId];
+    expect(starter.Properties.Environment.Variables.STATE_MACHINE_ARN).toEqual({ Ref: synthesized.stateMachineId });
+    expect(starter.Properties.DeadLetterConfig.TargetArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/StarterDeadLetters/), 'Arn'] });
+    const roleId = (starter.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const starts = grants(statementsOf(roleId)).filter((grant) => grant.includes('states:'));
+    expect(starts).toEqual([`Allow states:StartExecution ${synthesized.stateMachineId}`]);
   });
 
   it.each([
