@@ -1,0 +1,132 @@
+import { GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+
+/** One state-level step of an execution, in history order. */
+export type TraceStep =
+  | { readonly kind: 'entered'; readonly state: string }
+  | { readonly kind: 'exited'; readonly state: string }
+  /** The task of the state entered last answered (a Lambda function or an integration). */
+  | { readonly kind: 'task-succeeded' }
+  /** An attempt of the task of the state entered last failed or timed out; a Retry may follow. */
+  | { readonly kind: 'task-failed'; readonly error: string };
+
+/** What the soak needs of one saga execution: its order and the states it went through. */
+export interface ExecutionTrace {
+  readonly executionArn: string;
+  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED... */
+  readonly status: string;
+  /** `data.orderId` of the execution input (the OrderPlaced detail); undefined when it has none. */
+  readonly orderId: string | undefined;
+  readonly steps: readonly TraceStep[];
+}
+
+const TASK_SUCCEEDED = new Set(['LambdaFunctionSucceeded', 'TaskSucceeded']);
+const TASK_FAILED = new Set([
+  'LambdaFunctionFailed',
+  'LambdaFunctionTimedOut',
+  'LambdaFunctionScheduleFailed',
+  'LambdaFunctionStartFailed',
+  'TaskFailed',
+  'TaskTimedOut',
+  'TaskStartFailed',
+  'TaskSubmitFailed',
+]);
+
+const stepOf = (event: HistoryEvent): TraceStep | undefined => {
+  const type = event.type ?? '';
+  if (type.endsWith('StateEntered') && event.stateEnteredEventDetails?.name) return { kind: 'entered', state: event.stateEnteredEventDetails.name };
+  if (type.endsWith('StateExited') && event.stateExitedEventDetails?.name) return { kind: 'exited', state: event.stateExitedEventDetails.name };
+  if (TASK_SUCCEEDED.has(type)) return { kind: 'task-succeeded' };
+  if (TASK_FAILED.has(type)) {
+    const details = event.lambdaFunctionFailedEventDetails ?? event.lambdaFunctionTimedOutEventDetails ?? event.taskFailedEventDetails ?? event.taskTimedOutEventDetails;
+    return { kind: 'task-failed', error: details?.error ?? type };
+  }
+  return undefined;
+};
+
+const orderIdOf = (input: string | undefined): string | undefined => {
+  if (input === undefined) return undefined;
+  try {
+    const value: unknown = JSON.parse(input);
+    if (typeof value !== 'object' || value === null || !('data' in value)) return undefined;
+    const data: unknown = value.data;
+    return typeof data === 'object' && data !== null && 'orderId' in data && typeof data.orderId === 'string' ? data.orderId : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The template's state machine did not appear on the Step Functions endpoint. */
+export class SagaNotFoundError extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'SagaNotFoundError';
+  }
+}
+
+/** The ARN of the only state machine (the order saga). */
+export const sagaArnOf = async (sfn: SFNClient): Promise<string> => {
+  const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({}));
+  const arn = stateMachines.length === 1 ? stateMachines[0].stateMachineArn : undefined;
+  if (!arn) throw new SagaNotFoundError(`Expected one state machine (the order saga), found ${stateMachines.length}.`);
+  return arn;
+};
+
+/** How many executions are still running. */
+export const runningExecutions = async (sfn: SFNClient, stateMachineArn: string): Promise<number> => {
+  let count = 0;
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 1000, nextToken }));
+    count += page.executions?.length ?? 0;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return count;
+};
+
+const historyOf = async (sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> => {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new GetExecutionHistoryCommand({ executionArn, maxResults: 1000, includeExecutionData: true, nextToken }));
+    events.push(...(page.events ?? []));
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return events;
+};
+
+/**
+ * Every execution of the saga with its history, through the AWS API
+ * (`ListExecutions` + `GetExecutionHistory`), as one would read them on AWS.
+ * Histories are fetched `parallelism` at a time.
+ */
+export const readExecutionTraces = async (sfn: SFNClient, stateMachineArn: string, parallelism = 8): Promise<ExecutionTrace[]> => {
+  const listed: Array<{ executionArn: string; status: string }> = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(new ListExecutionsCommand({ stateMachineArn, maxResults: 1000, nextToken }));
+    for (const execution of page.executions ?? []) {
+      if (execution.executionArn) listed.push({ executionArn: execution.executionArn, status: execution.status ?? 'UNKNOWN' });
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+
+  const traces: ExecutionTrace[] = new Array<ExecutionTrace>(listed.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < listed.length) {
+      const index = next;
+      next += 1;
+      const { executionArn, status } = listed[index];
+      const events = await historyOf(sfn, executionArn);
+      const started = events.find((event) => event.type === 'ExecutionStarted');
+      traces[index] = {
+        executionArn,
+        status,
+        orderId: orderIdOf(started?.executionStartedEventDetails?.input),
+        steps: events.flatMap((event) => stepOf(event) ?? []),
+      };
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, parallelism) }, worker));
+  return traces;
+};

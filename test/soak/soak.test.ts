@@ -1,0 +1,66 @@
+import { MAX_SEED } from '../../local/support/random';
+import { runSoak, type SoakReport } from '../../bench/soak/run-soak';
+
+/*
+ * The reduced chaos soak: 150 orders at concurrency 10 on the local cloud,
+ * with the default faults on (errors, latency, timeouts, crashes, duplicate
+ * deliveries). Every invariant must come out 0 and every order must end
+ * terminal. `npm run soak` is the full-size run. The seed is random unless
+ * SHOP_SOAK_SEED is set; a failure names it, so the same mix and faults can
+ * be run again (`npm run soak -- --orders 150 --concurrency 10 --seed <seed>`).
+ */
+
+jest.setTimeout(240_000);
+
+const seedFromEnv = (): number => {
+  const raw = process.env.SHOP_SOAK_SEED;
+  if (raw === undefined || raw === '') return Math.floor(Math.random() * MAX_SEED);
+  const seed = Number(raw);
+  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) throw new Error(`SHOP_SOAK_SEED must be an integer from 0 to ${MAX_SEED}, not '${raw}'`);
+  return seed;
+};
+
+const ORDERS = 150;
+const seed = seedFromEnv();
+let report: SoakReport;
+
+beforeAll(async () => {
+  report = await runSoak({ orders: ORDERS, concurrency: 10, users: 6, seed });
+}, 240_000);
+
+describe(`reduced chaos soak (${ORDERS} orders, concurrency 10, faults on, seed ${seed})`, () => {
+  it('runs with faults injected', () => {
+    expect(report.faults.length).toBeGreaterThan(0);
+  });
+
+  it('keeps every invariant at 0', () => {
+    const violated = report.invariants
+      .filter((invariant) => !invariant.ok)
+      .map(({ id, value, breakdown, examples }) => ({ id, value, ...(breakdown ? { breakdown } : {}), examples }));
+
+    expect({ seed, violated, diagnostics: violated.length > 0 ? report.diagnostics.slice(0, 80) : [] }).toEqual({ seed, violated: [], diagnostics: [] });
+  });
+
+  it('sees every order accepted and terminal', () => {
+    const byId = Object.fromEntries(report.invariants.map((invariant) => [invariant.id, invariant.value]));
+
+    expect({ placementFailures: byId.placementFailures, ordersNotTerminal: byId.ordersNotTerminal, seenTerminal: report.latency.samples }).toEqual({
+      placementFailures: 0,
+      ordersNotTerminal: 0,
+      seenTerminal: ORDERS,
+    });
+    expect(report.outcomes.PENDING).toBeUndefined();
+  });
+
+  it('exercises what it claims to: declines, out of stock, unserved country, and duplicate deliveries', () => {
+    expect(Object.keys(report.outcomes)).toEqual(
+      expect.arrayContaining(['CONFIRMED', 'DELIVERED', 'CANCELLED(OUT_OF_STOCK)', 'CANCELLED(PAYMENT_DECLINED)', 'CANCELLED(SHIPPING_UNAVAILABLE)']),
+    );
+    expect(report.faults.some((line) => /duplicate/i.test(line))).toBe(true);
+  });
+
+  it('runs exactly one saga per order although OrderPlaced is delivered more than once', () => {
+    const executions = Object.values(report.executions).reduce((sum, count) => sum + count, 0);
+    expect(executions).toBe(report.orders + report.warmup);
+  });
+});
