@@ -249,6 +249,16 @@ const decode = (text: string): string => {
   }
 };
 
+/**
+ * Sets an own property of a header or query map, even one named `__proto__`
+ * (plain assignment would set the prototype and drop the value, where API
+ * Gateway passes it on), and never reads inherited ones (`constructor`).
+ */
+const setOwn = (record: Record<string, string>, name: string, value: string): void => {
+  const joined = Object.hasOwn(record, name) ? `${record[name]},${value}` : value;
+  Object.defineProperty(record, name, { value: joined, enumerable: true, writable: true, configurable: true });
+};
+
 const twoDigits = (n: number): string => String(n).padStart(2, '0');
 
 /** Common Log Format time, as `requestContext.time` and `$context.requestTime` give it. */
@@ -719,7 +729,7 @@ export class HttpApiEmulator {
       const name = request.rawHeaders[i].toLowerCase();
       const value = request.rawHeaders[i + 1];
       if (name === 'cookie') cookies.push(...value.split(';').map((c) => c.trim()).filter(Boolean));
-      else if (!HOP_BY_HOP.has(name)) headers[name] = name in headers ? `${headers[name]},${value}` : value;
+      else if (!HOP_BY_HOP.has(name)) setOwn(headers, name, value);
     }
     headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${exchange.sourceIp}` : exchange.sourceIp;
     headers['x-forwarded-port'] = String(request.socket.localPort ?? '');
@@ -727,7 +737,7 @@ export class HttpApiEmulator {
     headers['x-amzn-trace-id'] ??= traceId(exchange.started);
 
     const query: Record<string, string> = {};
-    for (const [name, value] of new URLSearchParams(rawQueryString)) query[name] = name in query ? `${query[name]},${value}` : value;
+    for (const [name, value] of new URLSearchParams(rawQueryString)) setOwn(query, name, value);
     const text = isTextContentType(headers['content-type']);
     const stageVariables = this.stage?.variables;
     return {

@@ -290,6 +290,13 @@ describe('HttpApiEmulator', () => {
       expect(event.headers['x-forwarded-for']).toBe('10.0.0.1,10.0.0.2, 127.0.0.1');
     });
 
+    it('passes on a query parameter or header named __proto__ or constructor as its own value, as API Gateway does', async () => {
+      const event = JSON.parse(await rawGet(`${url}/anything?__proto__=x&constructor=y`, { ['__proto__']: 'h', constructor: 'c' })) as HttpApiEventV2;
+
+      expect(Object.entries(event.queryStringParameters ?? {})).toEqual([['__proto__', 'x'], ['constructor', 'y']]);
+      expect(Object.entries(event.headers)).toEqual(expect.arrayContaining([['__proto__', 'h'], ['constructor', 'c']]));
+    });
+
     it('leaves body out of a request without one', async () => {
       const event = await eventOf(await fetch(`${url}/anything`));
       expect(event).not.toHaveProperty('body');
