@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDynamoDbLocal, JavaMissingError, type DynamoDbLocal } from './dynamodb/dynamodb-local';
@@ -8,6 +7,7 @@ import type { FaultConfig } from './faults';
 import { LocalCloud } from './local-cloud';
 import { HopLog } from './log';
 import { seedDemoData } from './seed';
+import { synthesize } from './synthesize';
 import { removeState, writeState } from './state-file';
 
 const HELP = `npm start [-- options]    the whole shop on this machine
@@ -23,7 +23,6 @@ const HELP = `npm start [-- options]    the whole shop on this machine
   --help
 `;
 
-const root = path.resolve(__dirname, '..');
 
 /** DynamoDB Local while start-up is under way, so a failure or Ctrl-C can stop it. */
 let starting: Promise<DynamoDbLocal> | undefined;
@@ -32,16 +31,6 @@ const abortStartup = async (): Promise<void> => {
   await instance?.stop();
 };
 
-/** Runs `cdk synth` quietly; shows its output only if it fails. */
-const synthesize = (): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(path.join(root, 'node_modules', '.bin', 'cdk'), ['synth', '--quiet'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`cdk synth failed (exit ${code}):\n${output}`))));
-  });
 
 // The SDK warns on every client that Node 20 support ends in 2027; once is in the README.
 process.removeAllListeners('warning');

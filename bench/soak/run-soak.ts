@@ -1,7 +1,7 @@
+import { synthesize as synthesizeApp } from '../../local/synthesize';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -116,33 +116,11 @@ export class SoakSetupError extends Error {
   }
 }
 
-const root = path.resolve(__dirname, '..', '..');
 
-/** `cdk synth` into `outDir`, leaving the developer's cdk.out alone; cdk's output is shown only if it fails. */
+/** `cdk synth` into `outDir`; a failure is the soak not being able to run. */
 const synthesize = (outDir: string): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const bin = path.join(root, 'node_modules', '.bin');
-    const child = spawn(path.join(bin, 'cdk'), ['synth', '--quiet', '-o', outDir], {
-      cwd: root,
-      env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new SoakSetupError(`cdk synth did not finish within 180 s:\n${output}`));
-    }, 180_000);
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new SoakSetupError(`cdk synth could not start: ${error.message}`, { cause: error }));
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new SoakSetupError(`cdk synth failed (exit ${String(code)}):\n${output}`));
-    });
+  synthesizeApp(outDir).catch((error: unknown) => {
+    throw new SoakSetupError(error instanceof Error ? error.message : String(error), { cause: error });
   });
 
 /** Starts the local cloud with the soak's faults (the one place that knows how LocalCloud takes them). */

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -6,6 +5,7 @@ import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/dynamodb/
 import { LocalCloud } from '../../../local/local-cloud';
 import { HopLog } from '../../../local/log';
 import { claimsOf, E2eConfigurationError, signIn, type CognitoSignIn, type TokenClaims } from './cognito';
+import { synthesize } from '../../../local/synthesize';
 
 /** Someone the suite calls the API as: a label for messages and a bearer token. */
 export interface Caller {
@@ -41,7 +41,6 @@ export interface ShopTarget {
 /** True when the suite runs against a deployed stack (`SHOP_API_URL` is set). */
 export const isRemoteTarget = (): boolean => (process.env.SHOP_API_URL ?? '').trim() !== '';
 
-const root = path.resolve(__dirname, '..', '..', '..');
 
 const waitMsFromEnv = (fallback: number): number => {
   const raw = process.env.SHOP_E2E_WAIT_MS;
@@ -58,32 +57,6 @@ const waitMsFromEnv = (fallback: number): number => {
  */
 export const startShopTarget = async (): Promise<ShopTarget> => (isRemoteTarget() ? remoteTarget() : localTarget());
 
-/** Runs `cdk synth` into `outDir`, leaving the developer's cdk.out alone; shows cdk's output only if it fails. */
-export const synthesize = (outDir: string): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const bin = path.join(root, 'node_modules', '.bin');
-    const child = spawn(path.join(bin, 'cdk'), ['synth', '--quiet', '-o', outDir], {
-      cwd: root,
-      env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`cdk synth did not finish within 180 s:\n${output}`));
-    }, 180_000);
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`cdk synth failed (exit ${code}):\n${output}`));
-    });
-  });
 
 const MAX_LOG_LINES = 5000;
 

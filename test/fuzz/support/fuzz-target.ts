@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
 import { LocalCloud } from '../../../local/local-cloud';
-import { CollectedLog, synthesize } from '../../e2e/support/target';
+import { synthesize } from '../../../local/synthesize';
+import { CollectedLog } from '../../e2e/support/target';
 import type { Throttle } from './raw-client';
 
 /** The local cloud as the fuzzer needs it: the API, the token issuer, the tables, the stage throttles. */
