@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDynamoDbLocal, JavaMissingError, type DynamoDbLocal } from './dynamodb/dynamodb-local';
@@ -38,6 +39,14 @@ process.on('warning', (warning) => {
   if (!`${warning.name} ${warning.message}`.includes('NodeVersionSupportWarning')) process.stderr.write(`${warning.name}: ${warning.message}\n`);
 });
 
+/** Fails at once, before the slow steps, when the API port is taken (EADDRINUSE, handled below). */
+const assertPortFree = (port: number): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve()));
+  });
+
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
     options: {
@@ -61,6 +70,7 @@ const main = async (): Promise<void> => {
   const persistDir = values.persist ? path.resolve(values.persist) : undefined;
   const faults = readFaultOptions(values.faults, values['fault-seed']);
 
+  if (port !== 0) await assertPortFree(port);
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   const step = (text: string) => process.stdout.write(`  … ${text} (${elapsed()})\n`);
@@ -149,8 +159,11 @@ const faultBanner = (cloud: LocalCloud): string => {
 
 main().catch(async (error: unknown) => {
   await abortStartup();
+  const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
   if (error instanceof UnsupportedFeatureError || error instanceof JavaMissingError || error instanceof FaultConfigError) process.stderr.write(`\n${error.message}\n`);
-  else process.stderr.write(`\nThe local cloud could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  else if (code === 'EADDRINUSE') {
+    process.stderr.write(`\nThe API port is already in use: stop what runs there, or choose another with 'npm start -- --port N' (0 = any free port).\n`);
+  } else process.stderr.write(`\nThe local cloud could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   removeState();
   process.exit(1);
 });
