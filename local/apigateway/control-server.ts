@@ -72,7 +72,7 @@ export class ControlServer {
 
   public constructor(private readonly options: ControlServerOptions) {}
 
-  /** Listens on 127.0.0.1 (`port` 0: any free port) and returns the base URL. */
+  /** Listens on 127.0.0.1 (`port` 0: a free port) and returns the base URL. */
   public listen(port = 0): Promise<string> {
     return this.server.listen(port);
   }

@@ -569,7 +569,7 @@ export class HttpApiEmulator {
     return this.address;
   }
 
-  /** Serves the API on 127.0.0.1 (`port` 0: any free port) and returns its base URL. */
+  /** Serves the API on 127.0.0.1 (`port` 0: a free port) and returns its base URL. */
   public async listen(port = 0): Promise<string> {
     if (this.server) throw new Error('The HTTP API emulator is already listening.');
     const server = createServer((request, response) => void this.handle(request, response));

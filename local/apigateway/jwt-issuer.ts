@@ -219,7 +219,7 @@ export const cognitoIssuer = (userPoolId: string, region: string = LOCAL_REGION)
  * the pool's (RS256, `iss` of the pool, `aud` of the app client, `sub`,
  * `cognito:username`, `cognito:groups`, `token_use`...) with a key pair made
  * at start, publishes the public key as a JWKS, and verifies tokens the way
- * an HTTP API JWT authorizer does. There is no sign-in: any username gets a
+ * an HTTP API JWT authorizer does. There is no sign-in: each username gets a
  * token, which is the point on a laptop.
  */
 export class LocalJwtIssuer {

@@ -22,7 +22,7 @@ export const newProductSchema = z
   .strict();
 export type NewProduct = z.infer<typeof newProductSchema>;
 
-/** What an admin sends to change a product: any subset of the fields. */
+/** What an admin sends to change a product: some or all of the fields. */
 export const productChangesSchema = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),

@@ -8,7 +8,7 @@ import { getStockLevel, setStockLevel, type StockDeps } from '../use-cases/stock
 
 const productPath = z.object({ productId: productIdSchema });
 
-/** Inventory's HTTP routes: any signed-in user reads stock, only admins set it. */
+/** Inventory's HTTP routes: every signed-in user reads stock, only admins set it. */
 export const createInventoryApi = (deps: StockDeps) =>
   httpApi(inventoryRoutes, {
     'GET /inventory/{productId}': async ({ event }) => {
