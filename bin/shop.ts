@@ -15,7 +15,7 @@ const describeVersion = (): string => {
 const app = new App();
 const nag: unknown = app.node.tryGetContext('nag');
 if (nag === true || nag === 'true') {
-  // Opt-in gate (`cdk synth -c nag=true`), the same as test/cdk/nag.test.ts: any unacknowledged AwsSolutions finding fails synthesis.
+  // Opt-in gate (`cdk synth -c nag=true`), the same as test/cdk/nag.test.ts: an unacknowledged AwsSolutions finding fails synthesis.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 }
 new ShopStack(app, 'ServerlessShop', {

@@ -73,7 +73,7 @@ export class AwsEndpoint {
     this.routes.push({ ...route, compiled: compile(route.path) });
   }
 
-  /** Listens on 127.0.0.1 (`port` 0: any free port) and returns the base URL the SDK's `endpoint` takes. */
+  /** Listens on 127.0.0.1 (`port` 0: a free port) and returns the base URL the SDK's `endpoint` takes. */
   public listen(port = 0): Promise<string> {
     return this.server.listen(port);
   }

@@ -26,7 +26,7 @@
  *   second time, as an at-least-once redelivery would (a new event id, the
  *   same detail).
  *
- * Refused at start-up with an {@link UnsupportedFeatureError}: any other
+ * Refused at start-up with an {@link UnsupportedFeatureError}: every other
  * source or target type, enrichments that are not Lambda functions, input
  * templates, batching windows, record ages, parallelization, batch
  * bisection, KMS keys, pipe logging and unknown properties.

@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 /**
- * Starts `server` on 127.0.0.1 (`port` 0: any free port) and resolves with
+ * Starts `server` on 127.0.0.1 (`port` 0: a free port) and resolves with
  * its base URL once it listens.
  *
  * @throws the listen error (e.g. `EADDRINUSE`) when the port is taken.
@@ -40,7 +40,7 @@ export class LoopbackServer {
     private readonly handle: (request: IncomingMessage, response: ServerResponse) => Promise<void>,
   ) {}
 
-  /** Listens on 127.0.0.1 (`port` 0: any free port) and returns the base URL. */
+  /** Listens on 127.0.0.1 (`port` 0: a free port) and returns the base URL. */
   public async listen(port = 0): Promise<string> {
     if (this.server) throw new Error(`The ${this.what} is already listening.`);
     const server = createServer((request, response) => void this.handle(request, response));
