@@ -1,17 +1,14 @@
-import { synthesize as synthesizeApp } from '../../local/synthesize';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LOCAL_CREDENTIALS, startDynamoDbLocal, type DynamoDbLocal } from '../../local/dynamodb/dynamodb-local';
+import { LOCAL_CREDENTIALS } from '../../local/dynamodb/dynamodb-local';
 import type { FaultConfig } from '../../local/faults';
-import { LocalCloud, type LocalCloudOptions } from '../../local/local-cloud';
+import { startFreshLocalCloud } from '../../local/fresh-local-cloud';
 import { HopLog } from '../../local/log';
 import { LOCAL_REGION } from '../../local/resources';
 import { MAX_SEED } from '../../local/support/random';
+import { SynthError } from '../../local/synthesize';
 import { percentile } from '../stats';
 import { DEFAULT_SOAK_FAULTS } from './faults';
 import { checkInvariants, soakOrders, type InvariantResult } from './invariants';
@@ -117,16 +114,6 @@ export class SoakSetupError extends Error {
 }
 
 
-/** `cdk synth` into `outDir`; a failure is the soak not being able to run. */
-const synthesize = (outDir: string): Promise<void> =>
-  synthesizeApp(outDir).catch((error: unknown) => {
-    throw new SoakSetupError(error instanceof Error ? error.message : String(error), { cause: error });
-  });
-
-/** Starts the local cloud with the soak's faults (the one place that knows how LocalCloud takes them). */
-const startCloud = (options: LocalCloudOptions, faults: FaultConfig | undefined): Promise<LocalCloud> =>
-  LocalCloud.start({ ...options, ...(faults ? { faults } : {}) });
-
 /** The in-memory hop log, and the lines of one correlation id for diagnostics. */
 class CollectedLog {
   private readonly lines: string[] = [];
@@ -209,26 +196,18 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
   });
 
   notify(true);
-  const assemblyDir = options.assemblyDir ?? mkdtempSync(path.join(tmpdir(), 'shop-soak-cdk-out-'));
-  const removeAssembly = () => {
-    if (!options.assemblyDir) rmSync(assemblyDir, { recursive: true, force: true });
-  };
-  const dynamoDbStarting: Promise<DynamoDbLocal> = startDynamoDbLocal();
-  dynamoDbStarting.catch(() => undefined);
   const collected = new CollectedLog(options.onLogLine);
-  let cloud: LocalCloud;
-  try {
-    if (!options.assemblyDir) await synthesize(assemblyDir);
-    enter('starting');
-    cloud = await startCloud(
-      { assemblyDir, apiPort: 0, log: collected.log, dynamoDb: dynamoDbStarting, retryDelayScale: options.retryDelayScale ?? 0.05 },
-      faults,
-    );
-  } catch (error) {
-    await (await dynamoDbStarting.catch(() => undefined))?.stop();
-    removeAssembly();
-    throw error;
-  }
+  const fresh = await startFreshLocalCloud({
+    assemblyDir: options.assemblyDir,
+    log: collected.log,
+    retryDelayScale: options.retryDelayScale ?? 0.05,
+    ...(faults ? { faults } : {}),
+    onSynthesized: () => enter('starting'),
+  }).catch((error: unknown) => {
+    // A synth that fails means the soak cannot run, not that an invariant broke.
+    throw error instanceof SynthError ? new SoakSetupError(error.message, { cause: error }) : error;
+  });
+  const { cloud } = fresh;
 
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: cloud.dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
   const sfn = new SFNClient({ endpoint: cloud.awsEndpointUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -329,9 +308,8 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
     dynamo.destroy();
     sfn.destroy();
     try {
-      await cloud.stop();
+      await fresh.stop();
     } finally {
-      removeAssembly();
       enter('done');
     }
   }

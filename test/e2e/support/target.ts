@@ -1,11 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
-import { LocalCloud } from '../../../local/local-cloud';
+import { startFreshLocalCloud } from '../../../local/fresh-local-cloud';
 import { HopLog } from '../../../local/log';
 import { claimsOf, E2eConfigurationError, signIn, type CognitoSignIn, type TokenClaims } from './cognito';
-import { synthesize } from '../../../local/synthesize';
 
 /** Someone the suite calls the API as: a label for messages and a bearer token. */
 export interface Caller {
@@ -92,23 +87,9 @@ export class CollectedLog {
 
 const localTarget = async (): Promise<ShopTarget> => {
   const givenAssembly = process.env.SHOP_E2E_ASSEMBLY_DIR;
-  const assemblyDir = givenAssembly ? path.resolve(givenAssembly) : mkdtempSync(path.join(tmpdir(), 'shop-e2e-cdk-out-'));
-  const removeAssembly = () => {
-    if (!givenAssembly) rmSync(assemblyDir, { recursive: true, force: true });
-  };
-  // DynamoDB Local starts (JVM warm-up) while cdk synthesizes, as `npm start` does.
-  const dynamoDb: Promise<DynamoDbLocal> = startDynamoDbLocal();
-  dynamoDb.catch(() => undefined);
   const collected = new CollectedLog();
-  let cloud: LocalCloud;
-  try {
-    if (!givenAssembly) await synthesize(assemblyDir);
-    cloud = await LocalCloud.start({ assemblyDir, apiPort: 0, log: collected.log, dynamoDb, retryDelayScale: 0.01 });
-  } catch (error) {
-    await (await dynamoDb.catch(() => undefined))?.stop();
-    removeAssembly();
-    throw error;
-  }
+  const fresh = await startFreshLocalCloud({ assemblyDir: givenAssembly, log: collected.log, retryDelayScale: 0.01 });
+  const { cloud, assemblyDir } = fresh;
   const caller = (name: string, groups: readonly string[] = []): Caller => ({
     name,
     token: cloud.issuer.mint({ username: `${name}@example.com`, groups }).token,
@@ -122,13 +103,7 @@ const localTarget = async (): Promise<ShopTarget> => {
     shoppers: ['carol', 'dave', 'erin', 'frank', 'grace'].map((name) => caller(name)),
     waitMs: waitMsFromEnv(20_000),
     diagnostics: (correlationId) => collected.describe(correlationId),
-    stop: async () => {
-      try {
-        await cloud.stop();
-      } finally {
-        removeAssembly();
-      }
-    },
+    stop: () => fresh.stop(),
   };
 };
 

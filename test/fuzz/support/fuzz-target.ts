@@ -1,9 +1,7 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../../local/dynamodb/dynamodb-local';
-import { LocalCloud } from '../../../local/local-cloud';
-import { synthesize } from '../../../local/synthesize';
+import { startFreshLocalCloud } from '../../../local/fresh-local-cloud';
+import type { LocalCloud } from '../../../local/local-cloud';
 import { CollectedLog } from '../../e2e/support/target';
 import type { Throttle } from './raw-client';
 
@@ -57,35 +55,15 @@ const stageThrottles = (assemblyDir: string): StageThrottles => {
  * comparing table scans needs the tables.
  */
 export const startFuzzTarget = async (): Promise<FuzzTarget> => {
-  const givenAssembly = process.env.SHOP_E2E_ASSEMBLY_DIR;
-  const assemblyDir = givenAssembly ? path.resolve(givenAssembly) : mkdtempSync(path.join(tmpdir(), 'shop-fuzz-cdk-out-'));
-  const removeAssembly = () => {
-    if (!givenAssembly) rmSync(assemblyDir, { recursive: true, force: true });
-  };
-  const dynamoDb: Promise<DynamoDbLocal> = startDynamoDbLocal();
-  dynamoDb.catch(() => undefined);
   const collected = new CollectedLog();
-  let cloud: LocalCloud;
-  try {
-    if (!givenAssembly) await synthesize(assemblyDir);
-    cloud = await LocalCloud.start({ assemblyDir, apiPort: 0, log: collected.log, dynamoDb, retryDelayScale: 0.01 });
-  } catch (error) {
-    await (await dynamoDb.catch(() => undefined))?.stop();
-    removeAssembly();
-    throw error;
-  }
+  const fresh = await startFreshLocalCloud({ assemblyDir: process.env.SHOP_E2E_ASSEMBLY_DIR, log: collected.log, retryDelayScale: 0.01 });
+  const { cloud, assemblyDir } = fresh;
   const throttles = stageThrottles(assemblyDir);
   return {
     apiUrl: cloud.apiUrl,
     cloud,
     throttleOf: (routeKey) => throttles.byRoute.get(routeKey) ?? throttles.fallback,
     diagnostics: (correlationId) => collected.describe(correlationId),
-    stop: async () => {
-      try {
-        await cloud.stop();
-      } finally {
-        removeAssembly();
-      }
-    },
+    stop: () => fresh.stop(),
   };
 };
