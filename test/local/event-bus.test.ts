@@ -21,21 +21,11 @@ import type { InvokeFunction } from '../../local/lambda/lambda-runtime';
 import type { LocalResource } from '../../local/resources';
 import { SqsQueues, type QueueMessage } from '../../local/sqs/queues';
 import { drainAll } from '../../local/support/pending-work';
+import { busArn, failureOf, functionArn, queueArn, resource, stateMachineArn } from '../support/local-resources';
 
 const ACCOUNT = '000000000000';
-const queueArn = (name: string): string => `arn:aws:sqs:us-east-1:${ACCOUNT}:${name}`;
-const functionArn = (name: string): string => `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${name}`;
-const stateMachineArn = (name: string): string => `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:${name}`;
-const busArn = (name: string): string => `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/${name}`;
 const SHOP_BUS = 'ServerlessShopEventsBus';
 
-const resource = (logicalId: string, type: string, properties: Record<string, unknown>, arn?: string): LocalResource => ({
-  logicalId,
-  type,
-  properties,
-  ref: logicalId,
-  ...(arn === undefined ? {} : { arn }),
-});
 const queue = (name: string): LocalResource => resource(name, 'AWS::SQS::Queue', { SqsManagedSseEnabled: true }, queueArn(name));
 const rule = (logicalId: string, properties: Record<string, unknown>): LocalResource =>
   resource(logicalId, 'AWS::Events::Rule', { EventBusName: SHOP_BUS, State: 'ENABLED', ...properties });
@@ -96,14 +86,6 @@ const build = (
 const attributesOf = (message: QueueMessage | undefined): Record<string, string> =>
   Object.fromEntries(Object.entries(message?.attributes ?? {}).map(([name, value]) => [name, value.stringValue]));
 
-const failureOf = (build: () => unknown): unknown => {
-  try {
-    build();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-};
 
 describe('EventBridgeEmulator through the AWS SDK', () => {
   const endpoint = new AwsEndpoint();

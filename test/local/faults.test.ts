@@ -16,18 +16,11 @@ import { PipesEmulator, type DynamoDbStreamRecord, type PipeHop } from '../../lo
 import type { LocalResource } from '../../local/resources';
 import { SqsQueues } from '../../local/sqs/queues';
 import { mulberry32, seededRandom } from '../../local/support/random';
+import { busArn, failureOf, queueArn, resource } from '../support/local-resources';
 
 const root = path.resolve(__dirname, '..', '..');
 const scratch = mkdtempSync(path.join(tmpdir(), 'faults-test-'));
 
-const errorOf = (run: () => unknown): unknown => {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-};
 
 describe('seeded random numbers', () => {
   it('repeats the same sequence for the same seed, in [0, 1)', () => {
@@ -299,15 +292,6 @@ export const handler = async (event) => {
 const ACCOUNT = '000000000000';
 const BUS = 'ShopBus';
 const STREAM_ARN = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/Orders/stream/2025-01-01T00:00:00.000`;
-const queueArn = (name: string): string => `arn:aws:sqs:us-east-1:${ACCOUNT}:${name}`;
-const busArn = (name: string): string => `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/${name}`;
-const resource = (logicalId: string, type: string, properties: Record<string, unknown>, arn?: string): LocalResource => ({
-  logicalId,
-  type,
-  properties,
-  ref: logicalId,
-  ...(arn === undefined ? {} : { arn }),
-});
 const infrastructure: readonly LocalResource[] = [
   resource('Bus', 'AWS::Events::EventBus', { Name: BUS }, busArn(BUS)),
   resource('Copies', 'AWS::SQS::Queue', {}, queueArn('Copies')),
@@ -399,8 +383,8 @@ describe('duplicate deliveries', () => {
 
     expect(await copies()).toHaveLength(1);
     expect(pipeHops.some((hop) => hop.kind === 'duplicate')).toBe(false);
-    expect(errorOf(() => (pipes.duplicateRate = 1.5))).toBeInstanceOf(RangeError);
-    expect(errorOf(() => (bus.duplicateRate = -0.1))).toBeInstanceOf(RangeError);
+    expect(failureOf(() => (pipes.duplicateRate = 1.5))).toBeInstanceOf(RangeError);
+    expect(failureOf(() => (bus.duplicateRate = -0.1))).toBeInstanceOf(RangeError);
   });
 });
 
@@ -415,7 +399,7 @@ describe('faults file', () => {
     return at;
   };
   const messageOf = (run: () => unknown): string => {
-    const error = errorOf(run);
+    const error = failureOf(run);
     expect(error).toBeInstanceOf(FaultConfigError);
     return error instanceof Error ? error.message : '';
   };

@@ -11,21 +11,12 @@ import type { InvokeFunction } from '../../local/lambda/lambda-runtime';
 import { PipesEmulator, type DynamoDbStreamRecord, type PipeHop } from '../../local/pipes/pipes';
 import type { LocalResource } from '../../local/resources';
 import { SqsQueues } from '../../local/sqs/queues';
+import { busArn, failureOf, functionArn, queueArn, resource } from '../support/local-resources';
 
 const ACCOUNT = '000000000000';
 const SHOP_BUS = 'ServerlessShopEventsBus';
 const STREAM_ARN = `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/Orders/stream/2025-01-01T00:00:00.000`;
-const queueArn = (name: string): string => `arn:aws:sqs:us-east-1:${ACCOUNT}:${name}`;
-const functionArn = (name: string): string => `arn:aws:lambda:us-east-1:${ACCOUNT}:function:${name}`;
-const busArn = (name: string): string => `arn:aws:events:us-east-1:${ACCOUNT}:event-bus/${name}`;
 
-const resource = (logicalId: string, type: string, properties: Record<string, unknown>, arn?: string): LocalResource => ({
-  logicalId,
-  type,
-  properties,
-  ref: logicalId,
-  ...(arn === undefined ? {} : { arn }),
-});
 
 /** The bus, a rule that copies every event to a queue we can read, and the outbox DLQ. */
 const infrastructure: readonly LocalResource[] = [
@@ -117,14 +108,6 @@ const setUp = (declared: LocalResource, enrichment: InvokeFunction = async (_arn
   return { queues, bus, busHops, pipes, pipe, hops, enrichmentCalls, published };
 };
 
-const failureOf = (build: () => unknown): unknown => {
-  try {
-    build();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-};
 
 describe('PipesEmulator: the orders outbox', () => {
   it('filters the records, enriches the batch, and puts one event per element on the bus', async () => {

@@ -5,8 +5,8 @@
 import { UnsupportedFeatureError } from '../../local/errors';
 import type { LocalResource } from '../../local/resources';
 import { InvalidMessageError, QueueNotFoundError, SqsQueues } from '../../local/sqs/queues';
+import { failureOf, queueArn } from '../support/local-resources';
 
-const queueArn = (name: string): string => `arn:aws:sqs:us-east-1:000000000000:${name}`;
 
 const queue = (logicalId: string, properties: Record<string, unknown> = {}): LocalResource => ({
   logicalId,
@@ -27,14 +27,6 @@ const shopDeadLetters: readonly LocalResource[] = [
   },
 ];
 
-const failureOf = (build: () => unknown): unknown => {
-  try {
-    build();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a failure');
-};
 
 describe('SqsQueues', () => {
   it('keeps sent messages with their attributes, oldest first, and inspecting does not consume them', () => {
