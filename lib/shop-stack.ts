@@ -1,4 +1,5 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ShopApi } from './constructs/shop-api';
@@ -23,6 +24,20 @@ export class ShopStack extends Stack {
     super(scope, id, props);
     const version = props.version ?? 'unknown';
     const alarmTopic = new Topic(this, 'Alarms', { displayName: 'serverless-shop alarms', enforceSSL: true });
+    // A topic policy replaces SNS's default one, which let the account's alarms publish: enforceSSL writes a policy
+    // whose only statement is its Deny, so CloudWatch must be allowed again (for this account's alarms only).
+    alarmTopic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowThisAccountsAlarms',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [alarmTopic.topicArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+          StringEquals: { 'aws:SourceAccount': this.account },
+        },
+      }),
+    );
     const api = new ShopApi(this, 'Api', { alarmTopic });
     const bus = new ShopBus(this, 'Events', { alarmTopic });
 

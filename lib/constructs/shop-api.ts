@@ -1,7 +1,6 @@
 import { CfnOutput, Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { CfnStage, HttpApi, HttpMethod, HttpNoneAuthorizer, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AccountRecovery, CfnUserPoolGroup, Mfa, UserPool, UserPoolClient } from 'aws-cdk-lib/aws-cognito';
@@ -9,6 +8,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { RouteLambdaIntegration } from './route-lambda-integration';
 
 /** Who may call a route; mirrors `Access` in functions/shared/http.ts. */
 export type RouteAccess = 'public' | 'user' | 'admin' | 'carrier';
@@ -151,7 +151,6 @@ export class ShopApi extends Construct {
    * function. Any route that is not public gets the JWT authorizer.
    */
   public addRoutes(id: string, fn: IFunction, routes: Readonly<Record<string, RouteAccess>>): void {
-    const integration = new HttpLambdaIntegration(`${id}Integration`, fn);
     for (const [routeKey, access] of Object.entries(routes)) {
       const match = /^([A-Z]+) (\/\S*)$/.exec(routeKey);
       const method = match ? METHODS[match[1]] : undefined;
@@ -159,7 +158,7 @@ export class ShopApi extends Construct {
       const [route] = this.httpApi.addRoutes({
         path: match[2],
         methods: [method],
-        integration,
+        integration: new RouteLambdaIntegration(`${id}${routeKey.replace(/[^A-Za-z0-9]/g, '')}Integration`, fn, method),
         authorizer: access === 'public' ? new HttpNoneAuthorizer() : this.authorizer,
       });
       if (access === 'public') {

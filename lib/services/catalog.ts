@@ -29,7 +29,8 @@ export class CatalogService extends Construct {
       environment,
       version: props.version,
     });
-    this.table.grantReadWriteData(api);
+    // Exactly what the routes call: get, list (Scan), create and update (conditional Put), delete.
+    this.table.grant(api, 'dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:PutItem', 'dynamodb:DeleteItem');
     props.api.addRoutes('Catalog', api, catalogRoutes);
 
     this.pricesFunction = new ShopFunction(this, 'GetPrices', {
@@ -39,6 +40,6 @@ export class CatalogService extends Construct {
       environment,
       version: props.version,
     });
-    this.table.grantReadData(this.pricesFunction);
+    this.table.grant(this.pricesFunction, 'dynamodb:BatchGetItem');
   }
 }

@@ -37,7 +37,7 @@ export class InventoryService extends Construct {
       environment,
       version: props.version,
     });
-    this.table.grantReadWriteData(api);
+    this.table.grant(api, 'dynamodb:GetItem', 'dynamodb:PutItem');
     props.api.addRoutes('Inventory', api, inventoryRoutes);
 
     this.reserveFunction = new ShopFunction(this, 'ReserveInventory', {
@@ -47,7 +47,8 @@ export class InventoryService extends Construct {
       environment,
       version: props.version,
     });
-    this.table.grantReadWriteData(this.reserveFunction);
+    // One TransactWriteItems: a Put of the reservation and an Update per line (IAM authorizes each item's own action).
+    this.table.grant(this.reserveFunction, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
 
     this.releaseFunction = new ShopFunction(this, 'ReleaseInventory', {
       service: 'inventory',
@@ -56,6 +57,6 @@ export class InventoryService extends Construct {
       environment,
       version: props.version,
     });
-    this.table.grantReadWriteData(this.releaseFunction);
+    this.table.grant(this.releaseFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
   }
 }

@@ -1,3 +1,4 @@
+import { Validations } from 'aws-cdk-lib';
 import { AttributeType, StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -11,6 +12,7 @@ import { OrderCancelled, OrderConfirmed, OrderPlaced, ShipmentDelivered } from '
 import { ServiceTable } from '../constructs/service-table';
 import type { ShopApi } from '../constructs/shop-api';
 import type { ShopBus } from '../constructs/shop-bus';
+import { iamWildcardResource } from '../constructs/nag';
 import { ShopFunction } from '../constructs/shop-function';
 
 /** Props of {@link OrdersService}. */
@@ -116,7 +118,16 @@ export class OrdersService extends Construct {
       assumedBy: new ServicePrincipal('pipes.amazonaws.com'),
       description: 'Orders outbox pipe: read the orders stream, enrich, put on the bus',
     });
-    this.table.grantStreamRead(pipeRole);
+    // What the Pipes guide lists for a DynamoDB stream source: the stream actions on the stream, ListStreams on "*"
+    // (it has no resource type). grantStreamRead would scope ListStreams to the stream ARN, where it applies to nothing.
+    pipeRole.addToPolicy(new PolicyStatement({ actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], resources: [streamArn] }));
+    pipeRole.addToPolicy(new PolicyStatement({ actions: ['dynamodb:ListStreams'], resources: ['*'] }));
+    Validations.of(pipeRole).acknowledge({
+      id: iamWildcardResource(pipeRole, '*'),
+      reason:
+        'dynamodb:ListStreams supports no resource-level permissions (Service Authorization Reference, Amazon DynamoDB), and the ' +
+        'Pipes guide lists it for a DynamoDB stream source; it lists stream ARNs and reads no data.',
+    });
     pipeRole.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.enrichmentFunction.functionArn] }));
     props.bus.bus.grantPutEventsTo(pipeRole);
     pipeRole.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.outboxDeadLetterQueue.queueArn] }));

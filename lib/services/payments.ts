@@ -57,7 +57,7 @@ export class PaymentsService extends Construct {
       timeout: PROVIDER_FUNCTION_TIMEOUT,
       version: props.version,
     });
-    this.table.grantReadWriteData(this.chargeFunction);
+    this.table.grant(this.chargeFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
 
     this.refundFunction = new ShopFunction(this, 'RefundPayment', {
       service: 'payments',
@@ -67,7 +67,7 @@ export class PaymentsService extends Construct {
       timeout: PROVIDER_FUNCTION_TIMEOUT,
       version: props.version,
     });
-    this.table.grantReadWriteData(this.refundFunction);
+    this.table.grant(this.refundFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
 
     this.getPaymentFunction = new ShopFunction(this, 'GetPayment', {
       service: 'payments',
@@ -76,6 +76,6 @@ export class PaymentsService extends Construct {
       environment: tableEnvironment,
       version: props.version,
     });
-    this.table.grantReadData(this.getPaymentFunction);
+    this.table.grant(this.getPaymentFunction, 'dynamodb:GetItem');
   }
 }

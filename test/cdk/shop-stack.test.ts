@@ -134,6 +134,16 @@ describe('HTTP API', () => {
     });
   });
 
+  it('lets API Gateway invoke each route\'s function for that route only: its method and its path', () => {
+    const permissions = Object.values(resourcesOf('AWS::Lambda::Permission')).filter((p) => p.Properties?.Principal === 'apigateway.amazonaws.com');
+    const sourcePaths = permissions.map((p) => {
+      const join = (p.Properties?.SourceArn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
+      return String(join[join.length - 1]).replace(/^\/\*\/([A-Z]+)\//, '$1 /');
+    });
+
+    expect(sourcePaths.sort()).toEqual(Object.keys(declared).sort());
+  });
+
   it('alarms on 5xx answers', () => {
     shopTemplate().hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: '5xx', Namespace: 'AWS/ApiGateway', Threshold: 0 });
   });
@@ -143,6 +153,24 @@ describe('HTTP API', () => {
     shopTemplate().hasResourceProperties('AWS::Cognito::UserPoolGroup', { GroupName: 'carrier' });
     const outputs = shopTemplate().toJSON().Outputs as Record<string, unknown>;
     expect(Object.keys(outputs)).toEqual(expect.arrayContaining(['ApiUrl', 'UserPoolId', 'UserPoolClientId', 'EventBusName']));
+  });
+});
+
+describe('alarms', () => {
+  it('may publish to the alarm topic, whose policy (SSL only) replaces the default one that let them', () => {
+    shopTemplate().hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Action: 'sns:Publish', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Condition: { ArnLike: { 'aws:SourceArn': Match.anyValue() }, StringEquals: { 'aws:SourceAccount': '123456789012' } },
+          }),
+        ]),
+      },
+    });
   });
 });
 

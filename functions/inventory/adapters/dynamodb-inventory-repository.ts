@@ -95,7 +95,7 @@ export class DynamoDbInventoryRepository implements InventoryRepository {
       const reasons = transactionCancellationReasons(error);
       if (!reasons) throw error;
       if (reasons[0] === 'ConditionalCheckFailed') {
-        return { kind: 'alreadyReserved', existing: await this.existingReservation(error, reservation.orderId) };
+        return { kind: 'alreadyReserved', existing: this.existingReservation(error, reservation.orderId) };
       }
       const short = reservation.lines.filter((_, i) => reasons[i + 1] === 'ConditionalCheckFailed').map((l) => l.productId);
       if (short.length > 0) return { kind: 'outOfStock', productIds: short };
@@ -138,15 +138,17 @@ export class DynamoDbInventoryRepository implements InventoryRepository {
     }
   }
 
-  /** The reservation that blocked a reserve: from the cancellation reason, or read when the reason omits it. */
-  private async existingReservation(error: unknown, orderId: string): Promise<ExistingReservation> {
+  /**
+   * The reservation that blocked a reserve, from the cancellation reason
+   * (`ReturnValuesOnConditionCheckFailure: ALL_OLD`, which DynamoDB always
+   * honours for an item that exists). A reason without it is treated as
+   * transient rather than answered by reading the item: that read would need
+   * `dynamodb:GetItem`, a grant no call on AWS uses.
+   */
+  private existingReservation(error: unknown, orderId: string): ExistingReservation {
     const parsed = rawReservation.safeParse(itemOfReason(error, 0));
-    if (parsed.success) {
-      return { executionId: parsed.data.executionId.S, status: parsed.data.status.S, reservedAt: parsed.data.reservedAt.S };
-    }
-    const stored = await this.getReservation(orderId);
-    if (!stored) throw new TransientError(`The reservation of order ${orderId} changed while it was being checked.`, { cause: error });
-    return { executionId: stored.executionId, status: stored.status, reservedAt: stored.reservedAt };
+    if (!parsed.success) throw new TransientError(`The reservation of order ${orderId} exists but the cancellation reason does not say whose it is.`, { cause: error });
+    return { executionId: parsed.data.executionId.S, status: parsed.data.status.S, reservedAt: parsed.data.reservedAt.S };
   }
 
   private unexpectedCancellation(what: string, reasons: readonly string[], error: unknown): Error {
