@@ -1,4 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IamDenial, IamRequest } from './iam/authorizer';
+import { jsonApiAuthorizations, type ApiAuthorization } from './iam/api-actions';
+import type { IamPrincipal } from './iam/principals';
 import { LoopbackServer } from './support/loopback';
 
 /**
@@ -23,7 +26,18 @@ export type JsonOperation = (input: Record<string, unknown>) => Promise<unknown>
 export interface RestRoute {
   readonly method: string;
   readonly path: string;
+  /**
+   * What IAM must allow before the route runs (the caller is whoever signed
+   * the request); a denial answers 403 `AccessDeniedException`. @default nothing
+   */
+  readonly authorize?: (params: Record<string, string>) => readonly ApiAuthorization[];
   readonly handle: (params: Record<string, string>, body: Buffer, request: IncomingMessage) => Promise<{ status: number; headers?: Record<string, string>; body: Buffer | string }>;
+}
+
+/** How the endpoint learns who signs a request and asks IAM about it. */
+export interface EndpointIam {
+  principalOf(authorization: string | readonly string[] | undefined): IamPrincipal;
+  check(request: IamRequest): Promise<IamDenial | undefined>;
 }
 
 const MAX_BODY = 6 * 1024 * 1024;
@@ -63,6 +77,16 @@ export class AwsEndpoint {
   private readonly operations = new Map<string, JsonOperation>();
   private readonly routes: Array<RestRoute & { compiled: ReturnType<typeof compile> }> = [];
   private readonly server = new LoopbackServer('AWS endpoint', (request, response) => this.handle(request, response));
+  private iam?: EndpointIam;
+
+  /**
+   * Authorizes every call from now on: the principal is whoever the request's
+   * credentials name (a function's own, minted by the local cloud; anything
+   * else is the account's administrator).
+   */
+  public useIam(iam: EndpointIam): void {
+    this.iam = iam;
+  }
 
   /** Registers `Prefix.Operation` handlers, e.g. `('AWSEvents', {PutEvents: ...})`. */
   public registerJson(prefix: string, operations: Readonly<Record<string, JsonOperation>>): void {
@@ -83,6 +107,17 @@ export class AwsEndpoint {
     return this.server.close();
   }
 
+  /** Checks each authorization for the request's signer; the first denial fails the call as AWS fails it. */
+  private async authorize(request: IncomingMessage, authorizations: readonly ApiAuthorization[], what: string, deniedStatus: number): Promise<void> {
+    const iam = this.iam;
+    if (!iam) return;
+    const principal = iam.principalOf(request.headers.authorization);
+    for (const authorization of authorizations) {
+      const denial = await iam.check({ principal, ...authorization, hop: `${principal.label} → ${what}` });
+      if (denial) throw new AwsServiceError('AccessDeniedException', denial.message, deniedStatus);
+    }
+  }
+
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     try {
       const body = await readBody(request);
@@ -99,6 +134,7 @@ export class AwsEndpoint {
         if (typeof input !== 'object' || input === null || Array.isArray(input)) {
           throw new AwsServiceError('SerializationException', 'The request body must be a JSON object');
         }
+        await this.authorize(request, jsonApiAuthorizations(target, input as Record<string, unknown>) ?? [], target, 400);
         const output = await operation(input as Record<string, unknown>);
         response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
         response.end(JSON.stringify(output ?? {}));
@@ -110,6 +146,7 @@ export class AwsEndpoint {
         const match = route.compiled.regex.exec(url.pathname);
         if (!match) continue;
         const params = Object.fromEntries(route.compiled.names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]));
+        await this.authorize(request, route.authorize?.(params) ?? [], `${request.method ?? ''} ${url.pathname}`, 403);
         const result = await route.handle(params, body, request);
         response.writeHead(result.status, result.headers ?? {});
         response.end(result.body);

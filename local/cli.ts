@@ -3,6 +3,8 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startDynamoDbLocal, JavaMissingError, type DynamoDbLocal } from './dynamodb/dynamodb-local';
 import { UnsupportedFeatureError } from './errors';
+import { IAM_MODES } from './iam/authorizer';
+import { DeployRefusedError } from './iam/deploy-checks';
 import { FaultConfigError, parseFaultConfig, readFaultsFile } from './fault-injection';
 import type { FaultConfig } from './faults';
 import { LocalCloud } from './local-cloud';
@@ -21,6 +23,8 @@ const HELP = `npm start [-- options]    the whole shop on this machine
   --faults FILE    inject faults described in FILE (JSON; see README "Fault injection",
                    local/faults.example.json)
   --fault-seed N   seed of the random draws (overrides the file's "seed"), to repeat a run
+  --iam MODE       strict (default): deny what AWS would deny; soft: only report "AWS would
+                   deny …"; off: evaluate no IAM
   --help
 `;
 
@@ -57,6 +61,7 @@ const main = async (): Promise<void> => {
       'no-seed': { type: 'boolean', default: false },
       faults: { type: 'string' },
       'fault-seed': { type: 'string' },
+      iam: { type: 'string', default: 'strict' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -69,6 +74,8 @@ const main = async (): Promise<void> => {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not '${values.port}'`);
   const persistDir = values.persist ? path.resolve(values.persist) : undefined;
   const faults = readFaultOptions(values.faults, values['fault-seed']);
+  const iam = IAM_MODES.find((mode) => mode === values.iam);
+  if (!iam) throw new Error(`--iam must be one of ${IAM_MODES.join(', ')}, not '${String(values.iam)}'`);
 
   if (port !== 0) await assertPortFree(port);
   const started = Date.now();
@@ -90,7 +97,7 @@ const main = async (): Promise<void> => {
     await synthesize();
   }
   const log = new HopLog({ verbose: values.verbose });
-  const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step, faults });
+  const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step, faults, iam });
   starting = undefined;
   process.off('SIGINT', onEarlySignal);
   process.off('SIGTERM', onEarlySignal);
@@ -127,6 +134,7 @@ Ready in ${elapsed()}.
   API             ${api}
   AWS endpoint    ${cloud.awsEndpointUrl}   (AWS CLI/SDK: --endpoint-url, any credentials)
   token issuer    ${cloud.controlUrl}
+  IAM             ${iamBanner(cloud)}
   not enforced    ${cloud.notEnforced.join(', ')}
 ${faultBanner(cloud)}
 
@@ -150,6 +158,18 @@ const readFaultOptions = (file: string | undefined, seed: string | undefined): F
   return parseFaultConfig({ ...config, seed: Number(seed) }, '--fault-seed');
 };
 
+/** The banner's IAM line: the mode, and what it means. */
+const iamBanner = (cloud: LocalCloud): string => {
+  switch (cloud.iam.mode) {
+    case 'strict':
+      return 'strict: every call and hop is allowed only if the template\'s policies allow it on AWS (--iam soft|off)';
+    case 'soft':
+      return 'soft: what AWS would deny is reported in red and let through';
+    case 'off':
+      return 'off: no policy is evaluated';
+  }
+};
+
 /** The banner's fault lines: what is broken on purpose, and the seed to repeat the run. */
 const faultBanner = (cloud: LocalCloud): string => {
   const indent = `\n${' '.repeat(18)}`;
@@ -161,6 +181,7 @@ main().catch(async (error: unknown) => {
   await abortStartup();
   const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
   if (error instanceof UnsupportedFeatureError || error instanceof JavaMissingError || error instanceof FaultConfigError) process.stderr.write(`\n${error.message}\n`);
+  else if (error instanceof DeployRefusedError) process.stderr.write(`\n${error.message}\n\nFix the template's permissions, or run with --iam soft to see every denial without stopping.\n`);
   else if (code === 'EADDRINUSE') {
     process.stderr.write(`\nThe API port is already in use: stop what runs there, or choose another with 'npm start -- --port N' (0 = any free port).\n`);
   } else process.stderr.write(`\nThe local cloud could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

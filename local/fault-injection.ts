@@ -123,10 +123,29 @@ export class FaultInjector {
    * @param config - checked with {@link parseFaultConfig} first.
    * @param seed - the run's seed (the configuration's own `seed` is not read here).
    */
+  private override?: FaultConfig;
+
   public constructor(
     public readonly config: FaultConfig,
     public readonly seed: number,
   ) {}
+
+  /**
+   * Runs `work` with these function faults instead of the configured ones
+   * (a test breaking one function for one scenario). The draws continue from
+   * the run's seed.
+   */
+  public async overridden<T>(config: FaultConfig, work: () => Promise<T>): Promise<T> {
+    const previous = this.override;
+    this.override = config;
+    this.matched.clear();
+    try {
+      return await work();
+    } finally {
+      this.override = previous;
+      this.matched.clear();
+    }
+  }
 
   /** True when the configuration breaks anything at all. */
   public get active(): boolean {
@@ -142,7 +161,7 @@ export class FaultInjector {
   /** The faults of a function: those of the first pattern that matches its logical id. */
   public functionFaults(functionName: string): FunctionFaults | undefined {
     if (!this.matched.has(functionName)) {
-      const entry = Object.entries(this.config.functions ?? {}).find(([pattern]) => matchesFunctionPattern(pattern, functionName));
+      const entry = Object.entries((this.override ?? this.config).functions ?? {}).find(([pattern]) => matchesFunctionPattern(pattern, functionName));
       this.matched.set(functionName, entry?.[1]);
     }
     return this.matched.get(functionName);

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb/dynamodb-local';
+import type { IamDenial } from './iam/authorizer';
 import { LocalCloud, type LocalCloudOptions } from './local-cloud';
 import { synthesize } from './synthesize';
 
@@ -11,6 +12,21 @@ export interface FreshLocalCloudOptions extends Omit<LocalCloudOptions, 'assembl
   readonly assemblyDir?: string;
   /** Called once the assembly is ready, before the local cloud starts (for progress displays). */
   readonly onSynthesized?: () => void;
+  /**
+   * Make `stop()` fail when IAM denied anything during the run (AWS would
+   * have failed those calls): what every suite that drives the shop wants.
+   * @default true
+   */
+  readonly failOnDenials?: boolean;
+}
+
+/** IAM denied calls while the local cloud ran: on AWS those calls would fail. */
+export class IamDenialsError extends Error {
+  public constructor(denials: readonly IamDenial[]) {
+    const lines = [...new Set(denials.map((denial) => `- ${denial.hop ?? denial.principalLabel}: ${denial.message}`))];
+    super(`IAM denied ${String(denials.length)} call(s) during the run; AWS would deny them too:\n${lines.join('\n')}`);
+    this.name = 'IamDenialsError';
+  }
 }
 
 /** A local cloud started by {@link startFreshLocalCloud}. */
@@ -29,7 +45,7 @@ export interface FreshLocalCloud {
  * Nothing is left behind on failure or after `stop()`.
  */
 export const startFreshLocalCloud = async (options: FreshLocalCloudOptions): Promise<FreshLocalCloud> => {
-  const { assemblyDir: given, onSynthesized, ...cloudOptions } = options;
+  const { assemblyDir: given, onSynthesized, failOnDenials = true, ...cloudOptions } = options;
   const assemblyDir = given ? path.resolve(given) : mkdtempSync(path.join(tmpdir(), 'shop-cdk-out-'));
   const removeAssembly = () => {
     if (!given) rmSync(assemblyDir, { recursive: true, force: true });
@@ -55,6 +71,7 @@ export const startFreshLocalCloud = async (options: FreshLocalCloudOptions): Pro
       } finally {
         removeAssembly();
       }
+      if (failOnDenials && cloud.iam.authorizer.denials.length > 0) throw new IamDenialsError(cloud.iam.authorizer.denials);
     },
   };
 };

@@ -5,10 +5,17 @@ import { ControlServer } from './apigateway/control-server';
 import { HTTP_API_RESOURCE_TYPES, HttpApiEmulator, type HttpApiHop } from './apigateway/http-api';
 import { COGNITO_RESOURCE_TYPES, LocalJwtIssuer } from './apigateway/jwt-issuer';
 import { readCloudAssembly, CloudAssemblyError } from './assembly/cloud-assembly';
-import { AwsEndpoint } from './aws-endpoint';
+import { AwsEndpoint, AwsServiceError } from './aws-endpoint';
+import { UnsupportedFeatureError } from './errors';
+import { IAM_RESOURCE_TYPES } from './iam/policy-model';
 import { freePort, LOCAL_CREDENTIALS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb/dynamodb-local';
 import { StreamPoller } from './dynamodb/stream-poller';
-import { createTables, validateTables } from './dynamodb/tables';
+import { createTables, isTable, validateTables } from './dynamodb/tables';
+import { DynamoDbProxy } from './dynamodb/dynamodb-proxy';
+import type { IamDenial, IamMode } from './iam/authorizer';
+import { runDeployChecks } from './iam/deploy-checks';
+import { LocalIam } from './iam/local-iam';
+import { roleSession, type IamPrincipal } from './iam/principals';
 import { EventBridgeEmulator, type EventBridgeHop } from './eventbridge/event-bus';
 import { FaultConfigError, FaultInjector, parseFaultConfig } from './fault-injection';
 import type { FaultConfig } from './faults';
@@ -19,8 +26,8 @@ import { registerInvokeApi } from './lambda/invoke-api';
 import { LambdaRuntime, type InjectedFault } from './lambda/lambda-runtime';
 import type { HopLog } from './log';
 import { PipesEmulator, type PipeHop } from './pipes/pipes';
-import { LOCAL_REGION } from './resources';
-import { SqsQueues } from './sqs/queues';
+import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from './resources';
+import { SqsQueues, type QueueMessage } from './sqs/queues';
 import { randomSeed } from './support/random';
 import { StepFunctionsEmulator, type StepFunctionsHop } from './stepfunctions/state-machines';
 import { buildTemplateModel } from './template-model';
@@ -51,6 +58,12 @@ export interface LocalCloudOptions {
    * @default no faults, a random seed
    */
   readonly faults?: FaultConfig;
+  /**
+   * IAM: `strict` denies what AWS would deny (every call and hop is
+   * evaluated against the template's policies), `soft` only reports "AWS
+   * would deny …", `off` evaluates nothing. @default 'strict'
+   */
+  readonly iam?: IamMode;
 }
 
 const stop = async (what: string, action: () => Promise<unknown>, onError: (what: string, error: unknown) => void): Promise<void> => {
@@ -75,6 +88,8 @@ export class LocalCloud {
     public readonly notEnforced: readonly string[],
     public readonly issuer: LocalJwtIssuer,
     public readonly runtime: LambdaRuntime,
+    /** The template's IAM as the local cloud enforces it: its mode, every denial, and which statement allowed each call. */
+    public readonly iam: LocalIam,
     private readonly injection: {
       readonly injector: FaultInjector;
       /** The active faults, one line each (empty when nothing is broken). */
@@ -84,6 +99,7 @@ export class LocalCloud {
     },
     private readonly parts: {
       readonly dynamoDb: DynamoDbLocal;
+      readonly queues: SqsQueues;
       readonly tables: ReadonlyMap<string, string>;
       readonly endpoint: AwsEndpoint;
       readonly http: HttpApiEmulator;
@@ -133,6 +149,8 @@ export class LocalCloud {
     const assemblyDir = options.assemblyDir ?? path.join(process.cwd(), 'cdk.out');
     const dynamoDbStarting = options.dynamoDb ?? startDynamoDbLocal(options.persistDir ? { dataDir: options.persistDir } : {});
     let dynamoDb: DynamoDbLocal | undefined;
+    /** What to undo when start-up fails half-way (servers already listening, workers already started). */
+    const cleanups: Array<() => Promise<void>> = [];
     try {
       progress('reading the cloud assembly');
       const stacks = readCloudAssembly(assemblyDir);
@@ -155,49 +173,100 @@ export class LocalCloud {
           `Fault patterns that govern no function (they match none, or only functions an earlier pattern claims): ${unused.map((p) => `"${p}"`).join(', ')}. Functions: ${functionNames.join(', ')}.`,
         );
       }
+      const iam = LocalIam.create(resources, { mode: options.iam ?? 'strict', onDenied: (denial) => LocalCloud.logDenial(log, denial) });
+      const principals = rolePrincipals(resources, iam);
       const endpoint = new AwsEndpoint();
+      if (iam.mode !== 'off') endpoint.useIam({ principalOf: (authorization) => iam.credentials.principalOf(authorization), check: (request) => iam.check(request) });
       const awsEndpointUrl = await endpoint.listen(0);
+      cleanups.push(() => endpoint.close());
+      const keySchemas = new Map(resources.filter((r) => isTable(r)).map((r) => [r.ref, hashKeyOf(r)]));
+      const dynamoDbProxy = new DynamoDbProxy({
+        target: async () => (await dynamoDbStarting).endpoint,
+        ...(iam.mode === 'off' ? {} : { iam: { principalOf: (authorization) => iam.credentials.principalOf(authorization), check: (request) => iam.check(request) } }),
+        hashKeyOf: (table) => keySchemas.get(table),
+      });
+      const dynamoDbProxyUrl = await dynamoDbProxy.listen(0);
+      cleanups.push(() => dynamoDbProxy.close());
       const runtime = new LambdaRuntime({
         faults: (fn) => injector.planInvocation(fn),
         onFault: (fn, requestId, fault) => log.hop({ kind: 'fault', text: `${describeInjectedFault(fn, fault)} [request ${requestId.slice(0, 8)}]` }),
-        onLog: (fn, line) => log.functionLine(fn, line),
+        onLog: (fn, line) => void logDelivery.deliver(fn, line),
         onInvoked: (fn, _requestId, result) => {
           const cold = result.coldStartMs !== undefined ? `, cold start ${result.coldStartMs} ms` : '';
           if (result.ok) log.hop({ kind: 'fn', text: `${fn} ${result.durationMs} ms${cold}` });
           else log.hop({ kind: 'error', text: `${fn} failed: ${result.error.errorType}: ${result.error.errorMessage} (${result.durationMs} ms${cold})` });
         },
       });
+      cleanups.push(() => runtime.stop(0));
       const queues = SqsQueues.create(resources, {
         onSend: (queue) => log.hop({ kind: 'dlq', text: `message sent to ${queue.name}` }),
       });
+      const logDelivery = new LogDelivery(resources, iam, principals, (fn, line) => log.functionLine(fn, line));
       const lambdaAsync = LambdaAsyncInvoker.create(resources, {
         invoke: (arn, payload) => runtime.invoke(arn, payload),
         queues,
+        iam,
         retryDelayMs: 60_000 * scale,
         onHop: (hop) => LocalCloud.logAsync(log, hop),
       });
       const backoff = { baseDelayMs: 1000 * scale, maxDelayMs: 60_000 * scale, jitter: true };
       // The saga and the bus start each other (rule → execution → putEvents), so the bus is late-bound.
       let eventBusRef: EventBridgeEmulator | undefined;
-      const dynamoForTasks = new DynamoDBClient({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: async () => {
-        const url = new URL((await dynamoDbStarting).endpoint);
-        return { protocol: url.protocol, hostname: url.hostname, port: Number(url.port), path: '/' };
-      } });
+      // Each state machine signs its DynamoDB tasks with its own role's credentials, through the proxy.
+      const taskClients = new Map<string, DynamoDBClient>();
+      const dynamoForTasks = (stateMachineArn: string): DynamoDBClient => {
+        let client = taskClients.get(stateMachineArn);
+        if (!client) {
+          const principal = principals.get(stateMachineArn);
+          client = new DynamoDBClient({ region: LOCAL_REGION, endpoint: dynamoDbProxyUrl, credentials: principal ? iam.credentialsFor(principal) : LOCAL_CREDENTIALS });
+          taskClients.set(stateMachineArn, client);
+        }
+        return client;
+      };
+      /** A state machine's call with its role, failing as the service's AccessDeniedException when IAM denies it. */
+      const asStateMachine = async (stateMachineArn: string, action: string, resource: string, what: string): Promise<void> => {
+        const principal = principals.get(stateMachineArn);
+        if (!principal) return;
+        const denial = await iam.check({ principal, action, resource, hop: `${principal.label} → ${what}` });
+        if (denial) throw new AwsServiceError('AccessDeniedException', denial.message, action.startsWith('lambda:') ? 403 : 400);
+      };
       const stepFunctions = StepFunctionsEmulator.create(
         resources,
         {
-          invokeFunction: (arn, payload) => runtime.invoke(arn, payload),
-          putEvents: (entries) => {
+          invokeFunction: async (arn, payload, call) => {
+            await asStateMachine(call.stateMachineArn, 'lambda:InvokeFunction', runtime.resolve(arn)?.arn ?? arn, `Lambda ${arn.split(':').pop() ?? arn}`);
+            return runtime.invoke(arn, payload);
+          },
+          putEvents: async (entries, call) => {
             if (!eventBusRef) throw new CloudAssemblyError('The event bus is not ready');
+            for (const entry of entries) {
+              await asStateMachine(call.stateMachineArn, 'events:PutEvents', eventBusRef.busArn(entry.EventBusName ?? 'default'), `EventBridge PutEvents (${entry.DetailType ?? ''})`);
+            }
             return eventBusRef.putEvents(entries);
           },
           dynamoDb: dynamoForTasks,
         },
-        { retryIntervalScale: scale, onHop: (hop) => LocalCloud.logSaga(log, hop) },
+        {
+          retryIntervalScale: scale,
+          onHop: (hop) => {
+            if (hop.kind === 'execution-started') void traceExecution(hop.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''));
+            LocalCloud.logSaga(log, hop);
+          },
+        },
       );
+      /** X-Ray: a traced state machine samples and sends its segments with its role (a denial loses the trace, silently on AWS). */
+      const tracedMachines = new Set(resources.filter((r) => r.type === 'AWS::StepFunctions::StateMachine' && isTraced(r)).map((r) => r.arn ?? ''));
+      const traceExecution = async (stateMachineArn: string): Promise<void> => {
+        const principal = principals.get(stateMachineArn);
+        if (!principal || !tracedMachines.has(stateMachineArn)) return;
+        for (const action of ['xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']) {
+          await iam.check({ principal, action, resource: '*', hop: `${principal.label} → X-Ray (traces of its executions)` });
+        }
+      };
       stepFunctions.registerOn(endpoint);
       const eventBus = EventBridgeEmulator.create(resources, {
         queues,
+        iam,
         invokeAsync: lambdaAsync.invokeAsync,
         startExecution: async (stateMachineArn, input) => stepFunctions.startExecution({ stateMachineArn, input }),
         backoff,
@@ -211,6 +280,7 @@ export class LocalCloud {
         invokeFunction: (arn, payload) => runtime.invoke(arn, payload),
         eventBus,
         queues,
+        iam,
         backoff,
         duplicateRate: faults.pipes?.duplicateRate ?? 0,
         random: injector.random('pipes'),
@@ -224,13 +294,19 @@ export class LocalCloud {
       const tables = await createTables(dynamo, resources);
 
       progress('loading functions');
-      for (const fn of localFunctions(resources, stack.assetPath, { region: LOCAL_REGION, dynamoDbEndpoint: dynamoDb.endpoint, awsEndpoint: awsEndpointUrl }, options.defaultConcurrency)) {
+      const credentialsFor = (fn: { readonly arn?: string; readonly ref: string }) => {
+        const principal = principals.get(fn.arn ?? fn.ref);
+        return principal ? iam.credentialsFor(principal) : LOCAL_CREDENTIALS_FOR_FUNCTIONS;
+      };
+      for (const fn of localFunctions(resources, stack.assetPath, { region: LOCAL_REGION, dynamoDbEndpoint: dynamoDbProxyUrl, awsEndpoint: awsEndpointUrl, credentialsFor }, options.defaultConcurrency)) {
         runtime.register(fn.spec);
       }
       registerInvokeApi(endpoint, runtime, lambdaAsync);
       const ofTypes = (types: readonly string[]) => resources.filter((r) => types.includes(r.type));
       const issuer = LocalJwtIssuer.fromResources(ofTypes(COGNITO_RESOURCE_TYPES));
-      const http = HttpApiEmulator.create(ofTypes(HTTP_API_RESOURCE_TYPES), { invoker: runtime, issuer, onHop: (hop) => LocalCloud.logHttp(log, hop) });
+      const http = HttpApiEmulator.create(ofTypes(HTTP_API_RESOURCE_TYPES), { invoker: runtime, issuer, iam, onHop: (hop) => LocalCloud.logHttp(log, hop) });
+      progress('checking permissions as AWS would at deploy time');
+      await runDeployChecks(resources, iam);
       const control = new ControlServer({ issuer });
 
 
@@ -259,28 +335,58 @@ export class LocalCloud {
         model.outputs,
         [
           ...Object.entries(model.notEnforced).map(([type, count]) => `${type} ×${count}`),
-          'X-Ray tracing (no daemon; POWERTOOLS_TRACE_ENABLED=false)',
+          ...(iam.mode === 'off' ? [`IAM (--iam off): ${[...IAM_RESOURCE_TYPES].join(', ')}`] : []),
+          'X-Ray traces (no daemon, POWERTOOLS_TRACE_ENABLED=false; the permission to send them is checked)',
         ],
         issuer,
         runtime,
+        iam,
         { injector, lines: injector.active ? injector.describe(functionNames) : [], eventBus, pipes },
         {
           dynamoDb,
+          queues,
           tables: new Map(tables.map((table) => [table.logicalId, table.tableName])),
           endpoint,
           http,
           control,
           poller,
           drainables: [eventBus, lambdaAsync, pipes, { drain: async () => void (await stepFunctions.drain()), get idle() { return stepFunctions.idle; } }],
-          clients: [dynamo, streams, dynamoForTasks],
-          closables: [eventBus, pipes, stepFunctions],
+          clients: [dynamo, streams, { destroy: () => taskClients.forEach((client) => client.destroy()) }],
+          closables: [eventBus, pipes, stepFunctions, dynamoDbProxy],
         },
         log,
       );
     } catch (error) {
+      for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
       await (dynamoDb ?? (await dynamoDbStarting.catch(() => undefined)))?.stop();
       throw error;
     }
+  }
+
+  /**
+   * Runs `work` with these function faults instead of the configured ones,
+   * e.g. a test breaking one function for one scenario.
+   *
+   * @throws {FaultConfigError} for an invalid configuration or a pattern that matches no function.
+   */
+  public async withFaults<T>(faults: FaultConfig, work: () => Promise<T>): Promise<T> {
+    const config = parseFaultConfig(faults, 'withFaults');
+    const functionNames = this.runtime.functions().map((fn) => fn.name);
+    const unused = new FaultInjector(config, 0).unusedPatterns(functionNames);
+    if (unused.length > 0) throw new FaultConfigError(`withFaults: patterns that govern no function: ${unused.join(', ')}`);
+    return this.injection.injector.overridden(config, work);
+  }
+
+  /** The logical ids of the template's queues. */
+  public queueLogicalIds(): readonly string[] {
+    return this.parts.queues.list().map((queue) => queue.logicalId);
+  }
+
+  /** The messages waiting in a queue (a dead-letter queue, by logical id, name or ARN), oldest first, left in place. */
+  public queueMessages(queue: string): readonly QueueMessage[] {
+    const settings = this.parts.queues.list().find((q) => q.logicalId === queue) ?? this.parts.queues.resolve(queue);
+    if (!settings) throw new Error(`No queue ${queue} in the template`);
+    return this.parts.queues.receiveAll(settings.arn);
   }
 
   /** DynamoDB Local's endpoint, for tools that read the tables directly (the chaos soak's invariant checks). */
@@ -318,6 +424,11 @@ export class LocalCloud {
     await stop('the control server', () => this.parts.control.close(), onError);
     for (const client of this.parts.clients) client.destroy();
     await stop('DynamoDB Local', () => this.parts.dynamoDb.stop(), onError);
+  }
+
+  private static logDenial(log: HopLog, denial: IamDenial): void {
+    const verdict = denial.enforced ? 'AccessDenied' : 'AWS would deny (--iam soft: let through)';
+    log.hop({ kind: 'deny', text: `${verdict}: ${denial.hop ?? denial.principalLabel} — ${denial.message}` });
   }
 
   private static logHttp(log: HopLog, hop: HttpApiHop): void {
@@ -416,3 +527,91 @@ const describeInjectedFault = (functionName: string, fault: InjectedFault): stri
 
 /** The readable tail of an ARN (`function:OrdersApi` → `OrdersApi`). */
 const shortArn = (arn: string): string => arn.split(/[:/]/).pop() ?? arn;
+
+/** Credentials for a function whose role the local IAM does not model (IAM off): nobody's, so the administrator's. */
+const LOCAL_CREDENTIALS_FOR_FUNCTIONS = { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: 'local' } as const;
+
+/**
+ * The principal each acting resource has, by its ARN (and name): a function
+ * acts as a session of its execution role named after it, a state machine
+ * and a pipe as sessions of theirs.
+ */
+const rolePrincipals = (resources: readonly LocalResource[], iam: LocalIam): ReadonlyMap<string, IamPrincipal> => {
+  const principals = new Map<string, IamPrincipal>();
+  for (const resource of resources) {
+    const [property, what] =
+      resource.type === 'AWS::Lambda::Function' ? ['Role', 'function'] : resource.type === 'AWS::StepFunctions::StateMachine' ? ['RoleArn', 'state machine'] : resource.type === 'AWS::Pipes::Pipe' ? ['RoleArn', 'pipe'] : [];
+    const roleArn = property ? resource.properties[property] : undefined;
+    if (typeof roleArn !== 'string' || !what || !property) continue;
+    const role = iam.model.role(roleArn);
+    if (!role) {
+      if (iam.mode === 'off') continue;
+      throw new UnsupportedFeatureError(resource.logicalId, resource.type, property, `${roleArn} is not a role of this template, so the local IAM cannot know its policies`);
+    }
+    const principal = roleSession(role, resource.ref, what);
+    principals.set(resource.ref, principal);
+    if (resource.arn) principals.set(resource.arn, principal);
+  }
+  return principals;
+};
+
+/** The partition key attribute of a table resource. */
+const hashKeyOf = (table: LocalResource): string | undefined => {
+  const schema = table.properties.KeySchema;
+  if (!Array.isArray(schema)) return undefined;
+  const hash = schema.find((key: unknown) => typeof key === 'object' && key !== null && (key as { KeyType?: unknown }).KeyType === 'HASH') as { AttributeName?: unknown } | undefined;
+  return typeof hash?.AttributeName === 'string' ? hash.AttributeName : undefined;
+};
+
+/** True for a state machine with X-Ray tracing enabled. */
+const isTraced = (resource: LocalResource): boolean => {
+  const tracing = resource.properties.TracingConfiguration;
+  return typeof tracing === 'object' && tracing !== null && (tracing as { Enabled?: unknown }).Enabled === true;
+};
+
+/**
+ * Lambda's delivery of a function's output to CloudWatch Logs, with the
+ * function's execution role: a role that may not create the log stream or
+ * put log events in the function's log group loses every line (silently on
+ * AWS; locally the lines are dropped and the denial is reported once).
+ */
+class LogDelivery {
+  private readonly targets = new Map<string, { readonly principal: IamPrincipal; readonly groupArn: string }>();
+  private readonly allowed = new Map<string, Promise<boolean>>();
+
+  public constructor(
+    resources: readonly LocalResource[],
+    private readonly iam: LocalIam,
+    principals: ReadonlyMap<string, IamPrincipal>,
+    private readonly print: (functionName: string, line: string) => void,
+  ) {
+    for (const fn of resources.filter((r) => r.type === 'AWS::Lambda::Function')) {
+      const principal = principals.get(fn.ref);
+      if (!principal) continue;
+      const logging = fn.properties.LoggingConfig;
+      const group = typeof logging === 'object' && logging !== null && typeof (logging as { LogGroup?: unknown }).LogGroup === 'string' ? String((logging as { LogGroup: string }).LogGroup) : `/aws/lambda/${fn.ref}`;
+      this.targets.set(fn.ref, { principal, groupArn: `arn:aws:logs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:log-group:${group}` });
+    }
+  }
+
+  /** Prints the line if the function's role may write it to its log group; drops it otherwise. */
+  public async deliver(functionName: string, line: string): Promise<void> {
+    const target = this.targets.get(functionName);
+    if (!target || this.iam.mode === 'off') return this.print(functionName, line);
+    let allowed = this.allowed.get(functionName);
+    if (!allowed) {
+      allowed = this.authorize(functionName, target);
+      this.allowed.set(functionName, allowed);
+    }
+    if (await allowed) this.print(functionName, line);
+  }
+
+  private async authorize(functionName: string, target: { readonly principal: IamPrincipal; readonly groupArn: string }): Promise<boolean> {
+    const stream = `${target.groupArn}:log-stream:local/${functionName}`;
+    for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
+      const denial = await this.iam.check({ principal: target.principal, action, resource: stream, hop: `${functionName} → its log group (on AWS its logs would be lost)` });
+      if (denial) return false;
+    }
+    return true;
+  }
+}

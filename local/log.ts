@@ -1,5 +1,5 @@
 /** The kinds of hop the local cloud reports, one line each (`fault`: something fault injection broke on purpose). */
-export type HopKind = 'http' | 'fn' | 'event' | 'rule' | 'pipe' | 'saga' | 'comp' | 'retry' | 'dlq' | 'error' | 'fault' | 'info';
+export type HopKind = 'http' | 'fn' | 'event' | 'rule' | 'pipe' | 'saga' | 'comp' | 'retry' | 'dlq' | 'error' | 'fault' | 'deny' | 'info';
 
 /** One step of a request's journey through the local cloud. */
 export interface Hop {
@@ -31,6 +31,7 @@ const COLORS: Readonly<Record<HopKind, string>> = {
   dlq: '31',
   error: '31',
   fault: '93',
+  deny: '1;31',
   info: '32',
 };
 
@@ -67,7 +68,7 @@ export class HopLog {
   }
 
   public hop(hop: Hop): void {
-    if (this.mutedDepth > 0 && hop.kind !== 'error') return;
+    if (this.mutedDepth > 0 && hop.kind !== 'error' && hop.kind !== 'deny') return;
     const kind = hop.kind.toUpperCase().padEnd(5);
     const label = this.color ? `\u001b[${COLORS[hop.kind]}m${kind}\u001b[0m` : kind;
     const correlation = hop.correlationId ? ` [${hop.correlationId.slice(0, 36)}]` : '';

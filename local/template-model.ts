@@ -17,13 +17,14 @@ interface Identity {
 
 /**
  * What each resource type is locally. Types listed with `enforced: false`
- * are accepted and named at start-up as not enforced (IAM, alarms...): the
- * local cloud runs the app, it does not police it. A type not listed here
+ * are accepted and named at start-up as not enforced (alarms are not
+ * evaluated, topics deliver nothing). IAM types are enforced by `./iam`
+ * (named as not enforced only with `--iam off`). A type not listed here
  * stops start-up.
  */
 const TYPES: Readonly<Record<string, { readonly enforced: boolean; readonly identity: (id: string, p: Record<string, unknown>, e: LocalEndpoints) => Identity }>> = {
   'AWS::Lambda::Function': { enforced: true, identity: (id) => arn('lambda', `function:${id}`, id) },
-  'AWS::Lambda::Permission': { enforced: false, identity: (id) => ({ ref: id, attributes: {} }) },
+  'AWS::Lambda::Permission': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
   'AWS::Lambda::EventInvokeConfig': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
   'AWS::DynamoDB::GlobalTable': { enforced: true, identity: (id, p) => table(String(p.TableName ?? id)) },
   'AWS::DynamoDB::Table': { enforced: true, identity: (id, p) => table(String(p.TableName ?? id)) },
@@ -46,7 +47,7 @@ const TYPES: Readonly<Record<string, { readonly enforced: boolean; readonly iden
       return { ref: url, arn: a, attributes: { Arn: a, QueueName: id, QueueUrl: url } };
     },
   },
-  'AWS::SQS::QueuePolicy': { enforced: false, identity: (id) => ({ ref: id, attributes: {} }) },
+  'AWS::SQS::QueuePolicy': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
   'AWS::SNS::Topic': {
     enforced: false,
     identity: (id) => {
@@ -54,7 +55,7 @@ const TYPES: Readonly<Record<string, { readonly enforced: boolean; readonly iden
       return { ref: a, arn: a, attributes: { TopicArn: a, TopicName: id } };
     },
   },
-  'AWS::SNS::TopicPolicy': { enforced: false, identity: (id) => ({ ref: id, attributes: {} }) },
+  'AWS::SNS::TopicPolicy': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
   'AWS::StepFunctions::StateMachine': {
     enforced: true,
     identity: (id) => {
@@ -63,14 +64,14 @@ const TYPES: Readonly<Record<string, { readonly enforced: boolean; readonly iden
     },
   },
   'AWS::IAM::Role': {
-    enforced: false,
+    enforced: true,
     identity: (id) => {
       const a = `arn:aws:iam::${LOCAL_ACCOUNT}:role/${id}`;
       return { ref: id, arn: a, attributes: { Arn: a, RoleId: id } };
     },
   },
-  'AWS::IAM::Policy': { enforced: false, identity: (id) => ({ ref: id, attributes: {} }) },
-  'AWS::Logs::LogGroup': { enforced: false, identity: (id) => arn('logs', `log-group:/local/${id}:*`, `/local/${id}`) },
+  'AWS::IAM::Policy': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
+  'AWS::Logs::LogGroup': { enforced: true, identity: (id) => arn('logs', `log-group:/local/${id}:*`, `/local/${id}`) },
   'AWS::CloudWatch::Alarm': { enforced: false, identity: (id) => arn('cloudwatch', `alarm:${id}`, id) },
   'AWS::ApiGatewayV2::Api': {
     enforced: true,

@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import { UnsupportedFeatureError } from '../errors';
+import type { IamGate } from '../iam/local-iam';
 import type { InvokeResult } from '../lambda/lambda-runtime';
 import { assertKnownProperties, LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from '../resources';
 import { listenOnLoopback } from '../support/loopback';
@@ -65,6 +66,12 @@ export interface HttpApiDependencies {
   readonly onHop?: (hop: HttpApiHop) => void;
   /** Receives the access log when the stage has `AccessLogSettings`. @default none: lines are dropped */
   readonly onAccessLog?: (record: AccessLogRecord) => void;
+  /**
+   * Checks that API Gateway may invoke each integration's function (its
+   * resource policy, `AWS::Lambda::Permission`, with the route's source ARN).
+   * @default no check
+   */
+  readonly iam?: IamGate;
 }
 
 /** A route as the emulator serves it, for start-up output. */
@@ -653,7 +660,34 @@ export class HttpApiEmulator {
 
     exchange.functionName = route.route.integration.functionName;
     const event = this.eventFor(request, exchange, route.route, route.pathParameters, rawQueryString, body, authorizer);
+    const denied = await this.permissionDenied(route.route, exchange);
+    if (denied) return denied;
     return this.integrate(route.route.integration, event, exchange);
+  }
+
+  /**
+   * API Gateway invokes the function as `apigateway.amazonaws.com` with the
+   * route's execute-api ARN as source (`<api>/<stage>/<METHOD>/<route path>`,
+   * the path as the route declares it, `{id}` and all): without a permission
+   * allowing that, the caller gets 500 and the access log the integration error
+   * below. https://repost.aws/knowledge-center/api-gateway-http-lambda-integrations
+   */
+  private async permissionDenied(route: RouteModel, exchange: Exchange): Promise<Reply | undefined> {
+    const iam = this.deps.iam;
+    if (!iam) return undefined;
+    const [method, path = ''] = route.routeKey === '$default' ? ['$default', ''] : route.routeKey.split(' ');
+    const sourceArn = `arn:aws:execute-api:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${this.apiId}/${this.stage?.name ?? '$default'}/${method ?? ''}${path}`;
+    const denial = await iam.check({
+      principal: iam.service('apigateway.amazonaws.com'),
+      action: 'lambda:InvokeFunction',
+      resource: route.integration.functionArn,
+      context: { 'aws:SourceArn': sourceArn, 'aws:SourceAccount': LOCAL_ACCOUNT },
+      hop: `API ${route.routeKey} → ${route.integration.functionName}`,
+    });
+    if (!denial) return undefined;
+    exchange.integrationError = "The IAM role configured on the integration or API Gateway doesn't have permissions to call the integration. Check the permissions and try again.";
+    exchange.note = `AccessDenied: ${denial.message}`;
+    return this.gatewayReply(exchange, GATEWAY_ERRORS.integrationFailure);
   }
 
   private select(method: string, rawPath: string): { route: RouteModel; pathParameters: Record<string, string> } | undefined {

@@ -36,6 +36,8 @@
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError, type AwsEndpoint, type JsonOperation } from '../aws-endpoint';
 import { UnsupportedFeatureError } from '../errors';
+import type { IamGate } from '../iam/local-iam';
+import type { IamPrincipal } from '../iam/principals';
 import type { InvokeAsync } from '../lambda/async-invoke';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from '../resources';
 import { InvalidMessageError, QueueNotFoundError, type MessageAttributeValue, type SqsQueues } from '../sqs/queues';
@@ -226,6 +228,13 @@ export interface EventBridgeDeps {
   readonly random?: () => number;
   /** Clock (epoch ms) for event times and event age. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Authorizes each delivery as AWS does: EventBridge invokes a Lambda
+   * target, sends to an SQS target or a dead-letter queue as
+   * `events.amazonaws.com` (the target's resource policy must allow the
+   * rule), and starts a state machine with the target's role. @default no checks
+   */
+  readonly iam?: IamGate;
 }
 
 /** An archived event. */
@@ -421,6 +430,11 @@ export class EventBridgeEmulator extends BackgroundService {
     }
     const results = entries.map((entry) => this.ingest(entry));
     return { FailedEntryCount: results.filter((result) => 'ErrorCode' in result).length, Entries: results };
+  }
+
+  /** The ARN of the bus a name or ARN designates (the ARN it would have when it does not exist). */
+  public busArn(nameOrArn: string): string {
+    return this.findBus(nameOrArn)?.arn ?? (nameOrArn.startsWith('arn:') ? nameOrArn : eventBusArn(nameOrArn));
   }
 
   /** True when a bus of this name or ARN exists locally. */
@@ -673,12 +687,52 @@ export class EventBridgeEmulator extends BackgroundService {
         return;
       }
     }
-    this.deadLetter(delivery, failure, exhausted);
+    await this.deadLetter(delivery, failure, exhausted);
+  }
+
+  /**
+   * The permission EventBridge needs for a delivery to a target or a
+   * dead-letter queue, evaluated as AWS evaluates it; a denial throws
+   * `AccessDeniedException` (EventBridge's NO_PERMISSIONS: not retried).
+   */
+  private async authorize(delivery: Delivery, destination: 'target' | 'dead-letter queue'): Promise<void> {
+    const iam = this.deps.iam;
+    if (!iam) return;
+    const { rule, target } = delivery;
+    const fromRule = { 'aws:SourceArn': rule.arn, 'aws:SourceAccount': LOCAL_ACCOUNT };
+    const events = iam.service('events.amazonaws.com');
+    const hop = `rule ${rule.name} → ${destination} ${target.id}`;
+    const demand = async (principal: IamPrincipal, action: string, resource: string): Promise<void> => {
+      const denial = await iam.check({ principal, action, resource, context: fromRule, hop });
+      if (denial) throw new AwsServiceError('AccessDeniedException', denial.message, 403);
+    };
+    if (destination === 'dead-letter queue') return demand(events, 'sqs:SendMessage', target.deadLetterArn ?? '');
+    if (target.roleArn !== undefined) {
+      const owner = { logicalId: rule.name, type: RULE_TYPE, property: `Targets (${target.id}).RoleArn` };
+      const principal = iam.roleSession(target.roleArn, `events-${rule.name}`.slice(0, 64), `target ${target.id} of rule ${rule.name}`, owner);
+      if (principal.kind === 'role') {
+        const trust = await iam.check({ principal: events, action: 'sts:AssumeRole', resource: target.roleArn, resourcePolicy: principal.role.trustPolicy, context: fromRule, hop });
+        if (trust) throw new AwsServiceError('AccessDeniedException', trust.message, 403);
+      }
+      if (target.kind === 'stateMachine') return demand(principal, 'states:StartExecution', target.arn);
+      if (target.kind === 'bus') return demand(principal, 'events:PutEvents', target.arn);
+    }
+    switch (target.kind) {
+      case 'lambda':
+        return demand(events, 'lambda:InvokeFunction', target.arn.replace(/:\$LATEST$/, ''));
+      case 'queue':
+        return demand(events, 'sqs:SendMessage', target.arn);
+      case 'bus':
+        return demand(events, 'events:PutEvents', target.arn);
+      case 'stateMachine':
+        throw new AwsServiceError('AccessDeniedException', `Rule ${rule.name}: a Step Functions target needs a RoleArn for EventBridge to start executions with`, 403);
+    }
   }
 
   /** Delivers once; false when the event was dropped instead (and that hop already reported). */
   private async send(delivery: Delivery): Promise<boolean> {
     const { target, event } = delivery;
+    await this.authorize(delivery, 'target');
     switch (target.kind) {
       case 'lambda':
         await this.deps.invokeAsync(target.arn, this.inputFor(delivery).value);
@@ -708,7 +762,7 @@ export class EventBridgeEmulator extends BackgroundService {
     return shapeInput(target.input, event, { ruleArn: rule.arn, ruleName: rule.name, ingestedAt: delivery.receivedAt });
   }
 
-  private deadLetter(delivery: Delivery, failure: Failure, exhaustedCondition: ExhaustedCondition | undefined): void {
+  private async deadLetter(delivery: Delivery, failure: Failure, exhaustedCondition: ExhaustedCondition | undefined): Promise<void> {
     const context = this.targetContext(delivery);
     const deadLetterArn = delivery.target.deadLetterArn;
     if (deadLetterArn === undefined) {
@@ -724,7 +778,11 @@ export class EventBridgeEmulator extends BackgroundService {
       RETRY_ATTEMPTS: { dataType: 'String', stringValue: String(delivery.attempts - 1) },
     };
     if (exhaustedCondition !== undefined) attributes.EXHAUSTED_RETRY_CONDITION = { dataType: 'String', stringValue: exhaustedCondition };
-    const offered = this.deps.queues.offer(deadLetterArn, JSON.stringify(delivery.event), attributes);
+    const denied = await this.authorize(delivery, 'dead-letter queue').then(
+      () => undefined,
+      (error: unknown) => (error instanceof Error ? error.message : String(error)),
+    );
+    const offered = denied !== undefined ? { sent: false as const, reason: `AccessDenied: ${denied}` } : this.deps.queues.offer(deadLetterArn, JSON.stringify(delivery.event), attributes);
     if (offered.sent) this.hop({ ...context, kind: 'dlq', deadLetterArn, errorCode: failure.code, errorMessage: failure.message, exhaustedCondition });
     else this.hop({ ...context, kind: 'dropped', reason: `the dead-letter queue refused the event: ${offered.reason}` });
     this.work.end();

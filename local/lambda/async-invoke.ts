@@ -7,6 +7,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError } from '../aws-endpoint';
+import type { IamGate } from '../iam/local-iam';
+import type { IamPrincipal } from '../iam/principals';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from '../resources';
 import type { SqsQueues } from '../sqs/queues';
 import { BackgroundService } from '../support/pending-work';
@@ -68,10 +70,17 @@ export interface LambdaAsyncOptions {
   readonly now?: () => number;
   /** Hears every step; must not throw. @default no listener */
   readonly onHop?: (hop: LambdaAsyncHop) => void;
+  /**
+   * Authorizes what Lambda sends to a dead-letter queue or a destination: it
+   * does so with the function's execution role. @default no checks
+   */
+  readonly iam?: IamGate;
 }
 
 interface AsyncConfig {
   readonly arn: string;
+  /** The function's execution role session, when IAM is checked. */
+  readonly principal?: IamPrincipal;
   readonly maxRetries: number;
   readonly maxAgeSeconds: number;
   readonly onSuccess?: string;
@@ -123,7 +132,7 @@ export class LambdaAsyncInvoker extends BackgroundService {
   public static create(resources: readonly LocalResource[], options: LambdaAsyncOptions): LambdaAsyncInvoker {
     const invoker = new LambdaAsyncInvoker(options);
     const byReference = new Map<string, string>();
-    const functions = new Map<string, { arn: string; deadLetterArn?: string }>();
+    const functions = new Map<string, { arn: string; deadLetterArn?: string; principal?: IamPrincipal }>();
     for (const resource of resources) {
       if (resource.type !== FUNCTION_TYPE) continue;
       const read = new PropertyReader(resource);
@@ -134,7 +143,12 @@ export class LambdaAsyncInvoker extends BackgroundService {
         read.only(deadLetter, 'DeadLetterConfig', ['TargetArn']);
         if (deadLetter.TargetArn !== undefined) deadLetterArn = read.templateQueue(deadLetter.TargetArn, 'DeadLetterConfig.TargetArn', options.queues);
       }
-      functions.set(arn, { arn, deadLetterArn });
+      const role = resource.properties.Role;
+      const principal =
+        options.iam && typeof role === 'string'
+          ? options.iam.roleSession(role, resource.ref, 'function', { logicalId: resource.logicalId, type: resource.type, property: 'Role' })
+          : undefined;
+      functions.set(arn, { arn, deadLetterArn, ...(principal ? { principal } : {}) });
       for (const key of [arn, resource.ref, resource.logicalId, arn.split(':').at(-1) ?? arn]) byReference.set(key, arn);
     }
     const tuned = new Map<string, Omit<AsyncConfig, 'arn' | 'deadLetterArn'>>();
@@ -163,7 +177,7 @@ export class LambdaAsyncInvoker extends BackgroundService {
       });
     }
     for (const [arn, fn] of functions) {
-      const config: AsyncConfig = { arn, deadLetterArn: fn.deadLetterArn, maxRetries: 2, maxAgeSeconds: 21_600, ...tuned.get(arn) };
+      const config: AsyncConfig = { arn, deadLetterArn: fn.deadLetterArn, ...(fn.principal ? { principal: fn.principal } : {}), maxRetries: 2, maxAgeSeconds: 21_600, ...tuned.get(arn) };
       for (const [reference, target] of byReference) if (target === arn) invoker.configs.set(reference, config);
     }
     return invoker;
@@ -204,7 +218,7 @@ export class LambdaAsyncInvoker extends BackgroundService {
     const base = { functionArn: config.arn, requestId: job.requestId };
     this.options.onHop?.({ ...base, kind: 'invoked', attempt: job.attempts, ok: failure === undefined, ...(failure ? { errorType: failure.errorType } : {}) });
     if (!failure) {
-      if (config.onSuccess !== undefined) this.sendRecord(job, config.onSuccess, 'Success', response, undefined);
+      if (config.onSuccess !== undefined) await this.sendRecord(job, config.onSuccess, 'Success', response, undefined);
       this.work.end();
       return;
     }
@@ -216,19 +230,28 @@ export class LambdaAsyncInvoker extends BackgroundService {
         this.work.later(delayMs, () => void this.run(job));
         return;
       }
-      this.giveUp(job, failure, 'EventAgeExceeded');
+      await this.giveUp(job, failure, 'EventAgeExceeded');
     } else {
-      this.giveUp(job, failure, 'RetriesExhausted');
+      await this.giveUp(job, failure, 'RetriesExhausted');
     }
     this.work.end();
   }
 
-  private giveUp(job: AsyncJob, failure: FunctionErrorPayload, condition: AsyncFailureCondition): void {
+  /** Why Lambda may not send to a queue with the function's role (AWS's AccessDenied message), if it may not. */
+  private async denied(config: AsyncConfig, queueArn: string, what: string): Promise<string | undefined> {
+    const iam = this.options.iam;
+    if (!iam || !config.principal) return undefined;
+    const denial = await iam.check({ principal: config.principal, action: 'sqs:SendMessage', resource: queueArn, hop: `${config.principal.label} → ${what}` });
+    return denial ? `AccessDenied: ${denial.message}` : undefined;
+  }
+
+  private async giveUp(job: AsyncJob, failure: FunctionErrorPayload, condition: AsyncFailureCondition): Promise<void> {
     const { config } = job;
     const base = { functionArn: config.arn, requestId: job.requestId };
-    if (config.onFailure !== undefined) this.sendRecord(job, config.onFailure, condition, failure, failure);
+    if (config.onFailure !== undefined) await this.sendRecord(job, config.onFailure, condition, failure, failure);
     if (config.deadLetterArn !== undefined) {
-      const offered = this.options.queues.offer(config.deadLetterArn, JSON.stringify(job.payload), {
+      const denied = await this.denied(config, config.deadLetterArn, 'its dead-letter queue');
+      const offered = denied !== undefined ? { sent: false as const, reason: denied } : this.options.queues.offer(config.deadLetterArn, JSON.stringify(job.payload), {
         RequestID: { dataType: 'String', stringValue: job.requestId },
         ErrorCode: { dataType: 'Number', stringValue: '200' },
         ErrorMessage: { dataType: 'String', stringValue: failure.errorMessage.slice(0, 1024) || failure.errorType },
@@ -242,7 +265,7 @@ export class LambdaAsyncInvoker extends BackgroundService {
   }
 
   /** Sends the invocation record Lambda destinations receive. */
-  private sendRecord(job: AsyncJob, destinationArn: string, condition: AsyncFailureCondition | 'Success', responsePayload: unknown, failure: FunctionErrorPayload | undefined): void {
+  private async sendRecord(job: AsyncJob, destinationArn: string, condition: AsyncFailureCondition | 'Success', responsePayload: unknown, failure: FunctionErrorPayload | undefined): Promise<void> {
     const record = {
       version: '1.0',
       timestamp: new Date(this.now()).toISOString(),
@@ -252,7 +275,8 @@ export class LambdaAsyncInvoker extends BackgroundService {
       responsePayload,
     };
     const base = { functionArn: job.config.arn, requestId: job.requestId };
-    const offered = this.options.queues.offer(destinationArn, JSON.stringify(record));
+    const denied = await this.denied(job.config, destinationArn, `its ${condition === 'Success' ? 'OnSuccess' : 'OnFailure'} destination`);
+    const offered = denied !== undefined ? { sent: false as const, reason: denied } : this.options.queues.offer(destinationArn, JSON.stringify(record));
     if (offered.sent) this.options.onHop?.({ kind: 'destination', ...base, condition, destinationArn });
     else this.options.onHop?.({ kind: 'dropped', ...base, reason: `the destination refused the record: ${offered.reason}` });
   }

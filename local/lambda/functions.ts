@@ -35,6 +35,12 @@ export interface RuntimeEnvironment {
   readonly region: string;
   readonly dynamoDbEndpoint: string;
   readonly awsEndpoint: string;
+  /**
+   * The temporary credentials of the function's execution role session, as
+   * Lambda puts them in its environment; the local endpoints recognise who
+   * signs with them. @default credentials no principal owns (the administrator)
+   */
+  readonly credentialsFor?: (fn: LocalResource) => { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string };
 }
 
 /** Default concurrency of a function without reserved concurrency. */
@@ -71,6 +77,7 @@ export const localFunctions = (
       const memoryMb = p.MemorySize ?? 128;
       const name = resource.ref;
       const variables = p.Environment?.Variables ?? {};
+      const credentials = runtime.credentialsFor?.(resource) ?? { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: 'local' };
       return {
         spec: {
           name,
@@ -87,9 +94,9 @@ export const localFunctions = (
             AWS_LAMBDA_FUNCTION_NAME: name,
             AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
-            AWS_ACCESS_KEY_ID: 'local',
-            AWS_SECRET_ACCESS_KEY: 'local',
-            AWS_SESSION_TOKEN: 'local',
+            AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+            AWS_SESSION_TOKEN: credentials.sessionToken,
             TZ: ':UTC',
             // ...no X-Ray daemon runs locally, so tracing is off unless the template says otherwise...
             POWERTOOLS_TRACE_ENABLED: 'false',

@@ -1,5 +1,6 @@
 import type { AwsEndpoint } from '../aws-endpoint';
 import { AwsServiceError } from '../aws-endpoint';
+import { invokeAuthorization } from '../iam/api-actions';
 import type { LambdaAsyncInvoker } from './async-invoke';
 import type { LambdaRuntime } from './lambda-runtime';
 
@@ -15,6 +16,10 @@ export const registerInvokeApi = (endpoint: AwsEndpoint, runtime: LambdaRuntime,
   endpoint.registerRest({
     method: 'POST',
     path: '/2015-03-31/functions/{name}/invocations',
+    authorize: ({ name }) => {
+      const spec = runtime.resolve(name);
+      return spec ? [invokeAuthorization(spec.arn)] : [];
+    },
     handle: async ({ name }, body, request) => {
       let event: unknown = null;
       if (body.length > 0) {

@@ -33,6 +33,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { UnsupportedFeatureError } from '../errors';
+import type { IamGate } from '../iam/local-iam';
+import type { IamPrincipal } from '../iam/principals';
 import { readEventPattern, type PutEventsEntry, type PutEventsResult } from '../eventbridge/event-bus';
 import { matchesEventPattern, type EventPattern } from '../eventbridge/event-pattern';
 import type { InvokeFunction } from '../lambda/lambda-runtime';
@@ -110,6 +112,12 @@ export interface PipesDeps {
   readonly random?: () => number;
   /** Clock (epoch ms). @default Date.now */
   readonly now?: () => number;
+  /**
+   * Authorizes what each pipe does with its role (`RoleArn`): invoking the
+   * enrichment, putting events on the target, writing its dead-letter queue.
+   * @default no checks
+   */
+  readonly iam?: IamGate;
 }
 
 /** Checks a duplicate rate: a probability. */
@@ -182,6 +190,8 @@ interface PipeSettings {
   readonly source: string;
   readonly detailType: string;
   readonly resources: readonly string[];
+  /** The pipe's role session, when IAM is checked. */
+  readonly principal?: IamPrincipal;
 }
 
 /** A stream record as the pipe presents it to filters, enrichment and target. */
@@ -333,6 +343,7 @@ export class LocalPipe {
     for (let attempts = 1; ; attempts += 1) {
       try {
         const events = await this.enrich(matched);
+        await this.demand('events:PutEvents', this.settings.targetArn, 'its target');
         totals.published += this.publish(events);
         return;
       } catch (error) {
@@ -341,7 +352,7 @@ export class LocalPipe {
         const retries = attempts - 1;
         const { maxRetries } = this.settings;
         if (maxRetries !== -1 && retries >= maxRetries) {
-          this.deadLetter(matched, shardId, attempts, message, totals);
+          await this.deadLetter(matched, shardId, attempts, message, totals);
           return;
         }
         const delayMs = backoffDelay(retries + 1, this.deps.backoff, this.deps.random);
@@ -359,6 +370,7 @@ export class LocalPipe {
   private async enrich(records: readonly PipeRecord[]): Promise<readonly unknown[]> {
     const functionArn = this.settings.enrichmentArn;
     if (functionArn === undefined) return records;
+    await this.demand('lambda:InvokeFunction', functionArn.replace(/:\$LATEST$/, ''), 'its enrichment');
     const result = await this.deps.invokeFunction(functionArn, records);
     if (!result.ok) throw new PipeBatchError(`Enrichment ${functionArn} failed: ${result.error.errorType}: ${result.error.errorMessage}`);
     const { payload } = result;
@@ -407,7 +419,16 @@ export class LocalPipe {
    * not included, as on AWS — they are read back from the stream by sequence
    * number.
    */
-  private deadLetter(records: readonly PipeRecord[], shardId: string, attempts: number, error: string, totals: Totals): void {
+  /** Fails the batch (as AWS's AccessDenied does) when the pipe's role may not make this call. */
+  private async demand(action: string, resource: string, what: string): Promise<void> {
+    const { iam } = this.deps;
+    const { principal } = this.settings;
+    if (!iam || !principal) return;
+    const denial = await iam.check({ principal, action, resource, hop: `pipe ${this.name} → ${what}` });
+    if (denial) throw new PipeBatchError(`AccessDeniedException: ${denial.message}`);
+  }
+
+  private async deadLetter(records: readonly PipeRecord[], shardId: string, attempts: number, error: string, totals: Totals): Promise<void> {
     const deadLetterArn = this.settings.deadLetterArn;
     if (deadLetterArn === undefined) {
       this.hop({ kind: 'dropped', batchSize: records.length, reason: `retries exhausted (no dead-letter queue): ${error}` });
@@ -431,7 +452,11 @@ export class LocalPipe {
         streamArn: this.sourceArn,
       },
     };
-    const offered = this.deps.queues.offer(deadLetterArn, JSON.stringify(record));
+    const denied = await this.demand('sqs:SendMessage', deadLetterArn, 'its dead-letter queue').then(
+      () => undefined,
+      (failure: unknown) => (failure instanceof Error ? failure.message : String(failure)),
+    );
+    const offered = denied !== undefined ? { sent: false as const, reason: denied } : this.deps.queues.offer(deadLetterArn, JSON.stringify(record));
     if (offered.sent) {
       this.hop({ kind: 'dlq', deadLetterArn, batchSize: records.length, attempts, error });
       totals.deadLettered += 1;
@@ -590,6 +615,8 @@ function readPipe(resource: LocalResource, deps: PipesDeps): PipeSettings {
     Time: 'taking the event time from the record is not emulated',
   });
   const resources = busParameters.Resources === undefined ? [] : read.array(busParameters.Resources, `${busPath}.Resources`);
+  const roleArn = read.string(properties.RoleArn, 'RoleArn');
+  const principal = deps.iam?.roleSession(roleArn, name, 'pipe', { logicalId: resource.logicalId, type: resource.type, property: 'RoleArn' });
 
   return {
     name,
@@ -606,6 +633,7 @@ function readPipe(resource: LocalResource, deps: PipesDeps): PipeSettings {
     source: read.optionalString(busParameters.Source, `${busPath}.Source`) ?? `Pipe ${name}`,
     detailType: read.optionalString(busParameters.DetailType, `${busPath}.DetailType`) ?? 'Event from aws:dynamodb',
     resources: resources.map((value, index) => read.string(value, `${busPath}.Resources[${String(index)}]`)),
+    ...(principal ? { principal } : {}),
   };
 }
 

@@ -70,8 +70,11 @@ export interface EngineDeps {
   readonly invokeFunction?: InvokeFunction;
   /** For `arn:aws:states:::events:putEvents`. */
   readonly putEvents?: PutEvents;
-  /** For `arn:aws:states:::dynamodb:putItem|getItem|updateItem|deleteItem` (low-level client: attribute values as in ASL). */
-  readonly dynamoDb?: DynamoDBClient;
+  /**
+   * For `arn:aws:states:::dynamodb:putItem|getItem|updateItem|deleteItem` (low-level client: attribute values as in
+   * ASL); a function gives each state machine its own client (signed with its role's credentials).
+   */
+  readonly dynamoDb?: DynamoDBClient | ((stateMachineArn: string) => DynamoDBClient);
 }
 
 /**
@@ -223,7 +226,8 @@ export const integrationFor = (resource: unknown, parameters: unknown, deps: Eng
     if (!client) throw new IntegrationRefusal('Resource', 'a dynamodb task, but the engine was given no DynamoDB client');
     const operation = action as DynamoDbOperation;
     checkKeys(parameters, DYNAMODB_OPERATIONS[operation], 'Parameters');
-    return { kind: 'dynamodb', resourceType: 'dynamodb', resource: operation, run: (input) => dynamoDbTask(client, operation, input) };
+    const clientFor = (call: TaskCall): DynamoDBClient => (typeof client === 'function' ? client(call.stateMachineArn) : client);
+    return { kind: 'dynamodb', resourceType: 'dynamodb', resource: operation, run: (input, call) => dynamoDbTask(clientFor(call), operation, input) };
   }
   throw new IntegrationRefusal('Resource', `no local adapter for ${resource} (emulated: Lambda functions, lambda:invoke, events:putEvents, dynamodb:${Object.keys(DYNAMODB_OPERATIONS).join('|')})`);
 };
@@ -234,6 +238,9 @@ export const integrationFor = (resource: unknown, parameters: unknown, deps: Eng
 
 const awsErrorCause = (service: string, message: string, status: number, code: string): string =>
   `${message} (Service: ${service}; Status Code: ${status}; Error Code: ${code}; Request ID: ${randomUUID()}; Proxy: null)`;
+
+/** The base exception of each service's Java SDK, which Step Functions names unmodeled errors after. */
+const BASE_EXCEPTION: Readonly<Record<string, string>> = { Lambda: 'AWSLambdaException', EventBridge: 'AmazonEventBridgeException', DynamoDB: 'AmazonDynamoDBException' };
 
 /** HTTP statuses of the exceptions a local service may throw without one. */
 const STATUS_BY_EXCEPTION: Readonly<Record<string, number>> = {
@@ -258,7 +265,10 @@ const serviceError = (prefix: string, service: string, error: unknown): TaskFail
   if (!(error instanceof Error)) return new TaskFailedError(`${prefix}.SdkClientException`, String(error));
   if (/^(Lambda|Sandbox|States|EventBridge|DynamoDB)\./.test(error.name)) return new TaskFailedError(error.name, error.message);
   if (!/Exception$/.test(error.name)) return new TaskFailedError(`${prefix}.SdkClientException`, error.message);
-  return new TaskFailedError(`${prefix}.${error.name}`, awsErrorCause(service, error.message, statusOf(error), error.name));
+  // AccessDeniedException is not an exception the services' Java SDK models, so Step Functions names it after the
+  // service's base exception (`Lambda.AWSLambdaException`, cause "... Error Code: AccessDeniedException ...").
+  const name = error.name === 'AccessDeniedException' ? (BASE_EXCEPTION[prefix] ?? error.name) : error.name;
+  return new TaskFailedError(`${prefix}.${name}`, awsErrorCause(service, error.message, statusOf(error), error.name));
 };
 
 const functionError = (error: { readonly errorType: string; readonly errorMessage: string; readonly trace?: readonly string[] }): TaskFailedError => {

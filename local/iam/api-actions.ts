@@ -1,0 +1,78 @@
+/**
+ * What IAM authorizes for the API calls the local AWS endpoint serves
+ * (EventBridge, Step Functions, Lambda's Invoke): the action and resource of
+ * each operation, from the Service Authorization Reference.
+ *
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
+ */
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../resources';
+
+/** One action on one resource, with the condition keys of the request. */
+export interface ApiAuthorization {
+  readonly action: string;
+  readonly resource: string;
+  readonly context?: Readonly<Record<string, string | readonly string[]>>;
+}
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+const eventBusArn = (nameOrArn: string): string =>
+  nameOrArn.startsWith('arn:') ? nameOrArn : `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${nameOrArn || 'default'}`;
+
+const ruleArn = (name: string, bus: string): string =>
+  name.startsWith('arn:') ? name : `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/${bus && bus !== 'default' ? `${bus.split('/').pop() ?? bus}/` : ''}${name}`;
+
+/**
+ * The authorizations of one JSON-protocol operation (`AWSEvents.PutEvents`,
+ * `AWSStepFunctions.StartExecution`), or `undefined` for an operation this
+ * table does not know (the endpoint refuses those anyway).
+ */
+export const jsonApiAuthorizations = (target: string, input: Readonly<Record<string, unknown>>): ApiAuthorization[] | undefined => {
+  const [prefix, operation = ''] = target.split('.');
+  if (prefix === 'AWSEvents') {
+    switch (operation) {
+      case 'PutEvents':
+        return (Array.isArray(input.Entries) ? input.Entries : []).map((entry: unknown) => {
+          const e = typeof entry === 'object' && entry !== null ? (entry as Record<string, unknown>) : {};
+          return {
+            action: 'events:PutEvents',
+            resource: eventBusArn(text(e.EventBusName)),
+            context: { 'events:source': text(e.Source), 'events:detail-type': text(e.DetailType) },
+          };
+        });
+      case 'DescribeRule':
+      case 'ListTargetsByRule':
+        return [{ action: `events:${operation}`, resource: ruleArn(text(input.Name ?? input.Rule), text(input.EventBusName)) }];
+      case 'DescribeEventBus':
+        return [{ action: 'events:DescribeEventBus', resource: eventBusArn(text(input.Name)) }];
+      case 'ListRules':
+      case 'ListEventBuses':
+      case 'TestEventPattern':
+        return [{ action: `events:${operation}`, resource: '*' }];
+      default:
+        return undefined;
+    }
+  }
+  if (prefix === 'AWSStepFunctions') {
+    switch (operation) {
+      case 'StartExecution':
+      case 'ListExecutions':
+      case 'DescribeStateMachine':
+        return [{ action: `states:${operation}`, resource: text(input.stateMachineArn) }];
+      case 'DescribeExecution':
+      case 'GetExecutionHistory':
+      case 'StopExecution':
+        return [{ action: `states:${operation}`, resource: text(input.executionArn) }];
+      case 'ListStateMachines':
+        return [{ action: 'states:ListStateMachines', resource: '*' }];
+      default:
+        return undefined;
+    }
+  }
+  return undefined;
+};
+
+/** `lambda:InvokeFunction` on the function an Invoke call names (by name or ARN, unqualified). */
+export const invokeAuthorization = (functionArn: string): ApiAuthorization => ({ action: 'lambda:InvokeFunction', resource: functionArn });

@@ -1,0 +1,142 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import type { RecordedGrant } from '../../local/iam/authorizer';
+import { DeployRefusedError } from '../../local/iam/deploy-checks';
+import { LocalCloud } from '../../local/local-cloud';
+import { synthesize } from '../../local/synthesize';
+import { startDynamoDbLocal } from '../../local/dynamodb/dynamodb-local';
+import { ShopClient } from '../e2e/support/shop-client';
+import { CollectedLog } from '../e2e/support/target';
+
+/*
+ * A few grants removed for real. `grants.test.ts` proves exactness from one
+ * recorded run (which statement alone allowed each call); these removals
+ * show the recording tells the truth: a statement the recording names as the
+ * only one allowing a call is removed from the template, and that call is
+ * then denied — at start-up as AWS would refuse the deploy, or at run time
+ * with AWS's AccessDenied.
+ */
+
+jest.setTimeout(240_000);
+
+type Statement = { Action?: string | string[]; Sid?: string };
+type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
+
+let synthesized: string;
+const copies: string[] = [];
+
+/** A copy of the synthesized assembly whose template `edit` changes. */
+const assemblyWith = (edit: (template: Template) => void): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'shop-iam-removal-'));
+  copies.push(dir);
+  cpSync(synthesized, dir, { recursive: true });
+  const file = path.join(dir, 'ServerlessShop.template.json');
+  const template = JSON.parse(readFileSync(file, 'utf8')) as Template;
+  edit(template);
+  writeFileSync(file, JSON.stringify(template));
+  return dir;
+};
+
+/** The one resource whose logical id is `prefix` followed by CDK's hash. */
+const resourceId = (template: Template, prefix: string): string => {
+  const ids = Object.keys(template.Resources).filter((id) => id.startsWith(prefix) && /^[0-9A-F]{8}$/.test(id.slice(prefix.length)));
+  if (ids.length !== 1) throw new Error(`expected one resource ${prefix}…, found ${ids.join(', ') || 'none'}`);
+  return ids[0] ?? '';
+};
+
+/** Removes the statements of a policy (`prefix…`) that grant `action`, and returns how many. */
+const removeStatements = (template: Template, policyPrefix: string, action: string): number => {
+  const policy = template.Resources[resourceId(template, policyPrefix)]?.Properties.PolicyDocument as { Statement: Statement[] };
+  const before = policy.Statement.length;
+  policy.Statement = policy.Statement.filter((statement) => ![statement.Action ?? []].flat().includes(action));
+  return before - policy.Statement.length;
+};
+
+const start = async (assemblyDir: string, log = new CollectedLog()) =>
+  LocalCloud.start({ assemblyDir, apiPort: 0, log: log.log, retryDelayScale: 0.01, iam: 'strict', dynamoDb: startDynamoDbLocal() });
+
+/** The recorded grants of a run, by the statement that alone allowed each call. */
+const soleStatementsOf = (grants: readonly RecordedGrant[], action: string): string[] =>
+  grants.filter((grant) => grant.action === action && grant.statements.length === 1).map((grant) => grant.statements[0]?.source.logicalId ?? '');
+
+beforeAll(async () => {
+  synthesized = mkdtempSync(path.join(tmpdir(), 'shop-iam-synth-'));
+  await synthesize(synthesized);
+}, 240_000);
+
+afterAll(() => {
+  for (const dir of [synthesized, ...copies]) if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('removing a grant the recording names makes AWS (and the local cloud) deny the call it allowed', () => {
+  let baseline: LocalCloud;
+  let baselineGrants: readonly RecordedGrant[];
+
+  beforeAll(async () => {
+    baseline = await start(synthesized);
+    const shop = new ShopClient({ apiUrl: baseline.apiUrl, waitMs: 20_000, diagnostics: () => '' });
+    const alice = { name: 'alice', token: baseline.issuer.mint({ username: 'alice@example.com' }).token };
+    expect((await shop.call('GET', '/health')).status).toBe(200);
+    expect((await shop.call('GET', '/orders', { as: alice })).status).toBe(200);
+    baselineGrants = baseline.iam.authorizer.grants();
+    await baseline.stop();
+  });
+
+  it('the pipe role without dynamodb:ListStreams: the deploy is refused (the pipe could not read its source)', async () => {
+    // Prepare
+    expect(soleStatementsOf(baselineGrants, 'dynamodb:ListStreams')).toEqual([expect.stringMatching(/^OrdersOutboxRoleDefaultPolicy/)]);
+    const dir = assemblyWith((template) => expect(removeStatements(template, 'OrdersOutboxRoleDefaultPolicy', 'dynamodb:ListStreams')).toBe(1));
+
+    // Act
+    const started = start(dir);
+
+    // Assess
+    await expect(started).rejects.toBeInstanceOf(DeployRefusedError);
+    await expect(started).rejects.toThrow(/OrdersOutbox.*AWS::Pipes::Pipe.*is not authorized to perform: dynamodb:ListStreams on resource: \*/s);
+  });
+
+  it('the orders API role without dynamodb:Query on the byUser index: GET /orders fails, denied as AWS denies it', async () => {
+    // Prepare
+    expect(soleStatementsOf(baselineGrants, 'dynamodb:Query')).toEqual([expect.stringMatching(/^OrdersApiServiceRoleDefaultPolicy/)]);
+    const dir = assemblyWith((template) => expect(removeStatements(template, 'OrdersApiServiceRoleDefaultPolicy', 'dynamodb:Query')).toBe(1));
+    const cloud = await start(dir);
+    try {
+      const shop = new ShopClient({ apiUrl: cloud.apiUrl, waitMs: 20_000, diagnostics: () => '' });
+      const alice = { name: 'alice', token: cloud.issuer.mint({ username: 'alice@example.com' }).token };
+
+      // Act
+      const reply = await shop.call('GET', '/orders', { as: alice });
+
+      // Assess
+      expect(reply.status).toBe(500);
+      expect(cloud.iam.authorizer.denials.map((denial) => denial.message)).toEqual([
+        expect.stringMatching(/^User: arn:aws:sts::000000000000:assumed-role\/OrdersApiServiceRole[0-9A-F]{8}\/OrdersApi[0-9A-F]{8} is not authorized to perform: dynamodb:Query on resource: arn:aws:dynamodb:us-east-1:000000000000:table\/OrdersTable[0-9A-F]{8}\/index\/byUser because no identity-based policy allows the dynamodb:Query action$/),
+      ]);
+    } finally {
+      await cloud.stop();
+    }
+  });
+
+  it("GET /health without its Lambda permission: API Gateway answers 500, as it does when it may not invoke the integration", async () => {
+    // Prepare
+    const healthPermission = soleStatementsOf(baselineGrants, 'lambda:InvokeFunction').filter((id) => id.startsWith('ApiGEThealth'));
+    expect(healthPermission).toEqual([expect.stringMatching(/^ApiGEThealth/)]);
+    const dir = assemblyWith((template) => {
+      delete template.Resources[resourceId(template, 'ApiGEThealthHealthGEThealthIntegrationPermission')];
+    });
+    const cloud = await start(dir);
+    try {
+      const shop = new ShopClient({ apiUrl: cloud.apiUrl, waitMs: 20_000, diagnostics: () => '' });
+
+      // Act
+      const reply = await shop.call('GET', '/health');
+
+      // Assess
+      expect(reply).toMatchObject({ status: 500, body: { message: 'Internal Server Error' } });
+      expect(cloud.iam.authorizer.denials.map((denial) => `${denial.principal} ${denial.action}`)).toEqual(['apigateway.amazonaws.com lambda:InvokeFunction']);
+    } finally {
+      await cloud.stop();
+    }
+  });
+});
