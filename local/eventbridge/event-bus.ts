@@ -367,7 +367,7 @@ export class EventBridgeEmulator extends BackgroundService {
     for (const resource of events) if (resource.type === EVENT_BUS_TYPE) emulator.addBus(readBus(resource, notEnforced));
     for (const resource of events) {
       if (resource.type === BUS_POLICY_TYPE) {
-        notEnforced.push(`${resource.logicalId} (${resource.type}): accepted, not enforced — the local cloud has no IAM`);
+        // Bus policies are the local IAM's (../iam): it evaluates them for every PutEvents that needs them.
       } else if (resource.type === RULE_TYPE) {
         const rule = emulator.readRule(resource);
         rule.bus.rules.push(rule);

@@ -9,9 +9,9 @@
  * no consumer API: {@link SqsQueues.receiveAll} and {@link SqsQueues.depth}
  * inspect a queue without changing it.
  *
- * `AWS::SQS::QueuePolicy` (and `AWS::SQS::QueueInlinePolicy`) are accepted and
- * NOT enforced: the local cloud has no IAM. {@link SqsQueues.notEnforced} lists
- * every such resource so the CLI can say so at start-up.
+ * `AWS::SQS::QueuePolicy` (and `AWS::SQS::QueueInlinePolicy`) are accepted
+ * here and evaluated by the local IAM (`../iam`) for every send that crosses
+ * a principal boundary (a rule's dead-letter queue, a function's).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { UnsupportedFeatureError } from '../errors';
@@ -168,7 +168,7 @@ export class SqsQueues {
     for (const resource of resources) {
       if (!resource.type.startsWith('AWS::SQS::')) continue;
       if (POLICY_TYPES.includes(resource.type)) {
-        notEnforced.push(`${resource.logicalId} (${resource.type}): accepted, not enforced — the local cloud has no IAM, so any caller may send to any queue`);
+        // Queue policies are the local IAM's (../iam): it evaluates them on every send that needs them.
         continue;
       }
       if (resource.type !== SQS_QUEUE_TYPE) {

@@ -10,7 +10,8 @@
  *   resolved) or `Definition`, with `DefinitionSubstitutions` applied
  *   (`${Name}` placeholders replaced in the definition's text).
  * - `RoleArn` becomes `$$.Execution.RoleArn` and the history's `roleArn`;
- *   IAM is not enforced.
+ *   what the role may do is the local IAM's to check (`../iam`, wired by the
+ *   local cloud around the integrations).
  * - `StateMachineType` STANDARD. EXPRESS is REFUSED at start-up: its
  *   at-least-once semantics, `StartSyncExecution` and the absence of
  *   `DescribeExecution`/history are not emulated.
@@ -618,7 +619,6 @@ const readStateMachine = (resource: LocalResource, deps: StepFunctionsDeps, opti
   });
   if (p.LoggingConfiguration !== undefined) notEnforced.push(`${resource.logicalId} (${resource.type}): LoggingConfiguration accepted, not emulated — no execution logs in CloudWatch Logs`);
   if (p.TracingConfiguration !== undefined) notEnforced.push(`${resource.logicalId} (${resource.type}): TracingConfiguration accepted, not emulated — no X-Ray traces`);
-  if (roleArn !== undefined) notEnforced.push(`${resource.logicalId} (${resource.type}): RoleArn accepted, not enforced — the local cloud has no IAM`);
   return {
     logicalId: resource.logicalId,
     arn,
