@@ -75,6 +75,8 @@ const figure = (invariant: InvariantResult): string => {
 const printReport = (report: SoakReport, write: (text: string) => void): void => {
   write(`\nChaos soak: ${report.orders} orders, concurrency ${report.concurrency}, ${report.users} users, seed ${report.seed}\n`);
   write(report.faults.length > 0 ? `faults:\n${report.faults.map((line) => `  ${line}`).join('\n')}\n` : 'faults: none\n');
+  const injected = Object.entries(report.injected);
+  if (injected.length > 0) write(`injected: ${injected.map(([kind, count]) => `${kind} ${String(count)}`).join(', ')}\n`);
   write(`\noutcomes${report.warmup > 0 ? ` (with ${report.warmup} warm-up orders)` : ''}: ${Object.entries(report.outcomes).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
   write(`saga executions: ${Object.entries(report.executions).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
   const h = report.http;

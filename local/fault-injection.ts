@@ -7,9 +7,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { DeliveryFaults, FaultConfig, FunctionFaults } from './faults';
+import type { DeliveryFaults, DynamoDbFaults, FaultConfig, FunctionFaults } from './faults';
 import type { InvocationFaults } from './lambda/lambda-runtime';
 import { MAX_SEED, seededRandom, type Random } from './support/random';
+
+/** How far behind an index read lags when the configuration does not say. */
+export const DEFAULT_INDEX_LAG_MS = 1000;
 
 /** What an injected latency lasts when the configuration does not say. */
 export const DEFAULT_LATENCY_MS = 200;
@@ -34,11 +37,19 @@ const functionFaultsSchema = z.strictObject({
 
 const deliveryFaultsSchema = z.strictObject({ duplicateRate: rate.optional() }) satisfies z.ZodType<DeliveryFaults>;
 
+const dynamoDbFaultsSchema = z.strictObject({
+  transactionConflictRate: rate.optional(),
+  throttleRate: rate.optional(),
+  indexLagRate: rate.optional(),
+  indexLagMs: z.number().int().min(0).max(60_000).optional(),
+}) satisfies z.ZodType<DynamoDbFaults>;
+
 /** The schema of a fault configuration (a `--faults` file): unknown fields are errors, not ignored. */
 export const faultConfigSchema = z.strictObject({
   functions: z.record(z.string().min(1), functionFaultsSchema).optional(),
   eventBridge: deliveryFaultsSchema.optional(),
   pipes: deliveryFaultsSchema.optional(),
+  dynamodb: dynamoDbFaultsSchema.optional(),
   seed: z.number().int().min(0).max(MAX_SEED).optional(),
 }) satisfies z.ZodType<FaultConfig>;
 
@@ -154,7 +165,10 @@ export class FaultInjector {
     return (
       functions.some((faults) => any(faults.errorRate) || any(faults.latencyRate) || any(faults.timeoutRate) || any(faults.crashRate)) ||
       any(this.config.eventBridge?.duplicateRate) ||
-      any(this.config.pipes?.duplicateRate)
+      any(this.config.pipes?.duplicateRate) ||
+      any(this.config.dynamodb?.transactionConflictRate) ||
+      any(this.config.dynamodb?.throttleRate) ||
+      any(this.config.dynamodb?.indexLagRate)
     );
   }
 
@@ -183,6 +197,11 @@ export class FaultInjector {
       ...(latency ? { latencyMs: faults.latencyMs ?? DEFAULT_LATENCY_MS } : {}),
       ...(error ? { error: true } : timeout ? { timeout: true } : crash ? { crashAt } : {}),
     };
+  }
+
+  /** The DynamoDB faults in force now (none while paused). */
+  public dynamoDbFaults(): DynamoDbFaults | undefined {
+    return this.pausedDepth > 0 ? undefined : (this.override ?? this.config).dynamodb;
   }
 
   /** The generator of one named stream of draws (`eventBridge`, `pipes`, ...), the same object on every call. */
@@ -230,6 +249,15 @@ export class FaultInjector {
     });
     if (this.config.eventBridge?.duplicateRate) lines.push(`event-bus targets: duplicate ${percent(this.config.eventBridge.duplicateRate)}`);
     if (this.config.pipes?.duplicateRate) lines.push(`pipe deliveries: duplicate ${percent(this.config.pipes.duplicateRate)}`);
+    const dynamodb = this.config.dynamodb;
+    if (dynamodb && (dynamodb.transactionConflictRate || dynamodb.throttleRate || dynamodb.indexLagRate)) {
+      const parts = [
+        dynamodb.transactionConflictRate ? `transaction conflict ${percent(dynamodb.transactionConflictRate)}` : '',
+        dynamodb.throttleRate ? `throttling ${percent(dynamodb.throttleRate)}` : '',
+        dynamodb.indexLagRate ? `index lag ${percent(dynamodb.indexLagRate)} (${String(dynamodb.indexLagMs ?? DEFAULT_INDEX_LAG_MS)} ms)` : '',
+      ];
+      lines.push(`DynamoDB: ${parts.filter(Boolean).join(', ')}`);
+    }
     return lines;
   }
 }

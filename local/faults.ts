@@ -24,6 +24,34 @@ export interface DeliveryFaults {
   readonly duplicateRate?: number;
 }
 
+/**
+ * Faults of DynamoDB that DynamoDB Local never produces, injected by the
+ * proxy in front of it (for the functions' calls and the saga's DynamoDB
+ * tasks). Each rate is drawn per request, so the SDK's own retries draw again.
+ */
+export interface DynamoDbFaults {
+  /**
+   * A `TransactWriteItems` / `TransactGetItems` is cancelled with
+   * `TransactionCanceledException`, one item's reason `TransactionConflict`
+   * (another transaction holds it), nothing written. @default 0
+   */
+  readonly transactionConflictRate?: number;
+  /**
+   * A call is throttled: `ProvisionedThroughputExceededException` (key range
+   * throughput exceeded, as on-demand tables throttle), or in a transaction a
+   * cancellation with `ThrottlingError`. The SDK retries these itself. @default 0
+   */
+  readonly throttleRate?: number;
+  /**
+   * A read of a global secondary index (Query or Scan with `IndexName`) lags:
+   * items written in the last {@link indexLagMs} are not in it yet, as GSIs
+   * are eventually consistent. @default 0
+   */
+  readonly indexLagRate?: number;
+  /** @default 1000 */
+  readonly indexLagMs?: number;
+}
+
 /** Everything the local cloud can break on purpose. */
 export interface FaultConfig {
   /**
@@ -36,6 +64,8 @@ export interface FaultConfig {
   readonly eventBridge?: DeliveryFaults;
   /** Pipe deliveries to their target. @default no duplicates */
   readonly pipes?: DeliveryFaults;
+  /** DynamoDB conflicts, throttling and index lag. @default none */
+  readonly dynamodb?: DynamoDbFaults;
   /** Seed of the random draws. @default a random seed, printed at start-up */
   readonly seed?: number;
 }

@@ -11,6 +11,7 @@ import { IAM_RESOURCE_TYPES } from './iam/policy-model';
 import { freePort, LOCAL_CREDENTIALS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb/dynamodb-local';
 import { StreamPoller } from './dynamodb/stream-poller';
 import { createTables, isTable, validateTables } from './dynamodb/tables';
+import { DynamoDbFaultPlan, type InjectedDynamoDbFault } from './dynamodb/dynamodb-faults';
 import { DynamoDbProxy } from './dynamodb/dynamodb-proxy';
 import type { IamDenial, IamMode } from './iam/authorizer';
 import { runDeployChecks } from './iam/deploy-checks';
@@ -179,11 +180,19 @@ export class LocalCloud {
       if (iam.mode !== 'off') endpoint.useIam({ principalOf: (authorization) => iam.credentials.principalOf(authorization), check: (request) => iam.check(request) });
       const awsEndpointUrl = await endpoint.listen(0);
       cleanups.push(() => endpoint.close());
-      const keySchemas = new Map(resources.filter((r) => isTable(r)).map((r) => [r.ref, hashKeyOf(r)]));
+      const keySchemas = new Map(resources.filter((r) => isTable(r)).map((r) => [r.ref, keyAttributesOf(r)]));
+      const dynamoDbFaults = new DynamoDbFaultPlan({
+        faults: () => injector.dynamoDbFaults(),
+        random: injector.random('dynamodb'),
+        keyOf: (table) => keySchemas.get(table) ?? [],
+        onFault: (fault) => log.hop({ kind: 'fault', text: describeDynamoDbFault(fault) }),
+      });
       const dynamoDbProxy = new DynamoDbProxy({
         target: async () => (await dynamoDbStarting).endpoint,
         ...(iam.mode === 'off' ? {} : { iam: { principalOf: (authorization) => iam.credentials.principalOf(authorization), check: (request) => iam.check(request) } }),
-        hashKeyOf: (table) => keySchemas.get(table),
+        hashKeyOf: (table) => keySchemas.get(table)?.[0],
+        intercept: (call) => dynamoDbFaults.intercept(call),
+        transform: (call, output) => dynamoDbFaults.transform(call, output),
       });
       const dynamoDbProxyUrl = await dynamoDbProxy.listen(0);
       cleanups.push(() => dynamoDbProxy.close());
@@ -555,12 +564,26 @@ const rolePrincipals = (resources: readonly LocalResource[], iam: LocalIam): Rea
   return principals;
 };
 
-/** The partition key attribute of a table resource. */
-const hashKeyOf = (table: LocalResource): string | undefined => {
-  const schema = table.properties.KeySchema;
-  if (!Array.isArray(schema)) return undefined;
-  const hash = schema.find((key: unknown) => typeof key === 'object' && key !== null && (key as { KeyType?: unknown }).KeyType === 'HASH') as { AttributeName?: unknown } | undefined;
-  return typeof hash?.AttributeName === 'string' ? hash.AttributeName : undefined;
+/** The key attributes of a table resource: its partition key, then its sort key if it has one. */
+const keyAttributesOf = (table: LocalResource): string[] => {
+  const schema = Array.isArray(table.properties.KeySchema) ? (table.properties.KeySchema as Array<{ AttributeName?: unknown; KeyType?: unknown }>) : [];
+  return ['HASH', 'RANGE'].flatMap((type) => {
+    const name = schema.find((key) => key.KeyType === type)?.AttributeName;
+    return typeof name === 'string' ? [name] : [];
+  });
+};
+
+/** One line for an injected DynamoDB fault. */
+const describeDynamoDbFault = (fault: InjectedDynamoDbFault): string => {
+  const who = fault.caller.split(' ')[0] ?? fault.caller;
+  switch (fault.kind) {
+    case 'transaction-conflict':
+      return `DynamoDB ${fault.operation} by ${who}: injected TransactionConflict on ${fault.table} (TransactionCanceledException, nothing written)`;
+    case 'throttling':
+      return `DynamoDB ${fault.operation} by ${who}: injected throttling on ${fault.table}`;
+    case 'index-lag':
+      return `DynamoDB ${fault.operation} by ${who}: injected index lag on ${fault.table} (${String(fault.hidden ?? 0)} recently written item(s) not in the index yet)`;
+  }
 };
 
 /** True for a state machine with X-Ray tracing enabled. */

@@ -14,8 +14,10 @@ const SAGA_TASK_PATTERNS = ['*ReserveInventory*', '*ReleaseInventory*', '*Charge
  * an outage. Every function fails 5 % of its invocations with an injected
  * error, is slowed by 200 ms in 5 % and crashes mid-invocation in 1 %; saga
  * tasks also time out in 2 %; EventBridge rule targets and the outbox pipe
- * deliver 10 % of events twice. Without a `seed`, the soak sets its own, so
- * the faults repeat with the order mix.
+ * deliver 10 % of events twice; DynamoDB cancels 5 % of transactions with
+ * TransactionConflict, throttles 2 % of calls, and 20 % of index reads lag
+ * 500 ms behind their table. Without a `seed`, the soak sets its own, so the
+ * faults repeat with the order mix.
  */
 export const DEFAULT_SOAK_FAULTS: FaultConfig = {
   functions: {
@@ -24,4 +26,5 @@ export const DEFAULT_SOAK_FAULTS: FaultConfig = {
   },
   eventBridge: { duplicateRate: 0.1 },
   pipes: { duplicateRate: 0.1 },
+  dynamodb: { transactionConflictRate: 0.05, throttleRate: 0.02, indexLagRate: 0.2, indexLagMs: 500 },
 };

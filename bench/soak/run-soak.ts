@@ -85,6 +85,8 @@ export interface SoakReport {
   readonly warmup: number;
   /** The faults the local cloud ran with, one line each; empty when none. */
   readonly faults: readonly string[];
+  /** How many faults of each kind were injected (`functionError`, `transactionConflict`, ...). */
+  readonly injected: Readonly<Record<string, number>>;
   /** First POST to the last order seen terminal. */
   readonly durationMs: number;
   /** Orders seen terminal per second of {@link durationMs}. */
@@ -132,11 +134,34 @@ class CollectedLog {
     },
   });
 
+  /** How many faults of each kind the run injected, from the hop log's FAULT lines. */
+  public injected(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const line of this.lines) {
+      if (!/ FAULT /.test(line)) continue;
+      const kind = INJECTED_KINDS.find(([, pattern]) => pattern.test(line))?.[0] ?? 'other';
+      counts[kind] = (counts[kind] ?? 0) + 1;
+    }
+    return counts;
+  }
+
   public linesOf(correlationId: string): string[] {
     const tag = `[${correlationId.slice(0, 36)}]`;
     return this.lines.filter((line) => line.includes(tag));
   }
 }
+
+/** The kinds of injected fault the report counts, by the hop log line that announces each. */
+const INJECTED_KINDS: ReadonlyArray<readonly [string, RegExp]> = [
+  ['functionError', /injected error/],
+  ['functionLatency', /injected latency/],
+  ['functionTimeout', /injected timeout/],
+  ['functionCrash', /injected crash/],
+  ['duplicateDelivery', /injected duplicate|again \(injected/],
+  ['transactionConflict', /injected TransactionConflict/],
+  ['dynamoDbThrottling', /injected throttling/],
+  ['indexLag', /injected index lag/],
+];
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 const MAX_DIAGNOSTIC_ORDERS = 5;
@@ -292,6 +317,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
       users,
       warmup: warmups.length,
       faults: cloud.activeFaults,
+      injected: collected.injected(),
       durationMs,
       throughput: latencies.length / (durationMs / 1000),
       latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(0, ...latencies), samples: latencies.length },

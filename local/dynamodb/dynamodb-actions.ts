@@ -116,7 +116,14 @@ export const dynamoDbAuthorizations = (
       return Object.entries(object(input.RequestItems)).map(([name, request]) => on('BatchGetItem', name, (Array.isArray(object(request).Keys) ? (object(request).Keys as unknown[]) : []).map(object)));
     case 'BatchWriteItem':
       return Object.entries(object(input.RequestItems)).map(([name, requests]) =>
-        on('BatchWriteItem', name, (Array.isArray(requests) ? requests : []).map((r) => object(object(object(r).PutRequest).Item ?? object(object(r).DeleteRequest).Key))),
+        on(
+          'BatchWriteItem',
+          name,
+          (Array.isArray(requests) ? requests : []).map((r) => {
+            const { PutRequest, DeleteRequest } = object(r);
+            return PutRequest === undefined ? object(object(DeleteRequest).Key) : object(object(PutRequest).Item);
+          }),
+        ),
       );
     case 'TransactWriteItems':
       return (Array.isArray(input.TransactItems) ? input.TransactItems : []).map((entry) => {

@@ -29,8 +29,9 @@ beforeAll(async () => {
 }, 240_000);
 
 describe(`reduced chaos soak (${ORDERS} orders, concurrency 10, faults on, seed ${seed})`, () => {
-  it('runs with faults injected', () => {
+  it('runs with faults injected, DynamoDB transaction conflicts and throttling included', () => {
     expect(report.faults.length).toBeGreaterThan(0);
+    expect(report.injected).toEqual(expect.objectContaining({ functionError: expect.any(Number), transactionConflict: expect.any(Number), dynamoDbThrottling: expect.any(Number) }));
   });
 
   it('keeps every invariant at 0', () => {

@@ -72,6 +72,11 @@ export class CollectedLog {
     },
   });
 
+  /** How many kept lines match `pattern`. */
+  public count(pattern: RegExp): number {
+    return this.lines.filter((line) => pattern.test(line)).length;
+  }
+
   public describe(correlationId?: string): string {
     const tag = correlationId ? `[${correlationId.slice(0, 36)}]` : undefined;
     const related = tag ? this.lines.filter((line) => line.includes(tag)) : [];
