@@ -328,7 +328,7 @@ export class LocalCloud {
       for (const table of tables.filter((t) => t.streamViewType)) {
         const tableArnPrefix = `:table/${table.tableName}/stream/`;
         for (const pipe of pipes.list().filter((p) => p.sourceArn.includes(tableArnPrefix))) {
-          poller.watch(table.tableName, async (records) => void (await pipe.deliver(records)));
+          poller.watch(table.tableName, async (records) => void (await pipe.deliver(records)), pipe.startingPosition);
         }
       }
 

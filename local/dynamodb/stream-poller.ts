@@ -34,9 +34,15 @@ export interface StreamPollerOptions {
   readonly onError?: (tableName: string, error: unknown) => void;
 }
 
+/** Where a consumer starts reading a stream it has no checkpoint for. */
+export type StartingPosition = 'TRIM_HORIZON' | 'LATEST';
+
 interface Watch {
   readonly tableName: string;
   readonly consumer: StreamConsumer;
+  readonly startingPosition: StartingPosition;
+  /** The shards open when reading began: LATEST skips what they already hold; later shards are read whole. */
+  initialShards?: ReadonlySet<string>;
   streamArn?: string;
   /** Open shard iterators by shard id. */
   readonly iterators: Map<string, string | undefined>;
@@ -64,8 +70,13 @@ export class StreamPoller {
     this.checkpoints = options.checkpointFile && existsSync(options.checkpointFile) ? (JSON.parse(readFileSync(options.checkpointFile, 'utf8')) as Record<string, string>) : {};
   }
 
-  public watch(tableName: string, consumer: StreamConsumer): void {
-    this.watches.push({ tableName, consumer, iterators: new Map(), finishedShards: new Set() });
+  /**
+   * Feeds a table's stream records to `consumer`, from its checkpoint when it
+   * has one (`--persist`), else from the oldest record (`TRIM_HORIZON`) or,
+   * with `LATEST`, from what is written after reading begins.
+   */
+  public watch(tableName: string, consumer: StreamConsumer, startingPosition: StartingPosition = 'TRIM_HORIZON'): void {
+    this.watches.push({ tableName, consumer, startingPosition, iterators: new Map(), finishedShards: new Set() });
   }
 
   public start(): void {
@@ -104,6 +115,7 @@ export class StreamPoller {
     }
     const streamArn = watch.streamArn;
     const { StreamDescription } = await this.streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
+    watch.initialShards ??= new Set((StreamDescription?.Shards ?? []).flatMap((shard) => (shard.ShardId ? [shard.ShardId] : [])));
     for (const shard of StreamDescription?.Shards ?? []) {
       const shardId = shard.ShardId;
       if (!shardId || watch.finishedShards.has(shardId)) continue;
@@ -115,7 +127,7 @@ export class StreamPoller {
           new GetShardIteratorCommand({
             StreamArn: streamArn,
             ShardId: shardId,
-            ShardIteratorType: after ? 'AFTER_SEQUENCE_NUMBER' : 'TRIM_HORIZON',
+            ShardIteratorType: after ? 'AFTER_SEQUENCE_NUMBER' : watch.startingPosition === 'LATEST' && watch.initialShards.has(shardId) ? 'LATEST' : 'TRIM_HORIZON',
             ...(after ? { SequenceNumber: after } : {}),
           }),
         );

@@ -17,11 +17,19 @@
  *   an empty one, anything else a batch of one);
  * - each element becomes one `PutEvents` entry on the target bus with
  *   `Detail` = the element and the `Source`/`DetailType`/`Resources` of
- *   `TargetParameters.EventBridgeEventBusParameters`;
- * - a failure (a function error of the enrichment, an entry `PutEvents`
- *   refuses) fails the whole batch, which is retried with exponential backoff
+ *   `TargetParameters.EventBridgeEventBusParameters`; an event bus takes at
+ *   most 10 per batch, so a larger `BatchSize` is refused at start-up (as
+ *   Pipes refuses it) and an enrichment returning more than 10 elements does
+ *   not reach the target (the batch fails);
+ * - a function error of the enrichment fails the whole batch; entries
+ *   `PutEvents` refuses fail only their records, and only those are retried,
+ *   through the whole pipe again (enrichment included), as Pipes retries a
+ *   partial batch failure of a stream source. Retries back off exponentially
  *   up to `MaximumRetryAttempts` (-1: until the records would leave the
- *   stream, 24 hours) and then described in the `DeadLetterConfig` queue.
+ *   stream, 24 hours), then the remaining records are described in the
+ *   `DeadLetterConfig` queue;
+ * - `StartingPosition: LATEST` reads only what the table writes after the
+ *   pipe starts (the orchestrator opens the stream there).
  * - fault injection: with `duplicateRate`, an element is put on the bus a
  *   second time, as an at-least-once redelivery would (a new event id, the
  *   same detail).
@@ -51,8 +59,12 @@ export const PIPE_TYPE = 'AWS::Pipes::Pipe';
 const STREAM_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** Pipes' batch size when the template sets none (as the CDK documents it for stream sources). */
 const DEFAULT_BATCH_SIZE = 1;
-/** `PutEvents` takes at most this many entries per call. */
-const PUT_EVENTS_CHUNK = 10;
+/**
+ * The largest batch an event bus target takes: a pipe's BatchSize may not
+ * exceed it, and an enrichment returning more elements does not reach the
+ * target. https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-batching-concurrency.html
+ */
+const TARGET_BATCH_LIMIT = 10;
 
 const DYNAMODB_STREAM_ARN = /^arn:aws:dynamodb:[^:]*:[^:]*:table\/[^/]+\/stream\/.+$/;
 const LAMBDA_ARN = /^arn:aws:lambda:[^:]*:[^:]*:function:[^:]+(?::\$LATEST)?$/;
@@ -340,30 +352,44 @@ export class LocalPipe {
     totals.matched += matched.length;
     if (matched.length === 0) return;
     const startedAt = this.now();
+    // What is still to deliver: a partial PutEvents failure retries only the records whose entries failed.
+    let pending: readonly PipeRecord[] = matched;
     for (let attempts = 1; ; attempts += 1) {
+      let message: string;
       try {
-        const events = await this.enrich(matched);
+        const events = await this.enrich(pending);
+        if (events.length > TARGET_BATCH_LIMIT) {
+          throw new PipeBatchError(`the enrichment returned ${String(events.length)} elements; an event bus target takes at most ${String(TARGET_BATCH_LIMIT)}, so the target is not invoked`);
+        }
         await this.demand('events:PutEvents', this.settings.targetArn, 'its target');
-        totals.published += this.publish(events);
-        return;
+        const outcome = this.publish(events);
+        totals.published += outcome.published;
+        if (outcome.failed.length === 0) return;
+        message = `PutEvents refused ${String(outcome.failed.length)} of ${String(events.length)} entries: ${outcome.failed.map((failure) => failure.reason).join('; ')}`;
+        // Entries map back to records when the enrichment kept one element per record; otherwise the whole batch goes again.
+        if (events.length === pending.length) {
+          const failed = new Set(outcome.failed.map((failure) => failure.index));
+          pending = pending.filter((_, index) => failed.has(index));
+        }
       } catch (error) {
         if (this.work.isClosed) return;
-        const message = error instanceof Error ? error.message : String(error);
-        const retries = attempts - 1;
-        const { maxRetries } = this.settings;
-        if (maxRetries !== -1 && retries >= maxRetries) {
-          await this.deadLetter(matched, shardId, attempts, message, totals);
-          return;
-        }
-        const delayMs = backoffDelay(retries + 1, this.deps.backoff, this.deps.random);
-        if (maxRetries === -1 && this.now() + delayMs - startedAt > STREAM_RETENTION_MS) {
-          this.hop({ kind: 'dropped', batchSize: matched.length, reason: `the records expired from the stream while retrying: ${message}` });
-          totals.dropped += 1;
-          return;
-        }
-        this.hop({ kind: 'retry', attempt: attempts, delayMs, error: message });
-        if (!(await this.work.sleep(delayMs))) return;
+        message = error instanceof Error ? error.message : String(error);
       }
+      if (this.work.isClosed) return;
+      const retries = attempts - 1;
+      const { maxRetries } = this.settings;
+      if (maxRetries !== -1 && retries >= maxRetries) {
+        await this.deadLetter(pending, shardId, attempts, message, totals);
+        return;
+      }
+      const delayMs = backoffDelay(retries + 1, this.deps.backoff, this.deps.random);
+      if (maxRetries === -1 && this.now() + delayMs - startedAt > STREAM_RETENTION_MS) {
+        this.hop({ kind: 'dropped', batchSize: pending.length, reason: `the records expired from the stream while retrying: ${message}` });
+        totals.dropped += 1;
+        return;
+      }
+      this.hop({ kind: 'retry', attempt: attempts, delayMs, error: message });
+      if (!(await this.work.sleep(delayMs))) return;
     }
   }
 
@@ -380,37 +406,28 @@ export class LocalPipe {
   }
 
   /**
-   * Puts one event per element on the target bus (and, by fault injection,
-   * a second one right after it); any refused entry fails the batch.
+   * Puts one event per element on the target bus in one `PutEvents` (at most
+   * ten elements reach here), and, by fault injection, puts some of them a
+   * second time in another call, as a redelivery would. Returns how many went
+   * on the bus and which entries (by element index) `PutEvents` refused.
    */
-  private publish(events: readonly unknown[]): number {
-    if (events.length === 0) return 0;
+  private publish(events: readonly unknown[]): { readonly published: number; readonly failed: ReadonlyArray<{ readonly index: number; readonly reason: string }> } {
+    if (events.length === 0) return { published: 0, failed: [] };
     const { targetArn, source, detailType, resources } = this.settings;
+    const entry = (element: unknown): PutEventsEntry => ({ Source: source, DetailType: detailType, Detail: JSON.stringify(element), EventBusName: targetArn, Resources: resources });
+    const result = this.deps.eventBus.putEvents(events.map(entry));
+    const failed = result.Entries.flatMap((answer, index) => ('ErrorCode' in answer ? [{ index, reason: `${answer.ErrorCode}: ${answer.ErrorMessage}` }] : []));
+    const eventIds = result.Entries.flatMap((answer) => ('EventId' in answer ? [answer.EventId] : []));
+    const delivered = events.filter((_, index) => !failed.some((failure) => failure.index === index));
+    if (eventIds.length > 0) this.hop({ kind: 'target', targetArn, detailType, eventIds, correlationIds: correlationIds(delivered) });
     const random = this.deps.random ?? Math.random;
-    const deliveries = events.flatMap((element) => {
-      const original = { element, duplicate: false };
-      return this.duplicates > 0 && random() < this.duplicates ? [original, { element, duplicate: true }] : [original];
-    });
-    const eventIds: string[] = [];
-    const duplicateIds: string[] = [];
-    for (let start = 0; start < deliveries.length; start += PUT_EVENTS_CHUNK) {
-      const chunk = deliveries.slice(start, start + PUT_EVENTS_CHUNK);
-      const entries = chunk.map(
-        ({ element }): PutEventsEntry => ({ Source: source, DetailType: detailType, Detail: JSON.stringify(element), EventBusName: targetArn, Resources: resources }),
-      );
-      const result = this.deps.eventBus.putEvents(entries);
-      const failures = result.Entries.flatMap((entry) => ('ErrorCode' in entry ? [`${entry.ErrorCode}: ${entry.ErrorMessage}`] : []));
-      if (failures.length > 0) throw new PipeBatchError(`PutEvents refused ${String(failures.length)} of ${String(entries.length)} entries: ${failures.join('; ')}`);
-      result.Entries.forEach((entry, index) => {
-        if ('EventId' in entry) (chunk[index]?.duplicate ? duplicateIds : eventIds).push(entry.EventId);
-      });
+    const copies = this.duplicates > 0 ? delivered.filter(() => random() < this.duplicates) : [];
+    if (copies.length > 0) {
+      const again = this.deps.eventBus.putEvents(copies.map(entry));
+      const duplicateIds = again.Entries.flatMap((answer) => ('EventId' in answer ? [answer.EventId] : []));
+      if (duplicateIds.length > 0) this.hop({ kind: 'duplicate', targetArn, detailType, eventIds: duplicateIds, correlationIds: correlationIds(copies) });
     }
-    this.hop({ kind: 'target', targetArn, detailType, eventIds, correlationIds: correlationIds(events) });
-    if (duplicateIds.length > 0) {
-      const copied = deliveries.filter((delivery) => delivery.duplicate).map((delivery) => delivery.element);
-      this.hop({ kind: 'duplicate', targetArn, detailType, eventIds: duplicateIds, correlationIds: correlationIds(copied) });
-    }
-    return events.length;
+    return { published: eventIds.length, failed };
   }
 
   /**
@@ -625,7 +642,7 @@ function readPipe(resource: LocalResource, deps: PipesDeps): PipeSettings {
     startingPosition: read.oneOf(stream.StartingPosition, `${streamPath}.StartingPosition`, ['TRIM_HORIZON', 'LATEST'] as const),
     desiredState: read.oneOf(properties.DesiredState, 'DesiredState', ['RUNNING', 'STOPPED'] as const, 'RUNNING'),
     filters: readFilters(read, sourceParameters.FilterCriteria),
-    batchSize: read.integer(stream.BatchSize, `${streamPath}.BatchSize`, 1, 10_000, DEFAULT_BATCH_SIZE),
+    batchSize: targetBatchSize(read, stream.BatchSize, `${streamPath}.BatchSize`),
     maxRetries: read.integer(stream.MaximumRetryAttempts, `${streamPath}.MaximumRetryAttempts`, -1, 10_000, -1),
     deadLetterArn,
     enrichmentArn,
@@ -635,6 +652,13 @@ function readPipe(resource: LocalResource, deps: PipesDeps): PipeSettings {
     resources: resources.map((value, index) => read.string(value, `${busPath}.Resources[${String(index)}]`)),
     ...(principal ? { principal } : {}),
   };
+}
+
+/** The source batch size, which an event bus target caps at ten: Pipes refuses a larger one when the pipe is created. */
+function targetBatchSize(read: PropertyReader, value: unknown, path: string): number {
+  const size = read.integer(value, path, 1, 10_000, DEFAULT_BATCH_SIZE);
+  if (size > TARGET_BATCH_LIMIT) throw read.fail(path, `${String(size)}: an event bus target takes at most ${String(TARGET_BATCH_LIMIT)} events per batch, and Pipes refuses a pipe whose batch is larger than its target takes`);
+  return size;
 }
 
 function readFilters(read: PropertyReader, value: unknown): EventPattern[] {

@@ -35,6 +35,27 @@ describe('tables and streams on DynamoDB Local', () => {
     streams.destroy();
   });
 
+  it('with LATEST, delivers only what is written after it starts reading, as a pipe starting at LATEST does', async () => {
+    // Prepare: one record before the consumer starts
+    const name = `Latest${Date.now()}`;
+    const [table] = await createTables(dynamo, [tableResource(name)]);
+    await dynamo.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: 'before' }, gsi1pk: { S: 'u' } } }));
+    const received: string[] = [];
+    const poller = new StreamPoller(dynamo, streams, { region: 'us-east-1' });
+    poller.watch(table.tableName, async (records) => void received.push(...records.map((r) => (r.dynamodb.NewImage as { pk: { S: string } }).pk.S)), 'LATEST');
+    const fromTheStart: string[] = [];
+    poller.watch(table.tableName, async (records) => void fromTheStart.push(...records.map((r) => (r.dynamodb.NewImage as { pk: { S: string } }).pk.S)));
+    await poller.pollAll();
+
+    // Act
+    await dynamo.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: 'after' }, gsi1pk: { S: 'u' } } }));
+    await poller.pollAll();
+
+    // Assess
+    expect(received).toEqual(['after']);
+    expect(fromTheStart).toEqual(['before', 'after']);
+  });
+
   it('creates a table from its template resource and delivers its stream records in order, once per checkpoint', async () => {
     // Prepare
     const name = `Orders${Date.now()}`;

@@ -219,6 +219,42 @@ describe('PipesEmulator: the orders outbox', () => {
     expect(world.hops.at(-1)).toMatchObject({ kind: 'dlq', error: expect.stringContaining('MalformedDetail') });
   });
 
+  it('retries only the records whose entries the bus refused, through the enrichment again, and publishes each once', async () => {
+    // Prepare: o-2's detail is refused the first time only.
+    let refuseOnce = true;
+    const world = setUp(outbox(), async (_arn, payload) => {
+      const details = toDetails(payload).map((detail) => {
+        if (refuseOnce && JSON.stringify(detail).includes('o-2')) {
+          refuseOnce = false;
+          return 'not an object';
+        }
+        return detail;
+      });
+      return { ok: true, payload: details, durationMs: 1 };
+    });
+
+    // Act
+    const result = await world.pipe.deliver(['o-1', 'o-2', 'o-3'].map((id) => streamRecord('INSERT', 'ORDER', id)));
+
+    // Assess
+    expect(result).toEqual({ batches: 1, matched: 3, published: 3, deadLettered: 0, dropped: 0 });
+    expect(world.enrichmentCalls.map((batch) => recordBatch.parse(batch).map((record) => record.dynamodb.NewImage.orderId.S))).toEqual([['o-1', 'o-2', 'o-3'], ['o-2']]);
+    expect((await world.published()).map((event) => publishedOrder.parse(event).detail.data.orderId).sort()).toEqual(['o-1', 'o-2', 'o-3']);
+  });
+
+  it('does not invoke the bus with more than 10 elements from the enrichment: the batch fails', async () => {
+    // Prepare
+    const world = setUp(outbox({}, { MaximumRetryAttempts: 0 }), async () => ({ ok: true, payload: Array.from({ length: 11 }, (_, i) => ({ data: { orderId: `o-${String(i)}` } })), durationMs: 1 }));
+
+    // Act
+    const result = await world.pipe.deliver([streamRecord('INSERT', 'ORDER', 'o-8')]);
+
+    // Assess
+    expect(result).toMatchObject({ published: 0, deadLettered: 1 });
+    expect(world.hops.at(-1)).toMatchObject({ kind: 'dlq', error: expect.stringContaining('an event bus target takes at most 10') });
+    expect(await world.published()).toEqual([]);
+  });
+
   it('passes the records themselves without an enrichment, with the default source and detail-type', async () => {
     const world = setUp(outbox({ Enrichment: undefined, TargetParameters: undefined }));
 
@@ -258,6 +294,7 @@ describe('PipesEmulator refuses what it does not emulate', () => {
     ['a batching window', 'SourceParameters.DynamoDBStreamParameters.MaximumBatchingWindowInSeconds', outbox({}, { MaximumBatchingWindowInSeconds: 5 })],
     ['batch bisection', 'SourceParameters.DynamoDBStreamParameters.OnPartialBatchItemFailure', outbox({}, { OnPartialBatchItemFailure: 'AUTOMATIC_BISECT' })],
     ['an unknown stream parameter', 'SourceParameters.DynamoDBStreamParameters.Shiny', outbox({}, { Shiny: true })],
+    ['a batch larger than an event bus takes (10)', 'SourceParameters.DynamoDBStreamParameters.BatchSize', outbox({}, { BatchSize: 11 })],
     ['an SQS target', 'Target', outbox({ Target: queueArn('Published') })],
     ['a bus outside the template', 'Target', outbox({ Target: busArn('elsewhere') })],
     ['a Step Functions enrichment', 'Enrichment', outbox({ Enrichment: `arn:aws:states:us-east-1:${ACCOUNT}:stateMachine:Enrich` })],
