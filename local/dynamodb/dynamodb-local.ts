@@ -68,7 +68,7 @@ interface RunResult {
 /** Runs a program to its end; never rejects (the error, if any, is in the result). */
 const run = (file: string, args: readonly string[]): Promise<RunResult> =>
   new Promise((resolve) => {
-    execFile(file, args, { encoding: 'utf8', maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(file, args, { encoding: 'utf8', env: process.env, maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
       resolve({ code, output: `${stderr}${stdout}`, error: error !== null && typeof error.code === 'string' ? error : undefined });
     });
@@ -143,10 +143,13 @@ const launcherCacheRoot = (): string => {
   throw new DynamoDbLocalStartError(`Found no writable directory to compile ${LAUNCHER_SOURCE} into (tried node_modules/.cache and ${tmpdir()}).`);
 };
 
-/** The JDK's compiler: `java.home/bin/javac`, else `javac` on PATH; undefined for a bare runtime. */
+/**
+ * The compiler of the JDK that `java` belongs to; undefined for a bare
+ * runtime. Not any `javac` on PATH: one of another, older JDK would fail.
+ */
 const javacOf = (java: JavaInstallation): string | undefined => {
-  const candidates = [path.join(java.home, 'bin', 'javac'), ...(process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'javac'))];
-  return candidates.find((candidate) => existsSync(candidate));
+  const javac = path.join(java.home, 'bin', 'javac');
+  return existsSync(javac) ? javac : undefined;
 };
 
 /**
