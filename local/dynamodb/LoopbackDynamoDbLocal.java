@@ -19,12 +19,14 @@ import software.amazon.dynamodb.services.local.server.DynamoDBProxyServer;
  * This launcher lets DynamoDB Local build its server from the usual command
  * line (port, -sharedDb, -inMemory or -dbPath), then binds that server's
  * connector to 127.0.0.1 before it starts, and checks the bound address
- * afterwards.
+ * afterwards. (Its options, none of which binds an address:
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/DynamoDBLocal.UsageNotes.html)
  *
  * <p>Telemetry: {@code -disableTelemetry} is always added, so DynamoDB Local
  * never creates its telemetry client, and the server is started with
  * {@code safeStart()}, which starts Jetty without the start-up telemetry event
- * that {@code start()} sends.
+ * that {@code start()} sends. (Telemetry and how to turn it off:
+ * https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/DynamoDBLocalTelemetry.html)
  *
  * <p>Exit codes: 0 when stopped, 2 when the arguments are refused or the
  * server's shape is not the one this launcher knows (a new DynamoDB Local),
