@@ -181,8 +181,10 @@ const compiledLauncher = async (java: JavaInstallation, jar: string): Promise<st
   }
   const scratch = mkdtempSync(path.join(root, `${key}.tmp-`));
   try {
-    // --release 17: runs on any Java 17+, whichever javac compiled it.
-    const result = await run(javac, ['--release', '17', '-encoding', 'UTF-8', '-nowarn', '-cp', jar, '-d', scratch, LAUNCHER_SOURCE]);
+    // --release 17: runs on any Java 17+, whichever javac compiled it. TieredStopAtLevel=1: for one
+    // small file javac's own JIT is the cost; its quick tier alone halves the compile time.
+    const flags = ['-J-XX:TieredStopAtLevel=1', '--release', '17', '-encoding', 'UTF-8', '-nowarn'];
+    const result = await run(javac, [...flags, '-cp', jar, '-d', scratch, LAUNCHER_SOURCE]);
     if (result.error || result.code !== 0 || !compiled(scratch)) {
       throw new DynamoDbLocalStartError(`Could not compile ${LAUNCHER_SOURCE} with ${javac} against ${jar}:\n${result.output || result.error?.message}`, {
         cause: result.error,
