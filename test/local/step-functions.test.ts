@@ -541,6 +541,209 @@ describe('service integrations', () => {
   });
 });
 
+describe('Lambda errors, named as Step Functions reports them', () => {
+  let answer: () => Promise<FunctionInvocation> = async () => succeed({});
+  let served: Served;
+  const serviceError = (name: string, message: string, statusCode?: number): Error => Object.assign(new Error(message), { name, ...(statusCode !== undefined ? { statusCode } : {}) });
+  const crash = (errorType: string, errorMessage: string): FunctionInvocation => ({ ok: false, error: { errorType, errorMessage, trace: [] } });
+
+  beforeAll(async () => {
+    served = await serve(
+      [
+        stateMachine('ByArn', { StartAt: 'Call', States: { Call: { Type: 'Task', Resource: functionArn('Fn'), End: true } } }),
+        stateMachine('ByInvoke', { StartAt: 'Call', States: { Call: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: functionArn('Fn') }, End: true } } }),
+      ],
+      { invokeFunction: () => answer() },
+    );
+  });
+
+  const timedOut = 'RequestId: 5f1c Error: Task timed out after 3.00 seconds';
+  const cases: ReadonlyArray<readonly [string, string, () => Promise<FunctionInvocation>, string | RegExp]> = [
+    ['a function error', 'PaymentDeclinedError', async () => functionError('PaymentDeclinedError', 'declined', ['at charge (index.mjs:3)']), JSON.stringify({ errorType: 'PaymentDeclinedError', errorMessage: 'declined', trace: ['at charge (index.mjs:3)'] })],
+    ['a timeout', 'Sandbox.Timedout', async () => crash('Sandbox.Timedout', timedOut), JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: timedOut })],
+    ['an out-of-memory kill', 'Runtime.OutOfMemory', async () => crash('Runtime.OutOfMemory', 'Runtime exited with error: signal: killed'), JSON.stringify({ errorType: 'Runtime.OutOfMemory', errorMessage: 'Runtime exited with error: signal: killed' })],
+    ['a crashed runtime', 'Runtime.ExitError', async () => crash('Runtime.ExitError', 'Runtime exited with error: exit status 137'), JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited with error: exit status 137' })],
+    ['an error document without an errorType', 'Lambda.Unknown', async () => crash('', 'something went wrong'), JSON.stringify({ errorMessage: 'something went wrong' })],
+    ["Lambda's internal error", 'Lambda.ServiceException', async () => Promise.reject(serviceError('ServiceException', 'Internal error')), /^Internal error \(Service: AWSLambda; Status Code: 500; Error Code: ServiceException; Request ID: .+; Proxy: null\)$/],
+    ['throttling', 'Lambda.TooManyRequestsException', async () => Promise.reject(serviceError('TooManyRequestsException', 'Rate Exceeded.')), /^Rate Exceeded\. \(Service: AWSLambda; Status Code: 429; Error Code: TooManyRequestsException;/],
+    ['an error code Lambda does not model', 'Lambda.AWSLambdaException', async () => Promise.reject(serviceError('ThisIsNewException', 'new', 502)), /^new \(Service: AWSLambda; Status Code: 502; Error Code: ThisIsNewException;/],
+    ['Lambda out of reach', 'Lambda.SdkClientException', async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:9001')), 'Unable to execute HTTP request: connect ECONNREFUSED 127.0.0.1:9001'],
+    ['a call that timed out on the client side', 'Lambda.ClientExecutionTimeoutException', async () => Promise.reject(serviceError('TimeoutError', 'The operation was aborted due to timeout')), /^Client execution did not complete before the specified timeout configuration/],
+  ];
+
+  it.each(cases)('reports %s as %s, for a function ARN and for lambda:invoke alike', async (_what, error, behaviour, cause) => {
+    // Prepare
+    answer = behaviour;
+
+    // Act
+    const byArn = await run(served, machineArn('ByArn'), {});
+    const byInvoke = await run(served, machineArn('ByInvoke'), {});
+    const arnHistory = await historyOf(served.client, byArn.executionArn);
+    const invokeHistory = await historyOf(served.client, byInvoke.executionArn);
+
+    // Assess
+    const expected = { error, cause: typeof cause === 'string' ? cause : expect.stringMatching(cause) };
+    expect(byArn).toMatchObject({ status: 'FAILED', ...expected });
+    expect(byInvoke).toMatchObject({ status: 'FAILED', ...expected });
+    expect(arnHistory.find((event) => event.type === 'LambdaFunctionFailed')?.lambdaFunctionFailedEventDetails).toEqual(expected);
+    expect(invokeHistory.find((event) => event.type === 'TaskFailed')?.taskFailedEventDetails).toEqual({ resourceType: 'lambda', resource: 'invoke', ...expected });
+  });
+});
+
+describe('terminal errors: States.DataLimitExceeded and States.Runtime pass every Retry and Catch', () => {
+  const KIB = 1024;
+  const retryAll = [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 2 }];
+  const catchAll = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Caught' }];
+  const guarded = { Retry: retryAll, Catch: catchAll };
+  const caught = { Type: 'Pass', End: true };
+  const invoked: string[] = [];
+  const hops: StepFunctionsHop[] = [];
+  let served: Served;
+
+  beforeAll(async () => {
+    served = await serve(
+      [
+        stateMachine('BigResult', { StartAt: 'Call', States: { Call: { Type: 'Task', Resource: functionArn('Big'), ...guarded, End: true }, Caught: caught } }),
+        stateMachine('BigInvokeResult', {
+          StartAt: 'Call',
+          States: { Call: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: functionArn('Big'), 'Payload.$': '$' }, ...guarded, End: true }, Caught: caught },
+        }),
+        stateMachine('BigOutput', { StartAt: 'Call', States: { Call: { Type: 'Task', Resource: functionArn('Half'), ResultPath: '$.second', ...guarded, End: true }, Caught: caught } }),
+        stateMachine('BigInput', {
+          StartAt: 'Call',
+          States: { Call: { Type: 'Task', Resource: functionArn('Echo'), Parameters: { 'a.$': '$.blob', 'b.$': '$.blob' }, ...guarded, End: true }, Caught: caught },
+        }),
+        stateMachine('BigBranchInput', {
+          StartAt: 'Fan',
+          States: {
+            Fan: { Type: 'Parallel', Parameters: { 'a.$': '$.blob', 'b.$': '$.blob' }, Branches: [{ StartAt: 'Noop', States: { Noop: { Type: 'Pass', End: true } } }], ...guarded, End: true },
+            Caught: caught,
+          },
+        }),
+        stateMachine('BadFunctionName', {
+          StartAt: 'Call',
+          States: { Call: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { 'FunctionName.$': '$.fn' }, ...guarded, End: true }, Caught: caught },
+        }),
+        stateMachine('BadJson', {
+          StartAt: 'Call',
+          States: { Call: { Type: 'Task', Resource: functionArn('Echo'), Parameters: { 'value.$': 'States.StringToJson($.text)' }, ...guarded, End: true }, Caught: caught },
+        }),
+        stateMachine('MissingPath', {
+          StartAt: 'Call',
+          States: { Call: { Type: 'Task', Resource: functionArn('Echo'), Parameters: { 'value.$': '$.missing' }, ...guarded, End: true }, Caught: caught },
+        }),
+        stateMachine('SmallEnough', { StartAt: 'Call', States: { Call: { Type: 'Task', Resource: functionArn('Exact'), ...guarded, End: true }, Caught: caught } }),
+      ],
+      {
+        invokeFunction: async (name, payload) => {
+          invoked.push(name);
+          if (name === functionArn('Big')) return succeed({ blob: 'x'.repeat(300 * KIB) });
+          if (name === functionArn('Half')) return succeed('y'.repeat(150 * KIB));
+          // JSON text of exactly 256 KiB: a string of 262,142 characters and its two quotes.
+          if (name === functionArn('Exact')) return succeed('z'.repeat(256 * KIB - 2));
+          return succeed(payload);
+        },
+      },
+      { retryIntervalScale: 0, onHop: (hop) => hops.push(hop) },
+    );
+  });
+
+  beforeEach(() => {
+    invoked.length = 0;
+    hops.length = 0;
+  });
+
+  const statesOf = (history: HistoryEvent[]): string[] => history.flatMap((event) => (event.stateEnteredEventDetails?.name !== undefined ? [event.stateEnteredEventDetails.name] : []));
+
+  it("fails on a Lambda function's result over 256 KiB, naming the function, without retrying or catching", async () => {
+    // Act
+    const execution = await run(served, machineArn('BigResult'), {});
+    const history = await historyOf(served.client, execution.executionArn);
+
+    // Assess
+    const cause = `The state/task '${functionArn('Big')}' returned a result with a size exceeding the maximum number of bytes service limit.`;
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause });
+    expect(invoked).toEqual([functionArn('Big')]);
+    expect(history.map((event) => event.type).slice(-2)).toEqual(['LambdaFunctionFailed', 'ExecutionFailed']);
+    expect(history.at(-2)?.lambdaFunctionFailedEventDetails).toEqual({ error: 'States.DataLimitExceeded', cause });
+    expect(history.at(-1)?.executionFailedEventDetails).toEqual({ error: 'States.DataLimitExceeded', cause });
+    expect(statesOf(history)).toEqual(['Call']);
+  });
+
+  it('fails on a lambda:invoke result over 256 KiB, naming the resource type, as a TaskFailed', async () => {
+    // Act
+    const execution = await run(served, machineArn('BigInvokeResult'), {});
+    const history = await historyOf(served.client, execution.executionArn);
+
+    // Assess
+    const cause = "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit.";
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause });
+    expect(history.find((event) => event.type === 'TaskFailed')?.taskFailedEventDetails).toEqual({ resourceType: 'lambda', resource: 'invoke', error: 'States.DataLimitExceeded', cause });
+    expect(invoked).toHaveLength(1);
+  });
+
+  it("fails on a state's output over 256 KiB although the task's result fitted", async () => {
+    // Act
+    const execution = await run(served, machineArn('BigOutput'), { first: 'w'.repeat(150 * KIB) });
+    const history = await historyOf(served.client, execution.executionArn);
+
+    // Assess
+    const cause = "The state/task 'Call' returned a result with a size exceeding the maximum number of bytes service limit.";
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause });
+    expect(history.map((event) => event.type)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionSucceeded', 'ExecutionFailed']);
+    expect(hops.filter((hop) => hop.state === 'Call').map((hop) => [hop.kind, hop.error])).toEqual([
+      ['state-entered', undefined],
+      ['state-failed', 'States.DataLimitExceeded'],
+    ]);
+  });
+
+  it("fails before scheduling a task whose input after Parameters is over 256 KiB", async () => {
+    // Act
+    const execution = await run(served, machineArn('BigInput'), { blob: 'v'.repeat(150 * KIB) });
+    const history = await historyOf(served.client, execution.executionArn);
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause: expect.stringMatching(/^The state\/task 'Call' received an input with a size exceeding/) });
+    expect(invoked).toEqual([]);
+    expect(history.map((event) => event.type)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'ExecutionFailed']);
+  });
+
+  it("fails on the input a Parallel state's Parameters give its branches, past the Parallel's Catch", async () => {
+    // Act
+    const execution = await run(served, machineArn('BigBranchInput'), { blob: 'u'.repeat(150 * KIB) });
+    const history = await historyOf(served.client, execution.executionArn);
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause: expect.stringMatching(/^The state\/task 'Fan' received an input/) });
+    expect(statesOf(history)).toEqual(['Fan']);
+    expect(history.map((event) => event.type).slice(-2)).toEqual(['ParallelStateFailed', 'ExecutionFailed']);
+  });
+
+  it('lets a result of exactly 256 KiB through', async () => {
+    // Act
+    const execution = await run(served, machineArn('SmallEnough'), {});
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+  });
+
+  it.each([
+    ['an adapter refuses its parameters (a FunctionName that is not a string)', 'BadFunctionName', { fn: 42 }, /^An error occurred while executing the state 'Call'\. lambda:invoke: FunctionName must evaluate to a string$/],
+    ['an intrinsic function fails (States.StringToJson on text that is not JSON)', 'BadJson', { text: 'not json' }, /^An error occurred while executing the state 'Call'\. .*JSON/],
+    ['a path points to nothing', 'MissingPath', {}, /^An error occurred while executing the state 'Call'\. Path expression '\$\.missing' does not point to a value$/],
+  ])('fails with States.Runtime, naming the state, when %s', async (_what, machine, input, cause) => {
+    // Act
+    const execution = await run(served, machineArn(machine), input);
+    const history = await historyOf(served.client, execution.executionArn);
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: expect.stringMatching(cause) });
+    expect(statesOf(history)).toEqual(['Call']);
+    expect(history.at(-1)).toMatchObject({ type: 'ExecutionFailed', executionFailedEventDetails: { error: 'States.Runtime' } });
+    expect(hops.filter((hop) => hop.kind === 'state-retried' || hop.kind === 'state-caught')).toEqual([]);
+  });
+});
+
 describe('the dynamodb integration on DynamoDB Local', () => {
   let served: Served;
   let tableName: string;
