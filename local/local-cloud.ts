@@ -31,7 +31,7 @@ export interface LocalCloudOptions {
   readonly assemblyDir?: string;
   /** Port of the HTTP API; 0 picks a free one. @default 3000 */
   readonly apiPort?: number;
-  /** Keep DynamoDB data (and stream checkpoints) here across restarts. @default in memory */
+  /** Keep DynamoDB data, stream checkpoints and Step Functions executions here across restarts. @default in memory */
   readonly persistDir?: string;
   readonly log: HopLog;
   /** Called as each start-up step begins, for a progress display. */
@@ -193,7 +193,7 @@ export class LocalCloud {
           },
           dynamoDb: dynamoForTasks,
         },
-        { retryIntervalScale: scale, onHop: (hop) => LocalCloud.logSaga(log, hop) },
+        { retryIntervalScale: scale, onHop: (hop) => LocalCloud.logSaga(log, hop), ...(options.persistDir ? { persistDir: options.persistDir } : {}) },
       );
       stepFunctions.registerOn(endpoint);
       const eventBus = EventBridgeEmulator.create(resources, {

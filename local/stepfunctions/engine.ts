@@ -191,6 +191,25 @@ export type ExecutionOutcome =
 /** An execution's status, as DescribeExecution reports it. */
 export type ExecutionStatus = 'RUNNING' | ExecutionOutcome['status'];
 
+/**
+ * What DescribeExecution, ListExecutions and GetExecutionHistory read of an
+ * execution, whether it runs in this process ({@link EngineExecution}) or was
+ * read back from disk after a restart.
+ */
+export interface ExecutionView {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly stateMachineArn: string;
+  readonly input: JsonValue;
+  readonly startDate: Date;
+  readonly status: ExecutionStatus;
+  /** How it ended, once it has. */
+  readonly result: ExecutionOutcome | undefined;
+  readonly stopDate: Date | undefined;
+  /** The event log, oldest first. */
+  readonly events: readonly EngineEvent[];
+}
+
 /** Options of {@link StepFunctionsEngine}. */
 export interface StepFunctionsEngineOptions {
   /** The state machine's ARN: `$$.StateMachine.Id`, and the prefix of its execution ARNs. */
@@ -638,7 +657,7 @@ interface InFlightTask {
  * {@link StepFunctionsEngine.start} returns it. Its event log grows as it
  * runs; {@link EngineExecution.outcome} resolves when it has ended.
  */
-export class EngineExecution {
+export class EngineExecution implements ExecutionView {
   public readonly executionArn: string;
   public readonly name: string;
   public readonly input: JsonValue;

@@ -8,12 +8,16 @@ import {
   StopExecutionCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import type { Template } from '../../local/assembly/cloud-assembly';
 import { AwsEndpoint } from '../../local/aws-endpoint';
 import { UnsupportedFeatureError } from '../../local/errors';
 import { FunctionNotFoundError } from '../../local/lambda/lambda-runtime';
 import type { LocalResource } from '../../local/resources';
 import type { EventEntry, FunctionInvocation } from '../../local/stepfunctions/engine';
+import { PersistedExecutionError } from '../../local/stepfunctions/execution-store';
 import { StepFunctionsEmulator, type StepFunctionsDeps, type StepFunctionsHop, type StepFunctionsOptions } from '../../local/stepfunctions/state-machines';
 import { buildTemplateModel } from '../../local/template-model';
 import { ORDER_ID, orderPlacedDetail } from '../fixtures/events';
@@ -993,5 +997,150 @@ describe('executions through the API', () => {
     // Assess
     expect(execution).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
     expect(history.at(-1)).toMatchObject({ type: 'ExecutionTimedOut', executionTimedOutEventDetails: { error: 'States.Timeout' } });
+  });
+});
+
+describe('executions kept on disk across restarts (persistDir)', () => {
+  const DAY_MS = 24 * 60 * 60 * 1000;
+  const dirs: string[] = [];
+  let gates: Array<ReturnType<typeof gate>> = [];
+  const resources = [
+    stateMachine('Quick', { StartAt: 'Echo', States: { Echo: { Type: 'Task', Resource: functionArn('Echo'), End: true } } }),
+    stateMachine('Slow', { StartAt: 'Work', States: { Work: { Type: 'Task', Resource: functionArn('Gate'), End: true } } }),
+  ];
+  const deps: StepFunctionsDeps = {
+    invokeFunction: async (name, payload) => {
+      if (name !== functionArn('Gate')) return succeed({ echoed: payload });
+      const next = gate();
+      gates.push(next);
+      await next.opened;
+      return succeed({ done: true });
+    },
+  };
+  const persistDir = (): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sfn-persist-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const executionFiles = (dir: string): string[] => readdirSync(path.join(dir, 'step-functions', 'executions')).map((file) => path.join(dir, 'step-functions', 'executions', file));
+  const until = async (condition: () => boolean): Promise<void> => {
+    for (let i = 0; i < 200 && !condition(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(condition()).toBe(true);
+  };
+
+  afterEach(() => {
+    gates.forEach((g) => g.open());
+    gates = [];
+  });
+  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  it('keeps a closed execution, its name taken: the next instance describes, lists and gives its history as before', async () => {
+    // Prepare
+    const dir = persistDir();
+    const first = await serve(resources, deps, { persistDir: dir });
+    const done = await run(first, machineArn('Quick'), { orderId: 'o-1' }, 'order-1');
+    const historyBefore = await historyOf(first.client, done.executionArn);
+    await first.emulator.close();
+
+    // Act
+    const second = await serve(resources, deps, { persistDir: dir });
+    const described = await second.client.send(new DescribeExecutionCommand({ executionArn: done.executionArn }));
+    const historyAfter = await historyOf(second.client, done.executionArn);
+    const startedAgain = await second.client
+      .send(new StartExecutionCommand({ stateMachineArn: machineArn('Quick'), input: JSON.stringify({ orderId: 'o-1' }), name: 'order-1' }))
+      .catch((error: unknown) => error);
+    await run(second, machineArn('Quick'), { orderId: 'o-3' }, 'order-3');
+    const listed = await second.client.send(new ListExecutionsCommand({ stateMachineArn: machineArn('Quick') }));
+
+    // Assess
+    expect(described).toMatchObject({ status: 'SUCCEEDED', name: 'order-1', input: JSON.stringify({ orderId: 'o-1' }), output: JSON.stringify({ echoed: { orderId: 'o-1' } }) });
+    expect([described.startDate, described.stopDate]).toEqual([done.startDate, done.stopDate]);
+    expect(historyAfter).toEqual(historyBefore);
+    expect(startedAgain).toMatchObject({ name: 'ExecutionAlreadyExists' });
+    expect(listed.executions?.map((execution) => [execution.name, execution.status])).toEqual([
+      ['order-3', 'SUCCEEDED'],
+      ['order-1', 'SUCCEEDED'],
+    ]);
+  });
+
+  it('brings back an execution the process left running ABORTED (LocalCloudRestarted), its history so far, and a hop saying so', async () => {
+    // Prepare
+    const dir = persistDir();
+    const crashed = await serve(resources, deps, { persistDir: dir }); // never closed: it stands for a killed process
+    const input = JSON.stringify({ orderId: 'o-2', metadata: { correlationId: 'corr-9' } });
+    const { executionArn = '' } = await crashed.client.send(new StartExecutionCommand({ stateMachineArn: machineArn('Slow'), input, name: 'order-2' }));
+    await until(() => gates.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the history on disk lags at most 100 ms
+    const hops: StepFunctionsHop[] = [];
+
+    // Act
+    const restarted = await serve(resources, deps, { persistDir: dir, onHop: (hop) => hops.push(hop) });
+    const described = await restarted.client.send(new DescribeExecutionCommand({ executionArn }));
+    const history = await historyOf(restarted.client, executionArn);
+    const startedAgain = await restarted.client.send(new StartExecutionCommand({ stateMachineArn: machineArn('Slow'), input, name: 'order-2' })).catch((error: unknown) => error);
+    const third = StepFunctionsEmulator.create(resources, deps, { persistDir: dir, onHop: (hop) => hops.push(hop) });
+
+    // Assess
+    expect(described).toMatchObject({ status: 'ABORTED', error: 'LocalCloudRestarted', cause: expect.stringMatching(/cannot resume/) });
+    expect(described.stopDate?.getTime()).toBeGreaterThanOrEqual(described.startDate?.getTime() ?? Infinity);
+    expect(history.map((event) => event.type)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'ExecutionAborted']);
+    expect(history.at(-1)?.executionAbortedEventDetails).toMatchObject({ error: 'LocalCloudRestarted' });
+    expect(hops).toEqual([expect.objectContaining({ kind: 'execution-aborted', executionArn, executionName: 'order-2', correlationId: 'corr-9', error: 'LocalCloudRestarted' })]);
+    expect(startedAgain).toMatchObject({ name: 'ExecutionAlreadyExists' });
+    expect(third.execution(executionArn)).toMatchObject({ status: 'ABORTED', stopDate: described.stopDate });
+  });
+
+  it('keeps what a clean stop aborted as ABORTED (LocalCloudStopped)', async () => {
+    // Prepare
+    const dir = persistDir();
+    const first = await serve(resources, deps, { persistDir: dir });
+    const { executionArn = '' } = await first.client.send(new StartExecutionCommand({ stateMachineArn: machineArn('Slow'), input: '{}', name: 'order-4' }));
+    await until(() => gates.length === 1);
+    await first.emulator.close();
+
+    // Act
+    const second = StepFunctionsEmulator.create(resources, deps, { persistDir: dir });
+
+    // Assess
+    expect(second.execution(executionArn)).toMatchObject({ status: 'ABORTED', result: { error: 'LocalCloudStopped' } });
+  });
+
+  it('frees a name 90 days after its execution closed, as Step Functions does', async () => {
+    // Prepare
+    const dir = persistDir();
+    const first = await serve(resources, deps, { persistDir: dir });
+    await run(first, machineArn('Quick'), {}, 'order-5');
+    await first.emulator.close();
+    const [file = ''] = executionFiles(dir);
+    const persisted = JSON.parse(readFileSync(file, 'utf8')) as { stopDate: number; startDate: number };
+    writeFileSync(file, JSON.stringify({ ...persisted, startDate: persisted.startDate - 91 * DAY_MS, stopDate: persisted.stopDate - 91 * DAY_MS }));
+
+    // Act
+    const second = await serve(resources, deps, { persistDir: dir });
+    const again = await run(second, machineArn('Quick'), { orderId: 'o-5' }, 'order-5');
+
+    // Assess
+    expect(again).toMatchObject({ status: 'SUCCEEDED', input: JSON.stringify({ orderId: 'o-5' }) });
+  });
+
+  it('ignores the temporary file of a write a crash cut short, and refuses a file that is not an execution, naming it', async () => {
+    // Prepare
+    const dir = persistDir();
+    const first = await serve(resources, deps, { persistDir: dir });
+    const done = await run(first, machineArn('Quick'), {}, 'order-6');
+    await first.emulator.close();
+    const [file = ''] = executionFiles(dir);
+    writeFileSync(`${file}.123.abcd.tmp`, '{"version":1,"executionArn":"arn:aws:sta');
+
+    // Act
+    const second = StepFunctionsEmulator.create(resources, deps, { persistDir: dir });
+    writeFileSync(file, 'not json');
+    const third = () => StepFunctionsEmulator.create(resources, deps, { persistDir: dir });
+
+    // Assess
+    expect(second.execution(done.executionArn)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(executionFiles(dir)).toEqual([file]);
+    expect(third).toThrow(PersistedExecutionError);
+    expect(third).toThrow(file);
   });
 });
