@@ -331,7 +331,7 @@ interface LibraryLogger {
 type LibraryExecute = (this: { readonly definition?: unknown }, input: unknown, options: { readonly eventLogger: LibraryLogger }, cleanup: () => void) => Promise<unknown>;
 
 const markerOf = (definition: unknown): MachineMarker | undefined =>
-  typeof definition === 'object' && definition !== null ? ((definition as Record<symbol, MachineMarker | undefined>)[LOCAL_MACHINE] ?? undefined) : undefined;
+  typeof definition === 'object' && definition !== null ? (definition as Record<symbol, MachineMarker | undefined>)[LOCAL_MACHINE] : undefined;
 
 const RUNTIME_CAUSE_PREFIX = 'An error occurred while executing the state';
 

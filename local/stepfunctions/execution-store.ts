@@ -14,7 +14,7 @@
  * of one. A store belongs to one process at a time.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
 import type { JsonValue } from '../cloudformation/intrinsics';
 import type { EngineEvent, ExecutionOutcome, ExecutionStatus, ExecutionView } from './engine';
@@ -137,13 +137,8 @@ export class ExecutionStore {
   }
 
   /** The file an execution is kept in. */
-  public fileOf(executionArn: string): string {
+  private fileOf(executionArn: string): string {
     return path.join(this.directory, `${createHash('sha256').update(executionArn).digest('hex').slice(0, 40)}.json`);
-  }
-
-  /** True when the store has a file for this execution. */
-  public has(executionArn: string): boolean {
-    return existsSync(this.fileOf(executionArn));
   }
 }
 

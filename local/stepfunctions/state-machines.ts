@@ -292,6 +292,8 @@ export class StepFunctionsEmulator {
    *
    * @throws {UnsupportedFeatureError} naming the resource and property (for a
    *   definition: the state) that the local cloud cannot run.
+   * @throws {PersistedExecutionError} naming a file under `persistDir` that
+   *   is not an execution the local cloud wrote.
    */
   public static create(resources: readonly LocalResource[], deps: StepFunctionsDeps, options: StepFunctionsOptions = {}): StepFunctionsEmulator {
     const notEnforced: string[] = [];
