@@ -39,7 +39,7 @@ export interface LocalCloudOptions {
   readonly assemblyDir?: string;
   /** Port of the HTTP API; 0 picks a free one. @default 3000 */
   readonly apiPort?: number;
-  /** Keep DynamoDB data (and stream checkpoints) here across restarts. @default in memory */
+  /** Keep DynamoDB data, stream checkpoints and Step Functions executions here across restarts. @default in memory */
   readonly persistDir?: string;
   readonly log: HopLog;
   /** Called as each start-up step begins, for a progress display. */
@@ -261,6 +261,7 @@ export class LocalCloud {
             if (hop.kind === 'execution-started') void traceExecution(hop.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''));
             LocalCloud.logSaga(log, hop);
           },
+          ...(options.persistDir ? { persistDir: options.persistDir } : {}),
         },
       );
       /** X-Ray: a traced state machine samples and sends its segments with its role (a denial loses the trace, silently on AWS). */

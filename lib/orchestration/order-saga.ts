@@ -64,19 +64,38 @@ export const OrderSagaStates = {
 } as const;
 
 /**
- * Errors a forward step is retried on: ours ({@link SagaErrors.transient})
- * and those of the Lambda service and the Step Functions sandbox. A business
- * error is never among them: retrying a declined card cannot change the answer.
+ * Errors a forward step is retried on: ours ({@link SagaErrors.transient}),
+ * the Lambda service's, and a function invocation that Lambda itself failed
+ * (timed out, ran out of memory, lost its runtime). Every task is idempotent
+ * per order, so running one again after an outcome we cannot know is safe. A
+ * business error is never among them: retrying a declined card cannot change
+ * the answer. `States.Runtime` and `States.DataLimitExceeded` could not be:
+ * no retrier matches them, the execution fails.
+ *
+ * A failed invocation has two names, because AWS documents two: Lambda
+ * answers `Sandbox.Timedout`, `Runtime.OutOfMemory` or `Runtime.ExitError` as
+ * the `errorType` (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html#troubleshooting-timeouts),
+ * which is what Step Functions reports when the error document carries one
+ * (and what the local cloud reports), while the Step Functions guide says
+ * "Unhandled errors in Lambda are reported as Lambda.Unknown ... These
+ * include out-of-memory errors and function timeouts"
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
+ * Both are listed so the retry holds whichever one AWS reports.
  */
 export const TRANSIENT_TASK_ERRORS: readonly string[] = [
   SagaErrors.transient,
+  // The Lambda service's transient errors, as the Step Functions guide lists them (same page), and throttling.
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
   'Lambda.TooManyRequestsException',
+  // The invocation failed in Lambda, as Lambda names it...
   'Sandbox.Timedout',
-  // The execution environment died mid-invocation; the task is idempotent, so run it again.
+  'Runtime.OutOfMemory',
   'Runtime.ExitError',
+  // ...and as the Step Functions guide names it.
+  'Lambda.Unknown',
   Errors.TIMEOUT,
 ];
 

@@ -26,27 +26,62 @@
  * - Retry intervals are real unless `retryIntervalScale` shrinks them.
  * - An event log with AWS's task events (scheduled, started, succeeded,
  *   failed, timed out) interleaved in order with the library's state events.
+ * - Terminal errors, as on AWS: `States.DataLimitExceeded` and
+ *   `States.Runtime` are matched by no `Retry` and no `Catch`, not even
+ *   `States.ALL`; the execution fails. Every `States.Runtime` is terminal:
+ *   the library's (a path that points to nothing, an intrinsic function's bad
+ *   argument), an adapter's (a `FunctionName` that is not a string), and any
+ *   error the library did not mean as a States error (a `SyntaxError` from
+ *   `States.StringToJson`, a `TypeError`), which becomes `States.Runtime`. Its
+ *   cause starts "An error occurred while executing the state 'X'.", as AWS's
+ *   does (AWS adds "(entered at the event id #N)", which is left out).
+ * - The 256 KiB payload quota (`States.DataLimitExceeded`, see
+ *   {@link MAX_PAYLOAD_BYTES}) where AWS applies it: a Task's effective input
+ *   (after `InputPath` and `Parameters`, before the task is scheduled), a
+ *   task's result (a `TaskFailed`/`LambdaFunctionFailed` naming the resource,
+ *   as AWS's does), every state's output (after `ResultSelector`, `ResultPath`
+ *   and `OutputPath`, or a Catch's `ResultPath`), the input a Parallel gives
+ *   its branches and a Map each iteration (`Parameters`/`ItemSelector`), and
+ *   the execution's input ({@link StepFunctionsEngine.start}).
+ *
+ * How: state outputs and branch inputs are never handed to code outside the
+ * library, so the engine wraps `StateMachine.prototype.execute` of
+ * aws-local-stepfunctions 3.0.0 (pinned) once, for the machines it prepared
+ * only (a symbol on their definitions), giving them an event logger that
+ * checks each state's output as the library reports it and makes unexpected
+ * errors `States.Runtime` before the library matches retriers and catchers.
+ * Throwing there fails the machine outside any state's Retry/Catch.
  *
  * Gaps with AWS, beyond what is refused:
- * - Errors an adapter raises as `States.Runtime` (a `FunctionName` that is
- *   not a string, say) can be caught by `States.ALL` locally; on AWS they
- *   cannot.
- * - Only task results are held to the 256 KiB limit
- *   (`States.DataLimitExceeded`), not state inputs and outputs.
+ * - The effective input of a Pass state (its `Parameters`) is held to the
+ *   quota only through its output: with `ResultPath: null` it is not checked.
  * - Inside a Map, `TaskCall.attempt` counts the attempts of all iterations
  *   of the state together (the library does not say which iteration calls).
  * - JSONPath and intrinsic functions are evaluated by aws-local-stepfunctions
- *   (jsonpath-plus), whose corner cases may differ from AWS's.
+ *   (jsonpath-plus), whose corner cases may differ from AWS's. A `ResultPath`
+ *   that cannot be applied fails with the library's catchable
+ *   `States.ResultPathMatchFailure`, the error name the Amazon States
+ *   Language gives it.
  */
 import './promise-with-resolvers';
 import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { JsonValue } from '../cloudformation/intrinsics';
 import { UnsupportedFeatureError } from '../errors';
-import { IntegrationRefusal, MAX_PAYLOAD_BYTES, TaskFailedError, integrationFor, isRecord, type EngineDeps, type TaskIntegration } from './integrations';
+import {
+  IntegrationRefusal,
+  MAX_PAYLOAD_BYTES,
+  StateFailedError,
+  TaskFailedError,
+  integrationFor,
+  isRecord,
+  payloadBytes,
+  type EngineDeps,
+  type TaskIntegration,
+} from './integrations';
 
 export type { EngineDeps, EventEntry, FunctionInvocation, InvokeFunction, PutEvents, PutEventsResponse, TaskCall } from './integrations';
-export { TaskFailedError } from './integrations';
+export { MAX_PAYLOAD_BYTES, StateFailedError, TERMINAL_ERRORS, TaskFailedError } from './integrations';
 
 /** setTimeout's longest delay, in seconds; a longer one fires at once. */
 const MAX_TIMER_SECONDS = Math.floor(2_147_483_647 / 1000);
@@ -156,6 +191,25 @@ export type ExecutionOutcome =
 /** An execution's status, as DescribeExecution reports it. */
 export type ExecutionStatus = 'RUNNING' | ExecutionOutcome['status'];
 
+/**
+ * What DescribeExecution, ListExecutions and GetExecutionHistory read of an
+ * execution, whether it runs in this process ({@link EngineExecution}) or was
+ * read back from disk after a restart.
+ */
+export interface ExecutionView {
+  readonly executionArn: string;
+  readonly name: string;
+  readonly stateMachineArn: string;
+  readonly input: JsonValue;
+  readonly startDate: Date;
+  readonly status: ExecutionStatus;
+  /** How it ended, once it has. */
+  readonly result: ExecutionOutcome | undefined;
+  readonly stopDate: Date | undefined;
+  /** The event log, oldest first. */
+  readonly events: readonly EngineEvent[];
+}
+
 /** Options of {@link StepFunctionsEngine}. */
 export interface StepFunctionsEngineOptions {
   /** The state machine's ARN: `$$.StateMachine.Id`, and the prefix of its execution ARNs. */
@@ -253,6 +307,131 @@ const pathStrings = (value: unknown, out: string[] = []): string[] => {
   return out;
 };
 
+// ---------------------------------------------------------------------------
+// Where AWS fails and the library would not: checks inside the library's run
+// ---------------------------------------------------------------------------
+
+/** Marks a definition object the engine prepared for the library: its machine gets the checks. */
+const LOCAL_MACHINE = Symbol('a machine definition prepared by the local Step Functions engine');
+
+/** What the checks of one machine need to know. */
+interface MachineMarker {
+  /** The Parallel or Map state whose branch or iteration the machine runs; none for the execution itself. */
+  readonly parentState?: string;
+}
+
+/** The part of aws-local-stepfunctions' (internal) event logger the checks stand in front of. */
+interface LibraryLogger {
+  dispatchStateEnteredEvent(state: string, type: StateType, input: unknown): void;
+  dispatchStateExitedEvent(state: string, type: StateType, input: unknown, output: unknown): void;
+  dispatchStateFailedEvent(state: string, type: StateType, input: unknown, error: unknown): void;
+}
+
+/** aws-local-stepfunctions 3.0.0's `StateMachine.prototype.execute` (private): runs a machine's states in a loop. */
+type LibraryExecute = (this: { readonly definition?: unknown }, input: unknown, options: { readonly eventLogger: LibraryLogger }, cleanup: () => void) => Promise<unknown>;
+
+const markerOf = (definition: unknown): MachineMarker | undefined =>
+  typeof definition === 'object' && definition !== null ? (definition as Record<symbol, MachineMarker | undefined>)[LOCAL_MACHINE] : undefined;
+
+const RUNTIME_CAUSE_PREFIX = 'An error occurred while executing the state';
+
+/** AWS's cause for an oversized result or state output (e.g. "The state/task 'arn:aws:lambda:...' returned a result with a size exceeding ..."). */
+const resultTooLargeCause = (stateOrTask: string): string =>
+  `The state/task '${stateOrTask}' returned a result with a size exceeding the maximum number of bytes service limit.`;
+
+/** The local cause for an oversized effective input (AWS's wording for it is not documented). */
+const inputTooLargeCause = (state: string): string =>
+  `The state/task '${state}' received an input with a size exceeding the maximum number of bytes service limit.`;
+
+/**
+ * Makes an error the library is about to match against retriers and
+ * catchers what AWS would report: an error no States error stands for (a
+ * `TypeError`, a `SyntaxError` from `States.StringToJson`, jsonpath-plus's
+ * errors) is `States.Runtime`, terminal; a `States.Runtime` names the state.
+ * The library reads the error object after this, so it is changed in place.
+ */
+const asStatesError = (error: unknown, state: string): void => {
+  if (!(error instanceof Error)) return;
+  if (!('isCatchable' in error)) {
+    Object.defineProperties(error, {
+      name: { value: 'States.Runtime', writable: true, configurable: true },
+      isRetryable: { value: false, configurable: true },
+      isCatchable: { value: false, configurable: true },
+    });
+  }
+  if (error.name === 'States.Runtime' && !error.message.startsWith(RUNTIME_CAUSE_PREFIX)) {
+    error.message = `${RUNTIME_CAUSE_PREFIX} '${state}'. ${error.message}`;
+  }
+};
+
+/**
+ * The event logger a prepared machine runs with: the library's own, with
+ * checks in front of three of its methods. The library calls them
+ * synchronously from its state loop, so what they throw fails the machine
+ * outside any state's Retry and Catch (terminal, as on AWS).
+ */
+const checkedLogger = (logger: LibraryLogger, marker: MachineMarker): LibraryLogger => {
+  let entered = false;
+  const checks: LibraryLogger = {
+    dispatchStateEnteredEvent: (state, type, input) => {
+      const first = !entered;
+      entered = true;
+      if (first && marker.parentState !== undefined && payloadBytes(input) > MAX_PAYLOAD_BYTES) {
+        throw new StateFailedError('States.DataLimitExceeded', inputTooLargeCause(marker.parentState));
+      }
+      logger.dispatchStateEnteredEvent(state, type, input);
+    },
+    dispatchStateExitedEvent: (state, type, input, output) => {
+      if (payloadBytes(output) > MAX_PAYLOAD_BYTES) {
+        const error = new StateFailedError('States.DataLimitExceeded', resultTooLargeCause(state));
+        logger.dispatchStateFailedEvent(state, type, input, error);
+        throw error;
+      }
+      logger.dispatchStateExitedEvent(state, type, input, output);
+    },
+    dispatchStateFailedEvent: (state, type, input, error) => {
+      asStatesError(error, state);
+      logger.dispatchStateFailedEvent(state, type, input, error);
+    },
+  };
+  return new Proxy(logger, {
+    get: (target, key) => {
+      if (typeof key === 'string' && Object.hasOwn(checks, key)) return checks[key as keyof LibraryLogger];
+      const value: unknown = Reflect.get(target, key, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+};
+
+const GUARDED = Symbol.for('serverless-shop/local-stepfunctions: execute guarded');
+
+/**
+ * Puts {@link checkedLogger} in front of every machine the engine prepared,
+ * nested ones included (Parallel branches and Map iterations are machines the
+ * library builds itself, so only its prototype reaches them). Other machines
+ * run unchanged. Idempotent.
+ *
+ * @throws {Error} when the library no longer has the method (another version than the pinned 3.0.0).
+ */
+const guardLibrary = (): void => {
+  const prototype = StateMachine.prototype as unknown as Record<PropertyKey, unknown>;
+  if (prototype[GUARDED] === true) return;
+  const original = prototype.execute;
+  if (typeof original !== 'function') {
+    throw new Error('aws-local-stepfunctions has no StateMachine.prototype.execute: the local Step Functions engine needs version 3.0.0 (see package.json)');
+  }
+  const run = original as LibraryExecute;
+  const execute: LibraryExecute = function (this: { readonly definition?: unknown }, input, options, cleanup) {
+    const marker = markerOf(this.definition);
+    if (marker === undefined) return run.call(this, input, options, cleanup);
+    return run.call(this, input, { ...options, eventLogger: checkedLogger(options.eventLogger, marker) }, cleanup);
+  };
+  prototype.execute = execute;
+  prototype[GUARDED] = true;
+};
+
+guardLibrary();
+
 /**
  * A state machine definition, validated and ready to run: construct it once
  * per definition (start-up), then {@link StepFunctionsEngine.start} runs
@@ -314,8 +493,15 @@ export class StepFunctionsEngine {
     }
   }
 
-  /** Starts an execution with `input`; it runs in the background ({@link EngineExecution.outcome}). */
+  /**
+   * Starts an execution with `input`; it runs in the background ({@link EngineExecution.outcome}).
+   *
+   * @throws {RangeError} for an input over {@link MAX_PAYLOAD_BYTES}, which
+   *   StartExecution refuses (`ValidationException`) before any execution exists.
+   */
   public start(input: JsonValue, options: StartOptions = {}): EngineExecution {
+    const bytes = payloadBytes(input);
+    if (bytes > MAX_PAYLOAD_BYTES) throw new RangeError(`The execution input is ${bytes} bytes of JSON; Step Functions takes at most ${MAX_PAYLOAD_BYTES}`);
     const name = options.name ?? randomUUID();
     return new EngineExecution({
       engine: this,
@@ -331,7 +517,7 @@ export class StepFunctionsEngine {
   /** A fresh copy of the definition as the library runs it, with the entered-state hook on its top-level States. */
   private executable(onEnter: (state: string) => void): Record<string, unknown> {
     const copy = cloneJson(this.definition) as Record<string, unknown>;
-    this.prepareMachine(copy);
+    this.prepareMachine(copy, {});
     if (typeof copy.TimeoutSeconds === 'number') copy.TimeoutSeconds = Math.min(copy.TimeoutSeconds, MAX_TIMER_SECONDS);
     const states = copy.States as Record<string, unknown>;
     copy.States = new Proxy(states, {
@@ -343,8 +529,10 @@ export class StepFunctionsEngine {
     return copy;
   }
 
-  private prepareMachine(machine: Record<string, unknown>): void {
-    for (const state of Object.values(machine.States as Record<string, Record<string, unknown>>)) {
+  /** Scales retry intervals, sets Task timeouts, and marks each (nested) machine for the checks of `guardLibrary`. */
+  private prepareMachine(machine: Record<string, unknown>, marker: MachineMarker): void {
+    Object.defineProperty(machine, LOCAL_MACHINE, { value: marker, enumerable: false });
+    for (const [name, state] of Object.entries(machine.States as Record<string, Record<string, unknown>>)) {
       if (Array.isArray(state.Retry) && this.retryIntervalScale !== 1) {
         state.Retry = (state.Retry as Record<string, unknown>[]).map((retrier) => ({
           ...retrier,
@@ -356,9 +544,9 @@ export class StepFunctionsEngine {
         if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) state.TimeoutSeconds = MAX_TIMER_SECONDS;
         else if (typeof state.TimeoutSeconds === 'number') state.TimeoutSeconds = Math.min(state.TimeoutSeconds, MAX_TIMER_SECONDS);
       }
-      if (Array.isArray(state.Branches)) (state.Branches as Record<string, unknown>[]).forEach((branch) => this.prepareMachine(branch));
+      if (Array.isArray(state.Branches)) (state.Branches as Record<string, unknown>[]).forEach((branch) => this.prepareMachine(branch, { parentState: name }));
       const processor = state.ItemProcessor ?? state.Iterator;
-      if (isRecord(processor)) this.prepareMachine(processor);
+      if (isRecord(processor)) this.prepareMachine(processor, { parentState: name });
     }
   }
 
@@ -469,7 +657,7 @@ interface InFlightTask {
  * {@link StepFunctionsEngine.start} returns it. Its event log grows as it
  * runs; {@link EngineExecution.outcome} resolves when it has ended.
  */
-export class EngineExecution {
+export class EngineExecution implements ExecutionView {
   public readonly executionArn: string;
   public readonly name: string;
   public readonly input: JsonValue;
@@ -603,9 +791,11 @@ export class EngineExecution {
     return async (input) => {
       await nextMacrotask();
       if (this.ended) throw new TaskFailedError('States.Runtime', 'The execution has ended');
+      const parameters = json(input);
+      // "input data when scheduling a task": the task is never scheduled.
+      if (payloadBytes(parameters) > MAX_PAYLOAD_BYTES) throw new TaskFailedError('States.DataLimitExceeded', inputTooLargeCause(stateName));
       const attempt = (this.attempts.get(stateName) ?? 0) + 1;
       this.attempts.set(stateName, attempt);
-      const parameters = json(input);
       const pending: InFlightTask = { ref, abandoned: false };
       this.inFlight.add(pending);
       this.emit({
@@ -620,8 +810,9 @@ export class EngineExecution {
       this.emit({ type: 'TaskStarted', timestamp: Date.now(), ...ref });
       try {
         const output = await integration.run(parameters, { executionArn: this.executionArn, stateMachineArn: this.engine.stateMachineArn, stateName, attempt });
-        if (Buffer.byteLength(JSON.stringify(output)) > MAX_PAYLOAD_BYTES) {
-          throw new TaskFailedError('States.DataLimitExceeded', `The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`);
+        if (payloadBytes(output) > MAX_PAYLOAD_BYTES) {
+          // AWS names the function ARN for a Lambda function task, the resource type ('lambda', 'events'...) for an integration.
+          throw new TaskFailedError('States.DataLimitExceeded', resultTooLargeCause(integration.kind === 'lambda-function' ? integration.resource : integration.resourceType));
         }
         if (!pending.abandoned) this.emit({ type: 'TaskSucceeded', timestamp: Date.now(), ...ref, output });
         return output as LibraryInput;

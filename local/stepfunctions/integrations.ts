@@ -34,9 +34,13 @@ export type FunctionInvocation =
 
 /**
  * Invokes a function synchronously (RequestResponse). Resolve with the
- * function's result or its error; reject only for an error of the Lambda
- * service itself (no such function, throttling): the engine names it
- * `Lambda.<name>` as Step Functions does.
+ * function's result or its error (see `functionError` for the names Step
+ * Functions gives them); reject only for an error of the Lambda service
+ * itself: an error named `<Name>Exception` is Lambda's exception of that
+ * name (`Lambda.ResourceNotFoundException`, `Lambda.TooManyRequestsException`,
+ * `Lambda.AWSLambdaException` for one Lambda does not model), a `TimeoutError`
+ * is `Lambda.ClientExecutionTimeoutException`, anything else a failure to
+ * reach Lambda (`Lambda.SdkClientException`).
  */
 export type InvokeFunction = (functionNameOrArn: string, payload: JsonValue, call: TaskCall) => Promise<FunctionInvocation>;
 
@@ -78,16 +82,39 @@ export interface EngineDeps {
 }
 
 /**
- * A Task attempt failed with this error: `name` is what Retry and Catch
- * match (`Error`), `message` is the `Cause`, as aws-local-stepfunctions
- * builds the catcher output from them.
+ * The errors no `Retry` and no `Catch` applies to, not even `States.ALL` or
+ * `States.TaskFailed`: the execution fails at once. "States.ALL ... can't
+ * catch the States.DataLimitExceeded terminal error type and runtime error
+ * types" (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html#error-handling-error-representation).
  */
-export class TaskFailedError extends Error {
+export const TERMINAL_ERRORS: ReadonlySet<string> = new Set(['States.DataLimitExceeded', 'States.Runtime']);
+
+/**
+ * A state failed with this error: `name` is what Retry and Catch match
+ * (`Error`), `message` is the `Cause`, as aws-local-stepfunctions builds the
+ * catcher output from them. A {@link TERMINAL_ERRORS terminal} error says so
+ * through `isRetryable`/`isCatchable`, which the library reads before it
+ * applies a retrier or a catcher.
+ */
+export class StateFailedError extends Error {
   public constructor(error: string, cause: string) {
     super(cause);
     this.name = error;
   }
+
+  /** False for a terminal error: aws-local-stepfunctions then applies no retrier. */
+  public get isRetryable(): boolean {
+    return !TERMINAL_ERRORS.has(this.name);
+  }
+
+  /** False for a terminal error: aws-local-stepfunctions then applies no catcher. */
+  public get isCatchable(): boolean {
+    return !TERMINAL_ERRORS.has(this.name);
+  }
 }
+
+/** A Task attempt failed with this error (the integration's or the function's). */
+export class TaskFailedError extends StateFailedError {}
 
 /** Why a Task state cannot run locally; the engine turns it into an UnsupportedFeatureError. */
 export class IntegrationRefusal {
@@ -158,8 +185,18 @@ type DynamoDbOperation = keyof typeof DYNAMODB_OPERATIONS;
 const LAMBDA_INVOKE_PARAMETERS = ['FunctionName', 'Payload', 'InvocationType'];
 const PUT_EVENTS_ENTRY_FIELDS = ['Detail', 'DetailType', 'EventBusName', 'Resources', 'Source', 'Time', 'TraceHeader'];
 const MAX_PUT_EVENTS_ENTRIES = 10;
-/** Largest task result Step Functions passes on (256 KiB of UTF-8). */
+/**
+ * "Maximum input or output size for a task, state, or execution: 256 KiB of
+ * data as a UTF-8 encoded string. This quota affects tasks (activity, Lambda
+ * function, or integrated service), state or execution output, and input data
+ * when scheduling a task, entering a state, or starting an execution."
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+ * Over it, a state fails with the terminal `States.DataLimitExceeded`.
+ */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
+
+/** Size of a value as Step Functions counts it: its JSON text, in UTF-8 bytes. */
+export const payloadBytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value) ?? 'null', 'utf8');
 
 const FUNCTION_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?$/;
 const OPTIMIZED = /^arn:aws[a-z-]*:states:::([a-z0-9-]+):([A-Za-z]+)(\.[A-Za-z]+(?::\d+)?)?$/;
@@ -248,6 +285,8 @@ const STATUS_BY_EXCEPTION: Readonly<Record<string, number>> = {
   TooManyRequestsException: 429,
   InvalidRequestContentException: 400,
   InvalidParameterValueException: 400,
+  RequestTooLargeException: 413,
+  ServiceException: 500,
 };
 
 const statusOf = (error: Error): number => {
@@ -256,24 +295,118 @@ const statusOf = (error: Error): number => {
 };
 
 /**
- * An error of the service behind an integration, named as Step Functions
- * names it: `<Prefix>.<ExceptionName>`. An error already carrying a
- * service prefix keeps its name and message.
+ * Which exceptions a service's SDK models, and the base exception it throws
+ * for any other error code. Step Functions calls the services with the AWS
+ * SDK for Java (its causes read "(Service: AWSLambda; Status Code: 500; Error
+ * Code: ...; Request ID: ...; Proxy: null)"), and names the error after the
+ * exception class it gets: a modeled one by its name, any other code by the
+ * base class (`Lambda.AWSLambdaException`).
  */
-const serviceError = (prefix: string, service: string, error: unknown): TaskFailedError => {
+interface ServiceModel {
+  readonly exceptions: ReadonlySet<string>;
+  readonly base: string;
+}
+
+/** Errors that carry their Step Functions name already (a local service may throw them so). */
+const NAMED_ERROR = /^(Lambda|Sandbox|Runtime|States|EventBridge|DynamoDB)\./;
+
+/**
+ * An error of the service behind an integration, named as Step Functions
+ * names it: `<Prefix>.<ExceptionName>` for an error of the service (with the
+ * Java SDK's cause), `<Prefix>.SdkClientException` for a failure to reach it
+ * (no answer), `<Prefix>.ClientExecutionTimeoutException` for a call that
+ * timed out on the client's side. An error already carrying a Step
+ * Functions name keeps its name and message.
+ */
+const serviceError = (prefix: string, service: string, error: unknown, model?: ServiceModel): TaskFailedError => {
   if (error instanceof TaskFailedError) return error;
   if (!(error instanceof Error)) return new TaskFailedError(`${prefix}.SdkClientException`, String(error));
-  if (/^(Lambda|Sandbox|States|EventBridge|DynamoDB)\./.test(error.name)) return new TaskFailedError(error.name, error.message);
-  if (!/Exception$/.test(error.name)) return new TaskFailedError(`${prefix}.SdkClientException`, error.message);
-  // AccessDeniedException is not an exception the services' Java SDK models, so Step Functions names it after the
-  // service's base exception (`Lambda.AWSLambdaException`, cause "... Error Code: AccessDeniedException ...").
-  const name = error.name === 'AccessDeniedException' ? (BASE_EXCEPTION[prefix] ?? error.name) : error.name;
-  return new TaskFailedError(`${prefix}.${name}`, awsErrorCause(service, error.message, statusOf(error), error.name));
+  if (NAMED_ERROR.test(error.name)) return new TaskFailedError(error.name, error.message);
+  if (error.name === 'TimeoutError' || error.name === 'ClientExecutionTimeoutException') {
+    return new TaskFailedError(`${prefix}.ClientExecutionTimeoutException`, `Client execution did not complete before the specified timeout configuration: ${error.message}`);
+  }
+  if (!/Exception$/.test(error.name)) return new TaskFailedError(`${prefix}.SdkClientException`, `Unable to execute HTTP request: ${error.message}`);
+  // Without a model, only AccessDeniedException is known not to be modeled (it never is): it takes the base name.
+  const exception = model === undefined ? (error.name === 'AccessDeniedException' ? (BASE_EXCEPTION[prefix] ?? error.name) : error.name) : model.exceptions.has(error.name) ? error.name : model.base;
+  return new TaskFailedError(`${prefix}.${exception}`, awsErrorCause(service, error.message, statusOf(error), error.name));
 };
 
+/**
+ * The errors Lambda's `Invoke` models
+ * (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors);
+ * Step Functions reports one as `Lambda.<name>` (`Lambda.ServiceException`,
+ * `Lambda.TooManyRequestsException`, `Lambda.ResourceNotFoundException`...)
+ * and any other error code of the Lambda service as `Lambda.AWSLambdaException`.
+ */
+const LAMBDA: ServiceModel = {
+  base: 'AWSLambdaException',
+  exceptions: new Set([
+    'EC2AccessDeniedException',
+    'EC2ThrottledException',
+    'EC2UnexpectedException',
+    'EFSIOException',
+    'EFSMountConnectivityException',
+    'EFSMountFailureException',
+    'EFSMountTimeoutException',
+    'ENILimitReachedException',
+    'InvalidParameterValueException',
+    'InvalidRequestContentException',
+    'InvalidRuntimeException',
+    'InvalidSecurityGroupIDException',
+    'InvalidSubnetIDException',
+    'InvalidZipFileException',
+    'KMSAccessDeniedException',
+    'KMSDisabledException',
+    'KMSInvalidStateException',
+    'KMSNotFoundException',
+    'RecursiveInvocationException',
+    'RequestTooLargeException',
+    'ResourceConflictException',
+    'ResourceNotFoundException',
+    'ResourceNotReadyException',
+    'ServiceException',
+    'SnapStartException',
+    'SnapStartNotReadyException',
+    'SnapStartTimeoutException',
+    'SubnetIPAddressLimitReachedException',
+    'TooManyRequestsException',
+    'UnsupportedMediaTypeException',
+  ]),
+};
+
+/** errorTypes Lambda itself gives a failed invocation (the function's code did not choose them). */
+const PLATFORM_ERROR_TYPE = /^(Sandbox|Runtime)\./;
+
+/**
+ * A function's error as Step Functions reports it (the Task's `Error` and
+ * `Cause`), for the `lambda:invoke` integration and the `Resource: <function
+ * ARN>` form alike: the `errorType` of the error document Lambda answers, and
+ * that document as the cause.
+ *
+ * - An error the handler threw: its `errorType`; the cause is
+ *   `{"errorType", "errorMessage", "trace"}`.
+ * - An invocation Lambda failed itself: the `errorType` Lambda puts in the
+ *   document, `Sandbox.Timedout` (timeout), `Runtime.OutOfMemory`,
+ *   `Runtime.ExitError` (the runtime crashed); the cause is
+ *   `{"errorType", "errorMessage"}`, with no trace. This is what the local
+ *   Lambda runtime reports, as Lambda's own documentation does
+ *   (https://docs.aws.amazon.com/lambda/latest/dg/troubleshooting-invocation.html#troubleshooting-timeouts:
+ *   "Function times out during Init phase (Sandbox.Timedout)"; Invoke answers
+ *   `{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: ... Error:
+ *   Task timed out after 3.00 seconds"}` with `X-Amz-Function-Error: Unhandled`).
+ *   The Step Functions guide says otherwise: "Unhandled errors in Lambda are
+ *   reported as Lambda.Unknown in the error output. These include
+ *   out-of-memory errors and function timeouts"
+ *   (https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html),
+ *   which is what Step Functions reports when the document has no
+ *   `errorType`, as older Lambda runtimes answered a timeout. The local cloud
+ *   follows the document Lambda answers today; a retrier or catcher meant for
+ *   these failures should list both names (the order saga's do).
+ * - A document without an `errorType`: `Lambda.Unknown`, the document as the cause.
+ */
 const functionError = (error: { readonly errorType: string; readonly errorMessage: string; readonly trace?: readonly string[] }): TaskFailedError => {
   if (!error.errorType) return new TaskFailedError('Lambda.Unknown', JSON.stringify({ errorMessage: error.errorMessage }));
-  if (error.errorType === 'Sandbox.Timedout') return new TaskFailedError(error.errorType, JSON.stringify({ errorMessage: error.errorMessage }));
+  if (PLATFORM_ERROR_TYPE.test(error.errorType)) return new TaskFailedError(error.errorType, JSON.stringify({ errorType: error.errorType, errorMessage: error.errorMessage }));
   return new TaskFailedError(error.errorType, JSON.stringify({ errorType: error.errorType, errorMessage: error.errorMessage, trace: error.trace ?? [] }));
 };
 
@@ -285,7 +418,7 @@ const invokeLambda = async (invoke: InvokeFunction, functionName: string, payloa
   try {
     result = await invoke(functionName, payload, call);
   } catch (error) {
-    throw serviceError('Lambda', 'AWSLambda', error);
+    throw serviceError('Lambda', 'AWSLambda', error, LAMBDA);
   }
   if (!result.ok) throw functionError(result.error);
   return asJson(result.payload);

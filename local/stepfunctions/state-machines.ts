@@ -44,19 +44,32 @@
  *   `ParallelStateStarted` per branch); a state failing without a Catch
  *   outside a Task (a `States.Runtime` in a Pass, say) appears only in
  *   `ExecutionFailed`; `SdkHttpMetadata` headers are plausible, not real.
- * - Executions live in memory for the life of the process (AWS keeps them
- *   90 days); a closed execution's name cannot be reused meanwhile.
+ * - Executions live in memory for the life of the process, or, with
+ *   {@link StepFunctionsOptions.persistDir}, on disk for 90 days after they
+ *   close, as AWS keeps them: their names stay taken across restarts
+ *   (`ExecutionAlreadyExists`) and DescribeExecution, ListExecutions and
+ *   GetExecutionHistory answer for them. Their history is written as they
+ *   run (at most {@link PERSIST_DELAY_MS} behind) and when they end.
+ * - An execution cannot resume after a restart (AWS's would run on): one
+ *   the process left RUNNING when it died (a crash, a kill) is ABORTED at
+ *   the next start-up, with error `LocalCloudRestarted`, a cause that says
+ *   why, an `ExecutionAborted` event, and an `execution-aborted` hop. A
+ *   clean stop aborts what still runs after the grace period with
+ *   `LocalCloudStopped`. Executions of state machines no longer in the
+ *   template stay on disk, unlisted.
  * - Versions, aliases, redrive, activities, task tokens, map runs, tagging
  *   and state machine CRUD operations are not implemented.
  */
 import type { HistoryEventType } from '@aws-sdk/client-sfn';
 import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
 import { AwsServiceError, type AwsEndpoint, type JsonOperation } from '../aws-endpoint';
 import type { JsonValue } from '../cloudformation/intrinsics';
 import { UnsupportedFeatureError } from '../errors';
 import { LOCAL_ACCOUNT, LOCAL_REGION, assertKnownProperties, type LocalResource } from '../resources';
-import { StepFunctionsEngine, type EngineDeps, type EngineEvent, type EngineExecution, type StateType } from './engine';
-import { isRecord } from './integrations';
+import { StepFunctionsEngine, type EngineDeps, type EngineEvent, type EngineExecution, type ExecutionView, type StateType } from './engine';
+import { ExecutionStore, StoredExecution, abortedByRestart, persistedOf, type PersistedExecution } from './execution-store';
+import { MAX_PAYLOAD_BYTES, isRecord } from './integrations';
 
 /** One thing an execution did, for the local cloud's one-line-per-state log. */
 export interface StepFunctionsHop {
@@ -109,6 +122,14 @@ export interface StepFunctionsOptions {
   readonly retryIntervalScale?: number;
   /** Hears every hop of every execution; must not throw. @default none */
   readonly onHop?: (hop: StepFunctionsHop) => void;
+  /**
+   * Keep executions in `<persistDir>/step-functions/executions` across
+   * restarts, so that names stay taken and the API still describes them.
+   * Executions a crash left RUNNING come back ABORTED (an `execution-aborted`
+   * hop each, at start-up).
+   * @default in memory
+   */
+  readonly persistDir?: string;
 }
 
 /** A state machine as `ListStateMachines` and the CLI show it. */
@@ -145,7 +166,8 @@ const KNOWN = [
 const REFUSED_PROPERTIES: Readonly<Record<string, string>> = {
   DefinitionS3Location: 'definitions stored in S3 are not fetched locally; synthesize the definition inline',
 };
-const MAX_INPUT_BYTES = 256 * 1024;
+/** How far the history on disk may lag behind a running execution's. */
+const PERSIST_DELAY_MS = 100;
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 1000;
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
@@ -154,7 +176,9 @@ const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:([^:]+
 const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 
 interface ExecutionRecord {
-  readonly execution: EngineExecution;
+  readonly execution: ExecutionView;
+  /** The execution, when it was started by this process (it can be stopped). */
+  readonly live?: EngineExecution;
   /** The input exactly as given: DescribeExecution returns it and idempotency compares it. */
   readonly inputText: string;
   readonly traceHeader?: string;
@@ -249,6 +273,9 @@ export class StepFunctionsEmulator {
   public readonly notEnforced: readonly string[];
   private readonly machines = new Map<string, LocalStateMachine>();
   private readonly active = new Set<EngineExecution>();
+  /** Writes still to happen when the executions they are for end. */
+  private readonly writes = new Set<Promise<void>>();
+  private store?: ExecutionStore;
   private sequence = 0;
   private closed = false;
 
@@ -266,6 +293,8 @@ export class StepFunctionsEmulator {
    *
    * @throws {UnsupportedFeatureError} naming the resource and property (for a
    *   definition: the state) that the local cloud cannot run.
+   * @throws {PersistedExecutionError} naming a file under `persistDir` that
+   *   is not an execution the local cloud wrote.
    */
   public static create(resources: readonly LocalResource[], deps: StepFunctionsDeps, options: StepFunctionsOptions = {}): StepFunctionsEmulator {
     const notEnforced: string[] = [];
@@ -277,6 +306,7 @@ export class StepFunctionsEmulator {
       const machine = readStateMachine(resource, deps, options, notEnforced);
       emulator.machines.set(machine.arn, machine);
     }
+    if (options.persistDir !== undefined) emulator.restore(new ExecutionStore(path.join(options.persistDir, 'step-functions', 'executions')));
     return emulator;
   }
 
@@ -326,8 +356,8 @@ export class StepFunctionsEmulator {
     const name = request.name ?? randomUUID();
     if (name.length < 1 || name.length > 80 || INVALID_NAME.test(name)) throw new AwsServiceError('InvalidName', `Invalid Name: '${name}'`);
     const inputText = request.input ?? '{}';
-    if (Buffer.byteLength(inputText, 'utf8') > MAX_INPUT_BYTES) {
-      throw validation(`1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INPUT_BYTES}`);
+    if (Buffer.byteLength(inputText, 'utf8') > MAX_PAYLOAD_BYTES) {
+      throw validation(`1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PAYLOAD_BYTES}`);
     }
     let input: unknown;
     try {
@@ -345,9 +375,24 @@ export class StepFunctionsEmulator {
       throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.execution.executionArn}'`);
     }
     const json = input as JsonValue;
-    const onEvent = this.hopper(machine, correlationIdOf(json));
-    const execution = machine.engine.start(json, { name, onEvent });
-    machine.executions.set(name, { execution, inputText, sequence: (this.sequence += 1), ...(request.traceHeader !== undefined ? { traceHeader: request.traceHeader } : {}) });
+    const hop = this.hopper(machine, correlationIdOf(json));
+    let persist: (() => void) | undefined;
+    const execution = machine.engine.start(json, {
+      name,
+      onEvent: (event, running) => {
+        hop(event, running);
+        persist?.();
+      },
+    });
+    const record: ExecutionRecord = {
+      execution,
+      live: execution,
+      inputText,
+      sequence: (this.sequence += 1),
+      ...(request.traceHeader !== undefined ? { traceHeader: request.traceHeader } : {}),
+    };
+    machine.executions.set(name, record);
+    persist = this.persistAsItRuns(record);
     this.active.add(execution);
     void execution.idle().then(() => this.active.delete(execution));
     return { executionArn: execution.executionArn, startDate: execution.startDate };
@@ -358,8 +403,8 @@ export class StepFunctionsEmulator {
     return [...this.machines.values()].map((machine) => ({ logicalId: machine.logicalId, name: machine.name, arn: machine.arn, type: 'STANDARD' }));
   }
 
-  /** An execution by ARN, for tests and the CLI. */
-  public execution(executionArn: string): EngineExecution | undefined {
+  /** An execution by ARN (running here, or read back from disk), for tests and the CLI. */
+  public execution(executionArn: string): ExecutionView | undefined {
     return this.recordOf(executionArn)?.execution;
   }
 
@@ -389,10 +434,17 @@ export class StepFunctionsEmulator {
     return this.active.size === 0;
   }
 
-  /** Stops every running execution (ABORTED) and refuses new ones: for shutdown after {@link drain}. */
-  public close(): void {
+  /**
+   * Stops every running execution (ABORTED) and refuses new ones: for
+   * shutdown after {@link drain}. Resolves once the stopped executions are on
+   * disk (with {@link StepFunctionsOptions.persistDir}).
+   */
+  public async close(): Promise<void> {
     this.closed = true;
-    for (const execution of this.active) execution.stop('LocalCloudStopped', 'The local cloud stopped while the execution was running');
+    const running = [...this.active];
+    for (const execution of running) execution.stop('LocalCloudStopped', 'The local cloud stopped while the execution was running');
+    await Promise.all(running.map((execution) => execution.outcome));
+    await Promise.all(this.writes);
   }
 
   private machineOf(stateMachineArn: string): LocalStateMachine {
@@ -487,14 +539,97 @@ export class StepFunctionsEmulator {
   }
 
   private async stopExecution(input: Record<string, unknown>): Promise<Record<string, JsonValue>> {
-    const { execution } = this.existingRecord(requiredString(input, 'executionArn'));
+    const { execution, live } = this.existingRecord(requiredString(input, 'executionArn'));
     const error = optionalString(input, 'error');
     const cause = optionalString(input, 'cause');
     if (error !== undefined && error.length > 256) throw validation("1 validation error detected: Value at 'error' failed to satisfy constraint: Member must have length less than or equal to 256");
     if (cause !== undefined && cause.length > 32768) throw validation("1 validation error detected: Value at 'cause' failed to satisfy constraint: Member must have length less than or equal to 32768");
-    execution.stop(error, cause);
-    await execution.outcome;
+    if (live) {
+      live.stop(error, cause);
+      await live.outcome;
+    }
     return { stopDate: epochSeconds(execution.stopDate ?? new Date()) };
+  }
+
+  /**
+   * Reads the executions on disk back: each one closed (a RUNNING one is
+   * ABORTED now, written back, and reported as an `execution-aborted` hop),
+   * its name taken again.
+   *
+   * @throws {PersistedExecutionError} for a file in the store that is not an execution.
+   */
+  private restore(store: ExecutionStore): void {
+    this.store = store;
+    for (const persisted of store.load()) {
+      const machine = this.machines.get(persisted.stateMachineArn);
+      if (!machine) continue;
+      const kept = persisted.status === 'RUNNING' ? abortedByRestart(persisted) : persisted;
+      if (kept !== persisted) store.save(kept);
+      machine.executions.set(kept.name, {
+        execution: new StoredExecution(kept),
+        inputText: kept.inputText,
+        sequence: kept.sequence,
+        ...(kept.traceHeader !== undefined ? { traceHeader: kept.traceHeader } : {}),
+      });
+      this.sequence = Math.max(this.sequence, kept.sequence);
+      if (kept !== persisted) this.reportRestartAbort(machine, kept);
+    }
+  }
+
+  private reportRestartAbort(machine: LocalStateMachine, aborted: PersistedExecution): void {
+    const correlationId = correlationIdOf(JSON.parse(aborted.inputText) as JsonValue);
+    try {
+      this.options.onHop?.({
+        kind: 'execution-aborted',
+        timestamp: aborted.stopDate ?? Date.now(),
+        stateMachine: machine.name,
+        executionArn: aborted.executionArn,
+        executionName: aborted.name,
+        ...(correlationId !== undefined ? { correlationId } : {}),
+        compensating: false,
+        ...(aborted.error !== undefined ? { error: aborted.error } : {}),
+        ...(aborted.cause !== undefined ? { cause: aborted.cause } : {}),
+      });
+    } catch {
+      // A listener's failure must not stop start-up.
+    }
+  }
+
+  /**
+   * With a store, writes a running execution now, again at most
+   * {@link PERSIST_DELAY_MS} after each of its events, and once more when it
+   * has ended; the function returned is to be called on each event.
+   */
+  private persistAsItRuns(record: ExecutionRecord): (() => void) | undefined {
+    const { store } = this;
+    const live = record.live;
+    if (!store || !live) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    this.write(store, record);
+    const final = live.outcome.then(() => {
+      clearTimeout(timer);
+      timer = undefined;
+      this.write(store, record);
+    });
+    this.writes.add(final);
+    void final.then(() => this.writes.delete(final));
+    return () => {
+      if (timer !== undefined || live.result !== undefined) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        this.write(store, record);
+      }, PERSIST_DELAY_MS);
+      timer.unref();
+    };
+  }
+
+  /** Writes an execution; a failure is reported (a Node warning), never thrown into the run. */
+  private write(store: ExecutionStore, record: ExecutionRecord): void {
+    try {
+      store.save(persistedOf(record.execution, record));
+    } catch (error) {
+      process.emitWarning(`Step Functions: could not write ${record.execution.executionArn} to ${store.directory}: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   private describeStateMachine(stateMachineArn: string): Record<string, JsonValue> {
@@ -675,7 +810,7 @@ const text = (value: JsonValue): string => JSON.stringify(value);
  * execution data (`includeExecutionData: false`) inputs, outputs and task
  * parameters are left out, as AWS does.
  */
-export const historyOf = (execution: EngineExecution, includeData = true): WireHistoryEvent[] => {
+export const historyOf = (execution: ExecutionView, includeData = true): WireHistoryEvent[] => {
   const drafts: HistoryDraft[] = [];
   const add = (type: HistoryEventType, timestamp: number, details: Record<string, JsonValue> = {}) => drafts.push({ type, timestamp, ...details });
   const data = (field: 'input' | 'output', value: JsonValue): Record<string, JsonValue> =>

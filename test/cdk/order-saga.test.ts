@@ -83,6 +83,24 @@ describe('OrderSaga', () => {
     expect(TRANSIENT_TASK_ERRORS).not.toContain('States.TaskFailed');
   });
 
+  it('retries a failed invocation under the name Lambda gives it and the one the Step Functions guide gives it, and every Lambda service error', () => {
+    expect([...TRANSIENT_TASK_ERRORS].sort()).toEqual(
+      [
+        'TransientError',
+        'Lambda.ServiceException',
+        'Lambda.AWSLambdaException',
+        'Lambda.SdkClientException',
+        'Lambda.ClientExecutionTimeoutException',
+        'Lambda.TooManyRequestsException',
+        'Sandbox.Timedout',
+        'Runtime.OutOfMemory',
+        'Runtime.ExitError',
+        'Lambda.Unknown',
+        'States.Timeout',
+      ].sort(),
+    );
+  });
+
   it('chains the compensations newest first and sends a failing one to CompensationFailed', () => {
     expect(['CancelShipment', 'RefundPayment', 'ReleaseInventory', 'PublishOrderCancelled', 'OrderCancelled'].map((name) => state(name).Next ?? state(name).Type)).toEqual([
       'RefundPayment',

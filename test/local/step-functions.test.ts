@@ -8,12 +8,16 @@ import {
   StopExecutionCommand,
   type HistoryEvent,
 } from '@aws-sdk/client-sfn';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import type { Template } from '../../local/assembly/cloud-assembly';
 import { AwsEndpoint } from '../../local/aws-endpoint';
 import { UnsupportedFeatureError } from '../../local/errors';
 import { FunctionNotFoundError } from '../../local/lambda/lambda-runtime';
 import type { LocalResource } from '../../local/resources';
 import type { EventEntry, FunctionInvocation } from '../../local/stepfunctions/engine';
+import { PersistedExecutionError } from '../../local/stepfunctions/execution-store';
 import { StepFunctionsEmulator, type StepFunctionsDeps, type StepFunctionsHop, type StepFunctionsOptions } from '../../local/stepfunctions/state-machines';
 import { buildTemplateModel } from '../../local/template-model';
 import { ORDER_ID, orderPlacedDetail } from '../fixtures/events';
@@ -541,6 +545,209 @@ describe('service integrations', () => {
   });
 });
 
+describe('Lambda errors, named as Step Functions reports them', () => {
+  let answer: () => Promise<FunctionInvocation> = async () => succeed({});
+  let served: Served;
+  const serviceError = (name: string, message: string, statusCode?: number): Error => Object.assign(new Error(message), { name, ...(statusCode !== undefined ? { statusCode } : {}) });
+  const crash = (errorType: string, errorMessage: string): FunctionInvocation => ({ ok: false, error: { errorType, errorMessage, trace: [] } });
+
+  beforeAll(async () => {
+    served = await serve(
+      [
+        stateMachine('ByArn', { StartAt: 'Call', States: { Call: { Type: 'Task', Resource: functionArn('Fn'), End: true } } }),
+        stateMachine('ByInvoke', { StartAt: 'Call', States: { Call: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: functionArn('Fn') }, End: true } } }),
+      ],
+      { invokeFunction: () => answer() },
+    );
+  });
+
+  const timedOut = 'RequestId: 5f1c Error: Task timed out after 3.00 seconds';
+  const cases: ReadonlyArray<readonly [string, string, () => Promise<FunctionInvocation>, string | RegExp]> = [
+    ['a function error', 'PaymentDeclinedError', async () => functionError('PaymentDeclinedError', 'declined', ['at charge (index.mjs:3)']), JSON.stringify({ errorType: 'PaymentDeclinedError', errorMessage: 'declined', trace: ['at charge (index.mjs:3)'] })],
+    ['a timeout', 'Sandbox.Timedout', async () => crash('Sandbox.Timedout', timedOut), JSON.stringify({ errorType: 'Sandbox.Timedout', errorMessage: timedOut })],
+    ['an out-of-memory kill', 'Runtime.OutOfMemory', async () => crash('Runtime.OutOfMemory', 'Runtime exited with error: signal: killed'), JSON.stringify({ errorType: 'Runtime.OutOfMemory', errorMessage: 'Runtime exited with error: signal: killed' })],
+    ['a crashed runtime', 'Runtime.ExitError', async () => crash('Runtime.ExitError', 'Runtime exited with error: exit status 137'), JSON.stringify({ errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited with error: exit status 137' })],
+    ['an error document without an errorType', 'Lambda.Unknown', async () => crash('', 'something went wrong'), JSON.stringify({ errorMessage: 'something went wrong' })],
+    ["Lambda's internal error", 'Lambda.ServiceException', async () => Promise.reject(serviceError('ServiceException', 'Internal error')), /^Internal error \(Service: AWSLambda; Status Code: 500; Error Code: ServiceException; Request ID: .+; Proxy: null\)$/],
+    ['throttling', 'Lambda.TooManyRequestsException', async () => Promise.reject(serviceError('TooManyRequestsException', 'Rate Exceeded.')), /^Rate Exceeded\. \(Service: AWSLambda; Status Code: 429; Error Code: TooManyRequestsException;/],
+    ['an error code Lambda does not model', 'Lambda.AWSLambdaException', async () => Promise.reject(serviceError('ThisIsNewException', 'new', 502)), /^new \(Service: AWSLambda; Status Code: 502; Error Code: ThisIsNewException;/],
+    ['Lambda out of reach', 'Lambda.SdkClientException', async () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:9001')), 'Unable to execute HTTP request: connect ECONNREFUSED 127.0.0.1:9001'],
+    ['a call that timed out on the client side', 'Lambda.ClientExecutionTimeoutException', async () => Promise.reject(serviceError('TimeoutError', 'The operation was aborted due to timeout')), /^Client execution did not complete before the specified timeout configuration/],
+  ];
+
+  it.each(cases)('reports %s as %s, for a function ARN and for lambda:invoke alike', async (_what, error, behaviour, cause) => {
+    // Prepare
+    answer = behaviour;
+
+    // Act
+    const byArn = await run(served, machineArn('ByArn'), {});
+    const byInvoke = await run(served, machineArn('ByInvoke'), {});
+    const arnHistory = await historyOf(served.client, byArn.executionArn);
+    const invokeHistory = await historyOf(served.client, byInvoke.executionArn);
+
+    // Assess
+    const expected = { error, cause: typeof cause === 'string' ? cause : expect.stringMatching(cause) };
+    expect(byArn).toMatchObject({ status: 'FAILED', ...expected });
+    expect(byInvoke).toMatchObject({ status: 'FAILED', ...expected });
+    expect(arnHistory.find((event) => event.type === 'LambdaFunctionFailed')?.lambdaFunctionFailedEventDetails).toEqual(expected);
+    expect(invokeHistory.find((event) => event.type === 'TaskFailed')?.taskFailedEventDetails).toEqual({ resourceType: 'lambda', resource: 'invoke', ...expected });
+  });
+});
+
+describe('terminal errors: States.DataLimitExceeded and States.Runtime pass every Retry and Catch', () => {
+  const KIB = 1024;
+  const retryAll = [{ ErrorEquals: ['States.ALL'], IntervalSeconds: 1, MaxAttempts: 2 }];
+  const catchAll = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Caught' }];
+  const guarded = { Retry: retryAll, Catch: catchAll };
+  const caught = { Type: 'Pass', End: true };
+  const invoked: string[] = [];
+  const hops: StepFunctionsHop[] = [];
+  let served: Served;
+
+  beforeAll(async () => {
+    served = await serve(
+      [
+        stateMachine('BigResult', { StartAt: 'Call', States: { Call: { Type: 'Task', Resource: functionArn('Big'), ...guarded, End: true }, Caught: caught } }),
+        stateMachine('BigInvokeResult', {
+          StartAt: 'Call',
+          States: { Call: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: functionArn('Big'), 'Payload.$': '$' }, ...guarded, End: true }, Caught: caught },
+        }),
+        stateMachine('BigOutput', { StartAt: 'Call', States: { Call: { Type: 'Task', Resource: functionArn('Half'), ResultPath: '$.second', ...guarded, End: true }, Caught: caught } }),
+        stateMachine('BigInput', {
+          StartAt: 'Call',
+          States: { Call: { Type: 'Task', Resource: functionArn('Echo'), Parameters: { 'a.$': '$.blob', 'b.$': '$.blob' }, ...guarded, End: true }, Caught: caught },
+        }),
+        stateMachine('BigBranchInput', {
+          StartAt: 'Fan',
+          States: {
+            Fan: { Type: 'Parallel', Parameters: { 'a.$': '$.blob', 'b.$': '$.blob' }, Branches: [{ StartAt: 'Noop', States: { Noop: { Type: 'Pass', End: true } } }], ...guarded, End: true },
+            Caught: caught,
+          },
+        }),
+        stateMachine('BadFunctionName', {
+          StartAt: 'Call',
+          States: { Call: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { 'FunctionName.$': '$.fn' }, ...guarded, End: true }, Caught: caught },
+        }),
+        stateMachine('BadJson', {
+          StartAt: 'Call',
+          States: { Call: { Type: 'Task', Resource: functionArn('Echo'), Parameters: { 'value.$': 'States.StringToJson($.text)' }, ...guarded, End: true }, Caught: caught },
+        }),
+        stateMachine('MissingPath', {
+          StartAt: 'Call',
+          States: { Call: { Type: 'Task', Resource: functionArn('Echo'), Parameters: { 'value.$': '$.missing' }, ...guarded, End: true }, Caught: caught },
+        }),
+        stateMachine('SmallEnough', { StartAt: 'Call', States: { Call: { Type: 'Task', Resource: functionArn('Exact'), ...guarded, End: true }, Caught: caught } }),
+      ],
+      {
+        invokeFunction: async (name, payload) => {
+          invoked.push(name);
+          if (name === functionArn('Big')) return succeed({ blob: 'x'.repeat(300 * KIB) });
+          if (name === functionArn('Half')) return succeed('y'.repeat(150 * KIB));
+          // JSON text of exactly 256 KiB: a string of 262,142 characters and its two quotes.
+          if (name === functionArn('Exact')) return succeed('z'.repeat(256 * KIB - 2));
+          return succeed(payload);
+        },
+      },
+      { retryIntervalScale: 0, onHop: (hop) => hops.push(hop) },
+    );
+  });
+
+  beforeEach(() => {
+    invoked.length = 0;
+    hops.length = 0;
+  });
+
+  const statesOf = (history: HistoryEvent[]): string[] => history.flatMap((event) => (event.stateEnteredEventDetails?.name !== undefined ? [event.stateEnteredEventDetails.name] : []));
+
+  it("fails on a Lambda function's result over 256 KiB, naming the function, without retrying or catching", async () => {
+    // Act
+    const execution = await run(served, machineArn('BigResult'), {});
+    const history = await historyOf(served.client, execution.executionArn);
+
+    // Assess
+    const cause = `The state/task '${functionArn('Big')}' returned a result with a size exceeding the maximum number of bytes service limit.`;
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause });
+    expect(invoked).toEqual([functionArn('Big')]);
+    expect(history.map((event) => event.type).slice(-2)).toEqual(['LambdaFunctionFailed', 'ExecutionFailed']);
+    expect(history.at(-2)?.lambdaFunctionFailedEventDetails).toEqual({ error: 'States.DataLimitExceeded', cause });
+    expect(history.at(-1)?.executionFailedEventDetails).toEqual({ error: 'States.DataLimitExceeded', cause });
+    expect(statesOf(history)).toEqual(['Call']);
+  });
+
+  it('fails on a lambda:invoke result over 256 KiB, naming the resource type, as a TaskFailed', async () => {
+    // Act
+    const execution = await run(served, machineArn('BigInvokeResult'), {});
+    const history = await historyOf(served.client, execution.executionArn);
+
+    // Assess
+    const cause = "The state/task 'lambda' returned a result with a size exceeding the maximum number of bytes service limit.";
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause });
+    expect(history.find((event) => event.type === 'TaskFailed')?.taskFailedEventDetails).toEqual({ resourceType: 'lambda', resource: 'invoke', error: 'States.DataLimitExceeded', cause });
+    expect(invoked).toHaveLength(1);
+  });
+
+  it("fails on a state's output over 256 KiB although the task's result fitted", async () => {
+    // Act
+    const execution = await run(served, machineArn('BigOutput'), { first: 'w'.repeat(150 * KIB) });
+    const history = await historyOf(served.client, execution.executionArn);
+
+    // Assess
+    const cause = "The state/task 'Call' returned a result with a size exceeding the maximum number of bytes service limit.";
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause });
+    expect(history.map((event) => event.type)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'LambdaFunctionSucceeded', 'ExecutionFailed']);
+    expect(hops.filter((hop) => hop.state === 'Call').map((hop) => [hop.kind, hop.error])).toEqual([
+      ['state-entered', undefined],
+      ['state-failed', 'States.DataLimitExceeded'],
+    ]);
+  });
+
+  it("fails before scheduling a task whose input after Parameters is over 256 KiB", async () => {
+    // Act
+    const execution = await run(served, machineArn('BigInput'), { blob: 'v'.repeat(150 * KIB) });
+    const history = await historyOf(served.client, execution.executionArn);
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause: expect.stringMatching(/^The state\/task 'Call' received an input with a size exceeding/) });
+    expect(invoked).toEqual([]);
+    expect(history.map((event) => event.type)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'ExecutionFailed']);
+  });
+
+  it("fails on the input a Parallel state's Parameters give its branches, past the Parallel's Catch", async () => {
+    // Act
+    const execution = await run(served, machineArn('BigBranchInput'), { blob: 'u'.repeat(150 * KIB) });
+    const history = await historyOf(served.client, execution.executionArn);
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause: expect.stringMatching(/^The state\/task 'Fan' received an input/) });
+    expect(statesOf(history)).toEqual(['Fan']);
+    expect(history.map((event) => event.type).slice(-2)).toEqual(['ParallelStateFailed', 'ExecutionFailed']);
+  });
+
+  it('lets a result of exactly 256 KiB through', async () => {
+    // Act
+    const execution = await run(served, machineArn('SmallEnough'), {});
+
+    // Assess
+    expect(execution.status).toBe('SUCCEEDED');
+  });
+
+  it.each([
+    ['an adapter refuses its parameters (a FunctionName that is not a string)', 'BadFunctionName', { fn: 42 }, /^An error occurred while executing the state 'Call'\. lambda:invoke: FunctionName must evaluate to a string$/],
+    ['an intrinsic function fails (States.StringToJson on text that is not JSON)', 'BadJson', { text: 'not json' }, /^An error occurred while executing the state 'Call'\. .*JSON/],
+    ['a path points to nothing', 'MissingPath', {}, /^An error occurred while executing the state 'Call'\. Path expression '\$\.missing' does not point to a value$/],
+  ])('fails with States.Runtime, naming the state, when %s', async (_what, machine, input, cause) => {
+    // Act
+    const execution = await run(served, machineArn(machine), input);
+    const history = await historyOf(served.client, execution.executionArn);
+
+    // Assess
+    expect(execution).toMatchObject({ status: 'FAILED', error: 'States.Runtime', cause: expect.stringMatching(cause) });
+    expect(statesOf(history)).toEqual(['Call']);
+    expect(history.at(-1)).toMatchObject({ type: 'ExecutionFailed', executionFailedEventDetails: { error: 'States.Runtime' } });
+    expect(hops.filter((hop) => hop.kind === 'state-retried' || hop.kind === 'state-caught')).toEqual([]);
+  });
+});
+
 describe('the dynamodb integration on DynamoDB Local', () => {
   let served: Served;
   let tableName: string;
@@ -790,5 +997,150 @@ describe('executions through the API', () => {
     // Assess
     expect(execution).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
     expect(history.at(-1)).toMatchObject({ type: 'ExecutionTimedOut', executionTimedOutEventDetails: { error: 'States.Timeout' } });
+  });
+});
+
+describe('executions kept on disk across restarts (persistDir)', () => {
+  const DAY_MS = 24 * 60 * 60 * 1000;
+  const dirs: string[] = [];
+  let gates: Array<ReturnType<typeof gate>> = [];
+  const resources = [
+    stateMachine('Quick', { StartAt: 'Echo', States: { Echo: { Type: 'Task', Resource: functionArn('Echo'), End: true } } }),
+    stateMachine('Slow', { StartAt: 'Work', States: { Work: { Type: 'Task', Resource: functionArn('Gate'), End: true } } }),
+  ];
+  const deps: StepFunctionsDeps = {
+    invokeFunction: async (name, payload) => {
+      if (name !== functionArn('Gate')) return succeed({ echoed: payload });
+      const next = gate();
+      gates.push(next);
+      await next.opened;
+      return succeed({ done: true });
+    },
+  };
+  const persistDir = (): string => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'sfn-persist-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const executionFiles = (dir: string): string[] => readdirSync(path.join(dir, 'step-functions', 'executions')).map((file) => path.join(dir, 'step-functions', 'executions', file));
+  const until = async (condition: () => boolean): Promise<void> => {
+    for (let i = 0; i < 200 && !condition(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(condition()).toBe(true);
+  };
+
+  afterEach(() => {
+    gates.forEach((g) => g.open());
+    gates = [];
+  });
+  afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+  it('keeps a closed execution, its name taken: the next instance describes, lists and gives its history as before', async () => {
+    // Prepare
+    const dir = persistDir();
+    const first = await serve(resources, deps, { persistDir: dir });
+    const done = await run(first, machineArn('Quick'), { orderId: 'o-1' }, 'order-1');
+    const historyBefore = await historyOf(first.client, done.executionArn);
+    await first.emulator.close();
+
+    // Act
+    const second = await serve(resources, deps, { persistDir: dir });
+    const described = await second.client.send(new DescribeExecutionCommand({ executionArn: done.executionArn }));
+    const historyAfter = await historyOf(second.client, done.executionArn);
+    const startedAgain = await second.client
+      .send(new StartExecutionCommand({ stateMachineArn: machineArn('Quick'), input: JSON.stringify({ orderId: 'o-1' }), name: 'order-1' }))
+      .catch((error: unknown) => error);
+    await run(second, machineArn('Quick'), { orderId: 'o-3' }, 'order-3');
+    const listed = await second.client.send(new ListExecutionsCommand({ stateMachineArn: machineArn('Quick') }));
+
+    // Assess
+    expect(described).toMatchObject({ status: 'SUCCEEDED', name: 'order-1', input: JSON.stringify({ orderId: 'o-1' }), output: JSON.stringify({ echoed: { orderId: 'o-1' } }) });
+    expect([described.startDate, described.stopDate]).toEqual([done.startDate, done.stopDate]);
+    expect(historyAfter).toEqual(historyBefore);
+    expect(startedAgain).toMatchObject({ name: 'ExecutionAlreadyExists' });
+    expect(listed.executions?.map((execution) => [execution.name, execution.status])).toEqual([
+      ['order-3', 'SUCCEEDED'],
+      ['order-1', 'SUCCEEDED'],
+    ]);
+  });
+
+  it('brings back an execution the process left running ABORTED (LocalCloudRestarted), its history so far, and a hop saying so', async () => {
+    // Prepare
+    const dir = persistDir();
+    const crashed = await serve(resources, deps, { persistDir: dir }); // never closed: it stands for a killed process
+    const input = JSON.stringify({ orderId: 'o-2', metadata: { correlationId: 'corr-9' } });
+    const { executionArn = '' } = await crashed.client.send(new StartExecutionCommand({ stateMachineArn: machineArn('Slow'), input, name: 'order-2' }));
+    await until(() => gates.length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the history on disk lags at most 100 ms
+    const hops: StepFunctionsHop[] = [];
+
+    // Act
+    const restarted = await serve(resources, deps, { persistDir: dir, onHop: (hop) => hops.push(hop) });
+    const described = await restarted.client.send(new DescribeExecutionCommand({ executionArn }));
+    const history = await historyOf(restarted.client, executionArn);
+    const startedAgain = await restarted.client.send(new StartExecutionCommand({ stateMachineArn: machineArn('Slow'), input, name: 'order-2' })).catch((error: unknown) => error);
+    const third = StepFunctionsEmulator.create(resources, deps, { persistDir: dir, onHop: (hop) => hops.push(hop) });
+
+    // Assess
+    expect(described).toMatchObject({ status: 'ABORTED', error: 'LocalCloudRestarted', cause: expect.stringMatching(/cannot resume/) });
+    expect(described.stopDate?.getTime()).toBeGreaterThanOrEqual(described.startDate?.getTime() ?? Infinity);
+    expect(history.map((event) => event.type)).toEqual(['ExecutionStarted', 'TaskStateEntered', 'LambdaFunctionScheduled', 'LambdaFunctionStarted', 'ExecutionAborted']);
+    expect(history.at(-1)?.executionAbortedEventDetails).toMatchObject({ error: 'LocalCloudRestarted' });
+    expect(hops).toEqual([expect.objectContaining({ kind: 'execution-aborted', executionArn, executionName: 'order-2', correlationId: 'corr-9', error: 'LocalCloudRestarted' })]);
+    expect(startedAgain).toMatchObject({ name: 'ExecutionAlreadyExists' });
+    expect(third.execution(executionArn)).toMatchObject({ status: 'ABORTED', stopDate: described.stopDate });
+  });
+
+  it('keeps what a clean stop aborted as ABORTED (LocalCloudStopped)', async () => {
+    // Prepare
+    const dir = persistDir();
+    const first = await serve(resources, deps, { persistDir: dir });
+    const { executionArn = '' } = await first.client.send(new StartExecutionCommand({ stateMachineArn: machineArn('Slow'), input: '{}', name: 'order-4' }));
+    await until(() => gates.length === 1);
+    await first.emulator.close();
+
+    // Act
+    const second = StepFunctionsEmulator.create(resources, deps, { persistDir: dir });
+
+    // Assess
+    expect(second.execution(executionArn)).toMatchObject({ status: 'ABORTED', result: { error: 'LocalCloudStopped' } });
+  });
+
+  it('frees a name 90 days after its execution closed, as Step Functions does', async () => {
+    // Prepare
+    const dir = persistDir();
+    const first = await serve(resources, deps, { persistDir: dir });
+    await run(first, machineArn('Quick'), {}, 'order-5');
+    await first.emulator.close();
+    const [file = ''] = executionFiles(dir);
+    const persisted = JSON.parse(readFileSync(file, 'utf8')) as { stopDate: number; startDate: number };
+    writeFileSync(file, JSON.stringify({ ...persisted, startDate: persisted.startDate - 91 * DAY_MS, stopDate: persisted.stopDate - 91 * DAY_MS }));
+
+    // Act
+    const second = await serve(resources, deps, { persistDir: dir });
+    const again = await run(second, machineArn('Quick'), { orderId: 'o-5' }, 'order-5');
+
+    // Assess
+    expect(again).toMatchObject({ status: 'SUCCEEDED', input: JSON.stringify({ orderId: 'o-5' }) });
+  });
+
+  it('ignores the temporary file of a write a crash cut short, and refuses a file that is not an execution, naming it', async () => {
+    // Prepare
+    const dir = persistDir();
+    const first = await serve(resources, deps, { persistDir: dir });
+    const done = await run(first, machineArn('Quick'), {}, 'order-6');
+    await first.emulator.close();
+    const [file = ''] = executionFiles(dir);
+    writeFileSync(`${file}.123.abcd.tmp`, '{"version":1,"executionArn":"arn:aws:sta');
+
+    // Act
+    const second = StepFunctionsEmulator.create(resources, deps, { persistDir: dir });
+    writeFileSync(file, 'not json');
+    const third = () => StepFunctionsEmulator.create(resources, deps, { persistDir: dir });
+
+    // Assess
+    expect(second.execution(done.executionArn)).toMatchObject({ status: 'SUCCEEDED' });
+    expect(executionFiles(dir)).toEqual([file]);
+    expect(third).toThrow(PersistedExecutionError);
+    expect(third).toThrow(file);
   });
 });

@@ -3,6 +3,7 @@ import { shopSagaDefinition } from './support/definition';
 import { alwaysFailing, defaultHandlers, failing, publishedEvents, runSaga } from './support/run-saga';
 import {
   FailedEntryError,
+  LambdaPlatformError,
   LambdaServiceError,
   PaymentDeclinedError,
   ShippingUnavailableError,
@@ -39,6 +40,36 @@ describe('order saga: technical failures', () => {
     // Assess
     expect(run.tasks).toEqual(['ReserveInventory', 'ReserveInventory', 'ChargePayment', 'CreateShipment', 'PublishOrderConfirmed']);
     expect(publishedEvents(run).map(([type]) => type)).toEqual(['OrderConfirmed']);
+  });
+
+  it.each([
+    ['timed out, as Lambda names it', 'Sandbox.Timedout', () => new LambdaPlatformError('Sandbox.Timedout', 'RequestId: 5f1c Error: Task timed out after 15.00 seconds')],
+    ['timed out or ran out of memory, as the Step Functions guide names it', 'Lambda.Unknown', () => new LambdaPlatformError('', 'RequestId: 5f1c Process exited before completing request')],
+    ['ran out of memory, as Lambda names it', 'Runtime.OutOfMemory', () => new LambdaPlatformError('Runtime.OutOfMemory', 'Runtime exited with error: signal: killed')],
+    ['hit a client-side timeout of Step Functions', 'Lambda.ClientExecutionTimeoutException', () => new LambdaServiceError('Lambda.ClientExecutionTimeoutException', 'Client execution did not complete')],
+    ['met an error code Lambda does not model', 'Lambda.AWSLambdaException', () => new LambdaServiceError('Lambda.AWSLambdaException', 'Bad gateway')],
+    ['could not reach Lambda', 'Lambda.SdkClientException', () => new LambdaServiceError('Lambda.SdkClientException', 'Unable to execute HTTP request')],
+  ] as const)('retries a task whose invocation %s (%s): tasks are idempotent', async (_what, name, error) => {
+    // Act
+    const run = await runSaga(definition, orderPlacedDetail, { handlers: { ChargePayment: alwaysFailing(error) } });
+
+    // Assess
+    expect(run.tasks.filter((task) => task === 'ChargePayment')).toHaveLength(4);
+    expect(publishedEvents(run)).toEqual([cancelled('TECHNICAL', name)]);
+  });
+
+  it('fails without compensating when a task result is over 256 KiB: States.DataLimitExceeded passes every Catch, as on AWS', async () => {
+    // Prepare
+    const oversized = () => ({ paymentId: 'pay-1', status: 'CAPTURED', receipt: 'r'.repeat(300 * 1024) });
+
+    // Act
+    const run = await runSaga(definition, orderPlacedDetail, { handlers: { ChargePayment: oversized } });
+
+    // Assess
+    expect(run.status).toBe('FAILED');
+    expect(run.failure?.error).toBe('States.DataLimitExceeded');
+    expect(run.tasks).toEqual(['ReserveInventory', 'ChargePayment']);
+    expect(run.events).toEqual([]);
   });
 
   it('cancels as TECHNICAL, refunding then releasing, when the charge stays unavailable after three retries', async () => {

@@ -40,9 +40,29 @@ export const providerUnavailable = (): TransientError => new TransientError('pay
 
 /** An error of the Lambda service itself (throttling, an internal error), which Step Functions names `Lambda.*`. */
 export class LambdaServiceError extends Error {
-  public constructor(name: 'Lambda.ServiceException' | 'Lambda.TooManyRequestsException', message = 'Rate exceeded') {
+  public constructor(
+    name:
+      | 'Lambda.ServiceException'
+      | 'Lambda.AWSLambdaException'
+      | 'Lambda.SdkClientException'
+      | 'Lambda.ClientExecutionTimeoutException'
+      | 'Lambda.TooManyRequestsException',
+    message = 'Rate exceeded',
+  ) {
     super(message);
     this.name = name;
+  }
+}
+
+/**
+ * An invocation Lambda failed itself, by the `errorType` of its error
+ * document (`Sandbox.Timedout`, `Runtime.OutOfMemory`, `Runtime.ExitError`),
+ * or with none (`''`), which Step Functions reports as `Lambda.Unknown`.
+ */
+export class LambdaPlatformError extends Error {
+  public constructor(errorType: 'Sandbox.Timedout' | 'Runtime.OutOfMemory' | 'Runtime.ExitError' | '', message: string) {
+    super(message);
+    this.name = errorType;
   }
 }
 
