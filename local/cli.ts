@@ -16,7 +16,8 @@ import { removeState, writeState } from './state-file';
 const HELP = `npm start [-- options]    the whole shop on this machine
 
   --port N         HTTP API port (default 3000; 0 = any free port)
-  --persist DIR    keep DynamoDB data in DIR across restarts (default: in memory)
+  --persist DIR    keep DynamoDB data and Step Functions executions in DIR across restarts
+                   (default: in memory)
   --verbose        print payloads and every function log line
   --no-synth       run the existing cdk.out instead of synthesizing first
   --no-seed        do not create the demo products
