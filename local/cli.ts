@@ -5,6 +5,7 @@ import { startDynamoDbLocal, JavaMissingError, type DynamoDbLocal } from './dyna
 import { UnsupportedFeatureError } from './errors';
 import { FaultConfigError, parseFaultConfig, readFaultsFile } from './fault-injection';
 import type { FaultConfig } from './faults';
+import { NodeOverrideError } from './lambda/node-binary';
 import { LocalCloud } from './local-cloud';
 import { HopLog } from './log';
 import { seedDemoData } from './seed';
@@ -21,6 +22,9 @@ const HELP = `npm start [-- options]    the whole shop on this machine
   --faults FILE    inject faults described in FILE (JSON; see README "Fault injection",
                    local/faults.example.json)
   --fault-seed N   seed of the random draws (overrides the file's "seed"), to repeat a run
+  --account-concurrency N
+                   the account's concurrent Lambda executions (default 1000): reserved
+                   concurrency carves from it; invocations beyond the limits are throttled
   --help
 `;
 
@@ -57,6 +61,7 @@ const main = async (): Promise<void> => {
       'no-seed': { type: 'boolean', default: false },
       faults: { type: 'string' },
       'fault-seed': { type: 'string' },
+      'account-concurrency': { type: 'string', default: '1000' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -69,6 +74,8 @@ const main = async (): Promise<void> => {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not '${values.port}'`);
   const persistDir = values.persist ? path.resolve(values.persist) : undefined;
   const faults = readFaultOptions(values.faults, values['fault-seed']);
+  const accountConcurrency = Number(values['account-concurrency']);
+  if (!Number.isInteger(accountConcurrency) || accountConcurrency < 1) throw new Error(`--account-concurrency must be a whole number, 1 or more, not '${values['account-concurrency']}'`);
 
   if (port !== 0) await assertPortFree(port);
   const started = Date.now();
@@ -90,7 +97,7 @@ const main = async (): Promise<void> => {
     await synthesize();
   }
   const log = new HopLog({ verbose: values.verbose });
-  const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step, faults });
+  const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step, faults, accountConcurrency });
   starting = undefined;
   process.off('SIGINT', onEarlySignal);
   process.off('SIGTERM', onEarlySignal);
@@ -128,6 +135,7 @@ Ready in ${elapsed()}.
   AWS endpoint    ${cloud.awsEndpointUrl}   (AWS CLI/SDK: --endpoint-url, any credentials)
   token issuer    ${cloud.controlUrl}
   not enforced    ${cloud.notEnforced.join(', ')}
+${lambdaBanner(cloud)}
 ${faultBanner(cloud)}
 
 Tokens: npm run -s token -- alice        (a user; add --admin or --carrier for those groups)
@@ -150,6 +158,15 @@ const readFaultOptions = (file: string | undefined, seed: string | undefined): F
   return parseFaultConfig({ ...config, seed: Number(seed) }, '--fault-seed');
 };
 
+/** The banner's Lambda lines: which Node runs the functions, and, loudly, when it is not the template's major. */
+const lambdaBanner = (cloud: LocalCloud): string => {
+  const indent = `\n${' '.repeat(18)}`;
+  const lines = `  lambda node     ${cloud.lambdaNodes.lines.join(indent)}`;
+  if (cloud.lambdaNodes.warnings.length === 0) return lines;
+  const warning = cloud.lambdaNodes.warnings.map((line) => `  !! ${line}`).join('\n');
+  return `${lines}\n\n${warning}\n`;
+};
+
 /** The banner's fault lines: what is broken on purpose, and the seed to repeat the run. */
 const faultBanner = (cloud: LocalCloud): string => {
   const indent = `\n${' '.repeat(18)}`;
@@ -160,7 +177,7 @@ const faultBanner = (cloud: LocalCloud): string => {
 main().catch(async (error: unknown) => {
   await abortStartup();
   const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
-  if (error instanceof UnsupportedFeatureError || error instanceof JavaMissingError || error instanceof FaultConfigError) process.stderr.write(`\n${error.message}\n`);
+  if (error instanceof UnsupportedFeatureError || error instanceof JavaMissingError || error instanceof FaultConfigError || error instanceof NodeOverrideError) process.stderr.write(`\n${error.message}\n`);
   else if (code === 'EADDRINUSE') {
     process.stderr.write(`\nThe API port is already in use: stop what runs there, or choose another with 'npm start -- --port N' (0 = any free port).\n`);
   } else process.stderr.write(`\nThe local cloud could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
