@@ -28,6 +28,7 @@ export const handler = async (event, context) => {
     case 'big': return 'x'.repeat(event.bytes);
     case 'whoami': return { pid: process.pid, isMainThread, version: process.version, invocations };
     case 'log': console.log('hello from ' + event.who); return null;
+    case 'chatty': for (let i = 0; i < 50; i += 1) console.log(String(i).repeat(2000)); return null;
     case 'leave-timer': setTimeout(() => undefined, 60000); setTimeout(() => undefined, 60000); return 'returned';
     case 'leave-unref-timer': setTimeout(() => undefined, 60000).unref(); return 'returned';
     case 'keep-alive': return { status: await get(event.url) };
@@ -330,6 +331,12 @@ describe('work left running after a handler returns', () => {
   it('reports nothing for idle keep-alive sockets and unreferenced timers (they would not keep a process alive either)', async () => {
     for (let i = 0; i < 3; i += 1) await runtime.invoke('Leaky', { action: 'keep-alive', url });
     await runtime.invoke('Leaky', { action: 'leave-unref-timer' });
+    await settle();
+    expect(pending).toEqual([]);
+  });
+
+  it.each(['Leaky', 'Leaky-Process'])('reports nothing for logs %s wrote that are still on their way out', async (name) => {
+    for (let i = 0; i < 3; i += 1) await runtime.invoke(name, { action: 'chatty' });
     await settle();
     expect(pending).toEqual([]);
   });
