@@ -354,6 +354,8 @@ describe('environments as child processes', () => {
     const first = await runtime.invoke('Child', { action: 'whoami' });
     const second = await runtime.invoke('Child', { action: 'whoami' });
     await runtime.invoke('Child', { action: 'log', who: 'a child' });
+    // The logs come over the process's stdout, the answer over IPC: either may arrive first.
+    for (let waited = 0; !logs.includes('Child: hello from a child') && waited < 2000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(first).toMatchObject({ ok: true, payload: { isMainThread: true, invocations: 1 }, coldStartMs: expect.any(Number) });
     expect(second).toMatchObject({ ok: true, payload: { invocations: 2 } });
     expect((first.ok && (first.payload as { pid: number }).pid) || 0).not.toBe(process.pid);
