@@ -42,18 +42,21 @@ export interface EndpointIam {
 
 const MAX_BODY = 6 * 1024 * 1024;
 
+/** A body over the limit is read on and dropped (up to this much), so the client gets the 413 rather than a broken connection. */
+const MAX_DRAINED = 4 * MAX_BODY;
+
 const readBody = (request: IncomingMessage): Promise<Buffer> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY) {
-        reject(new AwsServiceError('RequestEntityTooLargeException', `Request must be smaller than ${MAX_BODY} bytes`, 413));
-        request.destroy();
-      } else chunks.push(chunk);
+      if (size <= MAX_BODY) chunks.push(chunk);
+      else if (size > MAX_DRAINED) request.destroy();
     });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('end', () =>
+      size > MAX_BODY ? reject(new AwsServiceError('RequestEntityTooLargeException', `Request must be smaller than ${MAX_BODY} bytes for the ${request.url?.includes('/invocations') ? 'InvokeFunction' : 'request'} operation`, 413)) : resolve(Buffer.concat(chunks)),
+    );
     request.on('error', reject);
   });
 

@@ -7,6 +7,7 @@ import { IAM_MODES } from './iam/authorizer';
 import { DeployRefusedError } from './iam/deploy-checks';
 import { FaultConfigError, parseFaultConfig, readFaultsFile } from './fault-injection';
 import type { FaultConfig } from './faults';
+import { NodeOverrideError } from './lambda/node-binary';
 import { LocalCloud } from './local-cloud';
 import { HopLog } from './log';
 import { seedDemoData } from './seed';
@@ -26,6 +27,9 @@ const HELP = `npm start [-- options]    the whole shop on this machine
   --fault-seed N   seed of the random draws (overrides the file's "seed"), to repeat a run
   --iam MODE       strict (default): deny what AWS would deny; soft: only report "AWS would
                    deny …"; off: evaluate no IAM
+  --account-concurrency N
+                   the account's concurrent Lambda executions (default 1000): reserved
+                   concurrency carves from it; invocations beyond the limits are throttled
   --help
 `;
 
@@ -63,6 +67,7 @@ const main = async (): Promise<void> => {
       faults: { type: 'string' },
       'fault-seed': { type: 'string' },
       iam: { type: 'string', default: 'strict' },
+      'account-concurrency': { type: 'string', default: '1000' },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -77,6 +82,8 @@ const main = async (): Promise<void> => {
   const faults = readFaultOptions(values.faults, values['fault-seed']);
   const iam = IAM_MODES.find((mode) => mode === values.iam);
   if (!iam) throw new Error(`--iam must be one of ${IAM_MODES.join(', ')}, not '${String(values.iam)}'`);
+  const accountConcurrency = Number(values['account-concurrency']);
+  if (!Number.isInteger(accountConcurrency) || accountConcurrency < 1) throw new Error(`--account-concurrency must be a whole number, 1 or more, not '${values['account-concurrency']}'`);
 
   if (port !== 0) await assertPortFree(port);
   const started = Date.now();
@@ -98,7 +105,7 @@ const main = async (): Promise<void> => {
     await synthesize();
   }
   const log = new HopLog({ verbose: values.verbose });
-  const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step, faults, iam });
+  const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step, faults, iam, accountConcurrency });
   starting = undefined;
   process.off('SIGINT', onEarlySignal);
   process.off('SIGTERM', onEarlySignal);
@@ -137,6 +144,7 @@ Ready in ${elapsed()}.
   token issuer    ${cloud.controlUrl}
   IAM             ${iamBanner(cloud)}
   not enforced    ${cloud.notEnforced.join(', ')}
+${lambdaBanner(cloud)}
 ${faultBanner(cloud)}
 
 Tokens: npm run -s token -- alice        (a user; add --admin or --carrier for those groups)
@@ -171,6 +179,15 @@ const iamBanner = (cloud: LocalCloud): string => {
   }
 };
 
+/** The banner's Lambda lines: which Node runs the functions, and, loudly, when it is not the template's major. */
+const lambdaBanner = (cloud: LocalCloud): string => {
+  const indent = `\n${' '.repeat(18)}`;
+  const lines = `  lambda node     ${cloud.lambdaNodes.lines.join(indent)}`;
+  if (cloud.lambdaNodes.warnings.length === 0) return lines;
+  const warning = cloud.lambdaNodes.warnings.map((line) => `  !! ${line}`).join('\n');
+  return `${lines}\n\n${warning}\n`;
+};
+
 /** The banner's fault lines: what is broken on purpose, and the seed to repeat the run. */
 const faultBanner = (cloud: LocalCloud): string => {
   const indent = `\n${' '.repeat(18)}`;
@@ -181,7 +198,7 @@ const faultBanner = (cloud: LocalCloud): string => {
 main().catch(async (error: unknown) => {
   await abortStartup();
   const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
-  if (error instanceof UnsupportedFeatureError || error instanceof JavaMissingError || error instanceof FaultConfigError) process.stderr.write(`\n${error.message}\n`);
+  if (error instanceof UnsupportedFeatureError || error instanceof JavaMissingError || error instanceof FaultConfigError || error instanceof NodeOverrideError) process.stderr.write(`\n${error.message}\n`);
   else if (error instanceof DeployRefusedError) process.stderr.write(`\n${error.message}\n\nFix the template's permissions, or run with --iam soft to see every denial without stopping.\n`);
   else if (code === 'EADDRINUSE') {
     process.stderr.write(`\nThe API port is already in use: stop what runs there, or choose another with 'npm start -- --port N' (0 = any free port).\n`);

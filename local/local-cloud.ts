@@ -24,7 +24,9 @@ import { LambdaAsyncInvoker, type LambdaAsyncHop } from './lambda/async-invoke';
 import { drainAll, type Drainable } from './support/pending-work';
 import { localFunctions } from './lambda/functions';
 import { registerInvokeApi } from './lambda/invoke-api';
-import { LambdaRuntime, type InjectedFault } from './lambda/lambda-runtime';
+import { describePendingWork, LambdaRuntime, type InjectedFault } from './lambda/lambda-runtime';
+import { DEFAULT_ACCOUNT_CONCURRENCY, LambdaThrottledError } from './lambda/limits';
+import { planLambdaNodes, type LambdaNodePlan } from './lambda/node-binary';
 import type { HopLog } from './log';
 import { PipesEmulator, type PipeHop } from './pipes/pipes';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from './resources';
@@ -51,8 +53,12 @@ export interface LocalCloudOptions {
    * pipes). 1 keeps AWS-like delays; tests use less. @default 0.05
    */
   readonly retryDelayScale?: number;
-  /** Concurrency of a function without reserved concurrency. @default 10 */
-  readonly defaultConcurrency?: number;
+  /**
+   * The account's concurrent Lambda executions, which reserved concurrency
+   * carves from; invocations beyond the limits are throttled, as on AWS.
+   * @default 1000
+   */
+  readonly accountConcurrency?: number;
   /**
    * What to break on purpose (checked at start-up; a function pattern that
    * governs no function stops start-up). See "Fault injection" in the README.
@@ -87,6 +93,8 @@ export class LocalCloud {
     public readonly outputs: Readonly<Record<string, unknown>>,
     /** What the template has that runs but is not enforced locally. */
     public readonly notEnforced: readonly string[],
+    /** Which Node runs each Lambda runtime of the template, and loud warnings when one is not the template's major. */
+    public readonly lambdaNodes: Pick<LambdaNodePlan, 'lines' | 'warnings'>,
     public readonly issuer: LocalJwtIssuer,
     public readonly runtime: LambdaRuntime,
     /** The template's IAM as the local cloud enforces it: its mode, every denial, and which statement allowed each call. */
@@ -196,7 +204,13 @@ export class LocalCloud {
       });
       const dynamoDbProxyUrl = await dynamoDbProxy.listen(0);
       cleanups.push(() => dynamoDbProxy.close());
+      const accountConcurrency = options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY;
       const runtime = new LambdaRuntime({
+        accountConcurrency,
+        onRefused: (fn, error) =>
+          log.hop({ kind: 'error', text: `${fn} ${error instanceof LambdaThrottledError ? `throttled: ${error.name} (${error.reason})` : `refused: ${error.name}: ${error.message}`}` }),
+        onPendingWork: (fn, requestId, resources) =>
+          log.hop({ kind: 'info', text: `${fn} returned with work still pending (${describePendingWork(resources)}): on AWS it is frozen until the next invocation [request ${requestId.slice(0, 8)}]` }),
         faults: (fn) => injector.planInvocation(fn),
         onFault: (fn, requestId, fault) => log.hop({ kind: 'fault', text: `${describeInjectedFault(fn, fault)} [request ${requestId.slice(0, 8)}]` }),
         onLog: (fn, line) => void logDelivery.deliver(fn, line),
@@ -216,6 +230,8 @@ export class LocalCloud {
         queues,
         iam,
         retryDelayMs: 60_000 * scale,
+        throttleRetryBaseMs: 1000 * scale,
+        throttleRetryMaxMs: 300_000 * scale,
         onHop: (hop) => LocalCloud.logAsync(log, hop),
       });
       const backoff = { baseDelayMs: 1000 * scale, maxDelayMs: 60_000 * scale, jitter: true };
@@ -308,8 +324,11 @@ export class LocalCloud {
         const principal = principals.get(fn.arn ?? fn.ref);
         return principal ? iam.credentialsFor(principal) : LOCAL_CREDENTIALS_FOR_FUNCTIONS;
       };
-      for (const fn of localFunctions(resources, stack.assetPath, { region: LOCAL_REGION, dynamoDbEndpoint: dynamoDbProxyUrl, awsEndpoint: awsEndpointUrl, credentialsFor }, options.defaultConcurrency)) {
-        runtime.register(fn.spec);
+      const functions = localFunctions(resources, stack.assetPath, { region: LOCAL_REGION, dynamoDbEndpoint: dynamoDbProxyUrl, awsEndpoint: awsEndpointUrl, credentialsFor }, accountConcurrency);
+      const lambdaNodes = planLambdaNodes(functions.map((fn) => fn.runtime));
+      for (const fn of functions) {
+        const nodeExecutable = lambdaNodes.executableFor(fn.runtime);
+        runtime.register(nodeExecutable ? { ...fn.spec, nodeExecutable } : fn.spec);
       }
       registerInvokeApi(endpoint, runtime, lambdaAsync);
       const ofTypes = (types: readonly string[]) => resources.filter((r) => types.includes(r.type));
@@ -348,6 +367,7 @@ export class LocalCloud {
           ...(iam.mode === 'off' ? [`IAM (--iam off): ${[...IAM_RESOURCE_TYPES].join(', ')}`] : []),
           'X-Ray traces (no daemon, POWERTOOLS_TRACE_ENABLED=false; the permission to send them is checked)',
         ],
+        lambdaNodes,
         issuer,
         runtime,
         iam,
@@ -471,6 +491,7 @@ export class LocalCloud {
 
   private static logAsync(log: HopLog, hop: LambdaAsyncHop): void {
     if (hop.kind === 'retry') log.hop({ kind: 'retry', text: `${shortArn(hop.functionArn)} failed (${hop.errorType}); async retry ${hop.attempt} in ${hop.delayMs} ms` });
+    else if (hop.kind === 'throttled') log.hop({ kind: 'retry', text: `${shortArn(hop.functionArn)} throttled (${hop.reason}); event back in Lambda's queue for ${hop.delayMs} ms` });
     else if (hop.kind === 'dlq') log.hop({ kind: 'dlq', text: `${shortArn(hop.functionArn)} gave up (${hop.errorType}) → ${shortArn(hop.deadLetterArn)}` });
     else if (hop.kind === 'dropped') log.hop({ kind: 'dlq', text: `${shortArn(hop.functionArn)} event dropped: ${hop.reason}` });
   }

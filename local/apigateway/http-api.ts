@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import { UnsupportedFeatureError } from '../errors';
 import type { IamGate } from '../iam/local-iam';
 import type { InvokeResult } from '../lambda/lambda-runtime';
+import { LambdaThrottledError, PayloadTooLargeError } from '../lambda/limits';
 import { assertKnownProperties, LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from '../resources';
 import { listenOnLoopback } from '../support/loopback';
 import type { TokenClaims, TokenVerification, VerifyExpectations } from './jwt-issuer';
@@ -825,7 +826,15 @@ export class HttpApiEmulator {
       return this.gatewayReply(exchange, GATEWAY_ERRORS.integrationTimeout);
     }
     if (outcome.kind === 'failed') {
-      exchange.integrationError = `Lambda invoke failed: ${outcome.error instanceof Error ? outcome.error.message : String(outcome.error)}`;
+      const { error } = outcome;
+      if (error instanceof LambdaThrottledError || error instanceof PayloadTooLargeError) {
+        // Lambda refused the invocation (throttled, or an event over 6 MB): API Gateway answers 500, it does not pass the 429/413 on.
+        // https://docs.aws.amazon.com/lambda/latest/dg/services-apigateway-errors.html
+        exchange.integrationStatus = error.statusCode;
+        exchange.integrationError = `Lambda refused the invocation: ${error.name}: ${error.message}${error instanceof LambdaThrottledError ? ` (${error.reason})` : ''}`;
+      } else {
+        exchange.integrationError = `Lambda invoke failed: ${error instanceof Error ? error.message : String(error)}`;
+      }
       exchange.note = exchange.integrationError;
       return this.gatewayReply(exchange, GATEWAY_ERRORS.integrationFailure);
     }

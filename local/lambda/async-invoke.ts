@@ -14,6 +14,7 @@ import type { SqsQueues } from '../sqs/queues';
 import { BackgroundService } from '../support/pending-work';
 import { PropertyReader } from '../support/property-reader';
 import type { InvokeFunction } from './lambda-runtime';
+import { ASYNC_REQUEST_LIMIT_BYTES, LambdaThrottledError, PayloadTooLargeError, payloadJson } from './limits';
 import type { FunctionErrorPayload } from './protocol';
 
 const LAMBDA_ARN = /^arn:aws:lambda:[^:]*:[^:]*:function:([^:]+)(?::([^:]+))?$/;
@@ -34,7 +35,8 @@ export const lambdaFunctionArn = (name: string): string => `arn:aws:lambda:${LOC
  * dead-letters at once as `NO_RESOURCE`; `TooManyRequestsException` (429) or
  * a 5xx, which it retries. A function error must not reject: Lambda retries it
  * and dead-letters it by its own rules ({@link LambdaAsyncInvoker.invokeAsync}
- * implements this contract).
+ * implements this contract). A request over 1 MB is refused with
+ * `RequestEntityTooLargeException` (413).
  */
 export type InvokeAsync = (functionArn: string, payload: unknown) => Promise<void>;
 
@@ -44,12 +46,15 @@ export type AsyncFailureCondition = 'RetriesExhausted' | 'EventAgeExceeded';
 /**
  * One step of an asynchronous invocation: `invoked` (an attempt ran; `ok`
  * says whether the function succeeded), `retry` (another attempt follows
- * after `delayMs`), `destination` (an invocation record was sent), `dlq` (the
- * event went to the function's dead-letter queue), `dropped` (Lambda gave up
- * with nowhere to send the event).
+ * after `delayMs`), `throttled` (Lambda had no concurrency for it: the event
+ * goes back to the queue for `delayMs`, not counting as an attempt),
+ * `destination` (an invocation record was sent), `dlq` (the event went to the
+ * function's dead-letter queue), `dropped` (Lambda gave up with nowhere to
+ * send the event).
  */
 export type LambdaAsyncHop =
   | { readonly kind: 'invoked'; readonly functionArn: string; readonly requestId: string; readonly attempt: number; readonly ok: boolean; readonly errorType?: string }
+  | { readonly kind: 'throttled'; readonly functionArn: string; readonly requestId: string; readonly throttles: number; readonly delayMs: number; readonly reason: string }
   | { readonly kind: 'retry'; readonly functionArn: string; readonly requestId: string; readonly attempt: number; readonly delayMs: number; readonly errorType: string; readonly errorMessage: string }
   | { readonly kind: 'destination'; readonly functionArn: string; readonly requestId: string; readonly condition: AsyncFailureCondition | 'Success'; readonly destinationArn: string }
   | { readonly kind: 'dlq'; readonly functionArn: string; readonly requestId: string; readonly deadLetterArn: string; readonly errorType: string; readonly errorMessage: string }
@@ -66,6 +71,14 @@ export interface LambdaAsyncOptions {
    * (Lambda waits 1 minute, then 2). Tests shrink it. @default 60000
    */
   readonly retryDelayMs?: number;
+  /**
+   * Wait before the event is tried again after its first throttle; each
+   * further throttle doubles it, up to {@link throttleRetryMaxMs} (Lambda:
+   * from 1 second to 5 minutes). Tests shrink it. @default 1000
+   */
+  readonly throttleRetryBaseMs?: number;
+  /** Longest wait between tries of a throttled event. @default 300000 */
+  readonly throttleRetryMaxMs?: number;
   /** Clock (epoch ms) for the event age. @default Date.now */
   readonly now?: () => number;
   /** Hears every step; must not throw. @default no listener */
@@ -93,7 +106,9 @@ interface AsyncJob {
   readonly payload: unknown;
   readonly requestId: string;
   readonly enqueuedAt: number;
+  /** Invocations that ran (throttled tries are not invocations). */
   attempts: number;
+  throttles: number;
 }
 
 /**
@@ -101,7 +116,11 @@ interface AsyncJob {
  * EventBridge invokes a Lambda target and what `Invoke` does with that
  * invocation type: the event is queued and accepted at once; a function error is retried twice (1 minute, then 2 minutes later,
  * scaled by `retryDelayMs`) unless an `AWS::Lambda::EventInvokeConfig` says
- * otherwise (`MaximumRetryAttempts` 0–2, `MaximumEventAgeInSeconds`). When
+ * otherwise (`MaximumRetryAttempts` 0–2, `MaximumEventAgeInSeconds`). A
+ * throttled event (no concurrency for it) goes back to the queue and is tried
+ * again with backoff (1 s doubling to 5 min, scaled likewise) for as long as
+ * its maximum age allows, without using up those retries; past that age it is
+ * given up as `EventAgeExceeded`. When
  * Lambda gives up, an invocation record goes to the `OnFailure` destination
  * and the event itself to the function's `DeadLetterConfig.TargetArn` with
  * the `RequestID`, `ErrorCode` and `ErrorMessage` attributes — both, when both
@@ -188,7 +207,8 @@ export class LambdaAsyncInvoker extends BackgroundService {
    * {@link InvokeAsync} contract that EventBridge and the `Invoke` API rely on.
    *
    * @throws {AwsServiceError} `ResourceNotFoundException` (404) when no such
-   *   function exists (or the ARN names a version or alias), and
+   *   function exists (or the ARN names a version or alias),
+   *   `RequestEntityTooLargeException` (413) for a payload over 1 MB, and
    *   `ServiceException` (500) once the local cloud is stopping, as Lambda
    *   refuses those requests.
    */
@@ -197,13 +217,14 @@ export class LambdaAsyncInvoker extends BackgroundService {
     const qualifier = match?.[2];
     const config = qualifier === undefined || qualifier === '$LATEST' ? this.configs.get(match?.[1] ?? functionArn) ?? this.configs.get(functionArn) : undefined;
     if (!config) throw new AwsServiceError('ResourceNotFoundException', `Function not found: ${functionArn}`, 404);
+    const bytes = Buffer.byteLength(payloadJson(payload));
+    if (bytes > ASYNC_REQUEST_LIMIT_BYTES) throw new AwsServiceError('RequestEntityTooLargeException', PayloadTooLargeError.async(bytes).message, 413);
     if (this.work.isClosed) throw new AwsServiceError('ServiceException', 'The local cloud is stopping', 500);
-    const job: AsyncJob = { config, payload, requestId: randomUUID(), enqueuedAt: this.now(), attempts: 0 };
+    const job: AsyncJob = { config, payload, requestId: randomUUID(), enqueuedAt: this.now(), attempts: 0, throttles: 0 };
     this.work.startSoon(() => this.run(job));
   };
 
   private async run(job: AsyncJob): Promise<void> {
-    job.attempts += 1;
     const { config } = job;
     let failure: FunctionErrorPayload | undefined;
     let response: unknown;
@@ -212,9 +233,14 @@ export class LambdaAsyncInvoker extends BackgroundService {
       if (result.ok) response = result.payload;
       else failure = result.error;
     } catch (error) {
+      if (error instanceof LambdaThrottledError) {
+        if (!this.work.isClosed) await this.throttled(job, error);
+        return;
+      }
       failure = { errorType: error instanceof Error ? error.name : 'Error', errorMessage: error instanceof Error ? error.message : String(error), trace: [] };
     }
     if (this.work.isClosed) return;
+    job.attempts += 1;
     const base = { functionArn: config.arn, requestId: job.requestId };
     this.options.onHop?.({ ...base, kind: 'invoked', attempt: job.attempts, ok: failure === undefined, ...(failure ? { errorType: failure.errorType } : {}) });
     if (!failure) {
@@ -245,15 +271,33 @@ export class LambdaAsyncInvoker extends BackgroundService {
     return denial ? `AccessDenied: ${denial.message}` : undefined;
   }
 
-  private async giveUp(job: AsyncJob, failure: FunctionErrorPayload, condition: AsyncFailureCondition): Promise<void> {
+  /**
+   * Lambda had no concurrency for the event: back to the queue, tried again
+   * with exponential backoff while the event is younger than its maximum age.
+   * https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html
+   */
+  private async throttled(job: AsyncJob, error: LambdaThrottledError): Promise<void> {
+    job.throttles += 1;
+    const base = this.options.throttleRetryBaseMs ?? 1000;
+    const delayMs = Math.min(base * 2 ** (job.throttles - 1), this.options.throttleRetryMaxMs ?? 300_000);
+    if (this.now() + delayMs - job.enqueuedAt <= job.config.maxAgeSeconds * 1000) {
+      this.options.onHop?.({ kind: 'throttled', functionArn: job.config.arn, requestId: job.requestId, throttles: job.throttles, delayMs, reason: error.reason });
+      this.work.later(delayMs, () => void this.run(job));
+      return;
+    }
+    await this.giveUp(job, { errorType: error.name, errorMessage: `${error.message} (${error.reason})`, trace: [] }, 'EventAgeExceeded', 429);
+    this.work.end();
+  }
+
+  private async giveUp(job: AsyncJob, failure: FunctionErrorPayload, condition: AsyncFailureCondition, statusCode = 200): Promise<void> {
     const { config } = job;
     const base = { functionArn: config.arn, requestId: job.requestId };
-    if (config.onFailure !== undefined) await this.sendRecord(job, config.onFailure, condition, failure, failure);
+    if (config.onFailure !== undefined) await this.sendRecord(job, config.onFailure, condition, failure, failure, statusCode);
     if (config.deadLetterArn !== undefined) {
       const denied = await this.denied(config, config.deadLetterArn, 'its dead-letter queue');
       const offered = denied !== undefined ? { sent: false as const, reason: denied } : this.options.queues.offer(config.deadLetterArn, JSON.stringify(job.payload), {
         RequestID: { dataType: 'String', stringValue: job.requestId },
-        ErrorCode: { dataType: 'Number', stringValue: '200' },
+        ErrorCode: { dataType: 'Number', stringValue: String(statusCode) },
         ErrorMessage: { dataType: 'String', stringValue: failure.errorMessage.slice(0, 1024) || failure.errorType },
       });
       if (offered.sent) this.options.onHop?.({ kind: 'dlq', ...base, deadLetterArn: config.deadLetterArn, errorType: failure.errorType, errorMessage: failure.errorMessage });
@@ -265,13 +309,20 @@ export class LambdaAsyncInvoker extends BackgroundService {
   }
 
   /** Sends the invocation record Lambda destinations receive. */
-  private async sendRecord(job: AsyncJob, destinationArn: string, condition: AsyncFailureCondition | 'Success', responsePayload: unknown, failure: FunctionErrorPayload | undefined): Promise<void> {
+  private async sendRecord(
+    job: AsyncJob,
+    destinationArn: string,
+    condition: AsyncFailureCondition | 'Success',
+    responsePayload: unknown,
+    failure: FunctionErrorPayload | undefined,
+    statusCode = 200,
+  ): Promise<void> {
     const record = {
       version: '1.0',
       timestamp: new Date(this.now()).toISOString(),
       requestContext: { requestId: job.requestId, functionArn: `${job.config.arn}:$LATEST`, condition, approximateInvokeCount: job.attempts },
       requestPayload: job.payload,
-      responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(failure ? { functionError: 'Unhandled' } : {}) },
+      responseContext: { statusCode, executedVersion: '$LATEST', ...(failure && statusCode === 200 ? { functionError: 'Unhandled' } : {}) },
       responsePayload,
     };
     const base = { functionArn: job.config.arn, requestId: job.requestId };

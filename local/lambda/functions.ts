@@ -1,6 +1,7 @@
 import { UnsupportedFeatureError } from '../errors';
 import { assertKnownProperties, type LocalResource } from '../resources';
-import type { LocalFunctionSpec } from './lambda-runtime';
+import { localRuntimeDir, type LocalFunctionSpec } from './lambda-runtime';
+import { DEFAULT_ACCOUNT_CONCURRENCY, MIN_UNRESERVED_CONCURRENCY } from './limits';
 
 const KNOWN = [
   'Code',
@@ -28,6 +29,8 @@ const KNOWN = [
  */
 export interface LocalFunction {
   readonly spec: LocalFunctionSpec;
+  /** The template's `Runtime` (`nodejs24.x`): which Node major it must run on. */
+  readonly runtime: string;
 }
 
 /** Variables Lambda's runtime sets, plus the local endpoints the SDK reads. */
@@ -43,21 +46,63 @@ export interface RuntimeEnvironment {
   readonly credentialsFor?: (fn: LocalResource) => { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string };
 }
 
-/** Default concurrency of a function without reserved concurrency. */
-export const DEFAULT_CONCURRENCY = 10;
+/**
+ * The template has what AWS itself refuses when it deploys (CloudFormation
+ * fails and rolls back): start-up stops with what AWS would say, naming the
+ * function and the property.
+ */
+export class InvalidFunctionConfigurationError extends UnsupportedFeatureError {
+  public constructor(logicalId: string, property: string, awsMessage: string) {
+    super(logicalId, 'AWS::Lambda::Function', property, awsMessage);
+    this.message = `${logicalId} (AWS::Lambda::Function): ${property} — AWS refuses this when it deploys: ${awsMessage}`;
+    this.name = 'InvalidFunctionConfigurationError';
+  }
+}
+
+/**
+ * The variables Lambda sets itself and refuses in a function's
+ * configuration ("Defined runtime environment variables", reserved keys):
+ * https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime
+ */
+export const RESERVED_ENVIRONMENT_KEYS: readonly string[] = [
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+  'TZ',
+];
 
 /**
  * Reads the template's functions: the bundle directory from the assembly,
- * handler, runtime (Node.js only), environment, timeout, memory and
- * concurrency. Anything else (layers, VPC, container images...) stops start-up.
+ * handler, runtime (Node.js only), environment (with the variables Lambda's
+ * runtime defines), timeout, memory and reserved concurrency. Anything else
+ * (layers, VPC, container images...) stops start-up, and so does what AWS
+ * refuses at deploy: reserved environment keys, reservations that leave the
+ * account fewer than 100 unreserved concurrent executions.
+ *
+ * @param accountConcurrency the account's concurrent executions. @default 1000
  */
 export const localFunctions = (
   resources: readonly LocalResource[],
   assetPath: (logicalId: string) => string | undefined,
   runtime: RuntimeEnvironment,
-  defaultConcurrency = DEFAULT_CONCURRENCY,
+  accountConcurrency = DEFAULT_ACCOUNT_CONCURRENCY,
 ): LocalFunction[] => {
-  return resources
+  const functions = resources
     .filter((r) => r.type === 'AWS::Lambda::Function')
     .map((resource) => {
       const fail = (property: string, detail: string) => new UnsupportedFeatureError(resource.logicalId, resource.type, property, detail);
@@ -69,6 +114,7 @@ export const localFunctions = (
         Timeout?: number;
         MemorySize?: number;
         ReservedConcurrentExecutions?: number;
+        LoggingConfig?: { LogGroup?: string };
       };
       if (!p.Runtime || !/^nodejs\d+\.x$/.test(p.Runtime)) throw fail('Runtime', `'${p.Runtime ?? '(none)'}' — only Node.js runtimes run locally`);
       if (!p.Handler) throw fail('Handler', 'missing');
@@ -77,8 +123,20 @@ export const localFunctions = (
       const memoryMb = p.MemorySize ?? 128;
       const name = resource.ref;
       const variables = p.Environment?.Variables ?? {};
+      const reservedKeys = Object.keys(variables).filter((key) => RESERVED_ENVIRONMENT_KEYS.includes(key));
+      if (reservedKeys.length > 0) {
+        throw new InvalidFunctionConfigurationError(
+          resource.logicalId,
+          'Environment.Variables',
+          `InvalidParameterValueException: Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reservedKeys.join(', ')}`,
+        );
+      }
+      const reserved = p.ReservedConcurrentExecutions;
+      if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 0)) throw fail('ReservedConcurrentExecutions', `${JSON.stringify(reserved)}: must be a whole number, 0 or more`);
+      const major = /^nodejs(\d+)\.x$/.exec(p.Runtime)?.[1] ?? '';
       const credentials = runtime.credentialsFor?.(resource) ?? { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: 'local' };
       return {
+        runtime: p.Runtime,
         spec: {
           name,
           arn: resource.arn ?? name,
@@ -86,8 +144,19 @@ export const localFunctions = (
           handler: p.Handler,
           timeoutSeconds: p.Timeout ?? 3,
           memoryMb,
-          concurrency: p.ReservedConcurrentExecutions ?? defaultConcurrency,
+          ...(reserved === undefined ? {} : { reservedConcurrency: reserved }),
           environment: {
+            // Lambda's runtime defines these too (the paths are this machine's: the bundle is not in /var/task here;
+            // no Runtime API is served locally, invocations arrive by message, so AWS_LAMBDA_RUNTIME_API is Lambda's value)...
+            _HANDLER: p.Handler,
+            AWS_EXECUTION_ENV: `AWS_Lambda_${p.Runtime}`,
+            AWS_LAMBDA_LOG_GROUP_NAME: p.LoggingConfig?.LogGroup ?? `/aws/lambda/${name}`,
+            AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+            AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+            LAMBDA_TASK_ROOT: codeDir,
+            LAMBDA_RUNTIME_DIR: localRuntimeDir(),
+            LANG: 'en_US.UTF-8',
+            NODE_PATH: `/opt/nodejs/node${major}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task`,
             // What Lambda's runtime provides...
             AWS_REGION: runtime.region,
             AWS_DEFAULT_REGION: runtime.region,
@@ -100,6 +169,11 @@ export const localFunctions = (
             TZ: ':UTC',
             // ...no X-Ray daemon runs locally, so tracing is off unless the template says otherwise...
             POWERTOOLS_TRACE_ENABLED: 'false',
+            // (Lambda's X-Ray variables, with a local address nothing listens on)
+            AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+            AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1:2000',
+            _AWS_XRAY_DAEMON_ADDRESS: '127.0.0.1',
+            _AWS_XRAY_DAEMON_PORT: '2000',
             // ...the template's own variables...
             ...variables,
             // ...and the local endpoints, which only the SDK's standard variables carry.
@@ -112,4 +186,15 @@ export const localFunctions = (
         },
       };
     });
+  const reservations = functions.filter((fn) => fn.spec.reservedConcurrency !== undefined);
+  const reservedTotal = reservations.reduce((sum, fn) => sum + (fn.spec.reservedConcurrency ?? 0), 0);
+  const last = reservations.at(-1);
+  if (last && accountConcurrency - reservedTotal < MIN_UNRESERVED_CONCURRENCY) {
+    throw new InvalidFunctionConfigurationError(
+      last.spec.name,
+      'ReservedConcurrentExecutions',
+      `InvalidParameterValueException: Specified ReservedConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${MIN_UNRESERVED_CONCURRENCY}]. (${reservations.map((fn) => `${fn.spec.name} ${fn.spec.reservedConcurrency ?? 0}`).join(', ')}: ${reservedTotal} of the account's ${accountConcurrency})`,
+    );
+  }
+  return functions;
 };

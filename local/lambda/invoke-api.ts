@@ -2,7 +2,8 @@ import type { AwsEndpoint } from '../aws-endpoint';
 import { AwsServiceError } from '../aws-endpoint';
 import { invokeAuthorization } from '../iam/api-actions';
 import type { LambdaAsyncInvoker } from './async-invoke';
-import type { LambdaRuntime } from './lambda-runtime';
+import type { InvokeResult, LambdaRuntime } from './lambda-runtime';
+import { ASYNC_REQUEST_LIMIT_BYTES, LambdaThrottledError, PayloadTooLargeError } from './limits';
 
 /**
  * Lambda's `Invoke` REST operation on the local AWS endpoint, so functions
@@ -11,6 +12,13 @@ import type { LambdaRuntime } from './lambda-runtime';
  * `asyncInvoker`, the same invoker EventBridge's Lambda targets use, so an
  * asynchronous invocation retries and dead-letters by the template's
  * `DeadLetterConfig` and `AWS::Lambda::EventInvokeConfig` whoever made it.
+ *
+ * Lambda's refusals are answered as Lambda answers them
+ * (https://docs.aws.amazon.com/lambda/latest/dg/API_Invoke.html): a throttled
+ * synchronous invocation is 429 `TooManyRequestsException` with its `Reason`
+ * (the SDK retries it, as it does against AWS); a request over the payload
+ * limit of its type is 413 `RequestEntityTooLargeException`; a response over
+ * 6 MB is a function error (`Function.ResponseSizeTooLarge`).
  */
 export const registerInvokeApi = (endpoint: AwsEndpoint, runtime: LambdaRuntime, asyncInvoker: Pick<LambdaAsyncInvoker, 'invokeAsync'>): void => {
   endpoint.registerRest({
@@ -21,6 +29,10 @@ export const registerInvokeApi = (endpoint: AwsEndpoint, runtime: LambdaRuntime,
       return spec ? [invokeAuthorization(spec.arn)] : [];
     },
     handle: async ({ name }, body, request) => {
+      const type = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+      if (type === 'Event' && body.length > ASYNC_REQUEST_LIMIT_BYTES) {
+        throw new AwsServiceError('RequestEntityTooLargeException', PayloadTooLargeError.async(body.length).message, 413);
+      }
       let event: unknown = null;
       if (body.length > 0) {
         try {
@@ -29,7 +41,6 @@ export const registerInvokeApi = (endpoint: AwsEndpoint, runtime: LambdaRuntime,
           throw new AwsServiceError('InvalidRequestContentException', 'Could not parse request body into json', 400);
         }
       }
-      const type = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
       const spec = runtime.resolve(name);
       if (!spec) throw new AwsServiceError('ResourceNotFoundException', `Function not found: ${name}`, 404);
       if (type === 'DryRun') return { status: 204, body: '' };
@@ -38,7 +49,20 @@ export const registerInvokeApi = (endpoint: AwsEndpoint, runtime: LambdaRuntime,
         return { status: 202, body: '' };
       }
       if (type !== 'RequestResponse') throw new AwsServiceError('InvalidParameterValueException', `Unknown invocation type ${type}`);
-      const result = await runtime.invoke(name, event);
+      let result: InvokeResult;
+      try {
+        result = await runtime.invoke(name, event);
+      } catch (error) {
+        if (error instanceof LambdaThrottledError) {
+          return {
+            status: 429,
+            headers: { 'content-type': 'application/json', 'x-amzn-errortype': 'TooManyRequestsException' },
+            body: JSON.stringify({ Reason: error.reason, Type: 'User', message: error.message }),
+          };
+        }
+        if (error instanceof PayloadTooLargeError) throw new AwsServiceError(error.name, error.message, error.statusCode);
+        throw error;
+      }
       const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' };
       if (!result.ok) {
         headers['x-amz-function-error'] = 'Unhandled';

@@ -1,10 +1,21 @@
 import { buildSync } from 'esbuild';
-import { randomUUID } from 'node:crypto';
+import { fork } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { FunctionErrorPayload, InvokeMessage, WorkerData, WorkerReady, WorkerReply } from './protocol';
+import {
+  DEFAULT_ACCOUNT_CONCURRENCY,
+  LambdaThrottledError,
+  PayloadTooLargeError,
+  payloadJson,
+  RESPONSE_TOO_LARGE_ERROR_TYPE,
+  SYNC_REQUEST_LIMIT_BYTES,
+  SYNC_RESPONSE_LIMIT_BYTES,
+  type ThrottleReason,
+} from './limits';
+import type { EnvironmentMessage, FunctionErrorPayload, InvokeMessage, WorkerData, WorkerReply } from './protocol';
 
 /** What the runtime needs to know of a function, read from the template. */
 export interface LocalFunctionSpec {
@@ -14,11 +25,23 @@ export interface LocalFunctionSpec {
   /** Directory of the bundle. */
   readonly codeDir: string;
   readonly handler: string;
+  /** Every variable the function sees, Lambda's own included (see `localFunctions`). */
   readonly environment: Readonly<Record<string, string>>;
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
-  /** Most invocations at once; further ones wait their turn. */
-  readonly concurrency: number;
+  /**
+   * `ReservedConcurrentExecutions`: the most invocations at once, carved out
+   * of the account's pool; further ones are throttled. @default none: the
+   * function shares the account's unreserved pool
+   */
+  readonly reservedConcurrency?: number;
+  /**
+   * A Node.js binary to run the function's environments as child processes
+   * of, when the function's runtime is another Node major than the one
+   * running the local cloud (see `planLambdaNodes` in `./node-binary`).
+   * @default worker threads of the running Node
+   */
+  readonly nodeExecutable?: string;
 }
 
 /** The outcome of an invocation, as Lambda's Invoke API reports it. */
@@ -30,6 +53,8 @@ export type InvokeResult =
  * Synchronous invocation (`RequestResponse`), as {@link LambdaRuntime.invoke}
  * does it: what the emulators that call functions (Pipes enrichment, the
  * asynchronous invoker's attempts) depend on, so tests can pass a fake.
+ * Rejects, as Lambda refuses the request, with `LambdaThrottledError` or
+ * `PayloadTooLargeError` (`./limits`) or `FunctionNotFoundError`.
  */
 export type InvokeFunction = (functionArn: string, payload: unknown) => Promise<InvokeResult>;
 
@@ -71,6 +96,16 @@ export interface LambdaRuntimeListener {
   onInvoked?(functionName: string, requestId: string, result: InvokeResult): void;
   /** A fault is being injected into an invocation (before its outcome is known). */
   onFault?(functionName: string, requestId: string, fault: InjectedFault): void;
+  /** Lambda refused an invocation before it ran: throttled, or a request over the payload limit. */
+  onRefused?(functionName: string, error: LambdaThrottledError | PayloadTooLargeError): void;
+  /**
+   * A handler returned (or threw) with work still scheduled: timers, sockets,
+   * file operations... by the names of Node's `process.getActiveResourcesInfo()`
+   * (see {@link describePendingWork}). On AWS the environment is frozen as
+   * soon as the handler returns, so that work stalls until the next
+   * invocation thaws it, or never runs if the environment is reclaimed.
+   */
+  onPendingWork?(functionName: string, requestId: string, resources: Readonly<Record<string, number>>): void;
 }
 
 /** Options of {@link LambdaRuntime}. */
@@ -86,6 +121,20 @@ export interface LambdaRuntimeOptions extends LambdaRuntimeListener {
    * answered: what an injected crash point is scaled by. @default 100
    */
   readonly defaultTypicalDurationMs?: number;
+  /**
+   * The account's concurrent executions: what functions without reserved
+   * concurrency share (less what the others reserve). Beyond it invocations
+   * are throttled, as on AWS. @default 1000
+   */
+  readonly accountConcurrency?: number;
+  /**
+   * Most execution environments (worker threads or processes) one function
+   * has at once on this machine. An invocation Lambda admits beyond it waits
+   * for one of them to be free, and its timeout starts when it gets one: a
+   * difference in timing, never in outcome (throttling follows AWS's
+   * limits, not this one). @default 10
+   */
+  readonly environmentsPerFunction?: number;
 }
 
 /** No function of that name exists locally. */
@@ -96,8 +145,15 @@ export class FunctionNotFoundError extends Error {
   }
 }
 
+/** An execution environment's process or thread, whichever it is. */
+interface EnvironmentHost {
+  send(message: InvokeMessage): void;
+  /** Kills it, resolving once it is gone. */
+  terminate(): Promise<void>;
+}
+
 interface Environment {
-  readonly worker: Worker;
+  readonly host: EnvironmentHost;
   readonly ready: Promise<{ coldStartMs: number; error?: FunctionErrorPayload }>;
   busy: boolean;
   cold: boolean;
@@ -110,44 +166,107 @@ let workerFile: string | undefined;
 /** Weight of the newest duration in a function's moving average. */
 const DURATION_SMOOTHING = 0.2;
 
-/** The worker entry, compiled once per process (workers cannot load TypeScript themselves). */
+/** The environment entry, compiled once per process (neither workers nor other Nodes load TypeScript). */
 const compiledWorker = (): string => {
   if (!workerFile) {
     const outfile = path.join(mkdtempSync(path.join(tmpdir(), 'shop-lambda-')), 'worker.mjs');
-    buildSync({ entryPoints: [path.join(__dirname, 'worker.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'silent' });
+    // node18: the oldest Node a template's function could still ask for runs it as a child process.
+    buildSync({ entryPoints: [path.join(__dirname, 'worker.ts')], bundle: true, platform: 'node', format: 'esm', target: 'node18', outfile, logLevel: 'silent' });
     workerFile = outfile;
   }
   return workerFile;
 };
 
+/** The directory of the local runtime's own code: what `LAMBDA_RUNTIME_DIR` names locally. */
+export const localRuntimeDir = (): string => path.dirname(compiledWorker());
+
+/** A fresh X-Ray trace header, as Lambda sets `_X_AMZN_TRACE_ID` for each invocation (nothing is sampled: no daemon runs locally). */
+const traceHeader = (): string => {
+  const epoch = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+  return `Root=1-${epoch}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+};
+
+/** A log stream name as Lambda gives each execution environment: `2026/01/31/[$LATEST]<32 hex>`. */
+const logStreamName = (): string => `${new Date().toISOString().slice(0, 10).replace(/-/g, '/')}/[$LATEST]${randomBytes(16).toString('hex')}`;
+
+const RESOURCE_WORDS: Readonly<Record<string, readonly [string, string]>> = {
+  Timeout: ['timer', 'timers'],
+  Immediate: ['immediate', 'immediates'],
+  TCPSocketWrap: ['socket', 'sockets'],
+  TCPWRAP: ['socket', 'sockets'],
+  TCPServerWrap: ['server', 'servers'],
+  TLSWrap: ['TLS connection', 'TLS connections'],
+  UDPWrap: ['UDP socket', 'UDP sockets'],
+  GetAddrInfoReqWrap: ['DNS lookup', 'DNS lookups'],
+  QueryReqWrap: ['DNS query', 'DNS queries'],
+  FSReqCallback: ['file operation', 'file operations'],
+  FSReqPromise: ['file operation', 'file operations'],
+  FileHandle: ['open file', 'open files'],
+  PipeWrap: ['pipe', 'pipes'],
+  ProcessWrap: ['child process', 'child processes'],
+  MessagePort: ['message port', 'message ports'],
+  FSEventWrap: ['file watcher', 'file watchers'],
+  StatWatcher: ['file watcher', 'file watchers'],
+};
+
+/** `2 timers, 1 socket`: pending resources (by Node's names) in words. */
+export const describePendingWork = (resources: Readonly<Record<string, number>>): string => {
+  const byWord = new Map<string, { count: number; words: readonly [string, string] }>();
+  for (const [kind, count] of Object.entries(resources)) {
+    const words = RESOURCE_WORDS[kind] ?? ([kind, kind] as const);
+    const entry = byWord.get(words[0]) ?? { count: 0, words };
+    entry.count += count;
+    byWord.set(words[0], entry);
+  }
+  return [...byWord.values()].map(({ count, words }) => `${count} ${count === 1 ? words[0] : words[1]}`).join(', ');
+};
+
 /**
- * Lambda, locally: each function runs in worker threads (its execution
- * environments) with its own environment variables, a heap bound from its
- * memory size, its timeout (the environment is killed and the invocation
- * reported as `Sandbox.Timedout`, as Lambda does), and a concurrency limit.
- * Environments are reused while warm, like Lambda's.
+ * Lambda, locally: each function runs in execution environments — worker
+ * threads, or child processes of a Node of the function's major when the
+ * running Node is another — with its own environment variables, a heap bound
+ * from its memory size, its timeout (the environment is killed and the
+ * invocation reported as `Sandbox.Timedout`, as Lambda does). Environments
+ * are reused while warm, like Lambda's.
+ *
+ * Concurrency is Lambda's: an account pool (`accountConcurrency`), of which
+ * `ReservedConcurrentExecutions` carves a function's share; an invocation
+ * over its function's limit is throttled at once (`LambdaThrottledError`),
+ * not queued. Requests over 6 MB are refused and responses over the limit
+ * fail the invocation, as Lambda's payload quotas do (`./limits`).
  *
  * Faults chosen by {@link LambdaRuntimeOptions.faults} are realised here, as
  * the real failure would show: an injected error never reaches the handler;
  * latency is spent before dispatch, inside the timeout window; an injected
  * timeout lets the handler run (and do its side effects) but withholds the
  * answer until the timeout kills the environment; an injected crash makes
- * the worker exit after the handler started, before it answers.
+ * the environment exit after the handler started, before it answers.
  */
 export class LambdaRuntime {
   private readonly specs = new Map<string, LocalFunctionSpec>();
   private readonly pools = new Map<string, Environment[]>();
   private readonly waiting = new Map<string, Array<() => void>>();
+  /** Invocations Lambda has admitted and not yet finished, by function. */
+  private readonly running = new Map<string, number>();
+  /** Of those, the ones using the account's unreserved pool. */
+  private unreservedRunning = 0;
+  private reservedTotal = 0;
   /** Moving average of each function's handler duration (dispatch to answer), in ms. */
   private readonly typicalDurations = new Map<string, number>();
   private readonly listener: LambdaRuntimeListener;
+  private readonly accountConcurrency: number;
+  private readonly environmentsPerFunction: number;
   private stopping = false;
 
   public constructor(private readonly options: LambdaRuntimeOptions = {}) {
     this.listener = options;
+    this.accountConcurrency = options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY;
+    this.environmentsPerFunction = Math.max(1, options.environmentsPerFunction ?? 10);
   }
 
   public register(spec: LocalFunctionSpec): void {
+    const previous = this.specs.get(spec.name);
+    this.reservedTotal += (spec.reservedConcurrency ?? 0) - (previous?.reservedConcurrency ?? 0);
     this.specs.set(spec.name, spec);
     this.specs.set(spec.arn, spec);
     this.pools.set(spec.name, []);
@@ -165,15 +284,36 @@ export class LambdaRuntime {
     return [...new Set(this.specs.values())];
   }
 
-  /** Invokes synchronously (RequestResponse). */
+  /** What the functions without reserved concurrency share: the account's pool less every reservation. */
+  public get unreservedConcurrency(): number {
+    return Math.max(0, this.accountConcurrency - this.reservedTotal);
+  }
+
+  /**
+   * Invokes synchronously (RequestResponse).
+   *
+   * @throws {FunctionNotFoundError} when no such function exists.
+   * @throws {PayloadTooLargeError} for an event over 6 MB (as JSON).
+   * @throws {LambdaThrottledError} when the function is at its reserved
+   *   concurrency, or the account's unreserved pool is used up.
+   */
   public async invoke(nameOrArn: string, event: unknown): Promise<InvokeResult> {
     const spec = this.resolve(nameOrArn);
     if (!spec) throw new FunctionNotFoundError(nameOrArn);
-    const faults = this.options.faults?.(spec.name);
-    const requestId = randomUUID();
-    const result = faults?.error ? await this.injectError(spec, requestId, faults) : await this.run(spec, requestId, event, faults);
-    this.listener.onInvoked?.(spec.name, requestId, result);
-    return result;
+    if (this.stopping) throw new Error('The local cloud is stopping');
+    const eventJson = payloadJson(event);
+    const bytes = Buffer.byteLength(eventJson);
+    if (bytes > SYNC_REQUEST_LIMIT_BYTES) throw this.refuse(spec, PayloadTooLargeError.sync(bytes));
+    this.admit(spec);
+    try {
+      const faults = this.options.faults?.(spec.name);
+      const requestId = randomUUID();
+      const result = faults?.error ? await this.injectError(spec, requestId, faults) : await this.run(spec, requestId, eventJson, faults);
+      this.listener.onInvoked?.(spec.name, requestId, result);
+      return result;
+    } finally {
+      this.leave(spec);
+    }
   }
 
   /** A function's typical handler duration, in ms: what an injected crash point is scaled by. */
@@ -181,7 +321,36 @@ export class LambdaRuntime {
     return this.typicalDurations.get(functionName) ?? this.options.defaultTypicalDurationMs ?? 100;
   }
 
-  private async run(spec: LocalFunctionSpec, requestId: string, event: unknown, faults: InvocationFaults | undefined): Promise<InvokeResult> {
+  private refuse<E extends LambdaThrottledError | PayloadTooLargeError>(spec: LocalFunctionSpec, error: E): E {
+    this.listener.onRefused?.(spec.name, error);
+    return error;
+  }
+
+  /**
+   * Lambda's admission: a function with reserved concurrency runs at most
+   * that many at once; the others share what the account has left.
+   * https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html
+   */
+  private admit(spec: LocalFunctionSpec): void {
+    const running = this.running.get(spec.name) ?? 0;
+    const reserved = spec.reservedConcurrency;
+    let reason: ThrottleReason | undefined;
+    if (reserved !== undefined) {
+      if (running >= reserved) reason = 'ReservedFunctionConcurrentInvocationLimitExceeded';
+    } else if (this.unreservedRunning >= this.unreservedConcurrency) {
+      reason = 'ConcurrentInvocationLimitExceeded';
+    }
+    if (reason) throw this.refuse(spec, new LambdaThrottledError(spec.name, reason));
+    this.running.set(spec.name, running + 1);
+    if (reserved === undefined) this.unreservedRunning += 1;
+  }
+
+  private leave(spec: LocalFunctionSpec): void {
+    this.running.set(spec.name, Math.max(0, (this.running.get(spec.name) ?? 1) - 1));
+    if (spec.reservedConcurrency === undefined) this.unreservedRunning = Math.max(0, this.unreservedRunning - 1);
+  }
+
+  private async run(spec: LocalFunctionSpec, requestId: string, eventJson: string, faults: InvocationFaults | undefined): Promise<InvokeResult> {
     const environment = await this.acquire(spec);
     const started = Date.now();
     const coldStartMs = environment.cold ? (await environment.ready).coldStartMs : undefined;
@@ -195,13 +364,18 @@ export class LambdaRuntime {
       crashAfterMs = Math.round(Math.min(1, Math.max(0, faults.crashAt)) * this.typicalDurationMs(spec.name));
       this.listener.onFault?.(spec.name, requestId, { kind: 'crash', afterMs: crashAfterMs });
     }
-    const message: InvokeMessage = { requestId, event, deadline: started + spec.timeoutSeconds * 1000, ...(crashAfterMs === undefined ? {} : { crashAfterMs }) };
+    const message: InvokeMessage = {
+      requestId,
+      eventJson,
+      deadline: started + spec.timeoutSeconds * 1000,
+      traceId: traceHeader(),
+      ...(crashAfterMs === undefined ? {} : { crashAfterMs }),
+    };
     return this.runOn(spec, environment, message, started, coldStartMs, { latencyMs, withhold });
   }
 
   /** The injected error: the handler never runs (after the injected latency, if any). */
   private async injectError(spec: LocalFunctionSpec, requestId: string, faults: InvocationFaults): Promise<InvokeResult> {
-    if (this.stopping) throw new Error('The local cloud is stopping');
     const started = Date.now();
     const latencyMs = faults.latencyMs ?? 0;
     if (latencyMs > 0) {
@@ -255,14 +429,24 @@ export class LambdaRuntime {
           if (!environment.dead) this.observeDuration(spec.name, Date.now() - dispatchedAt);
           // An injected timeout withholds the handler's answer; only the timer (or a real crash) ends the invocation.
           if (faults.withhold && !environment.dead) return;
-          if (reply.ok) finish({ ok: true, payload: reply.value ?? null, durationMs, coldStartMs }, true);
-          else finish({ ok: false, durationMs, coldStartMs, error: reply.error ?? { errorType: 'Error', errorMessage: 'unknown', trace: [] } }, !environment.dead);
+          if (!reply.ok) {
+            finish({ ok: false, durationMs, coldStartMs, error: reply.error ?? { errorType: 'Error', errorMessage: 'unknown', trace: [] } }, !environment.dead);
+            return;
+          }
+          const json = reply.payloadJson ?? 'null';
+          if (Buffer.byteLength(json) > SYNC_RESPONSE_LIMIT_BYTES) {
+            // Lambda refuses the response and the runtime exits with it (the next invocation starts cold).
+            const error = { errorType: RESPONSE_TOO_LARGE_ERROR_TYPE, errorMessage: `Response payload size exceeded maximum allowed payload size (${SYNC_RESPONSE_LIMIT_BYTES} bytes).`, trace: [] };
+            finish({ ok: false, durationMs, coldStartMs, error }, false);
+            return;
+          }
+          finish({ ok: true, payload: JSON.parse(json) as unknown, durationMs, coldStartMs }, true);
         },
       };
       const dispatch = () => {
         if (settled) return;
         dispatchedAt = Date.now();
-        environment.worker.postMessage(message);
+        environment.host.send(message);
       };
       if (faults.latencyMs > 0) latency = setTimeout(dispatch, faults.latencyMs);
       else dispatch();
@@ -284,7 +468,7 @@ export class LambdaRuntime {
         idle.busy = true;
         return idle;
       }
-      if (pool.length < spec.concurrency) {
+      if (pool.length < this.environmentsPerFunction) {
         const environment = this.spawn(spec);
         environment.busy = true;
         pool.push(environment);
@@ -305,7 +489,7 @@ export class LambdaRuntime {
 
   private discard(spec: LocalFunctionSpec, environment: Environment): void {
     environment.dead = true;
-    void environment.worker.terminate();
+    void environment.host.terminate();
     const pool = this.pools.get(spec.name) ?? [];
     this.pools.set(spec.name, pool.filter((env) => env !== environment));
     this.waiting.get(spec.name)?.shift()?.();
@@ -314,28 +498,19 @@ export class LambdaRuntime {
   private spawn(spec: LocalFunctionSpec): Environment {
     const started = Date.now();
     const data: WorkerData = { functionName: spec.name, functionArn: spec.arn, codeDir: spec.codeDir, handler: spec.handler, memoryMb: spec.memoryMb };
-    const worker = new Worker(compiledWorker(), {
-      // Lambda applies NODE_OPTIONS at process start; a worker takes such flags as execArgv.
-      execArgv: /--enable-source-maps\b/.test(spec.environment.NODE_OPTIONS ?? '') ? ['--enable-source-maps'] : [],
-      workerData: data,
-      env: { ...spec.environment },
-      stdout: true,
-      stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb },
-    });
+    // Each execution environment writes to a log stream of its own.
+    const env = { ...spec.environment, AWS_LAMBDA_LOG_STREAM_NAME: logStreamName() };
     const forward = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) this.listener.onLog?.(spec.name, line);
     };
-    worker.stdout.on('data', forward);
-    worker.stderr.on('data', forward);
 
     let markReady: (value: { coldStartMs: number; error?: FunctionErrorPayload }) => void = () => undefined;
     const ready = new Promise<{ coldStartMs: number; error?: FunctionErrorPayload }>((resolve) => (markReady = resolve));
-    const environment: Environment = { worker, ready, busy: false, cold: true, dead: false };
-    worker.on('message', (message: WorkerReply | WorkerReady) => {
+    const onMessage = (message: EnvironmentMessage) => {
       if ('ready' in message) markReady({ coldStartMs: Date.now() - started, error: message.error });
+      else if ('pendingWork' in message) this.listener.onPendingWork?.(spec.name, message.pendingWork.requestId, message.pendingWork.resources);
       else if (environment.pending?.requestId === message.requestId) environment.pending.resolve(message);
-    });
+    };
     const crash = (errorType: string, errorMessage: string) => {
       markReady({ coldStartMs: Date.now() - started });
       if (environment.dead) return;
@@ -344,11 +519,65 @@ export class LambdaRuntime {
       const pool = this.pools.get(spec.name) ?? [];
       this.pools.set(spec.name, pool.filter((env) => env !== environment));
     };
-    worker.on('error', (error: Error & { code?: string }) =>
-      crash(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'Runtime.OutOfMemory' : 'Runtime.ExitError', error.message),
-    );
-    worker.on('exit', (code) => crash('Runtime.ExitError', `RequestId: ${environment.pending?.requestId ?? '-'} Error: Runtime exited with error: exit status ${code}`));
+    const exited = (status: string) => `RequestId: ${environment.pending?.requestId ?? '-'} Error: Runtime exited with error: ${status}`;
+    const host = spec.nodeExecutable
+      ? this.spawnProcess(spec, spec.nodeExecutable, data, env, { forward, onMessage, crash, exited })
+      : this.spawnThread(spec, data, env, { forward, onMessage, crash, exited });
+    const environment: Environment = { host, ready, busy: false, cold: true, dead: false };
     return environment;
+  }
+
+  private spawnThread(spec: LocalFunctionSpec, data: WorkerData, env: Record<string, string>, on: EnvironmentEvents): EnvironmentHost {
+    const worker = new Worker(compiledWorker(), {
+      // Lambda applies NODE_OPTIONS at process start; a worker takes such flags as execArgv.
+      execArgv: /--enable-source-maps\b/.test(spec.environment.NODE_OPTIONS ?? '') ? ['--enable-source-maps'] : [],
+      workerData: data,
+      env,
+      stdout: true,
+      stderr: true,
+      resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb },
+    });
+    worker.stdout.on('data', on.forward);
+    worker.stderr.on('data', on.forward);
+    worker.on('message', on.onMessage);
+    worker.on('error', (error: Error & { code?: string }) =>
+      on.crash(error.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'Runtime.OutOfMemory' : 'Runtime.ExitError', error.message),
+    );
+    worker.on('exit', (code) => on.crash('Runtime.ExitError', on.exited(`exit status ${code}`)));
+    return { send: (message) => worker.postMessage(message), terminate: async () => void (await worker.terminate()) };
+  }
+
+  /**
+   * The environment as a child process of another Node (the function's
+   * major): the same entry, messages over IPC (JSON), the heap bounded by
+   * `--max-old-space-size`, the template's NODE_OPTIONS applied by Node
+   * itself, stdout/stderr forwarded line by line.
+   */
+  private spawnProcess(spec: LocalFunctionSpec, executable: string, data: WorkerData, env: Record<string, string>, on: EnvironmentEvents): EnvironmentHost {
+    const child = fork(compiledWorker(), [JSON.stringify(data)], {
+      execPath: executable,
+      execArgv: [`--max-old-space-size=${spec.memoryMb}`],
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    let outOfMemory = false;
+    child.stdout?.on('data', on.forward);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      if (chunk.includes('JavaScript heap out of memory')) outOfMemory = true;
+      on.forward(chunk);
+    });
+    child.on('message', (message) => on.onMessage(message as EnvironmentMessage));
+    child.on('error', (error) => on.crash('Runtime.ExitError', `${executable}: ${error.message}`));
+    child.on('exit', (code, signal) => on.crash(outOfMemory ? 'Runtime.OutOfMemory' : 'Runtime.ExitError', on.exited(signal ? `signal: ${signal}` : `exit status ${code ?? 0}`)));
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    return {
+      send: (message) => void child.send(message),
+      terminate: async () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await gone;
+      },
+    };
   }
 
   /** Stops every environment: waits (bounded) for running invocations, then kills. */
@@ -358,7 +587,15 @@ export class LambdaRuntime {
     const deadline = Date.now() + graceMs;
     const all = () => [...this.pools.values()].flat();
     while (all().some((env) => env.busy && !env.dead) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await Promise.all(all().map((env) => env.worker.terminate()));
+    await Promise.all(all().map((env) => env.host.terminate()));
     this.pools.clear();
   }
+}
+
+/** How an environment reports back to the runtime, whatever hosts it. */
+interface EnvironmentEvents {
+  readonly forward: (chunk: Buffer) => void;
+  readonly onMessage: (message: EnvironmentMessage) => void;
+  readonly crash: (errorType: string, errorMessage: string) => void;
+  readonly exited: (status: string) => string;
 }

@@ -2,17 +2,40 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { InvokeMessage, WorkerData, WorkerReply } from './protocol';
+import type { EnvironmentMessage, FunctionErrorPayload, InvokeMessage, WorkerData } from './protocol';
 
 /**
  * One Lambda execution environment: loads the bundle once (the cold start),
- * then runs one invocation at a time, as Lambda does. Its process.env is the
- * function's own (worker_threads gives each worker a private copy).
+ * then runs one invocation at a time, as Lambda does. It runs either in a
+ * worker thread (its process.env is the function's own: worker_threads gives
+ * each worker a private copy) or, when the function needs another Node major
+ * than the one running the local cloud, as a child process of that Node,
+ * talking over IPC. The messages are the same both ways (`./protocol`).
  */
-const data = workerData as WorkerData;
+interface Channel {
+  readonly data: WorkerData;
+  send(message: EnvironmentMessage): void;
+  onInvoke(listener: (message: InvokeMessage) => void): void;
+}
 
-const port = parentPort;
-if (!port) throw new Error('worker.ts must run in a worker thread');
+const channel = ((): Channel => {
+  const port = parentPort;
+  if (port) {
+    return { data: workerData as WorkerData, send: (message) => port.postMessage(message), onInvoke: (listener) => port.on('message', listener) };
+  }
+  const send = process.send?.bind(process);
+  if (!send) throw new Error('worker.ts runs in a worker thread or as a child process with an IPC channel');
+  // The local cloud is gone (killed, or it stopped without a word): an environment never outlives it.
+  process.on('disconnect', () => process.exit(0));
+  return {
+    data: JSON.parse(process.argv[2] ?? '{}') as WorkerData,
+    send: (message) => void send(message),
+    onInvoke: (listener) => process.on('message', listener),
+  };
+})();
+const { data } = channel;
+// stdout and stderr are made on first use; made now, their handles are in every census, not new in the first that logs.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 
 type Handler = (event: unknown, context: unknown, callback?: (error: unknown, result?: unknown) => void) => unknown;
 
@@ -36,7 +59,7 @@ const loaded: Promise<Handler> = (async () => {
   return handler as Handler;
 })();
 
-const toError = (error: unknown): WorkerReply['error'] => {
+const toError = (error: unknown): FunctionErrorPayload => {
   if (error instanceof Error) {
     return { errorType: error.name || 'Error', errorMessage: error.message, trace: (error.stack ?? '').split('\n') };
   }
@@ -47,19 +70,20 @@ const invoke = (handler: Handler, message: InvokeMessage): Promise<unknown> => {
   const context = {
     callbackWaitsForEmptyEventLoop: true,
     functionName: data.functionName,
-    functionVersion: '$LATEST',
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
     invokedFunctionArn: data.functionArn,
     memoryLimitInMB: String(data.memoryMb),
     awsRequestId: message.requestId,
-    logGroupName: `/aws/lambda/${data.functionName}`,
-    logStreamName: `local/${data.functionName}`,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME ?? `/aws/lambda/${data.functionName}`,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME ?? `local/${data.functionName}`,
     getRemainingTimeInMillis: () => Math.max(0, message.deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,
   };
   return new Promise((resolve, reject) => {
-    const result = handler(message.event, context, (error, value) => (error ? reject(error) : resolve(value)));
+    const event: unknown = JSON.parse(message.eventJson);
+    const result = handler(event, context, (error, value) => (error ? reject(error) : resolve(value)));
     if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(resolve, reject);
     else if (handler.length < 3) resolve(result);
   });
@@ -70,8 +94,8 @@ const INJECTED_CRASH_EXIT_CODE = 137;
 
 /**
  * Injected crash: the environment dies mid-invocation. The handler has
- * started; the worker exits after `afterMs`, or when the handler settles if
- * that is sooner (its side effects done, its answer lost), never answering.
+ * started; the environment exits after `afterMs`, or when the handler settles
+ * if that is sooner (its side effects done, its answer lost), never answering.
  */
 const crashDuring = (answer: Promise<unknown>, afterMs: number): void => {
   const exit = (): never => process.exit(INJECTED_CRASH_EXIT_CODE);
@@ -79,23 +103,80 @@ const crashDuring = (answer: Promise<unknown>, afterMs: number): void => {
   answer.then(exit, exit);
 };
 
-port.on('message', (message: InvokeMessage) => {
-  const reply = (answer: Promise<unknown>) =>
-    answer.then(
-      (value) => port.postMessage({ requestId: message.requestId, ok: true, value: value === undefined ? null : value } satisfies WorkerReply),
-      (error: unknown) => port.postMessage({ requestId: message.requestId, ok: false, error: toError(error) } satisfies WorkerReply),
-    );
+/**
+ * What is keeping the event loop alive, by kind (`Timeout`,
+ * `TCPSocketWrap`...). Node lists only referenced resources, so an SDK's
+ * idle keep-alive socket (unreferenced by its agent while in the pool) and
+ * `unref()`ed timers do not count: they would not keep a process running
+ * either.
+ */
+const census = (): Map<string, number> => {
+  const counts = new Map<string, number>();
+  for (const kind of process.getActiveResourcesInfo()) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return counts;
+};
+
+/**
+ * What `after` has more of than `before`, less the environment's own
+ * plumbing: while what the function logged is on its way to the local cloud,
+ * a worker's stdio port is referenced (one `MessagePort`) and a process's
+ * stdout may have writes queued (`WriteWrap`, `SimpleWriteWrap`). On AWS logs go out the same
+ * way whatever is frozen, so they are not work left behind.
+ */
+const leftOver = (before: ReadonlyMap<string, number>, after: ReadonlyMap<string, number>): Record<string, number> => {
+  const logging = process.stdout.writableLength > 0 || process.stderr.writableLength > 0;
+  const extra: Record<string, number> = {};
+  for (const [kind, count] of after) {
+    const plumbing = logging && kind === 'MessagePort' ? 1 : logging && /WriteWrap$/.test(kind) ? count : 0;
+    const more = count - (before.get(kind) ?? 0) - plumbing;
+    if (more > 0) extra[kind] = more;
+  }
+  return extra;
+};
+
+channel.onInvoke((message: InvokeMessage) => {
+  // Lambda sets the trace header per invocation, in the environment the SDK and X-Ray read.
+  process.env._X_AMZN_TRACE_ID = message.traceId;
   void loaded.then(
     (handler) => {
-      const answer = invoke(handler, message);
-      if (message.crashAfterMs === undefined) void reply(answer);
-      else crashDuring(answer, message.crashAfterMs);
+      const before = census();
+      let answer: Promise<unknown>;
+      try {
+        answer = invoke(handler, message);
+      } catch (error) {
+        answer = Promise.reject(error);
+      }
+      if (message.crashAfterMs !== undefined) {
+        crashDuring(answer, message.crashAfterMs);
+        return;
+      }
+      const settle = (reply: () => void) =>
+        // One turn of the event loop first: a socket the handler awaited goes back to its agent's pool (unreferenced) by then.
+        setImmediate(() => {
+          const resources = leftOver(before, census());
+          reply();
+          if (Object.keys(resources).length > 0) channel.send({ pendingWork: { requestId: message.requestId, resources } });
+        });
+      answer.then(
+        (value) =>
+          settle(() => {
+            let payloadJson: string;
+            try {
+              payloadJson = JSON.stringify(value === undefined ? null : value) ?? 'null';
+            } catch (error) {
+              channel.send({ requestId: message.requestId, ok: false, error: toError(error) });
+              return;
+            }
+            channel.send({ requestId: message.requestId, ok: true, payloadJson });
+          }),
+        (error: unknown) => settle(() => channel.send({ requestId: message.requestId, ok: false, error: toError(error) })),
+      );
     },
-    (error: unknown) => void reply(Promise.reject(error)),
+    (error: unknown) => channel.send({ requestId: message.requestId, ok: false, error: toError(error) }),
   );
 });
 
 void loaded.then(
-  () => port.postMessage({ ready: true }),
-  (error: unknown) => port.postMessage({ ready: false, error: toError(error) }),
+  () => channel.send({ ready: true }),
+  (error: unknown) => channel.send({ ready: false, error: toError(error) }),
 );

@@ -167,7 +167,6 @@ export const handler = async (event) => {
     environment: {},
     timeoutSeconds,
     memoryMb: 128,
-    concurrency: 2,
   });
   const injector = new FaultInjector(
     parseFaultConfig({

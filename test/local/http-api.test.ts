@@ -1,8 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { UnsupportedFeatureError } from '../../local/errors';
 import { HttpApiEmulator, type AccessLogRecord, type FunctionInvoker, type HttpApiEventV2, type HttpApiHop } from '../../local/apigateway/http-api';
 import { LocalJwtIssuer } from '../../local/apigateway/jwt-issuer';
-import type { InvokeResult } from '../../local/lambda/lambda-runtime';
+import { LambdaRuntime, type InvokeResult } from '../../local/lambda/lambda-runtime';
 import type { LocalResource } from '../../local/resources';
 
 const API_ID = 'ShopApi';
@@ -546,6 +549,69 @@ describe('HttpApiEmulator', () => {
 
     expect(Date.now() - started).toBeLessThan(1000);
     expect(await inFlight).toBe('cut');
+  });
+});
+
+describe('HttpApiEmulator on the local Lambda runtime', () => {
+  // A real function with reserved concurrency 1, so Lambda's refusals reach the API as they do on AWS.
+  const code = mkdtempSync(path.join(tmpdir(), 'http-api-lambda-'));
+  writeFileSync(
+    path.join(code, 'index.mjs'),
+    `export const handler = async (event) => {
+       const ms = Number(event.queryStringParameters?.ms ?? 0);
+       if (ms) await new Promise((resolve) => setTimeout(resolve, ms));
+       const bytes = Number(event.queryStringParameters?.answerBytes ?? 0);
+       return { statusCode: 200, body: bytes ? 'x'.repeat(bytes) : 'done' };
+     };`,
+  );
+  const runtime = new LambdaRuntime();
+  runtime.register({ name: 'OneAtATime', arn: arn('OneAtATime'), codeDir: code, handler: 'index.handler', environment: {}, timeoutSeconds: 10, memoryMb: 512, reservedConcurrency: 1 });
+  const hops: HttpApiHop[] = [];
+  const accessLog: AccessLogRecord[] = [];
+  const emulator = HttpApiEmulator.create(
+    [api(), integration('OneAtATime'), route('ANY /work', 'OneAtATime'), stage({ RouteSettings: undefined, DefaultRouteSettings: undefined })],
+    { invoker: runtime, onHop: (hop) => hops.push(hop), onAccessLog: (record) => accessLog.push(record) },
+  );
+  let url = '';
+  beforeAll(async () => {
+    url = await emulator.listen(0);
+  });
+  afterAll(async () => {
+    await emulator.close(100);
+    await runtime.stop();
+  });
+  const logOf = (response: Response): Record<string, string> =>
+    JSON.parse(accessLog.find((record) => record.line.includes(response.headers.get('apigw-requestid') ?? '-'))?.line ?? '{}') as Record<string, string>;
+
+  it('answers 500 {"message":"Internal Server Error"} at once when Lambda throttles the integration', async () => {
+    // Prepare
+    const busy = fetch(`${url}/work?ms=800`);
+    await sleep(200);
+
+    // Act
+    const started = Date.now();
+    const throttled = await fetch(`${url}/work`);
+    const answeredAfterMs = Date.now() - started;
+
+    // Assess
+    expect(throttled.status).toBe(500);
+    expect(await throttled.json()).toEqual({ message: 'Internal Server Error' });
+    expect(answeredAfterMs).toBeLessThan(400);
+    expect(logOf(throttled)).toMatchObject({ status: '500', integrationError: expect.stringContaining('TooManyRequestsException') });
+    expect(hops.find((hop) => hop.requestId === throttled.headers.get('apigw-requestid'))?.note).toContain('ReservedFunctionConcurrentInvocationLimitExceeded');
+    expect((await busy).status).toBe(200);
+  });
+
+  it('answers 500 when the event would be over 6 MB, although the body is under API Gateway\'s 10 MB', async () => {
+    const response = await fetch(`${url}/work`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(7 * 1024 * 1024) });
+    expect(response.status).toBe(500);
+    expect(logOf(response)).toMatchObject({ integrationError: expect.stringContaining('RequestEntityTooLargeException') });
+  });
+
+  it('answers 500 when the function answers over 6 MB', async () => {
+    const response = await fetch(`${url}/work?answerBytes=6300000`);
+    expect(response.status).toBe(500);
+    expect(logOf(response)).toMatchObject({ integrationError: expect.stringContaining('Function.ResponseSizeTooLarge') });
   });
 });
 

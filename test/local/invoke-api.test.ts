@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -14,28 +14,41 @@ writeFileSync(
   path.join(code, 'index.mjs'),
   `export const handler = async (event) => {
      if (event.fail) { const e = new Error('nope'); e.name = 'TransientError'; throw e; }
+     if (event.sleepMs) await new Promise((resolve) => setTimeout(resolve, event.sleepMs));
+     if (event.answerBytes) return 'x'.repeat(event.answerBytes);
      return { doubled: event.n * 2 };
    };`,
 );
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:Fn';
+const ONE_AT_A_TIME_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:OneAtATime';
 const DLQ_ARN = 'arn:aws:sqs:us-east-1:000000000000:Dlq';
 
 /** The function and its dead-letter queue as the template declares them (intrinsics resolved). */
 const resources: readonly LocalResource[] = [
   { logicalId: 'Fn', type: 'AWS::Lambda::Function', properties: { Handler: 'index.handler', DeadLetterConfig: { TargetArn: DLQ_ARN } }, ref: 'Fn', arn: FUNCTION_ARN },
   { logicalId: 'Dlq', type: 'AWS::SQS::Queue', properties: {}, ref: 'http://localhost/000000000000/Dlq', arn: DLQ_ARN },
+  {
+    logicalId: 'OneAtATime',
+    type: 'AWS::Lambda::Function',
+    properties: { Handler: 'index.handler', ReservedConcurrentExecutions: 1, DeadLetterConfig: { TargetArn: DLQ_ARN } },
+    ref: 'OneAtATime',
+    arn: ONE_AT_A_TIME_ARN,
+  },
 ];
 
 describe('Lambda Invoke on the local AWS endpoint', () => {
   const runtime = new LambdaRuntime();
-  runtime.register({ name: 'Fn', arn: FUNCTION_ARN, codeDir: code, handler: 'index.handler', environment: {}, timeoutSeconds: 3, memoryMb: 128, concurrency: 2 });
+  runtime.register({ name: 'Fn', arn: FUNCTION_ARN, codeDir: code, handler: 'index.handler', environment: {}, timeoutSeconds: 3, memoryMb: 128 });
+  runtime.register({ name: 'OneAtATime', arn: ONE_AT_A_TIME_ARN, codeDir: code, handler: 'index.handler', environment: {}, timeoutSeconds: 5, memoryMb: 256, reservedConcurrency: 1 });
   const queues = SqsQueues.create(resources);
   const hops: LambdaAsyncHop[] = [];
   const asyncInvoker = LambdaAsyncInvoker.create(resources, {
     invoke: (arn, payload) => runtime.invoke(arn, payload),
     queues,
     retryDelayMs: 1,
+    throttleRetryBaseMs: 20,
+    throttleRetryMaxMs: 200,
     onHop: (hop) => hops.push(hop),
   });
   const endpoint = new AwsEndpoint();
@@ -43,7 +56,8 @@ describe('Lambda Invoke on the local AWS endpoint', () => {
   let client: LambdaClient;
 
   beforeAll(async () => {
-    client = new LambdaClient({ endpoint: await endpoint.listen(), region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    // One attempt: the SDK retries a throttled call by itself, as it does against AWS; these tests look at each answer.
+    client = new LambdaClient({ endpoint: await endpoint.listen(), region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
   });
   afterAll(async () => {
     asyncInvoker.close();
@@ -100,5 +114,90 @@ describe('Lambda Invoke on the local AWS endpoint', () => {
     expect(accepted.StatusCode).toBe(202);
     expect(hops).toEqual([expect.objectContaining({ kind: 'invoked', ok: true, attempt: 1 })]);
     expect(queues.depth(DLQ_ARN)).toBe(0);
+  });
+
+  describe('throttling (reserved concurrency 1)', () => {
+    it('answers a synchronous invoke beyond the reserved concurrency with 429 TooManyRequestsException and its Reason', async () => {
+      // Prepare
+      const busy = client.send(new InvokeCommand({ FunctionName: 'OneAtATime', Payload: Buffer.from('{"sleepMs":700}') }));
+      await new Promise((resolve) => setTimeout(resolve, 150));
+
+      // Act
+      const throttled = await client.send(new InvokeCommand({ FunctionName: 'OneAtATime', Payload: Buffer.from('{"n":1}') })).catch((error: unknown) => error);
+
+      // Assess
+      expect(throttled).toBeInstanceOf(TooManyRequestsException);
+      expect(throttled).toMatchObject({ Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', message: 'Rate Exceeded.', $metadata: { httpStatusCode: 429 } });
+      expect((await busy).StatusCode).toBe(200);
+    });
+
+    it('keeps a throttled asynchronous event in the queue and retries it with backoff, without using up its two retries', async () => {
+      // Prepare
+      hops.length = 0;
+      queues.purge(DLQ_ARN);
+      const busy = runtime.invoke('OneAtATime', { sleepMs: 600 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      // Act
+      const accepted = await client.send(new InvokeCommand({ FunctionName: 'OneAtATime', InvocationType: 'Event', Payload: Buffer.from('{"n":2}') }));
+      await busy;
+      await asyncInvoker.drain();
+
+      // Assess
+      expect(accepted.StatusCode).toBe(202);
+      const throttles = hops.filter((hop) => hop.kind === 'throttled');
+      expect(throttles.map((hop) => (hop.kind === 'throttled' ? hop.delayMs : 0)).slice(0, 3)).toEqual([20, 40, 80]);
+      expect(throttles[0]).toMatchObject({ reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+      expect(hops.filter((hop) => hop.kind === 'invoked')).toEqual([expect.objectContaining({ attempt: 1, ok: true })]);
+      expect(queues.depth(DLQ_ARN)).toBe(0);
+    });
+
+    it('gives a throttled asynchronous event up once it is older than its maximum age (EventAgeExceeded)', async () => {
+      // Prepare: a clock that jumps six hours per reading.
+      let clock = 0;
+      const aging = LambdaAsyncInvoker.create(resources, { invoke: (arn, payload) => runtime.invoke(arn, payload), queues, throttleRetryBaseMs: 1, now: () => (clock += 21_600_000), onHop: (hop) => hops.push(hop) });
+      hops.length = 0;
+      queues.purge(DLQ_ARN);
+      const busy = runtime.invoke('OneAtATime', { sleepMs: 400 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      // Act
+      await aging.invokeAsync(ONE_AT_A_TIME_ARN, { n: 3 });
+      await aging.drain();
+      await busy;
+
+      // Assess
+      const deadLetters = queues.receiveAll(DLQ_ARN);
+      expect(deadLetters).toHaveLength(1);
+      expect(deadLetters[0]?.attributes.ErrorCode).toEqual({ dataType: 'Number', stringValue: '429' });
+      expect(hops.filter((hop) => hop.kind === 'invoked')).toEqual([]);
+    });
+  });
+
+  describe('payload limits', () => {
+    it('refuses an asynchronous invoke over 1 MB with 413 RequestEntityTooLargeException', async () => {
+      const payload = Buffer.from(JSON.stringify('x'.repeat(1_048_576)));
+      await expect(client.send(new InvokeCommand({ FunctionName: 'Fn', InvocationType: 'Event', Payload: payload }))).rejects.toMatchObject({
+        name: 'RequestEntityTooLargeException',
+        message: `${payload.length} byte payload is too large for the Event invocation type (limit 1048576 bytes)`,
+        $metadata: { httpStatusCode: 413 },
+      });
+    });
+
+    it('accepts a synchronous invoke of 1 to 6 MB, and answers a response over 6 MB as the function error Lambda reports', async () => {
+      const result = await client.send(new InvokeCommand({ FunctionName: 'Fn', Payload: Buffer.from(JSON.stringify({ answerBytes: 6_291_556, pad: 'y'.repeat(2_000_000) })) }));
+      expect(result.StatusCode).toBe(200);
+      expect(result.FunctionError).toBe('Unhandled');
+      expect(decode(result.Payload)).toMatchObject({ errorType: 'Function.ResponseSizeTooLarge', errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).' });
+    });
+
+    it('refuses a synchronous invoke over 6 MB with 413 RequestEntityTooLargeException', async () => {
+      const payload = Buffer.from(JSON.stringify('x'.repeat(6_291_456)));
+      await expect(client.send(new InvokeCommand({ FunctionName: 'Fn', Payload: payload }))).rejects.toMatchObject({
+        name: 'RequestEntityTooLargeException',
+        message: 'Request must be smaller than 6291456 bytes for the InvokeFunction operation',
+        $metadata: { httpStatusCode: 413 },
+      });
+    });
   });
 });

@@ -15,6 +15,7 @@ import type { Template } from '../../local/assembly/cloud-assembly';
 import { AwsEndpoint } from '../../local/aws-endpoint';
 import { UnsupportedFeatureError } from '../../local/errors';
 import { FunctionNotFoundError } from '../../local/lambda/lambda-runtime';
+import { LambdaThrottledError } from '../../local/lambda/limits';
 import type { LocalResource } from '../../local/resources';
 import type { EventEntry, FunctionInvocation } from '../../local/stepfunctions/engine';
 import { PersistedExecutionError } from '../../local/stepfunctions/execution-store';
@@ -446,6 +447,7 @@ describe('service integrations', () => {
         invokeFunction: async (name, payload) => {
           invoked.push({ name, payload });
           if (name !== functionArn('Doubler')) throw new FunctionNotFoundError(name);
+          if ((payload as { throttle?: boolean }).throttle === true) throw new LambdaThrottledError('Doubler', 'ReservedFunctionConcurrentInvocationLimitExceeded');
           const { n, fail } = payload as { n?: number; fail?: boolean };
           return fail === true ? functionError('TransientError', 'nope', ['at double (index.mjs:1)']) : succeed({ doubled: (n ?? 0) * 2 });
         },
@@ -504,6 +506,16 @@ describe('service integrations', () => {
       error: {
         Error: 'Lambda.ResourceNotFoundException',
         Cause: expect.stringMatching(/^Function not found: arn:aws:lambda:.*:function:Ghost \(Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: .+; Proxy: null\)$/),
+      },
+    });
+  });
+
+  it('fails a lambda:invoke task that Lambda throttles with Lambda.TooManyRequestsException', async () => {
+    const throttled = await run(served, machineArn('Invoke'), { throttle: true });
+    expect(throttled.result).toMatchObject({
+      error: {
+        Error: 'Lambda.TooManyRequestsException',
+        Cause: expect.stringMatching(/^Rate Exceeded\. \(Service: AWSLambda; Status Code: 429; Error Code: TooManyRequestsException; Request ID: .+; Proxy: null\)$/),
       },
     });
   });
