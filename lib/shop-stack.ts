@@ -53,7 +53,7 @@ export class ShopStack extends Stack {
       paymentQueryFunction: payments.getPaymentFunction,
       shipmentQueryFunction: shipping.getShipmentFunction,
     });
-    new OrderSaga(this, 'OrderSaga', {
+    const saga = new OrderSaga(this, 'OrderSaga', {
       bus,
       version,
       alarmTopic,
@@ -64,6 +64,8 @@ export class ShopStack extends Stack {
       createShipment: shipping.createFunction,
       cancelShipment: shipping.cancelFunction,
     });
+
+    orders.addReconciler({ stateMachine: saga.stateMachine, bus, alarmTopic, version });
 
     new HealthCheck(this, 'Health', {
       api,

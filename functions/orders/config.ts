@@ -19,3 +19,6 @@ export const loadOrdersApiConfig = () =>
 
 /** Configuration of the status consumer: only its table. */
 export const loadOrderStatusConfig = () => readConfig(table);
+
+/** Configuration of the reconciler: its table and the order saga it reads and starts. */
+export const loadReconcilerConfig = () => readConfig(table.extend({ STATE_MACHINE_ARN: z.string().min(1) }));

@@ -13,8 +13,8 @@ import { logger, metrics, tracer } from './powertools';
 import { safeParse } from './validation';
 
 /**
- * The three middy chains: one per kind of handler (HTTP route, event
- * consumer, saga task). Each gives the same Powertools wiring — Logger with
+ * The middy chains: one per kind of handler (HTTP route, event consumer,
+ * saga task, internal query, scheduled job). Each gives the same Powertools wiring — Logger with
  * the Lambda context and a correlation id, Tracer, Metrics flushed once per
  * invocation — and its own error contract.
  */
@@ -156,4 +156,20 @@ export const internalQuery = <I, O>(name: string, schema: ZodType<I>, run: (inpu
     const correlationId = typeof (event as { correlationId?: unknown }).correlationId === 'string' ? (event as { correlationId: string }).correlationId : undefined;
     if (correlationId) logger.appendKeys({ correlationId });
     return run(parsed.value);
+  });
+
+/**
+ * The scheduled-job chain: a function an EventBridge schedule (or an operator,
+ * by Invoke) runs with a small JSON input — the rule target's `Input`.
+ * Validates it; a violation is a contract error, so a misconfigured schedule
+ * fails loudly instead of running with guesses. Each run gets an id in the logs.
+ */
+export const scheduledJob = <I, O>(name: string, schema: ZodType<I>, run: (input: I) => Promise<O>) =>
+  withPowertools(async (event: unknown): Promise<O> => {
+    const parsed = safeParse(schema, event);
+    if (!parsed.ok) throw new ContractViolationError(`${name} input`, parsed.issues);
+    logger.appendKeys({ job: name, runId: newId() });
+    const output = await run(parsed.value);
+    logger.info(`${name} done`, { output });
+    return output;
   });

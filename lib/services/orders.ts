@@ -1,5 +1,5 @@
 import { Validations } from 'aws-cdk-lib';
-import { AttributeType, StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, ProjectionType, StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -7,13 +7,14 @@ import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ordersRoutes } from '../../functions/orders/routes';
-import { BY_USER_INDEX } from '../../functions/orders/table-layout';
+import { BY_USER_INDEX, PENDING_INDEX } from '../../functions/orders/table-layout';
 import { OrderCancelled, OrderConfirmed, OrderPlaced, ShipmentDelivered } from '../../functions/shared/contracts/events';
 import { ServiceTable } from '../constructs/service-table';
 import type { ShopApi } from '../constructs/shop-api';
 import type { ShopBus } from '../constructs/shop-bus';
 import { iamWildcardResource } from '../constructs/nag';
 import { ShopFunction } from '../constructs/shop-function';
+import { OrderReconciler, type OrderReconcilerProps } from './order-reconciler';
 
 /** Props of {@link OrdersService}. */
 export interface OrdersServiceProps {
@@ -63,6 +64,14 @@ export class OrdersService extends Construct {
   /** Where the pipe parks batches it could not publish. */
   public readonly outboxDeadLetterQueue: IQueue;
 
+  /**
+   * Adds the reconciler of orders left behind (see {@link OrderReconciler}),
+   * once the saga it reads exists.
+   */
+  public addReconciler(props: Omit<OrderReconcilerProps, 'ordersTable'>): OrderReconciler {
+    return new OrderReconciler(this, 'Reconciler', { ...props, ordersTable: this.table });
+  }
+
   public constructor(scope: Construct, id: string, props: OrdersServiceProps) {
     super(scope, id);
     const retryAttempts = props.outboxRetryAttempts ?? 10;
@@ -76,6 +85,12 @@ export class OrdersService extends Construct {
           indexName: BY_USER_INDEX,
           partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
           sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+        },
+        {
+          indexName: PENDING_INDEX,
+          partitionKey: { name: 'gsi2pk', type: AttributeType.STRING },
+          sortKey: { name: 'gsi2sk', type: AttributeType.STRING },
+          projectionType: ProjectionType.KEYS_ONLY,
         },
       ],
       stream: StreamViewType.NEW_IMAGE,

@@ -1,6 +1,6 @@
 import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbOrderRepository } from '../../functions/orders/adapters/dynamodb-order-repository';
-import { BY_USER_INDEX } from '../../functions/orders/table-layout';
+import { BY_USER_INDEX, PENDING_INDEX } from '../../functions/orders/table-layout';
 import type { IdempotencyRecord } from '../../functions/orders/domain/idempotency';
 import { statusChange, type Order } from '../../functions/orders/domain/order';
 import { placeOrder } from '../../functions/orders/use-cases/place-order';
@@ -28,10 +28,33 @@ describe('DynamoDbOrderRepository (DynamoDB Local)', () => {
   let repository: DynamoDbOrderRepository;
 
   beforeEach(async () => {
-    tableName = await createTestTable({ indexes: [{ name: BY_USER_INDEX, partitionKey: 'gsi1pk', sortKey: 'gsi1sk' }] });
+    tableName = await createTestTable({
+      indexes: [
+        { name: BY_USER_INDEX, partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+        { name: PENDING_INDEX, partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+      ],
+    });
     repository = new DynamoDbOrderRepository(tableName, client);
   });
   afterAll(() => client.destroy());
+
+  it('lists PENDING orders placed before a time, oldest first, and an order leaves the list when its status changes', async () => {
+    // Prepare
+    await repository.create(order({ orderId: idOf(21), createdAt: '2026-03-01T12:00:02.000Z' }));
+    await repository.create(order({ orderId: idOf(22), createdAt: '2026-03-01T12:00:01.000Z' }));
+    await repository.create(order({ orderId: idOf(23), createdAt: '2026-03-01T12:10:00.000Z' }));
+    await repository.create(order({ orderId: idOf(24), createdAt: '2026-03-01T12:00:03.000Z' }));
+    await repository.transition(idOf(24), statusChange('CONFIRMED', '2026-03-01T12:00:04.000Z'));
+
+    // Act
+    const listed = await repository.listPendingSince('2026-03-01T12:05:00.000Z', 10);
+    const first = await repository.listPendingSince('2026-03-01T12:05:00.000Z', 1);
+
+    // Assess
+    expect(listed).toEqual([idOf(22), idOf(21)]);
+    expect(first).toEqual([idOf(22)]);
+    expect(await repository.get(idOf(24))).not.toHaveProperty('gsi2pk');
+  });
 
   it('writes the order and its idempotency record in one transaction, with index keys and a TTL', async () => {
     // Act

@@ -60,6 +60,14 @@ export class InMemoryOrderRepository implements OrderRepository {
     return { items, ...(nextCursor ? { nextCursor } : {}) };
   }
 
+  public async listPendingSince(before: string, limit: number): Promise<string[]> {
+    return [...this.orders.values()]
+      .filter((order) => order.status === 'PENDING' && sortKeyOf(order) < before)
+      .sort((a, b) => sortKeyOf(a).localeCompare(sortKeyOf(b)))
+      .slice(0, limit)
+      .map((order) => order.orderId);
+  }
+
   public async transition(orderId: string, change: StatusChange): Promise<boolean> {
     const order = this.orders.get(orderId);
     if (!order || !change.from.includes(order.status)) return false;

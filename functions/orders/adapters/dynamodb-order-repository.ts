@@ -7,13 +7,16 @@ import { DependencyUnavailableError, ValidationError } from '../../shared/errors
 import type { IdempotencyRecord } from '../domain/idempotency';
 import type { Order, StatusChange } from '../domain/order';
 import type { CreateOrderOutcome, OrderPage, OrderRepository } from '../ports/order-repository';
-import { BY_USER_INDEX } from '../table-layout';
+import { BY_USER_INDEX, PENDING_INDEX, PENDING_PARTITION } from '../table-layout';
 
 interface OrderItem extends Order {
   readonly pk: string;
   readonly type: 'ORDER';
   readonly gsi1pk: string;
   readonly gsi1sk: string;
+  /** Only while PENDING: the order's place in the pending index. */
+  readonly gsi2pk?: string;
+  readonly gsi2sk?: string;
 }
 
 interface IdempotencyItem {
@@ -34,10 +37,11 @@ const toOrderItem = (order: Order): OrderItem => ({
   ...order,
   gsi1pk: order.userId,
   gsi1sk: `${order.createdAt}#${order.orderId}`,
+  ...(order.status === 'PENDING' ? { gsi2pk: PENDING_PARTITION, gsi2sk: `${order.createdAt}#${order.orderId}` } : {}),
 });
 
 const fromOrderItem = (item: Record<string, unknown>): Order => {
-  const { pk: _pk, type: _type, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, ...order } = item as unknown as OrderItem;
+  const { pk: _pk, type: _type, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, gsi2pk: _gsi2pk, gsi2sk: _gsi2sk, ...order } = item as unknown as OrderItem;
   return order;
 };
 
@@ -60,7 +64,8 @@ const TRANSACTION_ATTEMPTS = 4;
 /**
  * Orders and Idempotency-Key records in the orders table. Orders are
  * `ORDER#<orderId>` with `gsi1pk` = user and `gsi1sk` = `<createdAt>#<orderId>`
- * for the `byUser` index; idempotency records are `IDEMPOTENCY#<userId>#<key>`
+ * for the `byUser` index (and, while PENDING, `gsi2pk`/`gsi2sk` for the
+ * `pendingByAge` index); idempotency records are `IDEMPOTENCY#<userId>#<key>`
  * with an `expiresAt` TTL. The table's stream (INSERTs of type ORDER) is the
  * outbox that publishes OrderPlaced.
  */
@@ -148,6 +153,19 @@ export class DynamoDbOrderRepository implements OrderRepository {
     return { items: (result.Items ?? []).map(fromOrderItem), ...(nextCursor ? { nextCursor } : {}) };
   }
 
+  public async listPendingSince(before: string, limit: number): Promise<string[]> {
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: PENDING_INDEX,
+        KeyConditionExpression: 'gsi2pk = :pending AND gsi2sk < :before',
+        ExpressionAttributeValues: { ':pending': PENDING_PARTITION, ':before': before },
+        Limit: limit,
+      }),
+    );
+    return (result.Items ?? []).flatMap((item) => (typeof item.pk === 'string' && item.pk.startsWith('ORDER#') ? [item.pk.slice('ORDER#'.length)] : []));
+  }
+
   public async transition(orderId: string, change: StatusChange): Promise<boolean> {
     const from = Object.fromEntries(change.from.map((status, i) => [`:from${i}`, status]));
     const entry = { status: change.to, at: change.at, ...(change.reason !== undefined ? { reason: change.reason } : {}) };
@@ -156,9 +174,10 @@ export class DynamoDbOrderRepository implements OrderRepository {
         new UpdateCommand({
           TableName: this.tableName,
           Key: orderKey(orderId),
+          // Every change moves the order out of PENDING, so it leaves the pending index too.
           UpdateExpression: `SET #status = :to, updatedAt = :at, statusHistory = list_append(statusHistory, :entry)${
             change.reason !== undefined ? ', cancellationReason = :reason' : ''
-          }`,
+          } REMOVE gsi2pk, gsi2sk`,
           ConditionExpression: `attribute_exists(pk) AND #status IN (${Object.keys(from).join(', ')})`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {

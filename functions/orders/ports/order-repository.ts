@@ -23,6 +23,12 @@ export interface OrderRepository {
   get(orderId: string): Promise<Order | undefined>;
   /** A user's orders, newest first. A cursor from another user or another API is a 422. */
   listByUser(userId: string, limit: number, cursor?: string): Promise<OrderPage>;
+  /**
+   * Ids of PENDING orders placed before `before` (ISO time), oldest first, at
+   * most `limit`. Read from an eventually consistent index: an order listed
+   * may have moved on since; read it before acting.
+   */
+  listPendingSince(before: string, limit: number): Promise<string[]>;
   /** Applies a forward status change if the order is in `change.from`; false (nothing written) otherwise. */
   transition(orderId: string, change: StatusChange): Promise<boolean>;
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { addressSchema, moneySchema, orderIdSchema, productIdSchema } from './common';
+import { addressSchema, cancellationReasonSchema, moneySchema, orderIdSchema, productIdSchema } from './common';
 
 /**
  * The contract between the order saga (Step Functions) and its task
@@ -70,3 +70,16 @@ export type CancelShipmentInput = z.infer<typeof cancelShipmentInput>;
 export interface CancelShipmentOutput {
   readonly cancelled: boolean;
 }
+
+/**
+ * What the output of a saga execution that SUCCEEDED says became of the order:
+ * the saga's last state passes on its whole working document, which holds
+ * `cancellation.reason` when it published OrderCancelled, and the shipment it
+ * created when it published OrderConfirmed. (An execution that stopped at
+ * `AlreadyHandled` has neither: another execution handled the order.)
+ */
+export const sagaOutcomeSchema = z.union([
+  z.object({ cancellation: z.object({ reason: cancellationReasonSchema }) }).transform(({ cancellation }) => ({ kind: 'cancelled' as const, reason: cancellation.reason })),
+  z.object({ results: z.object({ shipment: z.object({ shipmentId: z.string().min(1) }) }) }).transform(() => ({ kind: 'confirmed' as const })),
+]);
+export type SagaOutcome = z.output<typeof sagaOutcomeSchema>;

@@ -1,0 +1,36 @@
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import * as z from 'zod';
+import { scheduledJob } from '../../shared/middleware';
+import { logger, metrics } from '../../shared/powertools';
+import { reconcileOrders, type ReconcileOrdersDeps } from '../use-cases/reconcile-orders';
+
+/** Most orders one run looks at: a run stays well inside its timeout; the next run takes the rest. */
+export const MAX_RECONCILE_BATCH = 200;
+
+/** The schedule's input (its rule target's `Input`), or an operator's. */
+export const reconcileInputSchema = z
+  .object({
+    /** Orders PENDING for longer than this are looked at. */
+    olderThanSeconds: z.number().int().min(0).max(30 * 24 * 3600),
+    limit: z.number().int().min(1).max(MAX_RECONCILE_BATCH).default(100),
+  })
+  .strict();
+
+/**
+ * The reconciler, run on a schedule: finds orders stuck in PENDING and drives
+ * them to the outcome already decided. Metrics: `OrdersReconciled` by action,
+ * `OrdersNeedingAttention` (an alarm watches it); each order a person must look
+ * at is logged as an error with what stopped its saga.
+ */
+export const createReconcileOrdersHandler = (deps: ReconcileOrdersDeps) =>
+  scheduledJob('ReconcileOrders', reconcileInputSchema, async (input) => {
+    const report = await reconcileOrders(deps, input);
+    for (const [action, count] of Object.entries(report.actions)) {
+      if (count > 0 && action !== 'needs-attention' && action !== 'failed') metrics.singleMetric().addDimension('action', action).addMetric('OrdersReconciled', MetricUnit.Count, count);
+    }
+    metrics.addMetric('OrdersNeedingAttention', MetricUnit.Count, report.needsAttention.length);
+    if (report.failures.length > 0) metrics.addMetric('OrdersReconcileFailed', MetricUnit.Count, report.failures.length);
+    for (const stuck of report.needsAttention) logger.error('Order needs a person: its saga stopped without an outcome', stuck);
+    for (const failure of report.failures) logger.warn('Could not reconcile an order this run; the next run tries again', failure);
+    return report;
+  });

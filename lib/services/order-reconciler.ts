@@ -1,0 +1,117 @@
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { MAX_RECONCILE_BATCH } from '../../functions/orders/handlers/reconcile-orders';
+import { PENDING_INDEX } from '../../functions/orders/table-layout';
+import { iamWildcardResource } from '../constructs/nag';
+import type { ShopBus } from '../constructs/shop-bus';
+import { METRICS_NAMESPACE, ShopFunction } from '../constructs/shop-function';
+
+/** Props of {@link OrderReconciler}. */
+export interface OrderReconcilerProps {
+  /** The orders table, with its `pendingByAge` index. */
+  readonly ordersTable: ITableV2;
+  /** The order saga, whose executions are named after their orders. */
+  readonly stateMachine: StateMachine;
+  /** For the schedule target's dead-letter queue and its alarm. */
+  readonly bus: ShopBus;
+  /** Where the alarm on orders needing a person goes. */
+  readonly alarmTopic: ITopic;
+  /** How often it runs. @default Schedule.rate(Duration.minutes(5)) */
+  readonly schedule?: Schedule;
+  /**
+   * How long an order may stay PENDING before it is looked at: longer than a
+   * healthy order takes (seconds) and than the hops' own retries (Lambda's
+   * asynchronous retries give up after about 3 minutes).
+   * @default Duration.minutes(10)
+   */
+  readonly stuckAfter?: Duration;
+  /** Most orders one run looks at (the next run takes the rest). @default 100 */
+  readonly batchSize?: number;
+  /** @default 'unknown' */
+  readonly version?: string;
+}
+
+/**
+ * Recovery of orders left behind: a function run on a schedule that finds
+ * orders PENDING for longer than {@link OrderReconcilerProps.stuckAfter} and
+ * drives each to the outcome the system already decided (starts a saga that
+ * never started, applies a saga's outcome the order never heard of, leaves a
+ * running saga alone, and reports a failed one to a person through an alarm).
+ *
+ * Its grants are the calls it makes: a query of the pending index, reading
+ * and moving one order, describing executions of the saga and starting one.
+ */
+export class OrderReconciler extends Construct {
+  public readonly function: ShopFunction;
+  public readonly schedule: Rule;
+
+  public constructor(scope: Construct, id: string, props: OrderReconcilerProps) {
+    super(scope, id);
+    const stuckAfter = props.stuckAfter ?? Duration.minutes(10);
+    const batchSize = props.batchSize ?? 100;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_RECONCILE_BATCH) {
+      throw new Error(`OrderReconciler '${id}': batchSize must be a whole number from 1 to ${MAX_RECONCILE_BATCH}, not ${batchSize}.`);
+    }
+    if (stuckAfter.toSeconds() < 60) throw new Error(`OrderReconciler '${id}': stuckAfter must be at least a minute, not ${stuckAfter.toHumanString()}.`);
+
+    this.function = new ShopFunction(this, 'Function', {
+      service: 'orders',
+      entry: 'orders/entries/reconcile-orders.ts',
+      description: 'Drives orders stuck in PENDING to the outcome already decided',
+      environment: { TABLE_NAME: props.ordersTable.tableName, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+      timeout: Duration.minutes(1),
+      version: props.version,
+    });
+    this.function.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${props.ordersTable.tableArn}/index/${PENDING_INDEX}`] }));
+    this.function.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.ordersTable.tableArn] }));
+    // Executions are named after their orders, so any order's is addressed by pattern: this state machine's only.
+    const executions = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${props.stateMachine.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    this.function.addToRolePolicy(new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }));
+    props.stateMachine.grantStartExecution(this.function);
+    const role = this.function.role;
+    if (role) {
+      Validations.of(role).acknowledge({
+        id: iamWildcardResource(role, executions),
+        reason:
+          'The reconciler describes the saga execution of whichever order it finds stuck; executions are named after orders, so they ' +
+          "can only be granted by pattern. The pattern spans this one state machine's executions, and DescribeExecution only reads.",
+      });
+    }
+
+    const deadLetterQueue = props.bus.deadLetterQueue('ReconcilerScheduleDeadLetters', 'Reconciler runs the schedule could not start');
+    this.schedule = new Rule(this, 'Schedule', {
+      description: 'Runs the order reconciler',
+      schedule: props.schedule ?? Schedule.rate(Duration.minutes(5)),
+      targets: [
+        new LambdaFunction(this.function, {
+          event: RuleTargetInput.fromObject({ olderThanSeconds: stuckAfter.toSeconds(), limit: batchSize }),
+          deadLetterQueue,
+          retryAttempts: 8,
+          maxEventAge: Duration.hours(1),
+        }),
+      ],
+    });
+
+    new Alarm(this, 'NeedsAttentionAlarm', {
+      alarmDescription: 'The reconciler found orders whose saga stopped without an outcome: a person must decide (see the runbook in README)',
+      metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: 'OrdersNeedingAttention', dimensionsMap: { service: 'orders' }, statistic: 'Maximum', period: Duration.minutes(5) }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(props.alarmTopic));
+  }
+}

@@ -1,0 +1,86 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Schedule } from 'aws-cdk-lib/aws-events';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Pass, StateMachine, DefinitionBody } from 'aws-cdk-lib/aws-stepfunctions';
+import { PENDING_INDEX } from '../../functions/orders/table-layout';
+import { ServiceTable } from '../../lib/constructs/service-table';
+import { ShopBus } from '../../lib/constructs/shop-bus';
+import { OrderReconciler, type OrderReconcilerProps } from '../../lib/services/order-reconciler';
+import { pathOf, shopTemplate } from './support/template';
+
+/** The reconciler alone in a stack, with a table, a state machine and a bus of its own. */
+const synth = (props: Partial<OrderReconcilerProps> = {}) => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const alarmTopic = new Topic(stack, 'Alarms');
+  const ordersTable = new ServiceTable(stack, 'Orders').table;
+  const stateMachine = new StateMachine(stack, 'Saga', { definitionBody: DefinitionBody.fromChainable(new Pass(stack, 'P')) });
+  const bus = new ShopBus(stack, 'Events', { alarmTopic });
+  const reconciler = new OrderReconciler(stack, 'Reconciler', { ordersTable, stateMachine, bus, alarmTopic, ...props });
+  const template = Template.fromStack(stack);
+  const id = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
+  return { template, reconciler, ids: { table: id(ordersTable), stateMachine: id(stateMachine), fn: id(reconciler.function) } };
+};
+
+describe('OrderReconciler', () => {
+  const { template, ids } = synth();
+
+  it('runs every 5 minutes on the default bus, for orders PENDING over 10 minutes, 100 a run, with retries and a dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      EventBusName: Match.absent(),
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [ids.fn, 'Arn'] },
+          Input: JSON.stringify({ olderThanSeconds: 600, limit: 100 }),
+          DeadLetterConfig: { Arn: Match.anyValue() },
+          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 3600 },
+        }),
+      ],
+    });
+  });
+
+  it('may query the pending index, read and move an order, describe the saga executions and start one: nothing else', () => {
+    const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('ReconcilerFunctionServiceRole') }] } }));
+    const business = (policy?.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>).filter(
+      (statement) => ![statement.Action].flat().every((action) => /^(xray|logs):/.test(action)),
+    );
+
+    expect(business).toEqual([
+      expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, `/index/${PENDING_INDEX}`]] } }),
+      expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [ids.table, 'Arn'] } }),
+      expect.objectContaining({
+        Action: 'states:DescribeExecution',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:eu-west-1:123456789012:execution:', { 'Fn::GetAtt': [ids.stateMachine, 'Name'] }, ':*']] },
+      }),
+      expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: ids.stateMachine } }),
+    ]);
+  });
+
+  it('alarms as soon as one order needs a person', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'OrdersNeedingAttention',
+      Namespace: 'ServerlessShop',
+      Dimensions: [{ Name: 'service', Value: 'orders' }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('takes another schedule, threshold and batch, and refuses ones that cannot work', () => {
+    const custom = synth({ schedule: Schedule.rate(Duration.minutes(1)), stuckAfter: Duration.minutes(3), batchSize: 20 }).template;
+    custom.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Input: JSON.stringify({ olderThanSeconds: 180, limit: 20 }) })] });
+    expect(() => synth({ stuckAfter: Duration.seconds(30) })).toThrow(/stuckAfter must be at least a minute/);
+    expect(() => synth({ batchSize: 500 })).toThrow(/batchSize must be a whole number from 1 to 200/);
+  });
+
+  it("belongs to the orders service in the shop, whose table has the keys-only pending index", () => {
+    const shop = shopTemplate();
+    const paths = Object.values(shop.findResources('AWS::Lambda::Function')).map((fn) => pathOf({ Type: 'AWS::Lambda::Function', ...fn }));
+    expect(paths.filter((path) => path.includes('/Reconciler/'))).toEqual([expect.stringMatching(/^Shop\/Orders\/Reconciler\//)]);
+    shop.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: PENDING_INDEX, Projection: { ProjectionType: 'KEYS_ONLY' } })]),
+    });
+  });
+});
