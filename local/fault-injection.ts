@@ -33,6 +33,10 @@ const functionFaultsSchema = z.strictObject({
   latencyMs: z.number().int().min(0).max(900_000).optional(),
   timeoutRate: rate.optional(),
   crashRate: rate.optional(),
+  outage: z
+    .strictObject({ everyMs: z.number().int().min(1), forMs: z.number().int().min(1), offsetMs: z.number().int().min(0).optional() })
+    .refine((outage) => outage.forMs < outage.everyMs, { message: 'forMs must be shorter than everyMs (the function must come back)' })
+    .optional(),
 }) satisfies z.ZodType<FunctionFaults>;
 
 const deliveryFaultsSchema = z.strictObject({ duplicateRate: rate.optional() }) satisfies z.ZodType<DeliveryFaults>;
@@ -115,6 +119,7 @@ const describeFunctionFaults = (faults: FunctionFaults): string => {
   if (faults.latencyRate) parts.push(`latency ${percent(faults.latencyRate)} (+${String(faults.latencyMs ?? DEFAULT_LATENCY_MS)} ms)`);
   if (faults.timeoutRate) parts.push(`timeout ${percent(faults.timeoutRate)}`);
   if (faults.crashRate) parts.push(`crash ${percent(faults.crashRate)}`);
+  if (faults.outage) parts.push(`down ${String(faults.outage.forMs)} ms every ${String(faults.outage.everyMs)} ms`);
   return parts.length > 0 ? parts.join(', ') : 'none';
 };
 
@@ -130,16 +135,21 @@ export class FaultInjector {
   private readonly matched = new Map<string, FunctionFaults | undefined>();
   private pausedDepth = 0;
 
+  private override?: FaultConfig;
+  private readonly startedAt: number;
+
   /**
    * @param config - checked with {@link parseFaultConfig} first.
    * @param seed - the run's seed (the configuration's own `seed` is not read here).
+   * @param now - the clock outages are counted on. @default Date.now
    */
-  private override?: FaultConfig;
-
   public constructor(
     public readonly config: FaultConfig,
     public readonly seed: number,
-  ) {}
+    private readonly now: () => number = Date.now,
+  ) {
+    this.startedAt = now();
+  }
 
   /**
    * Runs `work` with these function faults instead of the configured ones
@@ -163,7 +173,7 @@ export class FaultInjector {
     const functions = Object.values(this.config.functions ?? {});
     const any = (value: number | undefined) => (value ?? 0) > 0;
     return (
-      functions.some((faults) => any(faults.errorRate) || any(faults.latencyRate) || any(faults.timeoutRate) || any(faults.crashRate)) ||
+      functions.some((faults) => any(faults.errorRate) || any(faults.latencyRate) || any(faults.timeoutRate) || any(faults.crashRate) || faults.outage !== undefined) ||
       any(this.config.eventBridge?.duplicateRate) ||
       any(this.config.pipes?.duplicateRate) ||
       any(this.config.dynamodb?.transactionConflictRate) ||
@@ -192,11 +202,21 @@ export class FaultInjector {
     const timeout = hits(faults.timeoutRate);
     const crash = hits(faults.crashRate);
     const crashAt = random();
+    // An outage comes after the draws, so the n-th invocation meets the same draws whatever the outages did.
+    if (this.inOutage(faults)) return { error: true, outage: true };
     if (!latency && !error && !timeout && !crash) return undefined;
     return {
       ...(latency ? { latencyMs: faults.latencyMs ?? DEFAULT_LATENCY_MS } : {}),
       ...(error ? { error: true } : timeout ? { timeout: true } : crash ? { crashAt } : {}),
     };
+  }
+
+  /** True while the function is in one of its outage windows. */
+  private inOutage(faults: FunctionFaults): boolean {
+    const outage = faults.outage;
+    if (!outage) return false;
+    const elapsed = this.now() - this.startedAt - (outage.offsetMs ?? 0);
+    return elapsed >= 0 && elapsed % outage.everyMs < outage.forMs;
   }
 
   /** The DynamoDB faults in force now (none while paused). */

@@ -16,6 +16,22 @@ export interface FunctionFaults {
   readonly timeoutRate?: number;
   /** The execution environment crashes mid-invocation (after the handler started, before it answers): `Runtime.ExitError`. @default 0 */
   readonly crashRate?: number;
+  /**
+   * Outages: the function is down (every invocation fails with
+   * `InjectedFault`, the handler does not run) for `forMs` at the start of
+   * every `everyMs`, counted from when the local cloud started (plus
+   * `offsetMs`): a dependency that goes away for a while and comes back.
+   * @default no outage
+   */
+  readonly outage?: OutageFaults;
+}
+
+/** Periodic outages of a function. */
+export interface OutageFaults {
+  readonly everyMs: number;
+  readonly forMs: number;
+  /** @default 0 */
+  readonly offsetMs?: number;
 }
 
 /** Duplicate deliveries of an at-least-once channel. */

@@ -546,7 +546,7 @@ const describeSagaHop = (hop: StepFunctionsHop): string => {
 const describeInjectedFault = (functionName: string, fault: InjectedFault): string => {
   switch (fault.kind) {
     case 'error':
-      return `${functionName}: injected error (InjectedFault; the handler does not run)`;
+      return fault.outage ? `${functionName}: injected outage (InjectedFault; the function is down)` : `${functionName}: injected error (InjectedFault; the handler does not run)`;
     case 'latency':
       return `${functionName}: injected latency +${fault.delayMs} ms`;
     case 'timeout':

@@ -19,9 +19,15 @@ export interface ShopBusProps {
   readonly alarmTopic: ITopic;
   /** How long the archive keeps events for replay. @default Duration.days(30) */
   readonly archiveRetention?: Duration;
-  /** Retries of each rule target before its dead-letter queue. @default 8 */
+  /**
+   * Retries of each rule target before its dead-letter queue. EventBridge
+   * retries a target that refuses the event (a throttled or failing Lambda
+   * service, not a function error: Lambda retries those itself), with
+   * exponential backoff; its maximum, kept here, rides out an outage of hours.
+   * @default 185
+   */
   readonly retryAttempts?: number;
-  /** Oldest event a target is still retried with. @default Duration.hours(2) */
+  /** Oldest event a target is still retried with. @default Duration.hours(24) */
   readonly maxEventAge?: Duration;
 }
 
@@ -61,8 +67,8 @@ export class ShopBus extends Construct {
     rule.addTarget(
       props.target({
         deadLetterQueue,
-        retryAttempts: this.props.retryAttempts ?? 8,
-        maxEventAge: this.props.maxEventAge ?? Duration.hours(2),
+        retryAttempts: this.props.retryAttempts ?? 185,
+        maxEventAge: this.props.maxEventAge ?? Duration.hours(24),
       }),
     );
     return rule;

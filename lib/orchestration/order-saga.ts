@@ -101,7 +101,7 @@ export const TRANSIENT_TASK_ERRORS: readonly string[] = [
 
 /** How a compensation is retried before a person is asked to look. */
 export interface CompensationRetryProps {
-  /** Attempts after the first one. @default 10 */
+  /** Attempts after the first one. @default 20 */
   readonly maxAttempts?: number;
   /** Wait before the first retry. @default Duration.seconds(1) */
   readonly interval?: Duration;
@@ -135,7 +135,8 @@ export interface OrderSagaProps {
    * Retries of each compensation (and of publishing OrderCancelled). They
    * are idempotent, so they are retried on every error, long enough to ride
    * out an outage of a dependency.
-   * @default 10 attempts, 1 s growing ×2 up to 60 s, full jitter
+   * @default 20 attempts, 1 s growing ×2 up to 60 s, full jitter: up to about
+   *   15 minutes, 7 on average, so a compensation outlasts an outage of minutes
    */
   readonly compensationRetry?: CompensationRetryProps;
   /**
@@ -420,7 +421,7 @@ const unqualified = (fn: IFunction): IFunction =>
 
 /** Resolves the compensation retry defaults and rejects values Step Functions would refuse. */
 const compensationRetryOf = (scope: Construct, props: CompensationRetryProps = {}): RetryProps => {
-  const maxAttempts = props.maxAttempts ?? 10;
+  const maxAttempts = props.maxAttempts ?? 20;
   const interval = props.interval ?? Duration.seconds(1);
   const backoffRate = props.backoffRate ?? 2;
   const maxDelay = props.maxDelay ?? Duration.seconds(60);

@@ -29,8 +29,11 @@ export interface OrdersServiceProps {
   readonly shipmentQueryFunction: IFunction;
   /**
    * Retries of a stream batch (enrichment or PutEvents failing) before the
-   * pipe parks it in the outbox dead-letter queue.
-   * @default 10
+   * pipe parks it in the outbox dead-letter queue. Each retry holds the
+   * shard, so the budget is minutes (about a quarter of an hour with the
+   * backoff), not the stream's 24 hours: past it the batch is parked and the
+   * reconciler starts the orders' sagas.
+   * @default 20
    */
   readonly outboxRetryAttempts?: number;
   /** @default 'unknown' */
@@ -74,7 +77,7 @@ export class OrdersService extends Construct {
 
   public constructor(scope: Construct, id: string, props: OrdersServiceProps) {
     super(scope, id);
-    const retryAttempts = props.outboxRetryAttempts ?? 10;
+    const retryAttempts = props.outboxRetryAttempts ?? 20;
     if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 185) {
       throw new Error(`OrdersService outboxRetryAttempts must be an integer from 0 to 185; got ${retryAttempts}.`);
     }

@@ -69,6 +69,8 @@ export interface InvocationFaults {
   readonly latencyMs?: number;
   /** Fail with `InjectedFault` without running the handler. @default false */
   readonly error?: boolean;
+  /** The injected error is an outage of the function (a window in which every invocation fails), not a random draw. @default false */
+  readonly outage?: boolean;
   /** Run the handler, withhold its answer until the timeout fires: `Sandbox.Timedout`. @default false */
   readonly timeout?: boolean;
   /**
@@ -81,7 +83,7 @@ export interface InvocationFaults {
 
 /** A fault as it is injected, for the log. */
 export type InjectedFault =
-  | { readonly kind: 'error' }
+  | { readonly kind: 'error'; readonly outage?: boolean }
   | { readonly kind: 'latency'; readonly delayMs: number }
   | { readonly kind: 'timeout'; readonly timeoutSeconds: number }
   | { readonly kind: 'crash'; readonly afterMs: number };
@@ -382,11 +384,11 @@ export class LambdaRuntime {
       this.listener.onFault?.(spec.name, requestId, { kind: 'latency', delayMs: latencyMs });
       await new Promise((resolve) => setTimeout(resolve, latencyMs));
     }
-    this.listener.onFault?.(spec.name, requestId, { kind: 'error' });
+    this.listener.onFault?.(spec.name, requestId, { kind: 'error', ...(faults.outage ? { outage: true } : {}) });
     return {
       ok: false,
       durationMs: Date.now() - started,
-      error: { errorType: INJECTED_FAULT_ERROR_TYPE, errorMessage: 'Injected by the local cloud (errorRate)', trace: [] },
+      error: { errorType: INJECTED_FAULT_ERROR_TYPE, errorMessage: `Injected by the local cloud (${faults.outage ? 'outage' : 'errorRate'})`, trace: [] },
     };
   }
 

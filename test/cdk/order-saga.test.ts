@@ -111,7 +111,7 @@ describe('OrderSaga', () => {
     ]);
     for (const name of ['CancelShipment', 'RefundPayment', 'ReleaseInventory']) {
       expect(state(name).Retry).toEqual([
-        { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 10, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
+        { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 20, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
       ]);
       expect(state(name).Catch).toEqual([{ ErrorEquals: ['States.ALL'], Next: `${name}Failed`, ResultPath: '$.compensationError' }]);
       expect(state(`${name}Failed`)).toMatchObject({ Type: 'Pass', Result: { step: name }, Next: 'PublishCompensationFailed' });
@@ -192,7 +192,7 @@ describe('OrderSaga', () => {
         Match.objectLike({
           Arn: { 'Fn::GetAtt': [starterId, 'Arn'] },
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('StartOrderSagaDeadLetters'), 'Arn'] } },
-          RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 7200 },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
         }),
       ],
     });

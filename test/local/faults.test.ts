@@ -92,6 +92,28 @@ describe('FaultInjector', () => {
     expect(errors / 2000).toBeLessThan(0.35);
   });
 
+  it('takes a function down for forMs at the start of every everyMs, after its offset, without shifting its draws', () => {
+    // Prepare
+    let clock = 1_000;
+    const config = parseFaultConfig({ functions: { 'Pay*': { errorRate: 0.2, outage: { everyMs: 10_000, forMs: 3_000, offsetMs: 5_000 } } } });
+    const injector = new FaultInjector(config, 7, () => clock);
+    const plain = new FaultInjector(parseFaultConfig({ functions: { 'Pay*': { errorRate: 0.2 } } }), 7, () => clock);
+    const at = (elapsedMs: number) => {
+      clock = 1_000 + elapsedMs;
+      plain.planInvocation('Payments');
+      return injector.planInvocation('Payments')?.outage === true;
+    };
+
+    // Act
+    const down = [0, 4_999, 5_000, 7_999, 8_000, 14_999, 15_000, 17_999, 18_000].map(at);
+
+    // Assess
+    expect(down).toEqual([false, false, true, true, false, false, true, true, false]);
+    clock = 1_000 + 20_000;
+    expect(injector.planInvocation('Payments')).toEqual(plain.planInvocation('Payments'));
+    expect(() => parseFaultConfig({ functions: { '*': { outage: { everyMs: 1000, forMs: 1000 } } } })).toThrow(/forMs must be shorter than everyMs/);
+  });
+
   it("keeps each function's draws independent of how invocations of other functions interleave", () => {
     const config = parseFaultConfig({ functions: { '*': allFaults } });
     const alone = plans(new FaultInjector(config, 5), 'Alpha', 50);
