@@ -1,8 +1,12 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readFaultsFile } from '../local/fault-injection';
+import { synthesize } from '../local/synthesize';
+import { harshSoakFaults } from './soak/faults';
 import type { InvariantResult } from './soak/invariants';
-import { runSoak, type SoakProgress, type SoakReport } from './soak/run-soak';
+import { runSoak, type SoakOptions, type SoakProgress, type SoakReport } from './soak/run-soak';
 import { formatMs } from './stats';
 
 /**
@@ -12,12 +16,15 @@ import { formatMs } from './stats';
  * saga histories. A progress bar goes to stderr; the figures to stdout. Exits
  * 1 on any violation (2 when the soak could not run).
  *
- * Other flags: `--products 8`, `--faults <file.json>` (other faults than the
- * default ones, in the local cloud's `--faults` format), `--assembly cdk.out`
- * (skip the synth), `--log soak.log` (the local cloud's hop log, every line).
+ * Other flags: `--products 8`, `--faults default|harsh|<file.json>` (the
+ * default profile, the harsh one with outages, or any faults in the local
+ * cloud's `--faults` format), `--seeds N` (N runs with random seeds, a fresh
+ * local cloud each, one synth for all), `--assembly cdk.out` (skip the synth),
+ * `--log soak.log` (the local cloud's hop log, every line).
  */
 
-const USAGE = 'usage: npm run soak -- [--orders 1000] [--concurrency 25] [--users 8] [--products 8] [--seed N] [--no-faults | --faults <file.json>] [--assembly <cdk.out>] [--log <file>]';
+const USAGE =
+  'usage: npm run soak -- [--orders 1000] [--concurrency 25] [--users 8] [--products 8] [--seed N | --seeds N] [--no-faults | --faults default|harsh|<file.json>] [--assembly <cdk.out>] [--log <file>]';
 
 const positiveInt = (name: string, raw: string | undefined): number | undefined => {
   if (raw === undefined) return undefined;
@@ -95,6 +102,15 @@ const printReport = (report: SoakReport, write: (text: string) => void): void =>
   write(report.violations === 0 ? '\nall invariants hold\n' : `\n${report.violations} invariant(s) violated\n`);
 };
 
+/** The faults a `--faults` value names: a profile, or a file in the local cloud's format. */
+const faultsOption = (value: string | undefined, noFaults: boolean): SoakOptions['faults'] | undefined => {
+  if (noFaults && value !== undefined) throw new Error(`--no-faults and --faults exclude each other\n${USAGE}`);
+  if (noFaults) return false;
+  if (value === undefined || value === 'default') return undefined;
+  if (value === 'harsh') return harshSoakFaults();
+  return readFaultsFile(value);
+};
+
 const main = async (): Promise<number> => {
   const { values } = parseArgs({
     options: {
@@ -103,6 +119,7 @@ const main = async (): Promise<number> => {
       users: { type: 'string' },
       products: { type: 'string' },
       seed: { type: 'string' },
+      seeds: { type: 'string' },
       'no-faults': { type: 'boolean', default: false },
       faults: { type: 'string' },
       assembly: { type: 'string' },
@@ -117,31 +134,55 @@ const main = async (): Promise<number> => {
   let logFile: WriteStream | undefined;
   if (values.log) logFile = createWriteStream(values.log);
   const display = progressDisplay(process.stderr);
+  let synthesized: string | undefined;
   try {
     const orders = positiveInt('orders', values.orders);
     const concurrency = positiveInt('concurrency', values.concurrency);
     const users = positiveInt('users', values.users);
     const products = positiveInt('products', values.products);
     const seed = positiveInt('seed', values.seed);
-    if (values['no-faults'] && values.faults) throw new Error(`--no-faults and --faults exclude each other\n${USAGE}`);
-    const report = await runSoak({
-      ...(orders !== undefined ? { orders } : {}),
-      ...(concurrency !== undefined ? { concurrency } : {}),
-      ...(users !== undefined ? { users } : {}),
-      ...(products !== undefined ? { products } : {}),
-      ...(seed !== undefined ? { seed } : {}),
-      ...(values['no-faults'] ? { faults: false as const } : {}),
-      ...(values.faults ? { faults: readFaultsFile(values.faults) } : {}),
-      ...(values.assembly ? { assemblyDir: values.assembly } : {}),
-      progress: display.update,
-      ...(logFile ? { onLogLine: (line: string) => void logFile?.write(`${line}\n`) } : {}),
-    });
-    display.end();
-    printReport(report, (text) => void process.stdout.write(text));
-    return report.violations === 0 ? 0 : 1;
+    const seeds = positiveInt('seeds', values.seeds);
+    if (seed !== undefined && seeds !== undefined) throw new Error(`--seed and --seeds exclude each other\n${USAGE}`);
+    const faults = faultsOption(values.faults, values['no-faults']);
+    const runs = seeds ?? 1;
+    // Several seeds run the same app: synthesize it once.
+    let assemblyDir = values.assembly;
+    if (!assemblyDir && runs > 1) {
+      synthesized = mkdtempSync(path.join(tmpdir(), 'shop-soak-cdk-out-'));
+      process.stderr.write('synthesizing once for every seed (cdk synth)…\n');
+      await synthesize(synthesized);
+      assemblyDir = synthesized;
+    }
+    const results: SoakReport[] = [];
+    for (let i = 0; i < runs; i += 1) {
+      if (runs > 1) process.stderr.write(`\nseed ${String(i + 1)} of ${String(runs)}\n`);
+      const report = await runSoak({
+        ...(orders !== undefined ? { orders } : {}),
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(users !== undefined ? { users } : {}),
+        ...(products !== undefined ? { products } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+        ...(faults !== undefined ? { faults } : {}),
+        ...(assemblyDir ? { assemblyDir } : {}),
+        progress: display.update,
+        ...(logFile ? { onLogLine: (line: string) => void logFile?.write(`${line}\n`) } : {}),
+      });
+      display.end();
+      printReport(report, (text) => void process.stdout.write(text));
+      results.push(report);
+    }
+    if (runs > 1) {
+      process.stdout.write(`\n${String(runs)} seeds:\n`);
+      for (const report of results) {
+        const failed = report.invariants.filter((invariant) => !invariant.ok).map((invariant) => invariant.id);
+        process.stdout.write(`  seed ${String(report.seed).padEnd(10)} ${failed.length === 0 ? 'every invariant 0' : `VIOLATED: ${failed.join(', ')}`}  (${report.throughput.toFixed(2)} orders/s, p99 ${formatMs(report.latency.p99)})\n`);
+      }
+    }
+    return results.every((report) => report.violations === 0) ? 0 : 1;
   } finally {
     display.end();
     logFile?.end();
+    if (synthesized) rmSync(synthesized, { recursive: true, force: true });
   }
 };
 

@@ -28,3 +28,35 @@ export const DEFAULT_SOAK_FAULTS: FaultConfig = {
   pipes: { duplicateRate: 0.1 },
   dynamodb: { transactionConflictRate: 0.05, throttleRate: 0.02, indexLagRate: 0.2, indexLagMs: 500 },
 };
+
+/** The soak's default time scale: AWS's retry delays at 1/20. */
+const DEFAULT_SCALE = 0.05;
+
+/**
+ * The harsh profile (`npm run soak -- --faults harsh`): twice the default
+ * rates and more, and outages. Every function fails 10 % of its invocations,
+ * is slowed by 300 ms in 10 % and crashes in 3 %; saga tasks also time out
+ * in 4 %; deliveries are duplicated 20 % of the time; DynamoDB cancels 10 %
+ * of transactions, throttles 5 % of calls and lags 30 % of index reads. On
+ * top, the payment provider's functions go down for a minute every ten
+ * minutes and the order status consumer for a minute every twenty — on the
+ * soak's clock, whose `scale` compresses AWS time (at 0.05, 3 s every 30 s),
+ * as it compresses every retry delay.
+ */
+export const harshSoakFaults = (scale = DEFAULT_SCALE): FaultConfig => {
+  const minutes = (n: number): number => Math.max(1, Math.round(n * 60_000 * scale));
+  const harsh: FunctionFaults = { errorRate: 0.1, latencyRate: 0.1, latencyMs: 300, crashRate: 0.03 };
+  const harshTask: FunctionFaults = { ...harsh, timeoutRate: 0.04 };
+  return {
+    functions: {
+      '*ChargePayment*': { ...harshTask, outage: { everyMs: minutes(10), forMs: minutes(1), offsetMs: minutes(2) } },
+      '*RefundPayment*': { ...harshTask, outage: { everyMs: minutes(10), forMs: minutes(1), offsetMs: minutes(2) } },
+      '*StatusConsumer*': { ...harsh, outage: { everyMs: minutes(20), forMs: minutes(1), offsetMs: minutes(5) } },
+      ...Object.fromEntries(SAGA_TASK_PATTERNS.filter((pattern) => !/Payment/.test(pattern)).map((pattern) => [pattern, harshTask])),
+      '*': harsh,
+    },
+    eventBridge: { duplicateRate: 0.2 },
+    pipes: { duplicateRate: 0.2 },
+    dynamodb: { transactionConflictRate: 0.1, throttleRate: 0.05, indexLagRate: 0.3, indexLagMs: 500 },
+  };
+};

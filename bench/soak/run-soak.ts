@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb/dynamodb-local';
 import type { FaultConfig } from '../../local/faults';
 import { startFreshLocalCloud } from '../../local/fresh-local-cloud';
+import type { LocalCloud } from '../../local/local-cloud';
 import { HopLog } from '../../local/log';
 import { LOCAL_REGION } from '../../local/resources';
 import { MAX_SEED } from '../../local/support/random';
@@ -47,7 +48,11 @@ export interface SoakOptions {
   readonly assemblyDir?: string;
   /** Shares of each input in the mix. @default {@link DEFAULT_MIX} */
   readonly mix?: Partial<MixRates>;
-  /** How long after the last request an order may take to become terminal. @default 60 000 ms */
+  /**
+   * How long after the last request an order may take to become terminal:
+   * enough for a stuck order to be found and driven on by the reconciler.
+   * @default 120 000 ms
+   */
   readonly settleMs?: number;
   /** Scales the local cloud's retry delays (EventBridge, pipes, saga retries). @default 0.05 */
   readonly retryDelayScale?: number;
@@ -185,7 +190,8 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
   const concurrency = options.concurrency ?? 25;
   const users = options.users ?? 8;
   const productCount = options.products ?? 8;
-  const settleMs = options.settleMs ?? 60_000;
+  const settleMs = options.settleMs ?? 120_000;
+  const scale = options.retryDelayScale ?? 0.05;
   const warmupOrders = options.warmup ?? Math.min(concurrency, 10);
   const seed = options.seed ?? Math.floor(Math.random() * MAX_SEED);
   for (const [name, value] of Object.entries({ orders, concurrency, users, products: productCount })) {
@@ -225,7 +231,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
   const fresh = await startFreshLocalCloud({
     assemblyDir: options.assemblyDir,
     log: collected.log,
-    retryDelayScale: options.retryDelayScale ?? 0.05,
+    retryDelayScale: scale,
     ...(faults ? { faults } : {}),
     onSynthesized: () => enter('starting'),
   }).catch((error: unknown) => {
@@ -281,7 +287,9 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
     if (warmups.length > 0) await cloud.withoutFaults(() => driver.runBatch(warmups, warmups.length));
 
     enter('ordering');
-    await driver.runBatch(runs, concurrency);
+    const reconciling = reconcileWhileRunning(cloud, scale);
+    await driver.runBatch(runs, concurrency).finally(() => reconciling.stop());
+    if (reconciling.failures.length > 0) driver.notes.push(...reconciling.failures);
     const finishedAt = Math.max(...runs.map((run) => run.terminalAt ?? 0), started);
 
     enter('settling');
@@ -339,6 +347,36 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
       enter('done');
     }
   }
+};
+
+/**
+ * The reconciler, as its schedule runs it on AWS (every 5 minutes, for orders
+ * PENDING over 10 minutes) on the soak's compressed clock: at 0.05, every
+ * 15 s for orders PENDING over 30 s. It is invoked directly, with those
+ * figures, rather than through its rule, whose input carries AWS's.
+ */
+const reconcileWhileRunning = (cloud: LocalCloud, scale: number): { stop: () => Promise<void>; readonly failures: string[] } => {
+  const reconciler = cloud.runtime.functions().find((fn) => /Reconciler/.test(fn.name));
+  const failures: string[] = [];
+  if (!reconciler) return { stop: async () => undefined, failures: ['no reconciler function in the template: stuck orders stay stuck'] };
+  const everyMs = Math.max(1000, 300_000 * scale);
+  const input = { olderThanSeconds: Math.max(1, Math.round(600 * scale)), limit: 200 };
+  const stopped = new AbortController();
+  const loop = (async () => {
+    while (!stopped.signal.aborted) {
+      await sleep(everyMs, undefined, { signal: stopped.signal }).catch(() => undefined);
+      if (stopped.signal.aborted) break;
+      const result = await cloud.runtime.invoke(reconciler.arn, input).catch((error: unknown) => ({ ok: false as const, error: { errorType: 'Refused', errorMessage: String(error) } }));
+      if (!result.ok) failures.push(`reconciler run failed: ${result.error.errorType}: ${result.error.errorMessage}`);
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped.abort();
+      await loop;
+    },
+    failures,
+  };
 };
 
 /** Creates the products and sets their stock, retrying what faults or throttling refuse. */
