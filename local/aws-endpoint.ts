@@ -66,7 +66,8 @@ const compile = (pattern: string): { regex: RegExp; names: string[] } => {
     names.push(name);
     return '([^/]+)';
   });
-  return { regex: new RegExp(`^${source}$`), names };
+  // A trailing slash is optional, as the SDK's paths and the CLI's differ on it.
+  return { regex: new RegExp(`^${source.replace(/\/$/, '')}/?$`), names };
 };
 
 /**

@@ -202,6 +202,11 @@ export class LambdaAsyncInvoker extends BackgroundService {
     return invoker;
   }
 
+  /** The function's `DeadLetterConfig.TargetArn` (what `GetFunctionConfiguration` reports), if it has one. */
+  public deadLetterArnOf(functionArn: string): string | undefined {
+    return (this.configs.get(functionArn) ?? this.configs.get(LAMBDA_ARN.exec(functionArn)?.[1] ?? ''))?.deadLetterArn;
+  }
+
   /**
    * Queues an event for the function and resolves once it is accepted: the
    * {@link InvokeAsync} contract that EventBridge and the `Invoke` API rely on.

@@ -5,6 +5,41 @@ import type { LambdaAsyncInvoker } from './async-invoke';
 import type { InvokeResult, LambdaRuntime } from './lambda-runtime';
 import { ASYNC_REQUEST_LIMIT_BYTES, LambdaThrottledError, PayloadTooLargeError } from './limits';
 
+/** ListFunctions' default and largest page (MaxItems). */
+const LIST_PAGE = 50;
+const LIST_PAGE_MAX = 10_000;
+
+/**
+ * `ListFunctions`: every function, in pages (`MaxItems`, `Marker`), with the
+ * configuration fields the local cloud knows (name, ARN, handler, timeout,
+ * memory, `DeadLetterConfig`); tools find a dead-letter queue's function
+ * with it. Versions and Lambda@Edge replicas are not emulated.
+ */
+const listFunctions = (runtime: LambdaRuntime, asyncInvoker: Pick<LambdaAsyncInvoker, 'deadLetterArnOf'>, query: URLSearchParams): { status: number; headers: Record<string, string>; body: string } => {
+  const maxItems = query.has('MaxItems') ? Number(query.get('MaxItems')) : LIST_PAGE;
+  if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > LIST_PAGE_MAX) {
+    throw new AwsServiceError('InvalidParameterValueException', `1 validation error detected: Value '${query.get('MaxItems') ?? ''}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and ${LIST_PAGE_MAX}`);
+  }
+  const functions = runtime.functions().sort((a, b) => a.name.localeCompare(b.name));
+  const marker = query.get('Marker');
+  const start = marker === null ? 0 : functions.findIndex((spec) => spec.name === marker);
+  if (start < 0) throw new AwsServiceError('InvalidParameterValueException', `Invalid marker: ${marker ?? ''}`);
+  const page = functions.slice(start, start + maxItems);
+  const next = functions[start + maxItems];
+  const Functions = page.map((spec) => {
+    const deadLetterArn = asyncInvoker.deadLetterArnOf(spec.arn);
+    return {
+      FunctionName: spec.name,
+      FunctionArn: spec.arn,
+      Handler: spec.handler,
+      Timeout: spec.timeoutSeconds,
+      MemorySize: spec.memoryMb,
+      ...(deadLetterArn === undefined ? {} : { DeadLetterConfig: { TargetArn: deadLetterArn } }),
+    };
+  });
+  return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ Functions, ...(next ? { NextMarker: next.name } : {}) }) };
+};
+
 /**
  * Lambda's `Invoke` REST operation on the local AWS endpoint, so functions
  * calling other functions (and the AWS CLI) work unchanged.
@@ -20,7 +55,13 @@ import { ASYNC_REQUEST_LIMIT_BYTES, LambdaThrottledError, PayloadTooLargeError }
  * limit of its type is 413 `RequestEntityTooLargeException`; a response over
  * 6 MB is a function error (`Function.ResponseSizeTooLarge`).
  */
-export const registerInvokeApi = (endpoint: AwsEndpoint, runtime: LambdaRuntime, asyncInvoker: Pick<LambdaAsyncInvoker, 'invokeAsync'>): void => {
+export const registerInvokeApi = (endpoint: AwsEndpoint, runtime: LambdaRuntime, asyncInvoker: Pick<LambdaAsyncInvoker, 'invokeAsync' | 'deadLetterArnOf'>): void => {
+  endpoint.registerRest({
+    method: 'GET',
+    path: '/2015-03-31/functions/',
+    authorize: () => [{ action: 'lambda:ListFunctions', resource: '*' }],
+    handle: async (_params, _body, request) => listFunctions(runtime, asyncInvoker, new URL(request.url ?? '/', 'http://local').searchParams),
+  });
   endpoint.registerRest({
     method: 'POST',
     path: '/2015-03-31/functions/{name}/invocations',
