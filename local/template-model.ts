@@ -7,6 +7,12 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from './resources';
 export interface LocalEndpoints {
   /** Base URL of the emulated HTTP API. */
   readonly apiUrl: string;
+  /**
+   * Base URL of the local AWS endpoint: queue URLs (`Ref` of a queue) point
+   * at it, as SQS's point at SQS, because the SDK sends a queue's calls to
+   * the host of its URL. @default http://127.0.0.1 (no SQS API reachable)
+   */
+  readonly awsEndpointUrl?: string;
 }
 
 interface Identity {
@@ -41,8 +47,8 @@ const TYPES: Readonly<Record<string, { readonly enforced: boolean; readonly iden
   'AWS::Pipes::Pipe': { enforced: true, identity: (id) => arn('pipes', `pipe/${id}`, id, { Name: id }) },
   'AWS::SQS::Queue': {
     enforced: true,
-    identity: (id) => {
-      const url = `http://127.0.0.1/${LOCAL_ACCOUNT}/${id}`;
+    identity: (id, _p, e) => {
+      const url = `${e.awsEndpointUrl ?? 'http://127.0.0.1'}/${LOCAL_ACCOUNT}/${id}`;
       const a = `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${id}`;
       return { ref: url, arn: a, attributes: { Arn: a, QueueName: id, QueueUrl: url } };
     },

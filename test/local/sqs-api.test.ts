@@ -27,7 +27,7 @@ import { LocalIam } from '../../local/iam/local-iam';
 import { roleSession } from '../../local/iam/principals';
 import type { LocalResource } from '../../local/resources';
 import { SqsQueues } from '../../local/sqs/queues';
-import { SqsApi, type SqsApiHop } from '../../local/sqs/sqs-api';
+import { md5OfMessageAttributes, SqsApi, type SqsApiHop } from '../../local/sqs/sqs-api';
 import { queueArn } from '../support/local-resources';
 
 const ACCOUNT = '000000000000';
@@ -563,5 +563,18 @@ describe('the SQS API through the SDK', () => {
       expect(await receive).toMatchObject({ name: 'AccessDenied', message: expect.stringContaining('with an explicit deny in a resource-based policy') });
       expect(allowed.$metadata.httpStatusCode).toBe(200);
     });
+  });
+});
+
+describe('the MD5 of message attributes', () => {
+  it('matches what SQS answered for a known message', () => {
+    // Prepare: a ReceiveMessage answer recorded from SQS (AtTimestamp, a String attribute)
+    const attributes = { AtTimestamp: { dataType: 'String', stringValue: '2021-02-15T12:00:33+09:00' } };
+
+    // Act
+    const md5 = md5OfMessageAttributes(attributes);
+
+    // Assess
+    expect(md5).toBe('9fd5e217089075be61cd1d67e35e5117');
   });
 });
