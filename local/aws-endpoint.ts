@@ -174,6 +174,11 @@ export class AwsEndpoint {
         response.end(result.body);
         return;
       }
+      const action = /^application\/x-www-form-urlencoded/.test(request.headers['content-type'] ?? '') ? new URLSearchParams(body.toString('utf8')).get('Action') : null;
+      if (action !== null) {
+        // Clients older than a service's JSON protocol (an AWS CLI from before SQS moved to JSON, late 2023) send the query protocol.
+        throw new AwsServiceError('InvalidAction', `The local cloud speaks the AWS JSON protocols only; this client sent ${action} in the query protocol. Upgrade the AWS CLI or SDK.`, 400);
+      }
       throw new AwsServiceError('UnknownOperationException', `The local cloud does not implement ${request.method} ${url.pathname}`, 404);
     } catch (error) {
       const failure = error instanceof AwsServiceError ? error : new AwsServiceError('InternalFailure', error instanceof Error ? error.message : String(error), 500);

@@ -578,3 +578,22 @@ describe('the MD5 of message attributes', () => {
     expect(md5).toBe('9fd5e217089075be61cd1d67e35e5117');
   });
 });
+
+describe('clients of the query protocol', () => {
+  it('are told the local cloud speaks JSON only, and to upgrade', async () => {
+    // Prepare
+    const world = await open();
+
+    // Act
+    const answer = await fetch(world.endpointUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: `Action=ReceiveMessage&Version=2012-11-05&QueueUrl=${encodeURIComponent(world.url('Work'))}`,
+    });
+    await world.close();
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(await answer.json()).toEqual({ __type: 'InvalidAction', message: expect.stringContaining('sent ReceiveMessage in the query protocol. Upgrade the AWS CLI or SDK.') });
+  });
+});
