@@ -688,7 +688,10 @@ export class EventBridgeEmulator extends BackgroundService {
       throw read.fail('EventPattern', 'Parameter(s) EventPattern or ScheduleExpression must be specified. (AWS refuses a rule with neither)');
     }
     const schedule = properties.ScheduleExpression === undefined ? undefined : readSchedule(read, properties.ScheduleExpression);
-    // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html: schedules run on the default bus only.
+    // PutRule answers `ValidationException: ScheduleExpression is supported only on the default event bus.`
+    // (as reported in https://github.com/aws-controllers-k8s/community/issues/1984; CDK refuses it at synth too).
+    // A rule with both a pattern and a schedule fires on both:
+    // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html
     if (schedule !== undefined && bus.name !== DEFAULT_EVENT_BUS) {
       throw read.fail('ScheduleExpression', 'ScheduleExpression is supported only on the default event bus. (AWS refuses a schedule on a custom bus)');
     }

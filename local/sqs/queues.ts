@@ -464,7 +464,8 @@ export class SqsQueues {
     if (!stored || !latest || stored.invisibleUntil <= now || stored.lastReceivedAt === undefined) throw new MessageNotInFlightError(receiptHandle);
     if ((now - stored.lastReceivedAt) / 1000 + visibilityTimeoutSeconds > MAX_VISIBILITY_TIMEOUT_SECONDS) throw new VisibilityTimeoutLimitError(visibilityTimeoutSeconds);
     stored.invisibleUntil = now + visibilityTimeoutSeconds * 1000;
-    if (visibilityTimeoutSeconds === 0) this.changed(target);
+    // A long poll waiting for this message recomputes when it becomes visible.
+    this.changed(target);
   }
 
   /**
@@ -498,8 +499,8 @@ export class SqsQueues {
 
   /**
    * Calls `listener` whenever a message may have become receivable on the
-   * queue (one was sent, or made visible at once): what long polling waits
-   * on. Returns the unsubscribe function.
+   * queue sooner than it was (one was sent, or its visibility changed): what
+   * long polling waits on. Returns the unsubscribe function.
    *
    * @throws {QueueNotFoundError} when the queue does not exist.
    */
