@@ -156,6 +156,9 @@ export const localFunctions = (
             LAMBDA_TASK_ROOT: codeDir,
             LAMBDA_RUNTIME_DIR: localRuntimeDir(),
             LANG: 'en_US.UTF-8',
+            // Lambda's documented paths, as its runtime sets them (the fidelity suite checks every documented name is set).
+            PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+            LD_LIBRARY_PATH: `/var/lang/lib:/lib64:/usr/lib64:${localRuntimeDir()}:${localRuntimeDir()}/lib:${codeDir}:${codeDir}/lib:/opt/lib`,
             NODE_PATH: `/opt/nodejs/node${major}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task`,
             // What Lambda's runtime provides...
             AWS_REGION: runtime.region,
@@ -163,6 +166,8 @@ export const localFunctions = (
             AWS_LAMBDA_FUNCTION_NAME: name,
             AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+            // The guide lists AWS_ACCESS_KEY with the other keys of the execution role's session.
+            AWS_ACCESS_KEY: credentials.accessKeyId,
             AWS_ACCESS_KEY_ID: credentials.accessKeyId,
             AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
             AWS_SESSION_TOKEN: credentials.sessionToken,
