@@ -91,4 +91,23 @@ describe(`fidelity: ${recording ? 'recording goldens from' : 'comparing with the
       expect(describeVerdict(scenario.name, verdict)).toBe('');
     });
   }
+
+  (kind === 'local' ? it : it.skip)('local cloud: IAM denied exactly the calls the probe makes AWS deny, and nothing else', () => {
+    // Prepare
+    const on = running();
+    const expected = [
+      // iam-missing-grant: the function's role has no grant on the table.
+      'arn:aws:sts::<account>:assumed-role/<BehaveRole>/<BehaveFunction> dynamodb:GetItem arn:aws:dynamodb:<region>:<account>:table/<ProbeTable>',
+      // eventbridge-dlq-no-permissions: the function has no permission for that rule.
+      'events.amazonaws.com lambda:InvokeFunction arn:aws:lambda:<region>:<account>:function:<BehaveFunction>',
+      // http-api-missing-permission: the twin grants API Gateway nothing.
+      'apigateway.amazonaws.com lambda:InvokeFunction arn:aws:lambda:<region>:<account>:function:<TwinFunction>',
+    ];
+
+    // Act
+    const denied = [...new Set((on.iamDenials?.() ?? []).map((denial) => normalize.text(denial)))];
+
+    // Assess
+    expect(denied.sort()).toEqual(expected.sort());
+  });
 });

@@ -84,6 +84,11 @@ export interface FidelityTarget {
   receive(queueUrl: string): Promise<readonly QueueMessage[]>;
   /** What the target did, for a failure message (the local cloud's log). */
   diagnostics(): string;
+  /**
+   * Every call IAM denied so far, as `<principal> <action> <resource>` (the
+   * local cloud only: on AWS denials are not observable from outside).
+   */
+  iamDenials?(): readonly string[];
   stop(): Promise<void>;
 }
 
@@ -152,6 +157,7 @@ const localTarget = async (): Promise<FidelityTarget & { readonly cloud: LocalCl
       return all.slice(from).map((message) => ({ body: message.body, attributes: message.attributes }));
     },
     diagnostics: () => `Local cloud log (last lines):\n${kept.tail()}`,
+    iamDenials: () => cloud.iam.authorizer.denials.map((denial) => `${denial.principal} ${denial.action} ${denial.resource}`),
     stop: async () => {
       Object.values(clients).forEach((client) => client.destroy());
       await fresh.stop();
