@@ -176,6 +176,11 @@ const PIPE_DYNAMODB_FIELDS = ['Keys', 'NewImage', 'SequenceNumber', 'SizeBytes',
 
 const present = (value: unknown, fields: readonly string[]): string[] => fields.filter((field) => Object.hasOwn(record(value), field)).sort();
 
+/**
+ * Every scenario of the suite, in the order they run. Each has a golden
+ * `goldens/<name>.json`; known-drift.json may accept differences of the local
+ * cloud from it, path by path.
+ */
 export const SCENARIOS: readonly Scenario[] = [
   {
     name: 'lambda-function-error',
