@@ -285,6 +285,14 @@ describe("Lambda's runtime environment variables", () => {
     expect((error as Error).message).toContain('contains reserved keys that are currently not supported for modification. Reserved keys used in this request: TZ, AWS_REGION');
   });
 
+  it('stops start-up on what Lambda refuses at deploy time: environment variables over 4 KB, a timeout or memory out of range', () => {
+    const big = { BLOB: 'x'.repeat(4093) };
+    expect(read([fn({ OK: 'x'.repeat(4092 - 2) })]).length).toBe(1);
+    expect(() => read([fn(big, {}, 'Big')])).toThrow(/^Big \(AWS::Lambda::Function\): Environment\.Variables — .*exceeded the 4KB limit/);
+    expect(() => read([fn({}, { Timeout: 901 }, 'Slow')])).toThrow(/^Slow \(AWS::Lambda::Function\): Timeout — /);
+    expect(() => read([fn({}, { MemorySize: 64 }, 'Small')])).toThrow(/^Small \(AWS::Lambda::Function\): MemorySize — /);
+  });
+
   it('stops start-up when reservations leave the account fewer than 100 unreserved executions, as AWS refuses them', () => {
     const reserving = (logicalId: string, count: number) => fn({}, { ReservedConcurrentExecutions: count }, logicalId);
     expect(read([reserving('R1', 400), reserving('R2', 500)]).map((f) => f.spec.reservedConcurrency)).toEqual([400, 500]);
