@@ -59,6 +59,9 @@ export class InvalidFunctionConfigurationError extends UnsupportedFeatureError {
   }
 }
 
+/** The most bytes of keys and values a function's environment variables may take. */
+const MAX_ENVIRONMENT_BYTES = 4096;
+
 /**
  * The variables Lambda sets itself and refuses in a function's
  * configuration ("Defined runtime environment variables", reserved keys):
@@ -130,6 +133,22 @@ export const localFunctions = (
           'Environment.Variables',
           `InvalidParameterValueException: Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reservedKeys.join(', ')}`,
         );
+      }
+      // "The total size of the set does not exceed 4 KB" (keys and values):
+      // https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
+      const environmentBytes = Object.entries(variables).reduce((total, [key, value]) => total + Buffer.byteLength(key) + Buffer.byteLength(String(value)), 0);
+      if (environmentBytes > MAX_ENVIRONMENT_BYTES) {
+        throw new InvalidFunctionConfigurationError(
+          resource.logicalId,
+          'Environment.Variables',
+          `InvalidParameterValueException: Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit (${String(environmentBytes)} bytes of keys and values)`,
+        );
+      }
+      if (p.Timeout !== undefined && !(Number.isInteger(p.Timeout) && p.Timeout >= 1 && p.Timeout <= 900)) {
+        throw new InvalidFunctionConfigurationError(resource.logicalId, 'Timeout', `${JSON.stringify(p.Timeout)}: a function's timeout is a whole number of seconds from 1 to 900`);
+      }
+      if (p.MemorySize !== undefined && !(Number.isInteger(p.MemorySize) && p.MemorySize >= 128 && p.MemorySize <= 10_240)) {
+        throw new InvalidFunctionConfigurationError(resource.logicalId, 'MemorySize', `${JSON.stringify(p.MemorySize)}: a function's memory is a whole number of MB from 128 to 10240`);
       }
       const reserved = p.ReservedConcurrentExecutions;
       if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 0)) throw fail('ReservedConcurrentExecutions', `${JSON.stringify(reserved)}: must be a whole number, 0 or more`);

@@ -4,6 +4,7 @@
  * knowing which servers it runs: Linux reads /proc, macOS asks `lsof`.
  */
 import { execFile } from 'node:child_process';
+import * as path from 'node:path';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { BlockList, isIPv4, isIPv6 } from 'node:net';
 import { endianness } from 'node:os';
@@ -124,7 +125,9 @@ const linuxSockets = async (pids: readonly number[]): Promise<ListeningSocket[]>
       if (match) inodes.add(match[1]);
     }
     if (inodes.size === 0) continue;
-    const command = (await ignoreGone(() => readFile(`/proc/${pid}/comm`, 'utf8'), '?')).trim();
+    // The executable's name: /proc/<pid>/comm is the main thread's name, which Node 24 sets to "MainThread".
+    const executable = await ignoreGone(() => readlink(`/proc/${pid}/exe`), '');
+    const command = executable ? path.basename(executable.replace(/ \(deleted\)$/, '')) : (await ignoreGone(() => readFile(`/proc/${pid}/comm`, 'utf8'), '?')).trim();
     for (const table of ['tcp', 'tcp6']) {
       // Per process: each reads the table of its own network namespace.
       const listeners = procListeners(await ignoreGone(() => readFile(`/proc/${pid}/net/${table}`, 'utf8'), ''));

@@ -32,7 +32,10 @@ describe('InventoryService construct', () => {
     }
   });
 
-  it.each(['reserveFunction', 'releaseFunction'] as const)('gives %s the table name and the version, and lets it write the table', (name) => {
+  it.each([
+    ['reserveFunction', ['dynamodb:PutItem', 'dynamodb:UpdateItem']],
+    ['releaseFunction', ['dynamodb:GetItem', 'dynamodb:UpdateItem']],
+  ] as const)('gives %s the table name and the version, and exactly the table actions it calls (%j)', (name, actions) => {
     const fn = service[name];
     expect(propertiesOf(logicalId(fn.node.defaultChild))).toMatchObject({
       Environment: { Variables: { TABLE_NAME: { Ref: tableId }, SHOP_VERSION: '1.2.3', POWERTOOLS_SERVICE_NAME: 'inventory' } },
@@ -42,7 +45,7 @@ describe('InventoryService construct', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
-            Action: Match.arrayWith(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']),
+            Action: [...actions],
             Resource: { 'Fn::GetAtt': [tableId, 'Arn'] },
           }),
         ]),
