@@ -13,6 +13,8 @@ export class AwsServiceError extends Error {
     public readonly type: string,
     message: string,
     public readonly statusCode = 400,
+    /** Headers the answer carries besides the error type (SQS's `x-amzn-query-error`). @default none */
+    public readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(message);
     this.name = type;
@@ -21,6 +23,17 @@ export class AwsServiceError extends Error {
 
 /** Handles one operation of a JSON-protocol service (`X-Amz-Target: Prefix.Operation`). */
 export type JsonOperation = (input: Record<string, unknown>) => Promise<unknown>;
+
+/** Where JSON-protocol services differ in how they answer. */
+export interface JsonProtocolOptions {
+  /** The `awsJson` version the service speaks, which names the answer's content type. @default '1.1' */
+  readonly version?: '1.0' | '1.1';
+  /**
+   * The service's own answer to a call IAM denies.
+   * @default `AccessDeniedException` with the denial's message, status 400
+   */
+  readonly denied?: (denial: IamDenial) => AwsServiceError;
+}
 
 /** A REST route (method + path pattern with `{name}` parameters). */
 export interface RestRoute {
@@ -79,6 +92,7 @@ const compile = (pattern: string): { regex: RegExp; names: string[] } => {
  */
 export class AwsEndpoint {
   private readonly operations = new Map<string, JsonOperation>();
+  private readonly protocols = new Map<string, JsonProtocolOptions>();
   private readonly routes: Array<RestRoute & { compiled: ReturnType<typeof compile> }> = [];
   private readonly server = new LoopbackServer('AWS endpoint', (request, response) => this.handle(request, response));
   private iam?: EndpointIam;
@@ -93,8 +107,9 @@ export class AwsEndpoint {
   }
 
   /** Registers `Prefix.Operation` handlers, e.g. `('AWSEvents', {PutEvents: ...})`. */
-  public registerJson(prefix: string, operations: Readonly<Record<string, JsonOperation>>): void {
+  public registerJson(prefix: string, operations: Readonly<Record<string, JsonOperation>>, protocol: JsonProtocolOptions = {}): void {
     for (const [name, operation] of Object.entries(operations)) this.operations.set(`${prefix}.${name}`, operation);
+    this.protocols.set(prefix, protocol);
   }
 
   public registerRest(route: RestRoute): void {
@@ -112,21 +127,24 @@ export class AwsEndpoint {
   }
 
   /** Checks each authorization for the request's signer; the first denial fails the call as AWS fails it. */
-  private async authorize(request: IncomingMessage, authorizations: readonly ApiAuthorization[], what: string, deniedStatus: number): Promise<void> {
+  private async authorize(request: IncomingMessage, authorizations: readonly ApiAuthorization[], what: string, deny: (denial: IamDenial) => AwsServiceError): Promise<void> {
     const iam = this.iam;
     if (!iam) return;
     const principal = iam.principalOf(request.headers.authorization);
     for (const authorization of authorizations) {
       const denial = await iam.check({ principal, ...authorization, hop: `${principal.label} → ${what}` });
-      if (denial) throw new AwsServiceError('AccessDeniedException', denial.message, deniedStatus);
+      if (denial) throw deny(denial);
     }
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    let contentType = 'application/x-amz-json-1.1';
     try {
       const body = await readBody(request);
       const target = request.headers['x-amz-target'];
       if (typeof target === 'string') {
+        const protocol = this.protocols.get(target.split('.')[0] ?? '') ?? {};
+        contentType = `application/x-amz-json-${protocol.version ?? '1.1'}`;
         const operation = this.operations.get(target);
         if (!operation) throw new AwsServiceError('UnknownOperationException', `The local cloud does not implement ${target}`);
         let input: unknown;
@@ -138,9 +156,10 @@ export class AwsEndpoint {
         if (typeof input !== 'object' || input === null || Array.isArray(input)) {
           throw new AwsServiceError('SerializationException', 'The request body must be a JSON object');
         }
-        await this.authorize(request, jsonApiAuthorizations(target, input as Record<string, unknown>) ?? [], target, 400);
+        const deny = protocol.denied ?? ((denial: IamDenial) => new AwsServiceError('AccessDeniedException', denial.message, 400));
+        await this.authorize(request, jsonApiAuthorizations(target, input as Record<string, unknown>) ?? [], target, deny);
         const output = await operation(input as Record<string, unknown>);
-        response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' });
+        response.writeHead(200, { 'content-type': contentType });
         response.end(JSON.stringify(output ?? {}));
         return;
       }
@@ -150,17 +169,22 @@ export class AwsEndpoint {
         const match = route.compiled.regex.exec(url.pathname);
         if (!match) continue;
         const params = Object.fromEntries(route.compiled.names.map((name, i) => [name, decodeURIComponent(match[i + 1] ?? '')]));
-        await this.authorize(request, route.authorize?.(params) ?? [], `${request.method ?? ''} ${url.pathname}`, 403);
+        await this.authorize(request, route.authorize?.(params) ?? [], `${request.method ?? ''} ${url.pathname}`, (denial) => new AwsServiceError('AccessDeniedException', denial.message, 403));
         const result = await route.handle(params, body, request);
         response.writeHead(result.status, result.headers ?? {});
         response.end(result.body);
         return;
       }
+      const action = /^application\/x-www-form-urlencoded/.test(request.headers['content-type'] ?? '') ? new URLSearchParams(body.toString('utf8')).get('Action') : null;
+      if (action !== null) {
+        // Clients older than a service's JSON protocol (an AWS CLI from before SQS moved to JSON, late 2023) send the query protocol.
+        throw new AwsServiceError('InvalidAction', `The local cloud speaks the AWS JSON protocols only; this client sent ${action} in the query protocol. Upgrade the AWS CLI or SDK.`, 400);
+      }
       throw new AwsServiceError('UnknownOperationException', `The local cloud does not implement ${request.method} ${url.pathname}`, 404);
     } catch (error) {
       const failure = error instanceof AwsServiceError ? error : new AwsServiceError('InternalFailure', error instanceof Error ? error.message : String(error), 500);
       if (!response.headersSent) {
-        response.writeHead(failure.statusCode, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': failure.type });
+        response.writeHead(failure.statusCode, { ...failure.headers, 'content-type': contentType, 'x-amzn-errortype': failure.type });
       }
       response.end(JSON.stringify({ __type: failure.type, message: failure.message }));
     }

@@ -10,6 +10,8 @@ import { synthesize } from './synthesize';
 export interface FreshLocalCloudOptions extends Omit<LocalCloudOptions, 'assemblyDir' | 'dynamoDb' | 'persistDir'> {
   /** An already synthesized assembly to run. @default a fresh `cdk synth` into a temporary directory */
   readonly assemblyDir?: string;
+  /** The CDK app to synthesize when no assembly is given (e.g. `tsx bin/fidelity-probe.ts`). @default cdk.json's */
+  readonly app?: string;
   /** Called once the assembly is ready, before the local cloud starts (for progress displays). */
   readonly onSynthesized?: () => void;
   /**
@@ -45,7 +47,7 @@ export interface FreshLocalCloud {
  * Nothing is left behind on failure or after `stop()`.
  */
 export const startFreshLocalCloud = async (options: FreshLocalCloudOptions): Promise<FreshLocalCloud> => {
-  const { assemblyDir: given, onSynthesized, failOnDenials = true, ...cloudOptions } = options;
+  const { assemblyDir: given, app, onSynthesized, failOnDenials = true, ...cloudOptions } = options;
   const assemblyDir = given ? path.resolve(given) : mkdtempSync(path.join(tmpdir(), 'shop-cdk-out-'));
   const removeAssembly = () => {
     if (!given) rmSync(assemblyDir, { recursive: true, force: true });
@@ -54,7 +56,7 @@ export const startFreshLocalCloud = async (options: FreshLocalCloudOptions): Pro
   dynamoDb.catch(() => undefined);
   let cloud: LocalCloud;
   try {
-    if (!given) await synthesize(assemblyDir);
+    if (!given) await synthesize(assemblyDir, app ? { app } : {});
     onSynthesized?.();
     cloud = await LocalCloud.start({ apiPort: 0, ...cloudOptions, assemblyDir, dynamoDb });
   } catch (error) {

@@ -17,7 +17,7 @@ import type { IamDenial, IamMode } from './iam/authorizer';
 import { runDeployChecks } from './iam/deploy-checks';
 import { LocalIam } from './iam/local-iam';
 import { roleSession, type IamPrincipal } from './iam/principals';
-import { EventBridgeEmulator, type EventBridgeHop } from './eventbridge/event-bus';
+import { EventBridgeEmulator, type BusEvent, type EventBridgeHop, type ScheduledRuleSummary } from './eventbridge/event-bus';
 import { FaultConfigError, FaultInjector, parseFaultConfig } from './fault-injection';
 import type { FaultConfig } from './faults';
 import { LambdaAsyncInvoker, type LambdaAsyncHop } from './lambda/async-invoke';
@@ -31,6 +31,7 @@ import type { HopLog } from './log';
 import { PipesEmulator, type PipeHop } from './pipes/pipes';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from './resources';
 import { SqsQueues, type QueueMessage } from './sqs/queues';
+import { SqsApi, type SqsApiHop } from './sqs/sqs-api';
 import { randomSeed } from './support/random';
 import { StepFunctionsEmulator, type StepFunctionsHop } from './stepfunctions/state-machines';
 import { buildTemplateModel } from './template-model';
@@ -53,6 +54,14 @@ export interface LocalCloudOptions {
    * pipes). 1 keeps AWS-like delays; tests use less. @default 0.05
    */
   readonly retryDelayScale?: number;
+  /**
+   * Scales the period of scheduled rules' `rate(...)` expressions, as
+   * `retryDelayScale` scales retries: at 0.05, `rate(5 minutes)` fires every
+   * 15 s. Cron schedules stay on the wall clock (UTC). 0 stops scheduled
+   * rules firing on their own: only {@link LocalCloud.fireSchedule} fires them.
+   * @default 0.05
+   */
+  readonly scheduleScale?: number;
   /**
    * The account's concurrent Lambda executions, which reserved concurrency
    * carves from; invocations beyond the limits are throttled, as on AWS.
@@ -170,7 +179,9 @@ export class LocalCloud {
       const requestedPort = options.apiPort ?? 3000;
       const chosenApiPort = requestedPort === 0 ? await freePort() : requestedPort;
       const apiUrl = `http://127.0.0.1:${chosenApiPort}`;
-      const model = buildTemplateModel(stack.name, stack.template, { apiUrl });
+      // Queue URLs name the AWS endpoint, so its port is chosen before the template is resolved.
+      const awsEndpointPort = await freePort();
+      const model = buildTemplateModel(stack.name, stack.template, { apiUrl, awsEndpointUrl: `http://127.0.0.1:${awsEndpointPort}` });
       const resources = model.resources;
 
       progress('checking the template');
@@ -186,7 +197,7 @@ export class LocalCloud {
       const principals = rolePrincipals(resources, iam);
       const endpoint = new AwsEndpoint();
       if (iam.mode !== 'off') endpoint.useIam({ principalOf: (authorization) => iam.credentials.principalOf(authorization), check: (request) => iam.check(request) });
-      const awsEndpointUrl = await endpoint.listen(0);
+      const awsEndpointUrl = await endpoint.listen(awsEndpointPort);
       cleanups.push(() => endpoint.close());
       const keySchemas = new Map(resources.filter((r) => isTable(r)).map((r) => [r.ref, keyAttributesOf(r)]));
       const dynamoDbFaults = new DynamoDbFaultPlan({
@@ -224,6 +235,8 @@ export class LocalCloud {
       const queues = SqsQueues.create(resources, {
         onSend: (queue) => log.hop({ kind: 'dlq', text: `message sent to ${queue.name}` }),
       });
+      const sqsApi = new SqsApi(queues, { onHop: (hop) => LocalCloud.logSqs(log, hop) });
+      sqsApi.registerOn(endpoint);
       const logDelivery = new LogDelivery(resources, iam, principals, (fn, line) => log.functionLine(fn, line));
       const lambdaAsync = LambdaAsyncInvoker.create(resources, {
         invoke: (arn, payload) => runtime.invoke(arn, payload),
@@ -298,6 +311,7 @@ export class LocalCloud {
         backoff,
         duplicateRate: faults.eventBridge?.duplicateRate ?? 0,
         random: injector.random('eventBridge'),
+        scheduleScale: options.scheduleScale ?? 0.05,
         onHop: (hop) => LocalCloud.logEvent(log, hop),
       });
       eventBus.registerOn(endpoint);
@@ -356,6 +370,8 @@ export class LocalCloud {
       await http.listen(chosenApiPort);
       const controlUrl = await control.listen(0);
       poller.start();
+      eventBus.startSchedules();
+      for (const schedule of eventBus.scheduledRules()) log.hop({ kind: 'info', text: describeSchedule(schedule) });
 
       return new LocalCloud(
         apiUrl,
@@ -382,7 +398,7 @@ export class LocalCloud {
           poller,
           drainables: [eventBus, lambdaAsync, pipes, { drain: async () => void (await stepFunctions.drain()), get idle() { return stepFunctions.idle; } }],
           clients: [dynamo, streams, { destroy: () => taskClients.forEach((client) => client.destroy()) }],
-          closables: [eventBus, pipes, stepFunctions, dynamoDbProxy],
+          closables: [eventBus, pipes, stepFunctions, dynamoDbProxy, sqsApi],
         },
         log,
       );
@@ -405,6 +421,18 @@ export class LocalCloud {
     const unused = new FaultInjector(config, 0).unusedPatterns(functionNames);
     if (unused.length > 0) throw new FaultConfigError(`withFaults: patterns that govern no function: ${unused.join(', ')}`);
     return this.injection.injector.overridden(config, work);
+  }
+
+  /**
+   * Fires a scheduled rule now, as its schedule would (the `Scheduled Event`
+   * goes to its targets, asynchronously); its own schedule carries on.
+   *
+   * @param rule the rule's logical id, name or ARN.
+   * @returns the event delivered.
+   * @throws {Error} for a rule that is not scheduled, or is DISABLED.
+   */
+  public fireSchedule(rule: string): BusEvent {
+    return this.injection.eventBus.fireSchedule(rule);
   }
 
   /** The logical ids of the template's queues. */
@@ -438,6 +466,7 @@ export class LocalCloud {
     const onError = (what: string, error: unknown) => this.log.hop({ kind: 'error', text: `stopping ${what}: ${error instanceof Error ? error.message : String(error)}` });
     const deadline = Date.now() + graceMs;
     const remaining = () => Math.max(0, deadline - Date.now());
+    this.injection.eventBus.stopSchedules();
     await stop('the HTTP API', () => this.parts.http.close(remaining()), onError);
     await stop('the stream poller', () => this.parts.poller.stop(), onError);
     await stop('in-flight work', async () => {
@@ -486,6 +515,24 @@ export class LocalCloud {
         return log.hop({ ...base, kind: 'dlq', text: `${hop.detailType} for ${shortArn(hop.targetArn)} → dead-letter queue ${shortArn(hop.deadLetterArn)} (${hop.errorCode})` });
       case 'dropped':
         return log.hop({ ...base, kind: 'dlq', text: `${hop.detailType} dropped: ${hop.reason}` });
+      case 'schedule':
+        return log.hop({ ...base, kind: 'rule', text: `Scheduled Event from rule ${hop.rule} (${hop.manual ? 'fired by fireSchedule' : hop.expression})` });
+    }
+  }
+
+  private static logSqs(log: HopLog, hop: SqsApiHop): void {
+    switch (hop.kind) {
+      case 'received':
+        return log.hop({ kind: 'info', text: `SQS ${hop.queue}: ${String(hop.count)} message(s) received${hop.waitedMs >= 1000 ? ` after a ${String(Math.round(hop.waitedMs / 1000))} s long poll` : ''}` });
+      case 'deleted':
+        return log.hop({ kind: 'info', text: `SQS ${hop.queue}: ${String(hop.count)} message(s) deleted` });
+      case 'stale-delete':
+        return log.hop({
+          kind: 'info',
+          text: `SQS ${hop.queue}: DeleteMessage with an older receipt handle of ${hop.messageId} (received again since): SQS answers success and may keep the message; kept`,
+        });
+      case 'purged':
+        return log.hop({ kind: 'info', text: `SQS ${hop.queue}: purged (${String(hop.count)} message(s))` });
     }
   }
 
@@ -554,6 +601,16 @@ const describeInjectedFault = (functionName: string, fault: InjectedFault): stri
     case 'crash':
       return `${functionName}: injected crash ${fault.afterMs} ms into the handler (or when it finishes, if sooner)`;
   }
+};
+
+/** One start-up line per scheduled rule: what it is and when it fires locally. */
+const describeSchedule = (schedule: ScheduledRuleSummary): string => {
+  const what = `schedule ${schedule.name}: ${schedule.expression}`;
+  if (schedule.state === 'DISABLED') return `${what} is DISABLED: it never fires`;
+  if (schedule.nextFireAt === undefined) return `${what} fires only through fireSchedule (scheduleScale 0, or no time left that it names)`;
+  const next = new Date(schedule.nextFireAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  if (schedule.localPeriodMs === undefined) return `${what} runs on the wall clock (UTC); next at ${next}`;
+  return `${what} fires every ${String(schedule.localPeriodMs / 1000)} s locally (scheduleScale); next at ${next}`;
 };
 
 /** The readable tail of an ARN (`function:OrdersApi` → `OrdersApi`). */

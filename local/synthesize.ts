@@ -11,19 +11,32 @@ export class SynthError extends Error {
 
 const root = path.resolve(__dirname, '..');
 
+/** Options of {@link synthesize}. */
+export interface SynthesizeOptions {
+  /**
+   * The CDK app command, as cdk.json's `app` takes it (e.g. `tsx
+   * bin/fidelity-probe.ts`), run from the project root. @default cdk.json's
+   */
+  readonly app?: string;
+  /** @default 180 s */
+  readonly timeoutMs?: number;
+}
+
 /**
  * Runs `cdk synth --quiet` from the project root, into `outDir` when given
- * (tests and the soak leave the developer's cdk.out alone). cdk's own output
- * is shown only when it fails.
+ * (tests and the soak leave the developer's cdk.out alone), for
+ * cdk.json's app or another one (the fidelity probe). cdk's own output is
+ * shown only when it fails.
  * @param outDir the assembly directory. @default cdk.json's (`cdk.out`)
- * @param timeoutMs @default 180 s
  */
-export const synthesize = (outDir?: string, timeoutMs = 180_000): Promise<void> =>
+export const synthesize = (outDir?: string, options: SynthesizeOptions = {}): Promise<void> =>
   new Promise((resolve, reject) => {
+    const timeoutMs = options.timeoutMs ?? 180_000;
     const bin = path.join(root, 'node_modules', '.bin');
-    const child = spawn(path.join(bin, 'cdk'), ['synth', '--quiet', ...(outDir ? ['-o', outDir] : [])], {
+    const args = ['synth', '--quiet', ...(options.app ? ['--app', options.app] : []), ...(outDir ? ['-o', outDir] : [])];
+    const child = spawn(path.join(bin, 'cdk'), args, {
       cwd: root,
-      // cdk.json's app is `tsx bin/shop.ts`: tsx must be on PATH however we were started.
+      // The app command (`tsx bin/shop.ts`) needs tsx on PATH however we were started.
       env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH ?? ''}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -41,6 +54,6 @@ export const synthesize = (outDir?: string, timeoutMs = 180_000): Promise<void> 
     child.on('exit', (code) => {
       clearTimeout(timer);
       if (code === 0) resolve();
-      else reject(new SynthError(`cdk synth failed (exit ${String(code)}):\n${output}`));
+      else reject(new SynthError(`cdk synth${options.app ? ` of ${options.app}` : ''} failed (exit ${String(code)}):\n${output}`));
     });
   });

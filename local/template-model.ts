@@ -7,6 +7,18 @@ import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from './resources';
 export interface LocalEndpoints {
   /** Base URL of the emulated HTTP API. */
   readonly apiUrl: string;
+  /**
+   * Base URL of the local AWS endpoint: queue URLs (`Ref` of a queue) point
+   * at it, as SQS's point at SQS, because the SDK sends a queue's calls to
+   * the host of its URL. @default http://127.0.0.1 (no SQS API reachable)
+   */
+  readonly awsEndpointUrl?: string;
+}
+
+/** Names a resource's identity may need from the rest of the template, before intrinsics are resolved. */
+interface TemplateNames {
+  /** The name of the bus an `EventBusName` designates: a name, an ARN, or a `Ref`/`Fn::GetAtt` of a bus of the template. */
+  busName(value: unknown): string | undefined;
 }
 
 interface Identity {
@@ -22,7 +34,7 @@ interface Identity {
  * (named as not enforced only with `--iam off`). A type not listed here
  * stops start-up.
  */
-const TYPES: Readonly<Record<string, { readonly enforced: boolean; readonly identity: (id: string, p: Record<string, unknown>, e: LocalEndpoints) => Identity }>> = {
+const TYPES: Readonly<Record<string, { readonly enforced: boolean; readonly identity: (id: string, p: Record<string, unknown>, e: LocalEndpoints, t: TemplateNames) => Identity }>> = {
   'AWS::Lambda::Function': { enforced: true, identity: (id) => arn('lambda', `function:${id}`, id) },
   'AWS::Lambda::Permission': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
   'AWS::Lambda::EventInvokeConfig': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
@@ -36,13 +48,21 @@ const TYPES: Readonly<Record<string, { readonly enforced: boolean; readonly iden
       return { ref: name, arn: a, attributes: { Arn: a, Name: name } };
     },
   },
-  'AWS::Events::Rule': { enforced: true, identity: (id) => arn('events', `rule/${id}`, id) },
+  // A rule of a custom bus is `rule/<bus>/<rule>`, one of the default bus `rule/<rule>`:
+  // https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html#amazoneventbridge-resources-for-iam-policies
+  'AWS::Events::Rule': {
+    enforced: true,
+    identity: (id, p, _e, t) => {
+      const bus = t.busName(p.EventBusName);
+      return arn('events', `rule/${bus && bus !== 'default' ? `${bus}/` : ''}${id}`, id);
+    },
+  },
   'AWS::Events::Archive': { enforced: true, identity: (id) => arn('events', `archive/${id}`, id, { ArchiveName: id }) },
   'AWS::Pipes::Pipe': { enforced: true, identity: (id) => arn('pipes', `pipe/${id}`, id, { Name: id }) },
   'AWS::SQS::Queue': {
     enforced: true,
-    identity: (id) => {
-      const url = `http://127.0.0.1/${LOCAL_ACCOUNT}/${id}`;
+    identity: (id, _p, e) => {
+      const url = `${e.awsEndpointUrl ?? 'http://127.0.0.1'}/${LOCAL_ACCOUNT}/${id}`;
       const a = `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${id}`;
       return { ref: url, arn: a, attributes: { Arn: a, QueueName: id, QueueUrl: url } };
     },
@@ -122,11 +142,22 @@ export interface TemplateModel {
 export const buildTemplateModel = (stackName: string, template: Template, endpoints: LocalEndpoints): TemplateModel => {
   const entries = Object.entries(template.Resources).filter(([, r]) => r.Type !== 'AWS::CDK::Metadata');
   const identities = new Map<string, Identity>();
+  const busNames = new Map(entries.filter(([, r]) => r.Type === 'AWS::Events::EventBus').map(([id, r]) => [id, ((name: unknown) => (typeof name === 'string' ? name : id))((r.Properties as { Name?: unknown } | undefined)?.Name)]));
+  const names: TemplateNames = {
+    busName: (value) => {
+      if (typeof value === 'string') return value.split('/').pop();
+      if (typeof value !== 'object' || value === null) return undefined;
+      const ref = (value as { Ref?: unknown }).Ref;
+      const getAtt = (value as { 'Fn::GetAtt'?: unknown })['Fn::GetAtt'];
+      const target = typeof ref === 'string' ? ref : Array.isArray(getAtt) && typeof getAtt[0] === 'string' ? getAtt[0] : undefined;
+      return target === undefined ? undefined : busNames.get(target);
+    },
+  };
   for (const [logicalId, resource] of entries) {
     const type = TYPES[resource.Type];
     if (!type) throw new UnsupportedFeatureError(logicalId, resource.Type, 'Type', 'this resource type is not emulated');
     if (resource.Condition) throw new UnsupportedFeatureError(logicalId, resource.Type, 'Condition', 'conditional resources are not supported');
-    identities.set(logicalId, type.identity(logicalId, (resource.Properties ?? {}) as Record<string, unknown>, endpoints));
+    identities.set(logicalId, type.identity(logicalId, (resource.Properties ?? {}) as Record<string, unknown>, endpoints, names));
   }
   if (template.Parameters && Object.keys(template.Parameters).some((p) => p !== 'BootstrapVersion')) {
     const name = Object.keys(template.Parameters).find((p) => p !== 'BootstrapVersion') ?? '';

@@ -26,12 +26,21 @@
  *   (`LambdaAsyncInvoker` in `../lambda/async-invoke` emulates those semantics).
  * - Archives keep the matching events of their bus in memory. Replaying them
  *   (`StartReplay`) is NOT implemented.
+ * - Scheduled rules (`ScheduleExpression`, `rate(...)` or `cron(...)` as
+ *   `./schedule-expression` reads them) fire once {@link EventBridgeEmulator.startSchedules}
+ *   is called: each firing delivers the event AWS delivers (`source: aws.events`,
+ *   `detail-type: Scheduled Event`, `resources: [rule ARN]`, `detail: {}`) to
+ *   the rule's targets only, through the same delivery as a matched event
+ *   (input shaping, retries, dead-letter queue, IAM). As on AWS, a schedule
+ *   lives on the default bus only, and a rule with both a schedule and an
+ *   event pattern fires on both. Rate periods are scaled by `scheduleScale`;
+ *   cron schedules run on the wall clock, in UTC.
  *
- * What is refused at start-up with an {@link UnsupportedFeatureError}: scheduled
- * rules, target types other than the four above, target parameters for other
- * target types (ECS, Kinesis, SQS FIFO, HTTP...), input shaping on event-bus
- * targets, KMS keys, partner event sources, bus logging, and any property this
- * module does not know.
+ * What is refused at start-up with an {@link UnsupportedFeatureError}: target
+ * types other than the four above, target parameters for other target types
+ * (ECS, Kinesis, SQS FIFO, HTTP...), input shaping on event-bus targets, KMS
+ * keys, partner event sources, bus logging, schedule syntax the local cloud
+ * does not implement, and any property this module does not know.
  */
 import { randomUUID } from 'node:crypto';
 import { AwsServiceError, type AwsEndpoint, type JsonOperation } from '../aws-endpoint';
@@ -47,6 +56,14 @@ import { PropertyReader, isPropertyObject, type PropertyObject } from '../suppor
 import { InvalidEventPatternError, TargetDeliveryError, type DeliveryErrorCode } from './errors';
 import { matchesEventPattern, parseEventPattern, type EventPattern } from './event-pattern';
 import { readInput, shapeInput, type InputSpec, type TargetInput } from './input-transformer';
+import {
+  InvalidScheduleExpressionError,
+  nextCronFire,
+  nextRateFire,
+  parseScheduleExpression,
+  UnsupportedScheduleExpressionError,
+  type ScheduleExpression,
+} from './schedule-expression';
 
 // ---------------------------------------------------------------------------
 // Constants and ARNs
@@ -70,6 +87,11 @@ const MAX_BUS_HOPS = 5;
 /** EventBridge's default target retry policy: 185 retries within 24 hours. */
 const DEFAULT_RETRY_ATTEMPTS = 185;
 const DEFAULT_EVENT_AGE_SECONDS = 86_400;
+/** The detail-type and source of the event a scheduled rule delivers. */
+const SCHEDULED_DETAIL_TYPE = 'Scheduled Event';
+const SCHEDULED_SOURCE = 'aws.events';
+/** The longest delay `setTimeout` takes (about 24.8 days); a later firing is reached in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
 /** Fields `TestEventPattern` requires in its event (`resources` is documented but not enforced by AWS). */
 const TEST_EVENT_REQUIRED_FIELDS: readonly string[] = ['id', 'account', 'source', 'time', 'region', 'detail-type'];
 
@@ -199,7 +221,9 @@ export type EventBridgeHop =
       readonly errorMessage: string;
       readonly exhaustedCondition?: ExhaustedCondition;
     })
-  | (HopContext & { readonly kind: 'dropped'; readonly reason: string; readonly rule?: string; readonly targetArn?: string });
+  | (HopContext & { readonly kind: 'dropped'; readonly reason: string; readonly rule?: string; readonly targetArn?: string })
+  /** A scheduled rule fired: on its schedule, or now through `fireSchedule` (`manual`). */
+  | (HopContext & { readonly kind: 'schedule'; readonly rule: string; readonly expression: string; readonly manual: boolean });
 
 /** Which retry limit ended a delivery. */
 export type ExhaustedCondition = 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds';
@@ -226,8 +250,15 @@ export interface EventBridgeDeps {
   readonly duplicateRate?: number;
   /** Source of randomness for jitter and duplicates. @default Math.random */
   readonly random?: () => number;
-  /** Clock (epoch ms) for event times and event age. @default Date.now */
+  /** Clock (epoch ms) for event times, event age and schedules. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Scales the period of `rate(...)` schedules (0.05: `rate(5 minutes)`
+   * fires every 15 s). Cron schedules stay on the wall clock. 0 turns
+   * automatic firing off, rate and cron alike: only `fireSchedule` fires.
+   * @default 1
+   */
+  readonly scheduleScale?: number;
   /**
    * Authorizes each delivery as AWS does: EventBridge invokes a Lambda
    * target, sends to an SQS target or a dead-letter queue as
@@ -244,13 +275,32 @@ export interface ArchivedEvent {
   readonly archivedAt: number;
 }
 
+/** A scheduled rule and when it fires next locally. */
+export interface ScheduledRuleSummary {
+  readonly name: string;
+  readonly logicalId: string;
+  readonly arn: string;
+  readonly expression: string;
+  readonly state: RuleState;
+  /**
+   * How often a rate schedule fires locally (its period times
+   * `scheduleScale`); absent for cron schedules, which run on the wall clock.
+   */
+  readonly localPeriodMs?: number;
+  /** Epoch ms of the next firing, once schedules are started; absent when none will come. */
+  readonly nextFireAt?: number;
+}
+
 /** A rule as the CLI prints it. */
 export interface RuleSummary {
   readonly name: string;
   readonly arn: string;
   readonly bus: string;
   readonly state: RuleState;
+  /** The pattern as declared; empty for a rule with a schedule only. */
   readonly eventPattern: string;
+  /** `rate(...)` or `cron(...)`, for a scheduled rule. */
+  readonly scheduleExpression?: string;
   readonly targets: readonly { readonly id: string; readonly arn: string }[];
 }
 
@@ -270,13 +320,25 @@ interface Bus {
 
 interface Rule {
   readonly name: string;
+  readonly logicalId: string;
   readonly arn: string;
   readonly bus: Bus;
   readonly description?: string;
   readonly state: RuleState;
-  readonly pattern: EventPattern;
-  readonly patternText: string;
+  /** Absent for a rule with a schedule only: it matches no event. */
+  readonly pattern?: EventPattern;
+  readonly patternText?: string;
+  readonly schedule?: ScheduleExpression;
   readonly targets: readonly Target[];
+}
+
+/** A scheduled rule's timer state. */
+interface ArmedSchedule {
+  readonly rule: Rule & { readonly schedule: ScheduleExpression };
+  /** When the schedule started (a rate counts its periods from here). */
+  readonly startedAt: number;
+  nextFireAt?: number;
+  timer?: NodeJS.Timeout;
 }
 
 type TargetKind = 'lambda' | 'stateMachine' | 'queue' | 'bus';
@@ -335,6 +397,10 @@ export class EventBridgeEmulator extends BackgroundService {
   private readonly deps: EventBridgeDeps;
   private readonly now: () => number;
   private readonly random: () => number;
+  private readonly scheduleScale: number;
+  /** Armed schedules, by rule ARN. */
+  private readonly schedules = new Map<string, ArmedSchedule>();
+  private schedulesStarted = false;
   private duplicates = 0;
 
   private constructor(deps: EventBridgeDeps, notEnforced: string[]) {
@@ -344,6 +410,9 @@ export class EventBridgeEmulator extends BackgroundService {
     this.now = deps.now ?? Date.now;
     this.random = deps.random ?? Math.random;
     this.duplicateRate = deps.duplicateRate ?? 0;
+    const scale = deps.scheduleScale ?? 1;
+    if (!(Number.isFinite(scale) && scale >= 0)) throw new RangeError(`scheduleScale must be a finite number of at least 0; got ${String(scale)}`);
+    this.scheduleScale = scale;
   }
 
   /**
@@ -454,9 +523,124 @@ export class EventBridgeEmulator extends BackgroundService {
       arn: rule.arn,
       bus: rule.bus.name,
       state: rule.state,
-      eventPattern: rule.patternText,
+      eventPattern: rule.patternText ?? '',
+      ...(rule.schedule === undefined ? {} : { scheduleExpression: rule.schedule.text }),
       targets: rule.targets.map((target) => ({ id: target.id, arn: target.arn })),
     }));
+  }
+
+  // -- schedules -------------------------------------------------------------
+
+  /**
+   * Starts every enabled scheduled rule's clock: a rate fires one (scaled)
+   * period from now, then every period; a cron at each UTC minute it names.
+   * The timers never keep the process alive, and `close()` cancels them.
+   * Until this is called (and with `scheduleScale` 0) nothing fires on its
+   * own; {@link EventBridgeEmulator.fireSchedule} still does.
+   */
+  public startSchedules(): void {
+    if (this.schedulesStarted || this.work.isClosed) return;
+    this.schedulesStarted = true;
+    if (this.scheduleScale === 0) return;
+    const startedAt = this.now();
+    for (const rule of this.allRules()) {
+      if (rule.schedule === undefined || rule.state === 'DISABLED') continue;
+      const armed: ArmedSchedule = { rule: { ...rule, schedule: rule.schedule }, startedAt };
+      this.schedules.set(rule.arn, armed);
+      this.arm(armed, startedAt);
+    }
+  }
+
+  /** Stops every schedule's timer; events already delivering carry on (`close()` also stops those). */
+  public stopSchedules(): void {
+    for (const armed of this.schedules.values()) clearTimeout(armed.timer);
+    this.schedules.clear();
+    this.schedulesStarted = true;
+  }
+
+  /** Every scheduled rule, with when it fires next. */
+  public scheduledRules(): readonly ScheduledRuleSummary[] {
+    return this.allRules().flatMap((rule) => {
+      if (rule.schedule === undefined) return [];
+      const armed = this.schedules.get(rule.arn);
+      return [
+        {
+          name: rule.name,
+          logicalId: rule.logicalId,
+          arn: rule.arn,
+          expression: rule.schedule.text,
+          state: rule.state,
+          ...(rule.schedule.kind === 'rate' && this.scheduleScale > 0 ? { localPeriodMs: rule.schedule.periodMs * this.scheduleScale } : {}),
+          ...(armed?.nextFireAt === undefined ? {} : { nextFireAt: armed.nextFireAt }),
+        },
+      ];
+    });
+  }
+
+  /**
+   * Fires a scheduled rule now, as its schedule would: the Scheduled Event
+   * goes to the rule's targets (delivery is asynchronous; `drain()` waits for
+   * it). Its own schedule is left as it was. For tests and the soak.
+   *
+   * @param rule the rule's name, logical id or ARN.
+   * @returns the event delivered.
+   * @throws {Error} when no scheduled rule has that name, the rule is
+   *   DISABLED (a disabled rule never fires), or the emulator is closed.
+   */
+  public fireSchedule(rule: string): BusEvent {
+    const scheduled = this.allRules().filter((candidate) => candidate.schedule !== undefined);
+    const found = scheduled.find((candidate) => candidate.name === rule || candidate.logicalId === rule || candidate.arn === rule);
+    if (found?.schedule === undefined) {
+      const names = scheduled.map((candidate) => candidate.name).join(', ') || 'none';
+      throw new Error(`No scheduled rule ${rule} (scheduled rules: ${names})`);
+    }
+    if (found.state === 'DISABLED') throw new Error(`Rule ${found.name} is DISABLED: a disabled rule never fires`);
+    if (this.work.isClosed) throw new Error(`Rule ${found.name} cannot fire: EventBridge is stopped`);
+    return this.fire({ ...found, schedule: found.schedule }, this.now(), true);
+  }
+
+  /** Cancels schedules and pending retries; later requests are refused. */
+  public override close(): void {
+    this.stopSchedules();
+    super.close();
+  }
+
+  private arm(armed: ArmedSchedule, after: number): void {
+    const { schedule } = armed.rule;
+    const next = schedule.kind === 'rate' ? nextRateFire(schedule.periodMs * this.scheduleScale, armed.startedAt, after) : nextCronFire(schedule, after);
+    armed.nextFireAt = next;
+    if (next === undefined) return;
+    const delay = Math.max(0, next - this.now());
+    const timer = setTimeout(() => {
+      if (this.schedules.get(armed.rule.arn) !== armed || this.work.isClosed) return;
+      if (delay > MAX_TIMER_MS || this.now() < next) {
+        // A far firing is reached in steps; a timer that woke early waits for the rest.
+        this.arm(armed, after);
+        return;
+      }
+      this.fire(armed.rule, next, false);
+      this.arm(armed, next);
+    }, Math.min(delay, MAX_TIMER_MS));
+    timer.unref();
+    armed.timer = timer;
+  }
+
+  /** Delivers the event AWS delivers for one firing of a scheduled rule. */
+  private fire(rule: Rule & { readonly schedule: ScheduleExpression }, at: number, manual: boolean): BusEvent {
+    const event: BusEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': SCHEDULED_DETAIL_TYPE,
+      source: SCHEDULED_SOURCE,
+      account: LOCAL_ACCOUNT,
+      time: new Date(at).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: LOCAL_REGION,
+      resources: [rule.arn],
+      detail: {},
+    };
+    this.hop({ ...hopContext(rule.bus, event), kind: 'schedule', rule: rule.name, expression: rule.schedule.text, manual });
+    this.deliverToTargets(rule, event, this.now(), 0);
+    return event;
   }
 
   /**
@@ -495,23 +679,36 @@ export class EventBridgeEmulator extends BackgroundService {
   private readRule(resource: LocalResource): Rule {
     const read = new PropertyReader(resource);
     const properties = resource.properties;
-    read.only(properties, '', ['Name', 'Description', 'EventBusName', 'EventPattern', 'State', 'Targets', 'RoleArn'], {
-      ScheduleExpression: 'scheduled rules are not emulated by the local cloud',
-    });
+    read.only(properties, '', ['Name', 'Description', 'EventBusName', 'EventPattern', 'ScheduleExpression', 'State', 'Targets', 'RoleArn']);
     const name = read.optionalString(properties.Name, 'Name') ?? resource.logicalId;
     const busName = read.optionalString(properties.EventBusName, 'EventBusName') ?? DEFAULT_EVENT_BUS;
     const bus = this.findBus(busName);
     if (!bus) throw read.fail('EventBusName', `no event bus ${busName} in the template`);
-    if (properties.EventPattern === undefined) throw read.fail('EventPattern', 'is required (scheduled rules are not emulated)');
-    const pattern = readEventPattern(read, properties.EventPattern, 'EventPattern');
+    if (properties.EventPattern === undefined && properties.ScheduleExpression === undefined) {
+      throw read.fail('EventPattern', 'Parameter(s) EventPattern or ScheduleExpression must be specified. (AWS refuses a rule with neither)');
+    }
+    const schedule = properties.ScheduleExpression === undefined ? undefined : readSchedule(read, properties.ScheduleExpression);
+    // PutRule answers `ValidationException: ScheduleExpression is supported only on the default event bus.`
+    // (as reported in https://github.com/aws-controllers-k8s/community/issues/1984; CDK refuses it at synth too).
+    // A rule with both a pattern and a schedule fires on both:
+    // https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html
+    if (schedule !== undefined && bus.name !== DEFAULT_EVENT_BUS) {
+      throw read.fail('ScheduleExpression', 'ScheduleExpression is supported only on the default event bus. (AWS refuses a schedule on a custom bus)');
+    }
     const rule: Rule = {
       name,
+      logicalId: resource.logicalId,
       arn: resource.arn ?? eventRuleArn(bus.name, name),
       bus,
       description: read.optionalString(properties.Description, 'Description'),
       state: read.oneOf<RuleState>(properties.State, 'State', ['ENABLED', 'DISABLED', 'ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS'], 'ENABLED'),
-      pattern,
-      patternText: typeof properties.EventPattern === 'string' ? properties.EventPattern : JSON.stringify(properties.EventPattern),
+      ...(properties.EventPattern === undefined
+        ? {}
+        : {
+            pattern: readEventPattern(read, properties.EventPattern, 'EventPattern'),
+            patternText: typeof properties.EventPattern === 'string' ? properties.EventPattern : JSON.stringify(properties.EventPattern),
+          }),
+      ...(schedule === undefined ? {} : { schedule }),
       targets: [],
     };
     const declared = properties.Targets === undefined ? [] : read.array(properties.Targets, 'Targets');
@@ -645,13 +842,18 @@ export class EventBridgeEmulator extends BackgroundService {
       if (!archive.pattern || matchesEventPattern(archive.pattern, event)) archive.events.push({ event, archivedAt: receivedAt });
     }
     for (const rule of bus.rules) {
-      if (rule.state === 'DISABLED' || !matchesEventPattern(rule.pattern, event)) continue;
+      if (rule.state === 'DISABLED' || rule.pattern === undefined || !matchesEventPattern(rule.pattern, event)) continue;
       this.hop({ ...context, kind: 'rule', rule: rule.name });
-      for (const target of rule.targets) {
-        this.enqueue({ event, rule, target, receivedAt, duplicate: false, busHops, attempts: 0 });
-        if (this.duplicates > 0 && this.random() < this.duplicates) {
-          this.enqueue({ event, rule, target, receivedAt, duplicate: true, busHops, attempts: 0 });
-        }
+      this.deliverToTargets(rule, event, receivedAt, busHops);
+    }
+  }
+
+  /** Starts a delivery to each target of a rule (and, by the duplicate-delivery fault, a second one). */
+  private deliverToTargets(rule: Rule, event: BusEvent, receivedAt: number, busHops: number): void {
+    for (const target of rule.targets) {
+      this.enqueue({ event, rule, target, receivedAt, duplicate: false, busHops, attempts: 0 });
+      if (this.duplicates > 0 && this.random() < this.duplicates) {
+        this.enqueue({ event, rule, target, receivedAt, duplicate: true, busHops, attempts: 0 });
       }
     }
   }
@@ -878,6 +1080,18 @@ function readBus(resource: LocalResource, notEnforced: string[]): Bus {
   return { name, arn: resource.arn ?? eventBusArn(name), description: read.optionalString(properties.Description, 'Description'), rules: [], archives: [] };
 }
 
+/** A rule's `ScheduleExpression`, refused at start-up as AWS refuses it (or as the local cloud cannot run it). */
+function readSchedule(read: PropertyReader, value: unknown): ScheduleExpression {
+  const text = read.string(value, 'ScheduleExpression');
+  try {
+    return parseScheduleExpression(text);
+  } catch (error) {
+    if (error instanceof InvalidScheduleExpressionError) throw read.fail('ScheduleExpression', `${error.message} (AWS refuses it)`);
+    if (error instanceof UnsupportedScheduleExpressionError) throw read.fail('ScheduleExpression', error.message);
+    throw error;
+  }
+}
+
 /**
  * An event pattern declared in a template property (a rule's, an archive's, a
  * pipe filter's), compiled once at start-up; a pattern EventBridge would
@@ -931,7 +1145,8 @@ function describe(rule: Rule): Record<string, unknown> {
   return {
     Name: rule.name,
     Arn: rule.arn,
-    EventPattern: rule.patternText,
+    ...(rule.patternText === undefined ? {} : { EventPattern: rule.patternText }),
+    ...(rule.schedule === undefined ? {} : { ScheduleExpression: rule.schedule.text }),
     State: rule.state,
     EventBusName: rule.bus.name,
     ...(rule.description === undefined ? {} : { Description: rule.description }),

@@ -6,6 +6,7 @@
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html
  */
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../resources';
 
@@ -23,6 +24,34 @@ const eventBusArn = (nameOrArn: string): string =>
 
 const ruleArn = (name: string, bus: string): string =>
   name.startsWith('arn:') ? name : `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:rule/${bus && bus !== 'default' ? `${bus.split('/').pop() ?? bus}/` : ''}${name}`;
+
+/**
+ * The ARN of the queue a queue URL names (`<endpoint>/<account>/<name>`),
+ * whatever host the URL has, so that IAM sees the queue the call reaches.
+ */
+const queueArnOfUrl = (url: string): string => {
+  let segments: string[];
+  try {
+    segments = new URL(url).pathname.split('/').filter((segment) => segment !== '');
+  } catch {
+    segments = [];
+  }
+  const [account, name] = segments.length === 2 ? segments : [LOCAL_ACCOUNT, segments.at(-1)];
+  return `arn:aws:sqs:${LOCAL_REGION}:${account ?? LOCAL_ACCOUNT}:${name || 'no-such-queue'}`;
+};
+
+/** The SQS permission each operation needs; batches need their single operation's. */
+const SQS_ACTIONS: Readonly<Record<string, string>> = {
+  GetQueueAttributes: 'sqs:GetQueueAttributes',
+  SendMessage: 'sqs:SendMessage',
+  SendMessageBatch: 'sqs:SendMessage',
+  ReceiveMessage: 'sqs:ReceiveMessage',
+  DeleteMessage: 'sqs:DeleteMessage',
+  DeleteMessageBatch: 'sqs:DeleteMessage',
+  ChangeMessageVisibility: 'sqs:ChangeMessageVisibility',
+  ChangeMessageVisibilityBatch: 'sqs:ChangeMessageVisibility',
+  PurgeQueue: 'sqs:PurgeQueue',
+};
 
 /**
  * The authorizations of one JSON-protocol operation (`AWSEvents.PutEvents`,
@@ -54,6 +83,15 @@ export const jsonApiAuthorizations = (target: string, input: Readonly<Record<str
       default:
         return undefined;
     }
+  }
+  if (prefix === 'AmazonSQS') {
+    if (operation === 'ListQueues') return [{ action: 'sqs:ListQueues', resource: '*' }];
+    if (operation === 'GetQueueUrl') {
+      const owner = text(input.QueueOwnerAWSAccountId) || LOCAL_ACCOUNT;
+      return [{ action: 'sqs:GetQueueUrl', resource: `arn:aws:sqs:${LOCAL_REGION}:${owner}:${text(input.QueueName)}` }];
+    }
+    const action = SQS_ACTIONS[operation];
+    return action === undefined ? undefined : [{ action, resource: queueArnOfUrl(text(input.QueueUrl)) }];
   }
   if (prefix === 'AWSStepFunctions') {
     switch (operation) {

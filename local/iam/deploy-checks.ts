@@ -33,7 +33,14 @@ export class DeployRefusedError extends Error {
   }
 }
 
-/** The actions Step Functions needs on its role to deliver execution logs (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html). */
+/**
+ * The actions the Step Functions guide requires on a state machine's role to
+ * deliver its execution logs (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html).
+ * AWS refuses to create the state machine without them ("The state machine IAM
+ * Role is not authorized to access the Log Destination"); the update and
+ * delete actions serve later changes of the state machine, which the local
+ * cloud never makes, so it checks all eight at creation.
+ */
 export const STATE_MACHINE_LOG_DELIVERY_ACTIONS: readonly string[] = [
   'logs:CreateLogDelivery',
   'logs:GetLogDelivery',

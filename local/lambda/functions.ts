@@ -59,6 +59,9 @@ export class InvalidFunctionConfigurationError extends UnsupportedFeatureError {
   }
 }
 
+/** The most bytes of keys and values a function's environment variables may take. */
+const MAX_ENVIRONMENT_BYTES = 4096;
+
 /**
  * The variables Lambda sets itself and refuses in a function's
  * configuration ("Defined runtime environment variables", reserved keys):
@@ -131,6 +134,22 @@ export const localFunctions = (
           `InvalidParameterValueException: Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reservedKeys.join(', ')}`,
         );
       }
+      // "The total size of the set does not exceed 4 KB" (keys and values):
+      // https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html
+      const environmentBytes = Object.entries(variables).reduce((total, [key, value]) => total + Buffer.byteLength(key) + Buffer.byteLength(String(value)), 0);
+      if (environmentBytes > MAX_ENVIRONMENT_BYTES) {
+        throw new InvalidFunctionConfigurationError(
+          resource.logicalId,
+          'Environment.Variables',
+          `InvalidParameterValueException: Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit (${String(environmentBytes)} bytes of keys and values)`,
+        );
+      }
+      if (p.Timeout !== undefined && !(Number.isInteger(p.Timeout) && p.Timeout >= 1 && p.Timeout <= 900)) {
+        throw new InvalidFunctionConfigurationError(resource.logicalId, 'Timeout', `${JSON.stringify(p.Timeout)}: a function's timeout is a whole number of seconds from 1 to 900`);
+      }
+      if (p.MemorySize !== undefined && !(Number.isInteger(p.MemorySize) && p.MemorySize >= 128 && p.MemorySize <= 10_240)) {
+        throw new InvalidFunctionConfigurationError(resource.logicalId, 'MemorySize', `${JSON.stringify(p.MemorySize)}: a function's memory is a whole number of MB from 128 to 10240`);
+      }
       const reserved = p.ReservedConcurrentExecutions;
       if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 0)) throw fail('ReservedConcurrentExecutions', `${JSON.stringify(reserved)}: must be a whole number, 0 or more`);
       const major = /^nodejs(\d+)\.x$/.exec(p.Runtime)?.[1] ?? '';
@@ -156,6 +175,9 @@ export const localFunctions = (
             LAMBDA_TASK_ROOT: codeDir,
             LAMBDA_RUNTIME_DIR: localRuntimeDir(),
             LANG: 'en_US.UTF-8',
+            // Lambda's documented paths, as its runtime sets them (the fidelity suite checks every documented name is set).
+            PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+            LD_LIBRARY_PATH: `/var/lang/lib:/lib64:/usr/lib64:${localRuntimeDir()}:${localRuntimeDir()}/lib:${codeDir}:${codeDir}/lib:/opt/lib`,
             NODE_PATH: `/opt/nodejs/node${major}/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task`,
             // What Lambda's runtime provides...
             AWS_REGION: runtime.region,
@@ -163,6 +185,8 @@ export const localFunctions = (
             AWS_LAMBDA_FUNCTION_NAME: name,
             AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
             AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(memoryMb),
+            // The guide lists AWS_ACCESS_KEY with the other keys of the execution role's session.
+            AWS_ACCESS_KEY: credentials.accessKeyId,
             AWS_ACCESS_KEY_ID: credentials.accessKeyId,
             AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
             AWS_SESSION_TOKEN: credentials.sessionToken,

@@ -85,7 +85,8 @@ export interface DynamoDbStreamData {
 /**
  * A DynamoDB stream record as the Streams API (`GetRecords`) returns it.
  * `eventSource`, `awsRegion`, `eventVersion` and `eventSourceARN` are filled in
- * when missing, as Pipes presents records.
+ * when missing, as Pipes presents records (and DynamoDB Local's `ddblocal`
+ * region becomes the local region).
  */
 export interface DynamoDbStreamRecord {
   readonly eventID: string;
@@ -329,7 +330,8 @@ export class LocalPipe {
       ...record,
       eventVersion: record.eventVersion ?? '1.1',
       eventSource: record.eventSource ?? 'aws:dynamodb',
-      awsRegion: record.awsRegion ?? LOCAL_REGION,
+      // DynamoDB Local names its region `ddblocal`; a stream record on AWS carries the table's region.
+      awsRegion: record.awsRegion === undefined || record.awsRegion === 'ddblocal' ? LOCAL_REGION : record.awsRegion,
       eventSourceARN: record.eventSourceARN ?? this.sourceArn,
       dynamodb: created === undefined ? data : { ...data, ApproximateCreationDateTime: created instanceof Date ? created.getTime() / 1000 : created },
     };

@@ -1,19 +1,21 @@
 /**
  * Amazon SQS queues for the local cloud, in memory.
  *
- * The shop uses SQS only as dead-letter queues (of EventBridge targets, of
- * Lambda's asynchronous invocations and of the outbox pipe), so what matters
- * locally is that a failed message lands in the queue the template names,
- * with the body and message attributes AWS would give it, and that a
- * developer (or the CLI) can see it there. There is no SQS wire protocol and
- * no consumer API: {@link SqsQueues.receiveAll} and {@link SqsQueues.depth}
- * inspect a queue without changing it.
+ * Queues hold what the local cloud sends them (dead letters of EventBridge
+ * targets, of Lambda's asynchronous invocations and of the outbox pipe) with
+ * the body and message attributes AWS would give it, and what a client sends
+ * through the SQS API (`./sqs-api`). Consumers receive as SQS lets them: a
+ * received message is invisible until its visibility timeout passes, each
+ * receive hands out a new receipt handle, and only the latest handle deletes
+ * the message or changes its visibility.
+ * {@link SqsQueues.receiveAll} and {@link SqsQueues.depth} inspect a queue
+ * without receiving anything, so looking never changes what a consumer sees.
  *
  * `AWS::SQS::QueuePolicy` (and `AWS::SQS::QueueInlinePolicy`) are accepted
  * here and evaluated by the local IAM (`../iam`) for every send that crosses
  * a principal boundary (a rule's dead-letter queue, a function's).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { UnsupportedFeatureError } from '../errors';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from '../resources';
 
@@ -44,7 +46,7 @@ const REFUSED_QUEUE_PROPERTIES: Readonly<Record<string, string>> = {
   ContentBasedDeduplication: 'FIFO queues are not emulated',
   DeduplicationScope: 'FIFO queues are not emulated',
   FifoThroughputLimit: 'FIFO queues are not emulated',
-  RedrivePolicy: 'queue-to-queue redrive needs a consumer API (receive counts), which the local cloud does not have',
+  RedrivePolicy: 'queue-to-queue redrive (moving a message to a dead-letter queue after maxReceiveCount receives) is not emulated',
 };
 
 /** SQS's default retention: 4 days. */
@@ -58,9 +60,13 @@ const MAX_MESSAGE_ATTRIBUTES = 10;
 /** Characters SQS allows in a message body (its documented XML character set). */
 const INVALID_BODY_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 
-/** A message attribute as SQS stores it (Binary attributes are not used locally). */
+/** The longest visibility timeout SQS allows, counted from the receive: 12 hours. */
+export const MAX_VISIBILITY_TIMEOUT_SECONDS = 43_200;
+
+/** A message attribute as SQS stores it (Binary attributes are not emulated). */
 export interface MessageAttributeValue {
-  readonly dataType: 'String' | 'Number';
+  /** `String` or `Number`, optionally with a custom label after a dot (`Number.float`). */
+  readonly dataType: string;
   readonly stringValue: string;
 }
 
@@ -75,7 +81,54 @@ export interface QueueMessage {
   readonly sentAt: number;
   /** Epoch milliseconds from which the message is visible (after `DelaySeconds`). */
   readonly visibleAt: number;
+  /** Who sent it, as SQS's `SenderId` attribute reports it. @default the account id */
+  readonly senderId: string;
+  /** The `AWSTraceHeader` system attribute the sender gave, if any. */
+  readonly traceHeader?: string;
 }
+
+/** Options of {@link SqsQueues.send} beyond the body and attributes. */
+export interface SendOptions {
+  /** Overrides the queue's `DelaySeconds` for this message (0 to 900). @default the queue's */
+  readonly delaySeconds?: number;
+  /** @default the account id */
+  readonly senderId?: string;
+  readonly traceHeader?: string;
+}
+
+/** A message handed to a consumer by {@link SqsQueues.receive}. */
+export interface ReceivedMessage {
+  readonly message: QueueMessage;
+  /** What deletes the message or changes its visibility; a new one at each receive. */
+  readonly receiptHandle: string;
+  /** SQS's `ApproximateReceiveCount`, this receive included. */
+  readonly receiveCount: number;
+  /** Epoch ms of the message's first receive (`ApproximateFirstReceiveTimestamp`). */
+  readonly firstReceivedAt: number;
+}
+
+/** How many messages a queue holds, by state, as `GetQueueAttributes` reports them. */
+export interface QueueCounts {
+  /** `ApproximateNumberOfMessages`: ready to be received. */
+  readonly visible: number;
+  /** `ApproximateNumberOfMessagesNotVisible`: received, within their visibility timeout. */
+  readonly inFlight: number;
+  /** `ApproximateNumberOfMessagesDelayed`: sent with a delay that has not passed. */
+  readonly delayed: number;
+}
+
+/** What a delete with a receipt handle did. */
+export type DeleteOutcome =
+  /** The handle was the message's latest: the message is gone. */
+  | 'deleted'
+  /**
+   * The message was received again since this handle was issued. SQS answers
+   * success and may keep the message; the local cloud keeps it, the case a
+   * consumer must survive.
+   */
+  | 'stale'
+  /** The message is no longer in the queue (deleted, purged, expired): SQS answers success. */
+  | 'gone';
 
 /** One queue's identity and settings, read from its template properties. */
 export interface QueueSettings {
@@ -90,15 +143,18 @@ export interface QueueSettings {
   readonly delaySeconds: number;
   /** Largest body plus attributes accepted, in bytes. @default 262144 */
   readonly maximumMessageSize: number;
-  /**
-   * Kept for a future consumer API; nothing locally receives messages, so it
-   * changes nothing today. @default 30
-   */
+  /** How long a received message stays invisible, unless the receive says otherwise. @default 30 */
   readonly visibilityTimeoutSeconds: number;
-  /** Kept for a future consumer API, like the visibility timeout. @default 0 */
+  /** How long a `ReceiveMessage` that does not say waits for a message (long polling). @default 0 */
   readonly receiveMessageWaitTimeSeconds: number;
   /** Encryption at rest is meaningless in memory; recorded as declared. @default true */
   readonly sqsManagedSse: boolean;
+  /** The `RedriveAllowPolicy` as declared (JSON text): accepted, not enforced. */
+  readonly redriveAllowPolicy?: string;
+  /** The queue policies' documents that govern this queue (JSON text), as `GetQueueAttributes` shows them. */
+  readonly policy?: string;
+  /** Epoch ms at which the local cloud created the queue. */
+  readonly createdAt: number;
 }
 
 /** Options of {@link SqsQueues.create}. */
@@ -117,17 +173,67 @@ export class QueueNotFoundError extends Error {
   }
 }
 
+/** Which SQS error a refused message is. */
+export type InvalidMessageCode = 'InvalidMessageContents' | 'InvalidParameterValue' | 'MissingParameter';
+
 /** SQS would refuse the message (too long, bad characters, too many attributes). */
 export class InvalidMessageError extends Error {
-  public constructor(message: string, options?: { readonly cause?: unknown }) {
+  /** The SQS error code the API answers with. */
+  public readonly code: InvalidMessageCode;
+
+  public constructor(message: string, options?: { readonly cause?: unknown; readonly code?: InvalidMessageCode }) {
     super(message, options);
     this.name = 'InvalidMessageError';
+    this.code = options?.code ?? 'InvalidParameterValue';
   }
+}
+
+/** A receipt handle SQS never issued for this queue (`ReceiptHandleIsInvalid`). */
+export class InvalidReceiptHandleError extends Error {
+  public constructor(
+    public readonly receiptHandle: string,
+    /** `malformed`: not a receipt handle at all; `other-queue`: issued by another queue. */
+    public readonly reason: 'malformed' | 'other-queue',
+  ) {
+    super(reason === 'malformed' ? `The input receipt handle "${receiptHandle}" is not a valid receipt handle.` : `The receipt handle "${receiptHandle}" is not valid for this queue.`);
+    this.name = 'InvalidReceiptHandleError';
+  }
+}
+
+/**
+ * A visibility change SQS refuses: the message is gone, was received again
+ * since the handle was issued, or is no longer in flight.
+ */
+export class MessageNotInFlightError extends Error {
+  public constructor(public readonly receiptHandle: string) {
+    super(`Value ${receiptHandle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not available for visibility timeout change.`);
+    this.name = 'MessageNotInFlightError';
+  }
+}
+
+/** A visibility timeout that would end more than 12 hours after the receive. */
+export class VisibilityTimeoutLimitError extends Error {
+  public constructor(public readonly visibilityTimeout: number) {
+    super(`Value ${String(visibilityTimeout)} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [${String(MAX_VISIBILITY_TIMEOUT_SECONDS)} seconds].`);
+    this.name = 'VisibilityTimeoutLimitError';
+  }
+}
+
+/** A message and what consumers have done with it. */
+interface StoredMessage {
+  readonly message: QueueMessage;
+  /** Epoch ms from which a consumer may receive it: the delay, then the end of each visibility timeout. */
+  invisibleUntil: number;
+  receiveCount: number;
+  firstReceivedAt?: number;
+  /** Epoch ms of the latest receive, from which the 12-hour visibility limit counts. */
+  lastReceivedAt?: number;
 }
 
 interface LocalQueue {
   readonly settings: QueueSettings;
-  messages: QueueMessage[];
+  messages: StoredMessage[];
+  readonly listeners: Set<() => void>;
 }
 
 /**
@@ -165,20 +271,22 @@ export class SqsQueues {
   public static create(resources: readonly LocalResource[], options: SqsQueuesOptions = {}): SqsQueues {
     const queues: LocalQueue[] = [];
     const notEnforced: string[] = [];
+    const createdAt = (options.now ?? Date.now)();
+    const policies = queuePolicies(resources);
     for (const resource of resources) {
       if (!resource.type.startsWith('AWS::SQS::')) continue;
       if (POLICY_TYPES.includes(resource.type)) {
-        // Queue policies are the local IAM's (../iam): it evaluates them on every send that needs them.
+        // Queue policies are the local IAM's (../iam): it evaluates them on every call that needs them.
         continue;
       }
       if (resource.type !== SQS_QUEUE_TYPE) {
         throw new UnsupportedFeatureError(resource.logicalId, resource.type, 'Type', 'this SQS resource type is not emulated');
       }
-      const settings = readQueue(resource);
+      const settings = readQueue(resource, createdAt, policies.get(resource.ref) ?? policies.get(resource.logicalId));
       if (resource.properties.RedriveAllowPolicy !== undefined) {
         notEnforced.push(`${resource.logicalId} (${resource.type}): RedriveAllowPolicy accepted, not enforced`);
       }
-      queues.push({ settings, messages: [] });
+      queues.push({ settings, messages: [], listeners: new Set() });
     }
     return new SqsQueues(queues, notEnforced, options);
   }
@@ -205,7 +313,7 @@ export class SqsQueues {
    * @throws {QueueNotFoundError} when the queue does not exist.
    * @throws {InvalidMessageError} when SQS would refuse the message.
    */
-  public send(queue: string, body: string, attributes: Readonly<Record<string, string | MessageAttributeValue>> = {}): QueueMessage {
+  public send(queue: string, body: string, attributes: Readonly<Record<string, string | MessageAttributeValue>> = {}, options: SendOptions = {}): QueueMessage {
     const target = this.find(queue);
     const normalized = normalizeAttributes(attributes);
     validateMessage(target.settings, body, normalized);
@@ -216,11 +324,25 @@ export class SqsQueues {
       md5OfBody: createHash('md5').update(body, 'utf8').digest('hex'),
       attributes: normalized,
       sentAt,
-      visibleAt: sentAt + target.settings.delaySeconds * 1000,
+      visibleAt: sentAt + (options.delaySeconds ?? target.settings.delaySeconds) * 1000,
+      senderId: options.senderId ?? LOCAL_ACCOUNT,
+      ...(options.traceHeader === undefined ? {} : { traceHeader: options.traceHeader }),
     };
-    target.messages.push(message);
+    target.messages.push({ message, invisibleUntil: message.visibleAt, receiveCount: 0 });
     this.onSend?.(target.settings, message);
+    this.changed(target);
     return message;
+  }
+
+  /**
+   * Checks a message as {@link SqsQueues.send} would, without sending it
+   * (a batch is checked whole before any of it is sent).
+   *
+   * @throws {QueueNotFoundError} when the queue does not exist.
+   * @throws {InvalidMessageError} when SQS would refuse the message.
+   */
+  public validate(queue: string, body: string, attributes: Readonly<Record<string, string | MessageAttributeValue>> = {}): void {
+    validateMessage(this.find(queue).settings, body, normalizeAttributes(attributes));
   }
 
   /**
@@ -252,7 +374,7 @@ export class SqsQueues {
   public receiveAll(queue: string): readonly QueueMessage[] {
     const target = this.expire(this.find(queue));
     const now = this.now();
-    return target.messages.filter((message) => message.visibleAt <= now);
+    return target.messages.filter((stored) => stored.invisibleUntil <= now).map((stored) => stored.message);
   }
 
   /**
@@ -278,6 +400,128 @@ export class SqsQueues {
     return count;
   }
 
+  /**
+   * Receives up to `max` visible messages, oldest first, as `ReceiveMessage`
+   * does: each becomes invisible for the visibility timeout (the queue's
+   * unless given), counts one more receive and gets a new receipt handle.
+   *
+   * @throws {QueueNotFoundError} when the queue does not exist.
+   */
+  public receive(queue: string, max: number, visibilityTimeoutSeconds?: number): readonly ReceivedMessage[] {
+    const target = this.expire(this.find(queue));
+    const now = this.now();
+    const timeout = (visibilityTimeoutSeconds ?? target.settings.visibilityTimeoutSeconds) * 1000;
+    const received: ReceivedMessage[] = [];
+    for (const stored of target.messages) {
+      if (received.length >= max) break;
+      if (stored.invisibleUntil > now) continue;
+      stored.receiveCount += 1;
+      stored.firstReceivedAt ??= now;
+      stored.lastReceivedAt = now;
+      stored.invisibleUntil = now + timeout;
+      received.push({
+        message: stored.message,
+        receiptHandle: encodeReceiptHandle(target.settings.arn, stored.message.messageId, stored.receiveCount),
+        receiveCount: stored.receiveCount,
+        firstReceivedAt: stored.firstReceivedAt,
+      });
+    }
+    return received;
+  }
+
+  /**
+   * Deletes the message a receipt handle names, as `DeleteMessage` does:
+   * even if it is in flight with another consumer, as long as the handle is
+   * the message's latest.
+   *
+   * @throws {QueueNotFoundError} when the queue does not exist.
+   * @throws {InvalidReceiptHandleError} for a handle this queue never issued.
+   */
+  public deleteMessage(queue: string, receiptHandle: string): DeleteOutcome {
+    const target = this.find(queue);
+    const { stored, latest } = this.byReceipt(target, receiptHandle);
+    if (!stored) return 'gone';
+    if (!latest) return 'stale';
+    target.messages = target.messages.filter((candidate) => candidate !== stored);
+    return 'deleted';
+  }
+
+  /**
+   * Changes how long an in-flight message stays invisible, counted from now,
+   * as `ChangeMessageVisibility` does (0 makes it visible at once).
+   *
+   * @throws {QueueNotFoundError} when the queue does not exist.
+   * @throws {InvalidReceiptHandleError} for a handle this queue never issued.
+   * @throws {MessageNotInFlightError} when the message is gone, was received
+   *   again since, or is visible again.
+   * @throws {VisibilityTimeoutLimitError} when it would stay invisible more
+   *   than 12 hours after its receive.
+   */
+  public changeVisibility(queue: string, receiptHandle: string, visibilityTimeoutSeconds: number): void {
+    const target = this.expire(this.find(queue));
+    const { stored, latest } = this.byReceipt(target, receiptHandle);
+    const now = this.now();
+    if (!stored || !latest || stored.invisibleUntil <= now || stored.lastReceivedAt === undefined) throw new MessageNotInFlightError(receiptHandle);
+    if ((now - stored.lastReceivedAt) / 1000 + visibilityTimeoutSeconds > MAX_VISIBILITY_TIMEOUT_SECONDS) throw new VisibilityTimeoutLimitError(visibilityTimeoutSeconds);
+    stored.invisibleUntil = now + visibilityTimeoutSeconds * 1000;
+    // A long poll waiting for this message recomputes when it becomes visible.
+    this.changed(target);
+  }
+
+  /**
+   * How many messages are visible, in flight and delayed.
+   *
+   * @throws {QueueNotFoundError} when the queue does not exist.
+   */
+  public counts(queue: string): QueueCounts {
+    const target = this.expire(this.find(queue));
+    const now = this.now();
+    let visible = 0;
+    let inFlight = 0;
+    let delayed = 0;
+    for (const stored of target.messages) {
+      if (stored.invisibleUntil <= now) visible += 1;
+      else if (stored.receiveCount > 0) inFlight += 1;
+      else delayed += 1;
+    }
+    return { visible, inFlight, delayed };
+  }
+
+  /** Epoch ms at which the next invisible message becomes visible, if any is invisible. */
+  public nextVisibleAt(queue: string): number | undefined {
+    const now = this.now();
+    let next: number | undefined;
+    for (const stored of this.find(queue).messages) {
+      if (stored.invisibleUntil > now && (next === undefined || stored.invisibleUntil < next)) next = stored.invisibleUntil;
+    }
+    return next;
+  }
+
+  /**
+   * Calls `listener` whenever a message may have become receivable on the
+   * queue sooner than it was (one was sent, or its visibility changed): what
+   * long polling waits on. Returns the unsubscribe function.
+   *
+   * @throws {QueueNotFoundError} when the queue does not exist.
+   */
+  public subscribe(queue: string, listener: () => void): () => void {
+    const target = this.find(queue);
+    target.listeners.add(listener);
+    return () => target.listeners.delete(listener);
+  }
+
+  private changed(queue: LocalQueue): void {
+    for (const listener of [...queue.listeners]) listener();
+  }
+
+  private byReceipt(queue: LocalQueue, receiptHandle: string): { readonly stored?: StoredMessage; readonly latest: boolean } {
+    const decoded = decodeReceiptHandle(receiptHandle);
+    if (!decoded) throw new InvalidReceiptHandleError(receiptHandle, 'malformed');
+    if (decoded.queueArn !== queue.settings.arn) throw new InvalidReceiptHandleError(receiptHandle, 'other-queue');
+    const stored = queue.messages.find((candidate) => candidate.message.messageId === decoded.messageId);
+    return { ...(stored ? { stored } : {}), latest: stored?.receiveCount === decoded.receiveCount };
+  }
+
   private find(queue: string): LocalQueue {
     const target = this.lookup.get(queue);
     if (!target) throw new QueueNotFoundError(queue);
@@ -286,17 +530,48 @@ export class SqsQueues {
 
   private expire(queue: LocalQueue): LocalQueue {
     const oldest = this.now() - queue.settings.messageRetentionSeconds * 1000;
-    if (queue.messages.some((message) => message.sentAt < oldest)) {
-      queue.messages = queue.messages.filter((message) => message.sentAt >= oldest);
+    if (queue.messages.some((stored) => stored.message.sentAt < oldest)) {
+      queue.messages = queue.messages.filter((stored) => stored.message.sentAt >= oldest);
     }
     return queue;
   }
 }
 
+/**
+ * A receipt handle: which queue issued it, for which message, at which
+ * receive (so an older one is told from the latest), and random bytes so
+ * that no two look alike.
+ */
+function encodeReceiptHandle(queueArn: string, messageId: string, receiveCount: number): string {
+  return Buffer.from(`${queueArn} ${messageId} ${String(receiveCount)} ${randomBytes(24).toString('base64')}`, 'utf8').toString('base64');
+}
+
+function decodeReceiptHandle(handle: string): { readonly queueArn: string; readonly messageId: string; readonly receiveCount: number } | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(handle)) return undefined;
+  const [queueArn = '', messageId = '', count = '', random, ...rest] = Buffer.from(handle, 'base64').toString('utf8').split(' ');
+  if (random === undefined || rest.length > 0 || !queueArn.startsWith('arn:aws:sqs:') || !/^\d+$/.test(count) || messageId === '') return undefined;
+  return { queueArn, messageId, receiveCount: Number(count) };
+}
+
+/** Each queue's policy documents (JSON text), by the `Ref` the policy names it with. */
+function queuePolicies(resources: readonly LocalResource[]): ReadonlyMap<string, string> {
+  const statements = new Map<string, unknown[]>();
+  for (const resource of resources) {
+    if (resource.type !== 'AWS::SQS::QueuePolicy') continue;
+    const document = resource.properties.PolicyDocument;
+    const queues = resource.properties.Queues;
+    if (typeof document !== 'object' || document === null || !Array.isArray(queues)) continue;
+    const declared = (document as { Statement?: unknown }).Statement;
+    const list = Array.isArray(declared) ? declared : declared === undefined ? [] : [declared];
+    for (const queue of queues) if (typeof queue === 'string') statements.set(queue, [...(statements.get(queue) ?? []), ...list]);
+  }
+  return new Map([...statements].map(([queue, list]) => [queue, JSON.stringify({ Version: '2012-10-17', Statement: list })]));
+}
+
 /** The ARN of a local queue with this name. */
 export const sqsQueueArn = (name: string): string => `arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${name}`;
 
-function readQueue(resource: LocalResource): QueueSettings {
+function readQueue(resource: LocalResource, createdAt: number, policy: string | undefined): QueueSettings {
   const fail = (property: string, detail: string): UnsupportedFeatureError =>
     new UnsupportedFeatureError(resource.logicalId, resource.type, property, detail);
   const properties = resource.properties;
@@ -333,6 +608,11 @@ function readQueue(resource: LocalResource): QueueSettings {
     visibilityTimeoutSeconds: integer('VisibilityTimeout', 30, 0, 43_200),
     receiveMessageWaitTimeSeconds: integer('ReceiveMessageWaitTimeSeconds', 0, 0, 20),
     sqsManagedSse: readBoolean(properties.SqsManagedSseEnabled, true, () => fail('SqsManagedSseEnabled', 'must be a boolean')),
+    ...(properties.RedriveAllowPolicy === undefined
+      ? {}
+      : { redriveAllowPolicy: typeof properties.RedriveAllowPolicy === 'string' ? properties.RedriveAllowPolicy : JSON.stringify(properties.RedriveAllowPolicy) }),
+    ...(policy === undefined ? {} : { policy }),
+    createdAt,
   };
 }
 
@@ -360,15 +640,22 @@ function normalizeAttributes(attributes: Readonly<Record<string, string | Messag
 }
 
 function validateMessage(queue: QueueSettings, body: string, attributes: Readonly<Record<string, MessageAttributeValue>>): void {
-  if (body.length === 0) throw new InvalidMessageError('The message body must not be empty.');
-  if (INVALID_BODY_CHARACTER.test(body)) throw new InvalidMessageError('The message body contains characters outside the allowed set.');
+  if (body.length === 0) throw new InvalidMessageError('The request must contain the parameter MessageBody.', { code: 'MissingParameter' });
+  const invalid = INVALID_BODY_CHARACTER.exec(body)?.[0];
+  if (invalid !== undefined) {
+    const code = (invalid.codePointAt(0) ?? 0).toString(16).toUpperCase();
+    throw new InvalidMessageError(
+      `Invalid binary character '#x${code}' was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF`,
+      { code: 'InvalidMessageContents' },
+    );
+  }
   const names = Object.keys(attributes);
   if (names.length > MAX_MESSAGE_ATTRIBUTES) {
     throw new InvalidMessageError(`Number of message attributes [${String(names.length)}] exceeds the allowed maximum [${String(MAX_MESSAGE_ATTRIBUTES)}].`);
   }
   let size = Buffer.byteLength(body, 'utf8');
   for (const [name, value] of Object.entries(attributes)) {
-    if (value.dataType === 'Number' && !Number.isFinite(Number(value.stringValue))) {
+    if (value.dataType.split('.')[0] === 'Number' && !Number.isFinite(Number(value.stringValue))) {
       throw new InvalidMessageError(`Message attribute ${name} is a Number but its value is not a number.`);
     }
     size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value.dataType, 'utf8') + Buffer.byteLength(value.stringValue, 'utf8');

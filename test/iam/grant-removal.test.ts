@@ -118,6 +118,27 @@ describe('removing a grant the recording names makes AWS (and the local cloud) d
     }
   });
 
+  it('a function role without its log statement: the function still answers, its log group refuses it (on AWS its lines are lost), the denial is recorded', async () => {
+    // Prepare
+    expect(soleStatementsOf(baselineGrants, 'logs:PutLogEvents')).toContainEqual(expect.stringMatching(/^HealthFunctionServiceRoleDefaultPolicy/));
+    const dir = assemblyWith((template) => expect(removeStatements(template, 'HealthFunctionServiceRoleDefaultPolicy', 'logs:PutLogEvents')).toBe(1));
+    const cloud = await start(dir);
+    try {
+      const shop = new ShopClient({ apiUrl: cloud.apiUrl, waitMs: 20_000, diagnostics: () => '' });
+
+      // Act
+      const reply = await shop.call('GET', '/health');
+
+      // Assess: the function answers (logs never fail a call) but may not write its log group.
+      expect(reply.status).toBe(200);
+      expect(cloud.iam.authorizer.denials.map((denial) => `${denial.action} ${denial.resource}`)).toEqual([
+        expect.stringMatching(/^logs:CreateLogStream arn:aws:logs:us-east-1:000000000000:log-group:\/local\/HealthFunctionLogs[0-9A-F]{8}:log-stream:/),
+      ]);
+    } finally {
+      await cloud.stop();
+    }
+  });
+
   it("GET /health without its Lambda permission: API Gateway answers 500, as it does when it may not invoke the integration", async () => {
     // Prepare
     const healthPermission = soleStatementsOf(baselineGrants, 'lambda:InvokeFunction').filter((id) => id.startsWith('ApiGEThealth'));

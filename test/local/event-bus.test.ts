@@ -574,7 +574,7 @@ describe('EventBridgeEmulator refuses what it does not emulate', () => {
   const refusal = (resources: readonly LocalResource[]): unknown => failureOf(() => build([...shopBus, queue('Q'), ...resources]));
 
   it.each<[string, string, Record<string, unknown>]>([
-    ['a schedule', 'ScheduleExpression', { ScheduleExpression: 'rate(5 minutes)', EventPattern: undefined }],
+    ['a schedule on a custom bus', 'ScheduleExpression', { ScheduleExpression: 'rate(5 minutes)', EventPattern: undefined }],
     ['an SNS target', 'Targets[0].Arn', { Targets: [{ Arn: 'arn:aws:sns:us-east-1:000000000000:topic', Id: 'T' }] }],
     ['ECS target parameters', 'Targets[0].EcsParameters', { Targets: [{ Arn: queueArn('Q'), Id: 'T', EcsParameters: {} }] }],
     ['an unknown target property', 'Targets[0].Extra', { Targets: [{ Arn: queueArn('Q'), Id: 'T', Extra: 1 }] }],

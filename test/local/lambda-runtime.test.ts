@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { InvalidFunctionConfigurationError, localFunctions } from '../../local/lambda/functions';
 import { LambdaRuntime, type InvokeResult, type LambdaRuntimeOptions, type LocalFunctionSpec } from '../../local/lambda/lambda-runtime';
 import { LambdaThrottledError, PayloadTooLargeError, SYNC_REQUEST_LIMIT_BYTES, SYNC_RESPONSE_LIMIT_BYTES } from '../../local/lambda/limits';
-import { defaultNodeSearch, majorOf, resolveNode } from '../../local/lambda/node-binary';
+import { defaultNodeSearch, resolveNode } from '../../local/lambda/node-binary';
 import type { LocalResource } from '../../local/resources';
 
 const code = mkdtempSync(path.join(tmpdir(), 'runtime-test-'));
@@ -258,6 +258,9 @@ describe("Lambda's runtime environment variables", () => {
       TZ: ':UTC',
       LANG: 'en_US.UTF-8',
       NODE_PATH: expect.stringContaining('/opt/nodejs/node24/node_modules'),
+      PATH: expect.stringContaining('/usr/bin'),
+      LD_LIBRARY_PATH: expect.stringContaining(code),
+      AWS_ACCESS_KEY: expect.any(String),
       AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
       AWS_XRAY_DAEMON_ADDRESS: expect.stringMatching(/^[\d.]+:\d+$/),
       _X_AMZN_TRACE_ID: expect.stringMatching(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=[01]$/),
@@ -283,6 +286,14 @@ describe("Lambda's runtime environment variables", () => {
     expect(error).toBeInstanceOf(InvalidFunctionConfigurationError);
     expect((error as Error).message).toMatch(/^Offender \(AWS::Lambda::Function\): Environment\.Variables — /);
     expect((error as Error).message).toContain('contains reserved keys that are currently not supported for modification. Reserved keys used in this request: TZ, AWS_REGION');
+  });
+
+  it('stops start-up on what Lambda refuses at deploy time: environment variables over 4 KB, a timeout or memory out of range', () => {
+    const big = { BLOB: 'x'.repeat(4093) };
+    expect(read([fn({ OK: 'x'.repeat(4092 - 2) })]).length).toBe(1);
+    expect(() => read([fn(big, {}, 'Big')])).toThrow(/^Big \(AWS::Lambda::Function\): Environment\.Variables — .*exceeded the 4KB limit/);
+    expect(() => read([fn({}, { Timeout: 901 }, 'Slow')])).toThrow(/^Slow \(AWS::Lambda::Function\): Timeout — /);
+    expect(() => read([fn({}, { MemorySize: 64 }, 'Small')])).toThrow(/^Small \(AWS::Lambda::Function\): MemorySize — /);
   });
 
   it('stops start-up when reservations leave the account fewer than 100 unreserved executions, as AWS refuses them', () => {
@@ -373,27 +384,22 @@ describe('environments as child processes', () => {
     expect(await runtime.invoke('ChildHog', { action: 'hog' })).toMatchObject({ ok: false, error: { errorType: 'Runtime.OutOfMemory' } });
   });
 
-  const other = ((): { executable: string; version: string } | undefined => {
-    // A Node of another major than the one running the tests, if this machine has one (CI has Node 24 first on PATH and 20 behind it).
-    const search = defaultNodeSearch();
-    for (const major of [24, 22, 20, 26]) {
-      if (major === majorOf(process.version)) continue;
-      const choice = resolveNode(major, { ...search, override: undefined });
-      if (choice.kind === 'child-process') return choice;
-    }
-    return undefined;
-  })();
-  (other ? it : it.skip)(`runs a function on another Node major (${other?.version ?? 'none found here'})`, async () => {
-    // Prepare
+  it('runs a function on the Node that another major resolves to, found on PATH (a stand-in binary answering v99)', async () => {
+    // Prepare: a `node` on PATH that says it is v99 and runs the real Node otherwise, as a Node of another major would be found.
+    const bin = mkdtempSync(path.join(tmpdir(), 'other-node-'));
+    const standIn = path.join(bin, 'node');
+    writeFileSync(standIn, `#!/bin/sh\nif [ "$1" = "--version" ]; then echo v99.1.0; exit 0; fi\nexec "${process.execPath}" "$@"\n`, { mode: 0o755 });
+    const choice = resolveNode(99, { ...defaultNodeSearch(), override: undefined, pathVariable: bin });
     const runtimeOnOther = new LambdaRuntime();
-    runtimeOnOther.register(spec('Other', { nodeExecutable: other?.executable }));
+    runtimeOnOther.register(spec('Other', { nodeExecutable: choice.kind === 'child-process' ? choice.executable : undefined }));
 
     // Act
     const result = await runtimeOnOther.invoke('Other', { action: 'whoami' });
     await runtimeOnOther.stop();
 
     // Assess
-    expect(result).toMatchObject({ ok: true, payload: { version: other?.version } });
-    expect(other?.version).not.toBe(process.version);
+    expect(choice).toMatchObject({ kind: 'child-process', executable: standIn, version: 'v99.1.0' });
+    expect(result).toMatchObject({ ok: true, payload: { isMainThread: true, invocations: 1 } });
+    expect((result.ok && (result.payload as { pid: number }).pid) || 0).not.toBe(process.pid);
   });
 });
