@@ -435,6 +435,11 @@ export class LocalCloud {
     return this.injection.eventBus.fireSchedule(rule);
   }
 
+  /** The logical ids of the template's scheduled rules, for {@link LocalCloud.fireSchedule}. */
+  public scheduledRuleLogicalIds(): readonly string[] {
+    return this.injection.eventBus.scheduledRuleLogicalIds();
+  }
+
   /** The logical ids of the template's queues. */
   public queueLogicalIds(): readonly string[] {
     return this.parts.queues.list().map((queue) => queue.logicalId);

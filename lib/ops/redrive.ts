@@ -110,7 +110,13 @@ const pipeBatchSchema = z.object({
 const eventSummarySchema = z.object({
   id: z.string().optional(),
   'detail-type': z.string().optional(),
-  detail: z.object({ orderId: z.string().optional() }).loose().optional(),
+  detail: z
+    .object({
+      metadata: z.object({ correlationId: z.string().optional() }).loose().optional(),
+      data: z.object({ orderId: z.string().optional() }).loose().optional(),
+    })
+    .loose()
+    .optional(),
 });
 
 /** How to send one message back. */
@@ -126,7 +132,7 @@ const attribute = (message: Message, name: string): string | undefined => messag
 
 const shortName = (arn: string): string => arn.split(/[:/]/).pop() ?? arn;
 
-/** `OrderPlaced 1f0c… (order 0d82…)`: what a dead-lettered event was, for the progress line. */
+/** `OrderPlaced 1f0c… (order 0d82…, correlation dK8d…)`: what a dead-lettered event was, for the progress line. */
 const describeEvent = (body: string): string => {
   let parsed: unknown;
   try {
@@ -136,8 +142,10 @@ const describeEvent = (body: string): string => {
   }
   const event = eventSummarySchema.safeParse(parsed);
   if (!event.success || event.data['detail-type'] === undefined) return 'an event';
-  const order = event.data.detail?.orderId;
-  return `${event.data['detail-type']}${event.data.id ? ` ${event.data.id}` : ''}${order ? ` (order ${order})` : ''}`;
+  const order = event.data.detail?.data?.orderId;
+  const correlation = event.data.detail?.metadata?.correlationId;
+  const about = [order ? `order ${order}` : undefined, correlation ? `correlation ${correlation}` : undefined].filter(Boolean).join(', ');
+  return `${event.data['detail-type']}${event.data.id ? ` ${event.data.id}` : ''}${about ? ` (${about})` : ''}`;
 };
 
 /** Finds the queue the operator means: its URL, its name, or a part of its name only one queue has. */
@@ -250,7 +258,9 @@ const planFor = async (message: Message, context: { readonly functionArns: reado
   if (attribute(message, 'RequestID') !== undefined || attribute(message, 'ErrorCode') !== undefined) {
     if (context.functionArns.length === 1) {
       const [functionArn] = context.functionArns;
-      return { kind: 'invoke', functionArn, payload: body, what: `${describeEvent(body)}, dead-lettered by ${shortName(functionArn)} (${attribute(message, 'ErrorCode') ?? 'error'})` };
+      // Lambda's ErrorCode is an HTTP status (200 for a function error); the message says what failed.
+      const error = attribute(message, 'ErrorMessage') ?? `status ${attribute(message, 'ErrorCode') ?? '?'}`;
+      return { kind: 'invoke', functionArn, payload: body, what: `${describeEvent(body)}, dead-lettered by ${shortName(functionArn)} (${error.slice(0, 120)})` };
     }
     return {
       kind: 'keep',

@@ -577,6 +577,11 @@ export class EventBridgeEmulator extends BackgroundService {
     });
   }
 
+  /** The logical ids of the scheduled rules (empty for rules made through the API). */
+  public scheduledRuleLogicalIds(): readonly string[] {
+    return this.allRules().flatMap((rule) => (rule.schedule !== undefined && rule.logicalId !== undefined ? [rule.logicalId] : []));
+  }
+
   /**
    * Fires a scheduled rule now, as its schedule would: the Scheduled Event
    * goes to the rule's targets (delivery is asynchronous; `drain()` waits for

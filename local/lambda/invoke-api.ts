@@ -41,8 +41,9 @@ const listFunctions = (runtime: LambdaRuntime, asyncInvoker: Pick<LambdaAsyncInv
 };
 
 /**
- * Lambda's `Invoke` REST operation on the local AWS endpoint, so functions
- * calling other functions (and the AWS CLI) work unchanged.
+ * Lambda's `Invoke` (and `ListFunctions`) REST operations on the local AWS
+ * endpoint, so functions calling other functions (and the AWS CLI, and
+ * `npm run redrive`) work unchanged.
  * `RequestResponse` runs the function on `runtime`; `Event` hands it to
  * `asyncInvoker`, the same invoker EventBridge's Lambda targets use, so an
  * asynchronous invocation retries and dead-letters by the template's

@@ -111,6 +111,15 @@ describe('the template grants exactly what the code calls', () => {
       await shop.placeAcceptedOrder(alice, order('iam-mug', 1));
       await waitForDeadLetter('EventsOrdersOutboxDeadLetters');
     });
+
+    // The reconciler: its schedule's permission, then a run over the orders the dead letters left behind
+    // (a saga never started: start it; a saga that cancelled unheard: apply its outcome).
+    const reconciler = fresh.cloud.runtime.functions().find((fn) => fn.name.startsWith('OrdersReconcilerFunction'));
+    const schedule = fresh.cloud.scheduledRuleLogicalIds().find((id) => id.startsWith('OrdersReconcilerSchedule'));
+    if (!reconciler || !schedule) throw new Error('the template has no order reconciler');
+    fresh.cloud.fireSchedule(schedule);
+    const run = await fresh.cloud.runtime.invoke(reconciler.arn, { olderThanSeconds: 0, limit: 100 });
+    expect(run).toMatchObject({ ok: true, payload: { actions: { 'saga-started': 2, cancelled: 1, failed: 0 } } });
   }, 200_000);
 
   it('denies nothing the shop calls', () => {

@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient, TooManyRequestsException } from '@aws-sdk/client-lambda';
+import { InvalidParameterValueException, InvokeCommand, LambdaClient, ListFunctionsCommand, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -67,6 +67,17 @@ describe('Lambda Invoke on the local AWS endpoint', () => {
   });
 
   const decode = (payload?: Uint8Array) => JSON.parse(Buffer.from(payload ?? []).toString('utf8'));
+
+  it('lists the functions with their configuration, a page at a time', async () => {
+    const first = await client.send(new ListFunctionsCommand({ MaxItems: 1 }));
+    const second = await client.send(new ListFunctionsCommand({ MaxItems: 1, Marker: first.NextMarker }));
+
+    expect(first.Functions).toEqual([{ FunctionName: 'Fn', FunctionArn: FUNCTION_ARN, Handler: 'index.handler', Timeout: 3, MemorySize: 128, DeadLetterConfig: { TargetArn: DLQ_ARN } }]);
+    expect(second.Functions?.map((fn) => fn.FunctionName)).toEqual(['OneAtATime']);
+    expect(second.NextMarker).toBeUndefined();
+    expect((await client.send(new ListFunctionsCommand({}))).Functions).toHaveLength(2);
+    await expect(client.send(new ListFunctionsCommand({ Marker: 'NoSuchFunction' }))).rejects.toThrow(InvalidParameterValueException);
+  });
 
   it('answers a synchronous invoke with the payload', async () => {
     const result = await client.send(new InvokeCommand({ FunctionName: 'Fn', Payload: Buffer.from('{"n":21}') }));
