@@ -85,6 +85,8 @@ const printReport = (report: SoakReport, write: (text: string) => void): void =>
   const injected = Object.entries(report.injected);
   if (injected.length > 0) write(`injected: ${injected.map(([kind, count]) => `${kind} ${String(count)}`).join(', ')}\n`);
   write(`\noutcomes${report.warmup > 0 ? ` (with ${report.warmup} warm-up orders)` : ''}: ${Object.entries(report.outcomes).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+  const reconciled = Object.entries(report.reconciled);
+  write(`reconciler: ${reconciled.length > 0 ? reconciled.map(([action, count]) => `${action} ${String(count)}`).join(', ') : 'found nothing to do'}\n`);
   write(`saga executions: ${Object.entries(report.executions).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
   const h = report.http;
   write(`http: ${h.requests} requests, ${h.retries} retries (${h.throttled} × 429, ${h.serverErrors} × 5xx, ${h.noAnswer} unanswered)\n`);

@@ -92,6 +92,8 @@ export interface SoakReport {
   readonly faults: readonly string[];
   /** How many faults of each kind were injected (`functionError`, `transactionConflict`, ...). */
   readonly injected: Readonly<Record<string, number>>;
+  /** What the reconciler's runs did, by action (`saga-started`, `confirmed`...), counting only actions taken. */
+  readonly reconciled: Readonly<Record<string, number>>;
   /** First POST to the last order seen terminal. */
   readonly durationMs: number;
   /** Orders seen terminal per second of {@link durationMs}. */
@@ -328,6 +330,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
       warmup: warmups.length,
       faults: cloud.activeFaults,
       injected: collected.injected(),
+      reconciled: reconciling.actions,
       durationMs,
       throughput: latencies.length / (durationMs / 1000),
       latency: { p50: percentile(latencies, 50), p99: percentile(latencies, 99), max: Math.max(0, ...latencies), samples: latencies.length },
@@ -357,10 +360,11 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
  * 15 s for orders PENDING over 30 s. It is invoked directly, with those
  * figures, rather than through its rule, whose input carries AWS's.
  */
-const reconcileWhileRunning = (cloud: LocalCloud, scale: number): { stop: () => Promise<void>; readonly failures: string[] } => {
+const reconcileWhileRunning = (cloud: LocalCloud, scale: number): { stop: () => Promise<void>; readonly failures: string[]; readonly actions: Record<string, number> } => {
   const reconciler = cloud.runtime.functions().find((fn) => /Reconciler/.test(fn.name));
   const failures: string[] = [];
-  if (!reconciler) return { stop: async () => undefined, failures: ['no reconciler function in the template: stuck orders stay stuck'] };
+  const actions: Record<string, number> = {};
+  if (!reconciler) return { stop: async () => undefined, failures: ['no reconciler function in the template: stuck orders stay stuck'], actions };
   const everyMs = Math.max(1000, 300_000 * scale);
   const input = { olderThanSeconds: Math.max(1, Math.round(600 * scale)), limit: 200 };
   const stopped = new AbortController();
@@ -370,6 +374,7 @@ const reconcileWhileRunning = (cloud: LocalCloud, scale: number): { stop: () => 
       if (stopped.signal.aborted) break;
       const result = await cloud.runtime.invoke(reconciler.arn, input).catch((error: unknown) => ({ ok: false as const, error: { errorType: 'Refused', errorMessage: String(error) } }));
       if (!result.ok) failures.push(`reconciler run failed: ${result.error.errorType}: ${result.error.errorMessage}`);
+      else countActions(result.payload, actions);
     }
   })();
   return {
@@ -378,7 +383,15 @@ const reconcileWhileRunning = (cloud: LocalCloud, scale: number): { stop: () => 
       await loop;
     },
     failures,
+    actions,
   };
+};
+
+/** Adds a reconciler report's action counts (`{actions: {...}}`) to `into`, leaving out the zeros. */
+const countActions = (payload: unknown, into: Record<string, number>): void => {
+  const actions = typeof payload === 'object' && payload !== null && 'actions' in payload ? payload.actions : undefined;
+  if (typeof actions !== 'object' || actions === null) return;
+  for (const [action, count] of Object.entries(actions)) if (typeof count === 'number' && count > 0) into[action] = (into[action] ?? 0) + count;
 };
 
 /** Creates the products and sets their stock, retrying what faults or throttling refuse. */
