@@ -27,6 +27,12 @@ export interface OrderReconcilerProps {
   /** How often it runs. @default Schedule.rate(Duration.minutes(5)) */
   readonly schedule?: Schedule;
   /**
+   * A period without a single run after which an alarm says the reconciler
+   * stopped running: longer than the schedule's period. From 5 minutes to a day.
+   * @default Duration.minutes(30)
+   */
+  readonly notRunningAlarmAfter?: Duration;
+  /**
    * How long an order may stay PENDING before it is looked at: longer than a
    * healthy order takes (seconds) and than the hops' own retries (Lambda's
    * asynchronous retries give up after about 3 minutes).
@@ -59,6 +65,10 @@ export class OrderReconciler extends Construct {
     const batchSize = props.batchSize ?? 100;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_RECONCILE_BATCH) {
       throw new Error(`OrderReconciler '${id}': batchSize must be a whole number from 1 to ${MAX_RECONCILE_BATCH}, not ${batchSize}.`);
+    }
+    const notRunningAfter = props.notRunningAlarmAfter ?? Duration.minutes(30);
+    if (notRunningAfter.toSeconds() < 300 || notRunningAfter.toSeconds() > 86_400 || notRunningAfter.toSeconds() % 60 !== 0) {
+      throw new Error(`OrderReconciler '${id}': notRunningAlarmAfter must be whole minutes from 5 minutes to a day, not ${notRunningAfter.toHumanString()}.`);
     }
     if (stuckAfter.toSeconds() < 60) throw new Error(`OrderReconciler '${id}': stuckAfter must be at least a minute, not ${stuckAfter.toHumanString()}.`);
 
@@ -104,6 +114,25 @@ export class OrderReconciler extends Construct {
         }),
       ],
     });
+
+    // Recovery that silently stops is worse than none: alarm when it keeps failing, and when it stops running at all.
+    new Alarm(this, 'FailingAlarm', {
+      alarmDescription: 'The order reconciler failed in every run for 15 minutes: stuck orders are not being recovered (see the runbook in README)',
+      metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(props.alarmTopic));
+    const runEvery = (props.schedule ?? Schedule.rate(Duration.minutes(5))).expressionString;
+    new Alarm(this, 'NotRunningAlarm', {
+      alarmDescription: `The order reconciler has not run for ${notRunningAfter.toHumanString()} (its schedule: ${runEvery}): is its rule disabled or its function gone?`,
+      metric: this.function.metricInvocations({ period: notRunningAfter, statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.BREACHING,
+    }).addAlarmAction(new SnsAction(props.alarmTopic));
 
     new Alarm(this, 'NeedsAttentionAlarm', {
       alarmDescription: 'The reconciler found orders whose saga stopped without an outcome: a person must decide (see the runbook in README)',

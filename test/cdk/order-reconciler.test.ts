@@ -68,11 +68,35 @@ describe('OrderReconciler', () => {
     });
   });
 
+  it('alarms when its runs keep failing for 15 minutes, and when it has not run for 30', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.fn } }],
+      Period: 300,
+      EvaluationPeriods: 3,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [Match.anyValue()],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Invocations',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: ids.fn } }],
+      Period: 1800,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [Match.anyValue()],
+    });
+  });
+
   it('takes another schedule, threshold and batch, and refuses ones that cannot work', () => {
     const custom = synth({ schedule: Schedule.rate(Duration.minutes(1)), stuckAfter: Duration.minutes(3), batchSize: 20 }).template;
     custom.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(1 minute)', Targets: [Match.objectLike({ Input: JSON.stringify({ olderThanSeconds: 180, limit: 20 }) })] });
     expect(() => synth({ stuckAfter: Duration.seconds(30) })).toThrow(/stuckAfter must be at least a minute/);
     expect(() => synth({ batchSize: 500 })).toThrow(/batchSize must be a whole number from 1 to 200/);
+    synth({ schedule: Schedule.rate(Duration.hours(1)), notRunningAlarmAfter: Duration.hours(3) }).template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Invocations', Period: 10_800 });
+    expect(() => synth({ notRunningAlarmAfter: Duration.minutes(1) })).toThrow(/notRunningAlarmAfter must be whole minutes from 5 minutes to a day/);
   });
 
   it("belongs to the orders service in the shop, whose table has the keys-only pending index", () => {
