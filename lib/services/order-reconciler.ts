@@ -115,6 +115,14 @@ export class OrderReconciler extends Construct {
       ],
     });
 
+    new Alarm(this, 'RecoveredOrdersAlarm', {
+      alarmDescription: 'The reconciler recovered orders some hop had given up on: the customers are served, but look at the dead-letter queues for the cause (see the runbook in README)',
+      metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: 'OrdersRecovered', dimensionsMap: { service: 'orders' }, statistic: 'Sum', period: Duration.minutes(5) }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(props.alarmTopic));
     // Recovery that silently stops is worse than none: alarm when it keeps failing, and when it stops running at all.
     new Alarm(this, 'FailingAlarm', {
       alarmDescription: 'The order reconciler failed in every run for 15 minutes: stuck orders are not being recovered (see the runbook in README)',

@@ -58,7 +58,14 @@ describe('OrderReconciler', () => {
     ]);
   });
 
-  it('alarms as soon as one order needs a person', () => {
+  it('alarms as soon as one order needs a person, and when it recovered any', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'OrdersRecovered',
+      Namespace: 'ServerlessShop',
+      Dimensions: [{ Name: 'service', Value: 'orders' }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'OrdersNeedingAttention',
       Namespace: 'ServerlessShop',

@@ -19,7 +19,7 @@ export const reconcileInputSchema = z
 /**
  * The reconciler, run on a schedule: finds orders stuck in PENDING and drives
  * them to the outcome already decided. Metrics: `OrdersReconciled` by action,
- * `OrdersNeedingAttention` (an alarm watches it); each order a person must look
+ * `OrdersRecovered` and `OrdersNeedingAttention` (alarms watch both); each order a person must look
  * at is logged as an error with what stopped its saga.
  */
 export const createReconcileOrdersHandler = (deps: ReconcileOrdersDeps) =>
@@ -28,6 +28,8 @@ export const createReconcileOrdersHandler = (deps: ReconcileOrdersDeps) =>
     for (const [action, count] of Object.entries(report.actions)) {
       if (count > 0 && action !== 'needs-attention' && action !== 'failed') metrics.singleMetric().addDimension('action', action).addMetric('OrdersReconciled', MetricUnit.Count, count);
     }
+    // Every order recovered is one some hop gave up on: worth a look even though the customer is served.
+    metrics.addMetric('OrdersRecovered', MetricUnit.Count, report.actions['saga-started'] + report.actions.confirmed + report.actions.cancelled);
     metrics.addMetric('OrdersNeedingAttention', MetricUnit.Count, report.needsAttention.length);
     if (report.failures.length > 0) metrics.addMetric('OrdersReconcileFailed', MetricUnit.Count, report.failures.length);
     for (const stuck of report.needsAttention) logger.error('Order needs a person: its saga stopped without an outcome', stuck);

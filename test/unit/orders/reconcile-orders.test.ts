@@ -145,7 +145,10 @@ describe('the reconciler handler', () => {
 
     // Assess
     expect(report).toMatchObject({ examined: 2, actions: { 'saga-started': 1, 'needs-attention': 1 } });
-    expect(addMetric.mock.calls.map(([name, , value]) => [name, value])).toEqual([['OrdersNeedingAttention', 1]]);
+    expect(addMetric.mock.calls.map(([name, , value]) => [name, value])).toEqual([
+      ['OrdersRecovered', 1],
+      ['OrdersNeedingAttention', 1],
+    ]);
     await expect(refused).rejects.toMatchObject({ name: 'ContractViolationError' });
   });
 });
