@@ -161,6 +161,7 @@ class CollectedLog {
 /** The kinds of injected fault the report counts, by the hop log line that announces each. */
 const INJECTED_KINDS: ReadonlyArray<readonly [string, RegExp]> = [
   ['functionError', /injected error/],
+  ['functionOutage', /injected outage/],
   ['functionLatency', /injected latency/],
   ['functionTimeout', /injected timeout/],
   ['functionCrash', /injected crash/],
