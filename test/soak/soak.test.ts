@@ -10,7 +10,7 @@ import { runSoak, type SoakReport } from '../../bench/soak/run-soak';
  * mix nobody tuned for. Every invariant must come out 0 and every order must
  * end terminal. `npm run soak` is the full-size run; a failure names the
  * seed, so the same mix and faults can be run again
- * (`npm run soak -- --orders 150 --concurrency 10 --seed <seed>`).
+ * (`npm run soak -- --orders 150 --concurrency 10 --users 6 --seed <seed>`).
  * SHOP_SOAK_SEED replaces the random seed.
  */
 
@@ -32,10 +32,12 @@ const ORDERS = 150;
 describe.each([
   { kind: 'fixed', seed: FIXED_SEED },
   { kind: 'random', seed: seedFromEnv() },
-])('reduced chaos soak ($kind seed $seed: 150 orders, concurrency 10, faults on)', ({ seed }) => {
+])('reduced chaos soak ($kind seed $seed: 150 orders, concurrency 10, faults on)', ({ kind, seed }) => {
   let report: SoakReport;
 
   beforeAll(async () => {
+    // Printed whether the run passes or not: a seed nobody tuned for is worth keeping when it finds something later.
+    console.info(`reduced chaos soak, ${kind} seed ${seed} (again: npm run soak -- --orders ${ORDERS} --concurrency 10 --users 6 --seed ${seed})`);
     report = await runSoak({ orders: ORDERS, concurrency: 10, users: 6, seed });
   }, 240_000);
 
