@@ -2,7 +2,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
-import type { Context, EventBridgeEvent } from 'aws-lambda';
+import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import * as z from 'zod';
 import type { ZodType } from 'zod';
 import { isTransientAwsError } from './aws-errors';
 import type { EventContract, EventDetail } from './contracts/envelope';
@@ -92,27 +93,70 @@ export const httpApi = <R extends RouteTable>(routes: R, handlers: RouteHandlers
 /** A validated event, narrowed by its detail type. */
 export type ReceivedEvent<C> = C extends EventContract<infer T, infer D> ? { readonly detailType: T; readonly detail: EventDetail<D> } : never;
 
+/** An EventBridge event as a rule delivers it, read from where it arrived (an SQS message body). */
+const eventEnvelopeSchema = z.object({ id: z.string(), source: z.string(), 'detail-type': z.string(), detail: z.unknown() });
+
 /**
- * The event-consumer chain. Accepts only the listed contracts and validates
- * the detail. A violation throws (nothing is written), so the event ends in
- * the function's dead-letter queue rather than being half-processed.
+ * Validates one event against the consumer's contracts and hands it over.
+ *
+ * @throws {ContractViolationError} for an event of another type, or whose
+ *   detail breaks its contract: nothing is written, and retrying cannot help.
  */
-export const eventConsumer = <const C extends readonly EventContract[]>(
+const consumeEvent = async <const C extends readonly EventContract[]>(contracts: C, body: unknown, handle: (event: ReceivedEvent<C[number]>) => Promise<void>): Promise<void> => {
+  const envelope = safeParse(eventEnvelopeSchema, body);
+  if (!envelope.ok) throw new ContractViolationError('Event envelope', envelope.issues);
+  const event = envelope.value;
+  const contract = contracts.find((c) => c.detailType === event['detail-type'] && c.source === event.source);
+  if (!contract) {
+    throw new ContractViolationError(`Event ${event.source}/${event['detail-type']}`, [
+      { path: 'detail-type', message: `not one of ${contracts.map((c) => c.detailType).join(', ')}` },
+    ]);
+  }
+  const parsed = safeParse(contract.detail, event.detail);
+  if (!parsed.ok) throw new ContractViolationError(`Event ${contract.detailType} ${event.id}`, parsed.issues);
+  logger.appendKeys({ correlationId: parsed.value.metadata.correlationId, eventId: parsed.value.metadata.eventId });
+  logger.info('Event received', { detailType: contract.detailType });
+  await handle({ detailType: contract.detailType, detail: parsed.value } as ReceivedEvent<C[number]>);
+};
+
+/**
+ * The event-consumer chain, for a function that drains an SQS queue a rule
+ * fills (rule → queue → Lambda event source mapping): the queue holds an
+ * event through a dependency's outage, where Lambda's asynchronous
+ * invocation gives up after two retries. Each message's body is the event;
+ * only the listed contracts are accepted and the detail is validated. Events
+ * are handled one by one; each that fails (a contract violation, a
+ * dependency down) is reported in `batchItemFailures`, so SQS delivers only
+ * it again, and its queue's redrive policy moves it to the dead-letter queue
+ * once it has failed too often. Nothing is dropped and nothing half-done.
+ */
+export const queuedEventConsumer = <const C extends readonly EventContract[]>(
   contracts: C,
   handle: (event: ReceivedEvent<C[number]>) => Promise<void>,
 ) =>
-  withPowertools(async (event: EventBridgeEvent<string, unknown>): Promise<void> => {
-    const contract = contracts.find((c) => c.detailType === event['detail-type'] && c.source === event.source);
-    if (!contract) {
-      throw new ContractViolationError(`Event ${event.source}/${event['detail-type']}`, [
-        { path: 'detail-type', message: `not one of ${contracts.map((c) => c.detailType).join(', ')}` },
-      ]);
+  withPowertools(async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const batchItemFailures: SQSBatchItemFailure[] = [];
+    for (const record of event.Records) {
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+      logger.appendKeys({ messageId: record.messageId });
+      try {
+        let body: unknown;
+        try {
+          body = JSON.parse(record.body);
+        } catch {
+          throw new ContractViolationError('Event', [{ path: 'body', message: 'not JSON' }]);
+        }
+        await consumeEvent(contracts, body, handle);
+      } catch (error) {
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+        // A broken event fails every time: an error. A dependency down is what the queue is for: a warning until it has come back often.
+        const log = error instanceof ContractViolationError || receiveCount >= 5 ? logger.error.bind(logger) : logger.warn.bind(logger);
+        log('Event failed; the queue delivers it again', { receiveCount, error: error instanceof Error ? error : String(error) });
+      } finally {
+        logger.removeKeys(['messageId', 'correlationId', 'eventId']);
+      }
     }
-    const parsed = safeParse(contract.detail, event.detail);
-    if (!parsed.ok) throw new ContractViolationError(`Event ${contract.detailType} ${event.id}`, parsed.issues);
-    logger.appendKeys({ correlationId: parsed.value.metadata.correlationId, eventId: parsed.value.metadata.eventId });
-    logger.info('Event received', { detailType: contract.detailType });
-    await handle({ detailType: contract.detailType, detail: parsed.value } as ReceivedEvent<C[number]>);
+    return { batchItemFailures };
   });
 
 /**

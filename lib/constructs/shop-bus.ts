@@ -2,6 +2,9 @@ import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { EventBus, Rule, type EventPattern, type IRuleTarget } from 'aws-cdk-lib/aws-events';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { EventSourceMapping, type Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -39,6 +42,32 @@ export interface ShopRuleProps {
   readonly target: (delivery: TargetDelivery) => IRuleTarget;
 }
 
+/** Props of {@link ShopBus.addQueuedConsumer}. */
+export interface QueuedConsumerProps {
+  readonly description: string;
+  readonly eventPattern: EventPattern;
+  /** The function that drains the queue (its handler takes SQS batches and reports the events that failed). */
+  readonly consumer: LambdaFunction;
+  /** Id of the dead-letter queue an event goes to once it has failed `maxReceiveCount` times, and what it holds. */
+  readonly deadLetters: { readonly id: string; readonly what: string };
+  /**
+   * Deliveries of one event before it is dead-lettered. Each failed one waits
+   * the queue's visibility timeout (6 × the function's timeout, as Lambda
+   * advises), so with a 10 s function the default rides out half an hour.
+   * @default 30
+   */
+  readonly maxReceiveCount?: number;
+  /** Most batches the event source mapping runs at once. @default 5 */
+  readonly maxConcurrency?: number;
+}
+
+/** What {@link ShopBus.addQueuedConsumer} made. */
+export interface QueuedConsumer {
+  readonly rule: Rule;
+  readonly queue: Queue;
+  readonly deadLetterQueue: Queue;
+}
+
 /**
  * The `shop` event bus with an archive. Rules are added through
  * {@link ShopBus.addRule}, which gives every target a retry policy and its
@@ -74,6 +103,60 @@ export class ShopBus extends Construct {
     return rule;
   }
 
+  /**
+   * Adds a rule whose events a function consumes through an SQS queue: rule
+   * → queue → Lambda event source mapping (batches of up to 10, only the
+   * failed events delivered again) → after `maxReceiveCount` failures, the
+   * queue's dead-letter queue. Where a rule invoking the function directly
+   * leaves an event to Lambda's asynchronous retries (two, within about 3
+   * minutes), the queue keeps retrying it for as long as its receive count
+   * allows, so a dependency can be down for that long without an event
+   * reaching a dead-letter queue. The function's role gets exactly the calls
+   * the mapping makes with it; alarms fire on dead letters and on an event
+   * waiting more than 10 minutes.
+   */
+  public addQueuedConsumer(id: string, props: QueuedConsumerProps): QueuedConsumer {
+    const maxReceiveCount = props.maxReceiveCount ?? 30;
+    if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
+      throw new Error(`ShopBus.addQueuedConsumer('${id}'): maxReceiveCount must be a whole number from 1 to 1000, not ${maxReceiveCount}.`);
+    }
+    const functionTimeout = props.consumer.timeout ?? Duration.seconds(3);
+    const deadLetterQueue = this.deadLetterQueue(props.deadLetters.id, props.deadLetters.what);
+    const queue = new Queue(this, `${id}Queue`, {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      // Lambda's advice for an SQS event source: at least six times the function's timeout.
+      visibilityTimeout: Duration.seconds(functionTimeout.toSeconds() * 6),
+      retentionPeriod: Duration.days(14),
+      deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount },
+    });
+    const rule = this.addRule(id, { description: props.description, eventPattern: props.eventPattern, target: (delivery) => new SqsQueue(queue, delivery) });
+
+    // Exactly what the mapping calls with the function's role; CloudFormation must see it before the mapping is created.
+    const access = new Policy(this, `${id}QueueAccess`, {
+      statements: [new PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [queue.queueArn] })],
+    });
+    if (props.consumer.role) access.attachToRole(props.consumer.role);
+    const mapping = new EventSourceMapping(this, `${id}Source`, {
+      target: props.consumer,
+      eventSourceArn: queue.queueArn,
+      batchSize: 10,
+      reportBatchItemFailures: true,
+      maxConcurrency: props.maxConcurrency ?? 5,
+    });
+    mapping.node.addDependency(access);
+
+    new Alarm(this, `${id}BacklogAlarm`, {
+      alarmDescription: `${props.description}: an event has waited over 10 minutes in its queue (the consumer keeps failing)`,
+      metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 600,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(this.props.alarmTopic));
+    return { rule, queue, deadLetterQueue };
+  }
+
   /** An encrypted SQS dead-letter queue with an alarm on its depth. */
   public deadLetterQueue(id: string, what: string): Queue {
     const queue = new Queue(this, id, {
@@ -84,8 +167,8 @@ export class ShopBus extends Construct {
     Validations.of(queue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        `This queue is itself a dead-letter queue (${what}), for a rule target, a pipe or a Lambda async invocation, which cdk-nag ` +
-        'cannot see as it only recognises SQS redrive policies. A dead-letter queue of its own would only move the messages; they ' +
+        `This queue is itself a dead-letter queue (${what}), for a rule target, a pipe, a Lambda async invocation or another queue\'s ` +
+        'redrive policy; cdk-nag only recognises the last. A dead-letter queue of its own would only move the messages; they ' +
         'are kept 14 days and its depth alarms.',
     });
     new Alarm(this, `${id}Alarm`, {

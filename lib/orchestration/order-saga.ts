@@ -1,7 +1,6 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
@@ -364,16 +363,13 @@ export class OrderSaga extends Construct {
       description: 'Starts the order saga, one execution per order (named after it)',
       environment: { STATE_MACHINE_ARN: this.stateMachine.stateMachineArn },
       version: props.version,
-      overrides: {
-        deadLetterQueue: props.bus.deadLetterQueue('StartOrderSagaStarterDeadLetters', 'OrderPlaced events the saga starter failed on'),
-        retryAttempts: 2,
-      },
     });
     this.stateMachine.grantStartExecution(this.starter);
-    props.bus.addRule('StartOrderSaga', {
+    props.bus.addQueuedConsumer('StartOrderSaga', {
       description: `Starts the order saga for every ${OrderPlaced.detailType}`,
       eventPattern: { source: [OrderPlaced.source], detailType: [OrderPlaced.detailType] },
-      target: (delivery) => new LambdaFunction(this.starter, delivery),
+      consumer: this.starter,
+      deadLetters: { id: 'StartOrderSagaStarterDeadLetters', what: 'OrderPlaced events the saga starter failed on' },
     });
   }
 

@@ -1,6 +1,5 @@
 import { Validations } from 'aws-cdk-lib';
 import { AttributeType, ProjectionType, StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
@@ -180,19 +179,16 @@ export class OrdersService extends Construct {
       description: 'Moves orders forward on OrderConfirmed, OrderCancelled and ShipmentDelivered',
       environment: { TABLE_NAME: this.table.tableName },
       version: props.version,
-      overrides: {
-        deadLetterQueue: props.bus.deadLetterQueue('OrderStatusConsumerDeadLetters', 'Order status events the consumer failed on'),
-        retryAttempts: 2,
-      },
     });
     this.statusConsumer.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
-    props.bus.addRule('OrderStatus', {
+    props.bus.addQueuedConsumer('OrderStatus', {
       description: 'Order status changes for the orders service',
       eventPattern: {
         source: statusSources,
         detailType: [OrderConfirmed.detailType, OrderCancelled.detailType, ShipmentDelivered.detailType],
       },
-      target: (delivery) => new LambdaFunction(this.statusConsumer, delivery),
+      consumer: this.statusConsumer,
+      deadLetters: { id: 'OrderStatusConsumerDeadLetters', what: 'Order status events the consumer failed on' },
     });
   }
 }

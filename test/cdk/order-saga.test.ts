@@ -182,27 +182,44 @@ describe('OrderSaga', () => {
     expect(observability.every((statement) => statement.Resource === '*')).toBe(true);
   });
 
-  it('is started by OrderPlaced through a starter that names the execution after the order, with retries and dead-letter queues', () => {
-    // Assess: the rule delivers to the starter with a retry policy and its DLQ...
+  it('is started by OrderPlaced through a queue the starter drains, with retries and dead-letter queues', () => {
+    // Assess: the rule delivers to the starter's queue with a retry policy and its DLQ...
     const starterId = Stack.of(synthesized.saga).getLogicalId(synthesized.saga.starter.node.defaultChild as CfnElement);
+    const [queueId, queue] = Object.entries(template.findResources('AWS::SQS::Queue')).find(([id]) => /StartOrderSagaQueue/.test(id)) ?? [];
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: { Ref: synthesized.busId },
       EventPattern: { source: ['shop.orders'], 'detail-type': ['OrderPlaced'] },
       Targets: [
         Match.objectLike({
-          Arn: { 'Fn::GetAtt': [starterId, 'Arn'] },
+          Arn: { 'Fn::GetAtt': [queueId, 'Arn'] },
           DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('StartOrderSagaDeadLetters'), 'Arn'] } },
           RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
         }),
       ],
     });
-    // ...the starter knows the state machine, keeps failed events in its own DLQ, and may only start executions of it.
+    // ...which the starter drains in batches, reporting failed events; one that failed 30 times goes to its own DLQ...
+    expect(queue?.Properties).toMatchObject({
+      VisibilityTimeout: 60,
+      RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [expect.stringMatching(/StartOrderSagaStarterDeadLetters/), 'Arn'] }, maxReceiveCount: 30 },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: starterId },
+      EventSourceArn: { 'Fn::GetAtt': [queueId, 'Arn'] },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    // ...and the starter knows the state machine, may only start executions of it, and read its own queue.
     const starter = template.findResources('AWS::Lambda::Function')[starterId];
     expect(starter.Properties.Environment.Variables.STATE_MACHINE_ARN).toEqual({ Ref: synthesized.stateMachineId });
-    expect(starter.Properties.DeadLetterConfig.TargetArn).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/StarterDeadLetters/), 'Arn'] });
+    expect(starter.Properties.DeadLetterConfig).toBeUndefined();
     const roleId = (starter.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    const starts = grants(statementsOf(roleId)).filter((grant) => grant.includes('states:'));
-    expect(starts).toEqual([`Allow states:StartExecution ${synthesized.stateMachineId}`]);
+    const starts = grants(statementsOf(roleId)).filter((grant) => grant.includes('states:') || grant.includes('sqs:'));
+    expect(starts.sort()).toEqual(
+      [
+        `Allow states:StartExecution ${synthesized.stateMachineId}`,
+        ...['ReceiveMessage', 'DeleteMessage', 'GetQueueAttributes'].map((action) => `Allow sqs:${action} ${String(resolve({ 'Fn::GetAtt': [queueId ?? '', 'Arn'] }))}`),
+      ].sort(),
+    );
   });
 
   it.each([

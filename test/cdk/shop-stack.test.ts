@@ -194,6 +194,30 @@ describe('event bus', () => {
     }
   });
 
+  it('delivers to consumers through queues that retry for half an hour, then dead-letter, with alarms on both', () => {
+    const mappings = Object.values(resourcesOf('AWS::Lambda::EventSourceMapping'));
+    const queues = resourcesOf('AWS::SQS::Queue');
+    const functions = resourcesOf('AWS::Lambda::Function');
+    const alarms = Object.values(resourcesOf('AWS::CloudWatch::Alarm'));
+    const alarmed = (queueId: string, metric: string) => alarms.some((a: CfnResource) => a.Properties?.MetricName === metric && referencedIds(a.Properties?.Dimensions).has(queueId));
+
+    expect(mappings).toHaveLength(2);
+    for (const mapping of mappings) {
+      const [queueId] = [...referencedIds(mapping.Properties?.EventSourceArn)];
+      const [functionId] = [...referencedIds(mapping.Properties?.FunctionName)];
+      const queue = queues[queueId]?.Properties ?? {};
+      const timeout = Number(functions[functionId]?.Properties?.Timeout);
+      const redrive = queue.RedrivePolicy as { deadLetterTargetArn: unknown; maxReceiveCount: number };
+      const [deadLetterId] = [...referencedIds(redrive.deadLetterTargetArn)];
+
+      expect({ functionId, batch: mapping.Properties?.BatchSize, responses: mapping.Properties?.FunctionResponseTypes }).toEqual({ functionId, batch: 10, responses: ['ReportBatchItemFailures'] });
+      expect(Number(queue.VisibilityTimeout)).toBeGreaterThanOrEqual(6 * timeout);
+      expect(redrive.maxReceiveCount * Number(queue.VisibilityTimeout)).toBeGreaterThanOrEqual(30 * 60);
+      expect({ queueId, backlog: alarmed(queueId, 'ApproximateAgeOfOldestMessage'), deadLetters: alarmed(deadLetterId, 'ApproximateNumberOfMessagesVisible') }).toEqual({ queueId, backlog: true, deadLetters: true });
+      expect(functions[functionId]?.Properties?.DeadLetterConfig).toBeUndefined();
+    }
+  });
+
   it('encrypts its dead-letter queues and refuses plain HTTP to them', () => {
     for (const [id, queue] of Object.entries(resourcesOf('AWS::SQS::Queue'))) {
       expect({ id, sse: queue.Properties?.SqsManagedSseEnabled }).toEqual({ id, sse: true });

@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { OrderPlaced } from '../../shared/contracts/events';
-import { eventConsumer } from '../../shared/middleware';
+import { queuedEventConsumer } from '../../shared/middleware';
 import { logger, metrics } from '../../shared/powertools';
 import type { SagaStarter } from '../ports/saga-starter';
 
@@ -15,7 +15,7 @@ export interface StartOrderSagaDeps {
  * taken and changes nothing, so there is never a second saga for an order.
  */
 export const createStartOrderSagaHandler = (deps: StartOrderSagaDeps) =>
-  eventConsumer([OrderPlaced], async ({ detail }) => {
+  queuedEventConsumer([OrderPlaced], async ({ detail }) => {
     const outcome = await deps.starter.start(detail.data.orderId, JSON.stringify(detail));
     if (outcome === 'already-started') {
       logger.info('Saga already started for this order: redelivery ignored', { orderId: detail.data.orderId });

@@ -1,6 +1,6 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { OrderCancelled, OrderConfirmed, ShipmentDelivered } from '../../shared/contracts/events';
-import { eventConsumer } from '../../shared/middleware';
+import { queuedEventConsumer } from '../../shared/middleware';
 import { logger, metrics } from '../../shared/powertools';
 import { advanceOrder, type AdvanceOrderDeps } from '../use-cases/advance-order';
 
@@ -11,7 +11,7 @@ import { advanceOrder, type AdvanceOrderDeps } from '../use-cases/advance-order'
  * logged and changes nothing (and is not an error: retrying cannot help).
  */
 export const createStatusConsumer = (deps: AdvanceOrderDeps) =>
-  eventConsumer([OrderConfirmed, OrderCancelled, ShipmentDelivered] as const, async (event) => {
+  queuedEventConsumer([OrderConfirmed, OrderCancelled, ShipmentDelivered] as const, async (event) => {
     const { orderId } = event.detail.data;
     switch (event.detailType) {
       case 'OrderConfirmed':
