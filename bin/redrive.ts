@@ -1,7 +1,7 @@
 /**
  * `npm run redrive -- <queue> [--local | --aws] [--dry-run] [--max N] [--delete-pipe-batches]`
  *
- * Sends a dead-letter queue's messages back to their function (see
+ * Sends a dead-letter queue's messages back to their function or queue (see
  * `lib/ops/redrive.ts`). `--local` works on the local cloud running in this
  * folder (`npm start`); `--aws` on the account and region of your AWS
  * credentials (the default chain: AWS_PROFILE, AWS_REGION...). Without

@@ -1,17 +1,20 @@
 /**
- * Dead-letter redrive: sends what a dead-letter queue holds back to the
- * function it was meant for, one message at a time, deleting a message only
- * once Lambda has accepted it again. Works against AWS and the local cloud's
+ * Dead-letter redrive: sends what a dead-letter queue holds back to where it
+ * was meant to go (a function or a queue), one message at a time, deleting a
+ * message only once Lambda or SQS has accepted it again. Works against AWS and the local cloud's
  * AWS endpoint alike (the clients decide which).
  *
  * The shop's dead-letter queues hold three kinds of message, told apart by
  * what AWS puts in them:
+ * - **a queue's dead letter** (SQS adds the system attribute
+ *   `DeadLetterQueueSourceArn` when a queue's redrive policy moves a message
+ *   it has handed out `maxReceiveCount` times): the message goes back to that
+ *   queue, body and attributes unchanged, and its consumer gets it again,
+ *   as SQS's own redrive (`StartMessageMoveTask`) does;
  * - **a rule target's dead letter** (EventBridge adds `RULE_ARN` and
- *   `TARGET_ARN`): the event goes back to the target, asynchronously, as
- *   EventBridge delivers it; a target with a constant `Input` gets that input;
- * - **a Lambda asynchronous invocation's dead letter** (Lambda adds
- *   `RequestID`; the queue is the `DeadLetterConfig` of one function): the
- *   event goes back to that function, asynchronously;
+ *   `TARGET_ARN`): the event goes back to the target as EventBridge delivers
+ *   it (a function asynchronously, a queue as a message); a target with a
+ *   constant `Input` gets that input;
  * - **an outbox batch the pipe could not publish** (a body with
  *   `requestContext.pipeArn`): not an event but a pointer to stream records,
  *   which cannot be sent anywhere. The orders in it stay `PENDING` and the
@@ -25,15 +28,18 @@
  * harmlessly. Anything the tool cannot redrive is left in the queue, visible
  * again when the run ends, with the reason printed.
  */
-import { InvokeCommand, ListFunctionsCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
+  GetQueueUrlCommand,
   ListQueuesCommand,
   ReceiveMessageCommand,
+  SendMessageCommand,
   type Message,
+  type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import * as z from 'zod';
@@ -70,7 +76,7 @@ export interface KeptMessage {
 /** What a run did. */
 export interface RedriveReport {
   readonly queueUrl: string;
-  /** Messages sent back to their function and deleted. */
+  /** Messages sent back to their function or queue and deleted. */
   readonly redriven: number;
   /** Redriven, but the delete failed: the next run redrives them again (harmless: consumers are idempotent). */
   readonly redrivenNotDeleted: number;
@@ -122,11 +128,19 @@ const eventSummarySchema = z.object({
 /** How to send one message back. */
 type Plan =
   | { readonly kind: 'invoke'; readonly functionArn: string; readonly payload: string; readonly what: string }
+  | {
+      readonly kind: 'send';
+      readonly queueArn: string;
+      readonly body: string;
+      readonly attributes?: Record<string, MessageAttributeValue>;
+      readonly what: string;
+    }
   | { readonly kind: 'pipe-batch'; readonly what: string }
   | { readonly kind: 'keep'; readonly reason: string };
 
 const LAMBDA_FUNCTION_ARN = /^arn:[^:]+:lambda:[^:]+:\d+:function:[^:]+$/;
 const RULE_ARN = /^arn:[^:]+:events:[^:]+:\d+:rule\/(?:([^/]+)\/)?([^/]+)$/;
+const QUEUE_ARN = /^arn:[^:]+:sqs:[^:]+:(\d+):([^:]+)$/;
 
 const attribute = (message: Message, name: string): string | undefined => message.MessageAttributes?.[name]?.StringValue;
 
@@ -178,18 +192,6 @@ export const resolveQueue = async (sqs: SQSClient, queue: string): Promise<{ url
   return { url, arn };
 };
 
-/** The functions whose `DeadLetterConfig` is this queue (Lambda asynchronous invocation's dead letters). */
-const functionsDeadLetteringTo = async (lambda: LambdaClient, queueArn: string): Promise<string[]> => {
-  const arns: string[] = [];
-  let Marker: string | undefined;
-  do {
-    const page = await lambda.send(new ListFunctionsCommand({ Marker }));
-    for (const fn of page.Functions ?? []) if (fn.DeadLetterConfig?.TargetArn === queueArn && fn.FunctionArn) arns.push(fn.FunctionArn);
-    Marker = page.NextMarker;
-  } while (Marker);
-  return arns;
-};
-
 /** What a rule's target receives, read from the rule (cached per rule and target). */
 class RuleTargets {
   private readonly cache = new Map<string, Promise<string | { readonly keep: string } | undefined>>();
@@ -228,17 +230,48 @@ class RuleTargets {
   }
 }
 
+/** The message's own attributes, as `SendMessage` takes them back. */
+const attributesOf = (message: Message): Record<string, MessageAttributeValue> | undefined => {
+  const entries = Object.entries(message.MessageAttributes ?? {});
+  if (entries.length === 0) return undefined;
+  return Object.fromEntries(
+    entries.map(([name, value]) => [
+      name,
+      {
+        DataType: value.DataType,
+        ...(value.StringValue === undefined ? {} : { StringValue: value.StringValue }),
+        ...(value.BinaryValue === undefined ? {} : { BinaryValue: value.BinaryValue }),
+      },
+    ]),
+  );
+};
+
 /** Decides where one message goes, from what AWS put in it. */
-const planFor = async (message: Message, context: { readonly functionArns: readonly string[]; readonly ruleTargets: RuleTargets }): Promise<Plan> => {
+const planFor = async (message: Message, ruleTargets: RuleTargets): Promise<Plan> => {
   const body = message.Body ?? '';
+  const sourceQueueArn = message.Attributes?.DeadLetterQueueSourceArn;
+  if (sourceQueueArn !== undefined) {
+    const receives = message.Attributes?.ApproximateReceiveCount;
+    return {
+      kind: 'send',
+      queueArn: sourceQueueArn,
+      body,
+      attributes: attributesOf(message),
+      what: `${describeEvent(body)}, dead-lettered by queue ${shortName(sourceQueueArn)}${receives ? ` after ${receives} receives` : ''}`,
+    };
+  }
   const ruleArn = attribute(message, 'RULE_ARN');
   const targetArn = attribute(message, 'TARGET_ARN');
   if (ruleArn !== undefined && targetArn !== undefined) {
-    if (!LAMBDA_FUNCTION_ARN.test(targetArn)) return { kind: 'keep', reason: `its target ${targetArn} is not a Lambda function; redrive sends to functions only` };
-    const payload = await context.ruleTargets.payloadFor(ruleArn, targetArn, body);
+    const toQueue = QUEUE_ARN.test(targetArn);
+    if (!toQueue && !LAMBDA_FUNCTION_ARN.test(targetArn)) {
+      return { kind: 'keep', reason: `its target ${targetArn} is neither a Lambda function nor an SQS queue; redrive sends to those only` };
+    }
+    const payload = await ruleTargets.payloadFor(ruleArn, targetArn, body);
     if (typeof payload !== 'string') return { kind: 'keep', reason: payload.keep };
     const error = attribute(message, 'ERROR_CODE');
-    return { kind: 'invoke', functionArn: targetArn, payload, what: `${describeEvent(body)}, dead-lettered by rule ${shortName(ruleArn)}${error ? ` (${error})` : ''}` };
+    const what = `${describeEvent(body)}, dead-lettered by rule ${shortName(ruleArn)}${error ? ` (${error})` : ''}`;
+    return toQueue ? { kind: 'send', queueArn: targetArn, body: payload, what } : { kind: 'invoke', functionArn: targetArn, payload, what };
   }
   let parsed: unknown;
   try {
@@ -255,22 +288,28 @@ const planFor = async (message: Message, context: { readonly functionArns: reado
       what: `${records} pipe ${shortName(batch.data.requestContext.pipeArn)} could not publish (${batch.data.responseContext?.errorMessage ?? batch.data.requestContext.condition ?? 'no reason given'})`,
     };
   }
-  if (attribute(message, 'RequestID') !== undefined || attribute(message, 'ErrorCode') !== undefined) {
-    if (context.functionArns.length === 1) {
-      const [functionArn] = context.functionArns;
-      // Lambda's ErrorCode is an HTTP status (200 for a function error); the message says what failed.
-      const error = attribute(message, 'ErrorMessage') ?? `status ${attribute(message, 'ErrorCode') ?? '?'}`;
-      return { kind: 'invoke', functionArn, payload: body, what: `${describeEvent(body)}, dead-lettered by ${shortName(functionArn)} (${error.slice(0, 120)})` };
-    }
-    return {
-      kind: 'keep',
-      reason:
-        context.functionArns.length === 0
-          ? 'a Lambda dead letter, but no function has this queue as its DeadLetterConfig any more'
-          : `a Lambda dead letter, and ${context.functionArns.length} functions share this queue (${context.functionArns.map(shortName).join(', ')}): the message does not say which failed`,
-    };
+  return { kind: 'keep', reason: 'neither SQS, EventBridge nor a pipe dead-lettered it (no DeadLetterQueueSourceArn, RULE_ARN/TARGET_ARN, or pipe batch)' };
+};
+
+/** Sends one message where its plan says: a function asynchronously, or a queue (whose URL is looked up once per queue). */
+const sendBack = async (clients: RedriveClients, plan: Extract<Plan, { kind: 'invoke' | 'send' }>, queueUrls: Map<string, Promise<string>>): Promise<void> => {
+  if (plan.kind === 'invoke') {
+    const result = await clients.lambda.send(new InvokeCommand({ FunctionName: plan.functionArn, InvocationType: 'Event', Payload: Buffer.from(plan.payload) }));
+    if (result.StatusCode !== 202) throw new Error(`Lambda answered ${result.StatusCode ?? 'no status'} instead of 202`);
+    return;
   }
-  return { kind: 'keep', reason: 'neither EventBridge, Lambda nor a pipe dead-lettered it (no RULE_ARN/TARGET_ARN, RequestID, or pipe batch)' };
+  let url = queueUrls.get(plan.queueArn);
+  if (!url) {
+    const [, account, name] = QUEUE_ARN.exec(plan.queueArn) ?? [];
+    if (!name) throw new Error(`${plan.queueArn} is not a queue ARN`);
+    url = clients.sqs.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account })).then(({ QueueUrl }) => {
+      if (!QueueUrl) throw new Error(`SQS did not give the URL of ${name}`);
+      return QueueUrl;
+    });
+    url.catch(() => queueUrls.delete(plan.queueArn));
+    queueUrls.set(plan.queueArn, url);
+  }
+  await clients.sqs.send(new SendMessageCommand({ QueueUrl: await url, MessageBody: plan.body, ...(plan.attributes ? { MessageAttributes: plan.attributes } : {}) }));
 };
 
 const PIPE_BATCH_ADVICE =
@@ -285,10 +324,10 @@ const PIPE_BATCH_ADVICE =
  * @throws {QueueChoiceError} when the queue cannot be found or is ambiguous.
  */
 export const redrive = async (clients: RedriveClients, options: RedriveOptions): Promise<RedriveReport> => {
-  const { url, arn } = await resolveQueue(clients.sqs, options.queue);
+  const { url } = await resolveQueue(clients.sqs, options.queue);
   const log = options.log;
-  const functionArns = await functionsDeadLetteringTo(clients.lambda, arn);
   const ruleTargets = new RuleTargets(clients.events);
+  const queueUrls = new Map<string, Promise<string>>();
   const max = options.max ?? Number.POSITIVE_INFINITY;
   const holdSeconds = options.holdSeconds ?? DEFAULT_HOLD_SECONDS;
   const seen = new Set<string>();
@@ -298,7 +337,7 @@ export const redrive = async (clients: RedriveClients, options: RedriveOptions):
   let redrivenNotDeleted = 0;
   let deleted = 0;
   let handled = 0;
-  log(`${options.dryRun ? 'Dry run: reading' : 'Redriving'} ${url}${functionArns.length === 1 ? ` (dead letters of ${shortName(functionArns[0])})` : ''}`);
+  log(`${options.dryRun ? 'Dry run: reading' : 'Redriving'} ${url}`);
 
   const keep = (message: Message, reason: string): void => {
     kept.push({ messageId: message.MessageId ?? '?', reason });
@@ -324,7 +363,7 @@ export const redrive = async (clients: RedriveClients, options: RedriveOptions):
           WaitTimeSeconds: WAIT_SECONDS,
           VisibilityTimeout: holdSeconds,
           MessageAttributeNames: ['All'],
-          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+          MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp', 'DeadLetterQueueSourceArn'],
         }),
       );
       const fresh = (received.Messages ?? []).filter((message) => !seen.has(message.MessageId ?? ''));
@@ -332,7 +371,7 @@ export const redrive = async (clients: RedriveClients, options: RedriveOptions):
       for (const message of fresh) {
         seen.add(message.MessageId ?? '');
         handled += 1;
-        const plan = await planFor(message, { functionArns, ruleTargets });
+        const plan = await planFor(message, ruleTargets);
         if (plan.kind === 'keep') {
           keep(message, plan.reason);
           continue;
@@ -346,20 +385,20 @@ export const redrive = async (clients: RedriveClients, options: RedriveOptions):
           } else keep(message, `${plan.what}; ${PIPE_BATCH_ADVICE}`);
           continue;
         }
+        const destination = shortName(plan.kind === 'invoke' ? plan.functionArn : plan.queueArn);
         if (options.dryRun) {
-          keep(message, `dry run: would send ${plan.what} to ${shortName(plan.functionArn)}`);
+          keep(message, `dry run: would send ${plan.what} to ${destination}`);
           continue;
         }
         try {
-          const result = await clients.lambda.send(new InvokeCommand({ FunctionName: plan.functionArn, InvocationType: 'Event', Payload: Buffer.from(plan.payload) }));
-          if (result.StatusCode !== 202) throw new Error(`Lambda answered ${result.StatusCode ?? 'no status'} instead of 202`);
+          await sendBack(clients, plan, queueUrls);
         } catch (error) {
-          keep(message, `${shortName(plan.functionArn)} did not accept it: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+          keep(message, `${destination} did not accept it: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
           continue;
         }
         if (await remove(message)) redriven += 1;
         else redrivenNotDeleted += 1;
-        log(`  redriven ${message.MessageId ?? '?'}: ${plan.what} → ${shortName(plan.functionArn)}`);
+        log(`  redriven ${message.MessageId ?? '?'}: ${plan.what} → ${destination}`);
       }
     }
   } finally {

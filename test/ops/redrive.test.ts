@@ -40,7 +40,8 @@ const queueId = (prefix: string): string => {
 const depth = (prefix: string): number => fresh.cloud.queueMessages(queueId(prefix)).length;
 
 const waitForDeadLetter = (prefix: string) =>
-  eventually(`a message in ${prefix}`, async () => depth(prefix), (count) => count > 0, { timeoutMs: 30_000, diagnostics: () => collected.describe() });
+  // A queued consumer's event moves to its dead-letter queue at the 31st receive, 30 × 0.6 s (its visibility timeout, scaled) after it failed first.
+  eventually(`a message in ${prefix}`, async () => depth(prefix), (count) => count > 0, { timeoutMs: 90_000, diagnostics: () => collected.describe() });
 
 const run = (queue: string, options: Partial<RedriveOptions> = {}) => redrive(clients, { queue, log: (line) => lines.push(line), ...options });
 
@@ -97,22 +98,23 @@ describe('npm run redrive', () => {
     const report = await run('StartOrderSagaStarterDeadLetters', { dryRun: true });
 
     expect(report).toMatchObject({ redriven: 0, deleted: 0 });
-    expect(report.kept).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^dry run: would send OrderPlaced .*\(order .*\).* to OrderSagaStarter/) })]);
+    expect(report.kept).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^dry run: would send OrderPlaced .*\(order .*\).*dead-lettered by queue EventsStartOrderSagaQueue\w* after 30 receives to EventsStartOrderSagaQueue/) })]);
     expect(depth('EventsStartOrderSagaStarterDeadLetters')).toBe(1);
     expect((await shop.order(alice, stuckBeforeSaga)).status).toBe('PENDING');
   });
 
-  it('sends a Lambda dead letter back to its function: the saga starts and the order confirms', async () => {
+  it('sends a queue\'s dead letter back to its queue: the starter gets it again, the saga starts and the order confirms', async () => {
     const event = fresh.cloud.queueMessages(queueId('EventsStartOrderSagaStarterDeadLetters'))[0]?.body;
 
     const report = await run('StartOrderSagaStarterDeadLetters');
 
     expect(report).toMatchObject({ redriven: 1, redrivenNotDeleted: 0, kept: [] });
     expect(depth('EventsStartOrderSagaStarterDeadLetters')).toBe(0);
-    expect(lines.join('\n')).toMatch(/redriven .*: OrderPlaced .*dead-lettered by OrderSagaStarter.* → OrderSagaStarter/);
+    expect(lines.join('\n')).toMatch(/redriven .*: OrderPlaced .*dead-lettered by queue EventsStartOrderSagaQueue\w* after 30 receives → EventsStartOrderSagaQueue/);
     expect((await shop.outcomeOf(alice, { orderId: stuckBeforeSaga })).status).toBe('CONFIRMED');
 
-    // The same event redriven again, this time as a rule target's dead letter: the starter runs, finds the saga's name taken, and nothing starts twice.
+    // The same event redriven again, this time as the rule's dead letter (EventBridge could not deliver it to the queue):
+    // the starter runs, finds the saga's name taken, and nothing starts twice.
     const startersBefore = collected.count(/OrderSagaStarter/);
     const sagasBefore = collected.count(/^\S+ SAGA .* started/);
     await clients.sqs.send(
@@ -121,15 +123,15 @@ describe('npm run redrive', () => {
         MessageBody: event ?? '',
         MessageAttributes: {
           RULE_ARN: { DataType: 'String', StringValue: await ruleArnOf('EventsStartOrderSaga') },
-          TARGET_ARN: { DataType: 'String', StringValue: functionArnOf('OrderSagaStarter') },
-          ERROR_CODE: { DataType: 'String', StringValue: 'Lambda.TooManyRequestsException' },
+          TARGET_ARN: { DataType: 'String', StringValue: (await resolveQueue(clients.sqs, 'EventsStartOrderSagaQueue')).arn },
+          ERROR_CODE: { DataType: 'String', StringValue: 'NO_PERMISSIONS' },
         },
       }),
     );
     const again = await run('EventsStartOrderSagaDeadLetters');
 
     expect(again).toMatchObject({ redriven: 1, kept: [] });
-    expect(lines.join('\n')).toMatch(/dead-lettered by rule EventsStartOrderSaga\w* \(Lambda.TooManyRequestsException\)/);
+    expect(lines.join('\n')).toMatch(/dead-lettered by rule EventsStartOrderSaga\w* \(NO_PERMISSIONS\) → EventsStartOrderSagaQueue/);
     await eventually('the starter runs again', async () => collected.count(/OrderSagaStarter/), (count) => count > startersBefore, { timeoutMs: 10_000, diagnostics: () => collected.describe() });
     expect(collected.count(/^\S+ SAGA .* started/)).toBe(sagasBefore);
     expect((await shop.order(alice, stuckBeforeSaga)).status).toBe('CONFIRMED');
@@ -138,8 +140,31 @@ describe('npm run redrive', () => {
   it('sends the status consumer\'s dead letter back: the order hears the outcome it missed', async () => {
     const report = await run('OrderStatusConsumerDeadLetters');
 
-    expect(report).toMatchObject({ redriven: 1, kept: [] });
+    // Its OrderConfirmed, and any other status event of the order that failed 30 times while the consumer was down.
+    expect(report).toMatchObject({ redrivenNotDeleted: 0, kept: [] });
+    expect(report.redriven).toBeGreaterThanOrEqual(1);
     expect((await shop.outcomeOf(alice, { orderId: stuckAfterSaga })).status).toBe('CONFIRMED');
+  });
+
+  it('sends a rule\'s dead letter back to its function target, with the constant input the target has', async () => {
+    const runsBefore = collected.count(/→ OrdersReconciler/);
+    await clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: await queueUrlOf('ReconcilerScheduleDeadLetters'),
+        MessageBody: JSON.stringify({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }),
+        MessageAttributes: {
+          RULE_ARN: { DataType: 'String', StringValue: await ruleArnOf('OrdersReconcilerSchedule') },
+          TARGET_ARN: { DataType: 'String', StringValue: functionArnOf('OrdersReconciler') },
+          ERROR_CODE: { DataType: 'String', StringValue: 'Lambda.TooManyRequestsException' },
+        },
+      }),
+    );
+
+    const report = await run('ReconcilerScheduleDeadLetters');
+
+    expect(report).toMatchObject({ redriven: 1, kept: [] });
+    expect(lines.join('\n')).toMatch(/redriven .*: Scheduled Event, dead-lettered by rule OrdersReconcilerSchedule\w* \(Lambda.TooManyRequestsException\) → OrdersReconciler/);
+    await eventually('the reconciler runs', async () => collected.count(/→ OrdersReconciler/), (count) => count > runsBefore, { timeoutMs: 10_000, diagnostics: () => collected.describe() });
   });
 
   it('finds nothing left on a second run', async () => {
