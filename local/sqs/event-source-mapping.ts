@@ -592,9 +592,10 @@ function readMapping(resource: LocalResource, resources: readonly LocalResource[
 /** The function a `FunctionName` designates: its name, its ARN (unqualified or `$LATEST`), or a partial ARN. */
 function functionOf(read: PropertyReader, value: unknown, resources: readonly LocalResource[]): LocalResource {
   const declared = read.string(value, 'FunctionName');
-  const match = /^(?:arn:[^:]+:lambda:[^:]*:)?(?:[^:]*:)?(?:function:)?([^:]+)(?::([^:]+))?$/.exec(declared);
-  const name = match?.[1];
-  const qualifier = match?.[2];
+  // `Name[:qualifier]`, `123456789012:function:Name[:qualifier]`, `arn:aws:lambda:region:123456789012:function:Name[:qualifier]`.
+  const parts = declared.split(':');
+  const at = parts.indexOf('function');
+  const [name, qualifier] = at >= 0 ? [parts[at + 1], parts[at + 2]] : [parts[0], parts[1]];
   if (qualifier !== undefined && qualifier !== '$LATEST') throw read.fail('FunctionName', `${declared}: function versions and aliases are not emulated`);
   const fn = resources.find((candidate) => candidate.type === 'AWS::Lambda::Function' && (candidate.ref === name || candidate.arn === declared || candidate.logicalId === name));
   if (!fn) throw read.fail('FunctionName', `${declared}: no function of that name or ARN in the template`);
