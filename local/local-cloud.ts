@@ -556,7 +556,7 @@ export class LocalCloud {
 
   private static logMapping(log: HopLog, hop: EventSourceMappingHop): void {
     const route = `${hop.queue} → ${hop.functionName}`;
-    const back = (ms: number): string => `back in ${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
+    const back = (ms: number): string => `back in ${(ms / 1000).toFixed(ms < 1_000 ? 2 : ms < 10_000 ? 1 : 0)} s`;
     const lines = (kind: 'esm' | 'retry' | 'deny' | 'info', text: string): void => {
       for (const correlationId of hop.correlationIds.length > 0 ? hop.correlationIds : [undefined]) log.hop({ kind, correlationId, text });
     };

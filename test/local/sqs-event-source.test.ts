@@ -7,14 +7,18 @@
  * at creation, and shutdown. Most functions are fakes (the mapping only
  * needs synchronous invoke); one suite runs real ones in LambdaRuntime.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { UnsupportedFeatureError } from '../../local/errors';
+import { unusedGrants } from '../../local/iam/coverage';
 import { checkEventSourceMappings, DeployRefusedError, runDeployChecks } from '../../local/iam/deploy-checks';
 import { LocalIam } from '../../local/iam/local-iam';
 import { LambdaRuntime, type InvokeFunction, type InvokeResult } from '../../local/lambda/lambda-runtime';
 import { LambdaThrottledError } from '../../local/lambda/limits';
+import { LocalCloud } from '../../local/local-cloud';
+import { HopLog } from '../../local/log';
 import type { LocalResource } from '../../local/resources';
 import { EventSourceMappings, type EventSourceMappingHop, type SqsRecord } from '../../local/sqs/event-source-mapping';
 import { SqsQueues } from '../../local/sqs/queues';
@@ -525,5 +529,113 @@ describe('an SQS event source mapping invoking real functions', () => {
     await until(() => world.moved.length === 1, 8_000);
 
     expect(world.hops.find((hop) => hop.kind === 'failed')).toMatchObject({ errorType });
+  });
+});
+
+describe('the local cloud running rule → queue → mapping', () => {
+  jest.setTimeout(90_000);
+  const assembly = mkdtempSync(path.join(tmpdir(), 'sqs-event-source-cloud-'));
+  mkdirSync(path.join(assembly, 'asset.consumer'));
+  writeFileSync(
+    path.join(assembly, 'asset.consumer', 'index.mjs'),
+    `export const handler = async (event) => {
+       for (const record of event.Records) if (JSON.parse(record.body).detail.fail) throw Object.assign(new Error('downstream is down'), { name: 'DownstreamError' });
+       return { batchItemFailures: [] };
+     };`,
+  );
+  const arn = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+  const allowEvents = (queue: string) => ({
+    Type: 'AWS::SQS::QueuePolicy',
+    Properties: {
+      Queues: [{ Ref: queue }],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Deny', Principal: { AWS: '*' }, Action: 'sqs:*', Resource: arn(queue), Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+          { Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: arn(queue), Condition: { ArnEquals: { 'aws:SourceArn': arn('Rule') } } },
+        ],
+      },
+    },
+  });
+  /** The shape the shop synthesizes for a consumer: SSE queue, enforceSSL, visibility 6 × timeout, maxReceiveCount 30, exact grants, mapping after its policy. */
+  const template = {
+    Resources: {
+      // The local cloud serves one HTTP API and stands in for one user pool; this stack's are empty.
+      Api: { Type: 'AWS::ApiGatewayV2::Api', Properties: { Name: 'Api', ProtocolType: 'HTTP' } },
+      Users: { Type: 'AWS::Cognito::UserPool', Properties: {} },
+      UsersClient: { Type: 'AWS::Cognito::UserPoolClient', Properties: { UserPoolId: { Ref: 'Users' } } },
+      Work: { Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true, VisibilityTimeout: 6, RedrivePolicy: { deadLetterTargetArn: arn('WorkDlq'), maxReceiveCount: 30 } } },
+      WorkPolicy: allowEvents('Work'),
+      WorkDlq: { Type: 'AWS::SQS::Queue', Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 } },
+      DeliveryDlq: { Type: 'AWS::SQS::Queue', Properties: {} },
+      DeliveryDlqPolicy: allowEvents('DeliveryDlq'),
+      Rule: { Type: 'AWS::Events::Rule', Properties: { EventPattern: { source: ['test.orders'] }, State: 'ENABLED', Targets: [{ Arn: arn('Work'), Id: 'Work', DeadLetterConfig: { Arn: arn('DeliveryDlq') } }] } },
+      ConsumerRole: {
+        Type: 'AWS::IAM::Role',
+        Properties: { AssumeRolePolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] } },
+      },
+      ConsumerPolicy: {
+        Type: 'AWS::IAM::Policy',
+        Properties: {
+          PolicyName: 'ConsumerPolicy',
+          Roles: [{ Ref: 'ConsumerRole' }],
+          PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], Resource: arn('Work') }] },
+        },
+      },
+      Consumer: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { Runtime: 'nodejs20.x', Handler: 'index.handler', Timeout: 1, Role: arn('ConsumerRole') },
+        Metadata: { 'aws:asset:path': 'asset.consumer' },
+      },
+      Mapping: {
+        Type: 'AWS::Lambda::EventSourceMapping',
+        DependsOn: ['ConsumerPolicy'],
+        Properties: { EventSourceArn: arn('Work'), FunctionName: { Ref: 'Consumer' }, BatchSize: 10, FunctionResponseTypes: ['ReportBatchItemFailures'], ScalingConfig: { MaximumConcurrency: 5 } },
+      },
+    },
+  };
+  writeFileSync(path.join(assembly, 'Stack.template.json'), JSON.stringify(template));
+  writeFileSync(path.join(assembly, 'manifest.json'), JSON.stringify({ artifacts: { Stack: { type: 'aws:cloudformation:stack', properties: { templateFile: 'Stack.template.json' } } } }));
+
+  it('retries a failing event maxReceiveCount times, VisibilityTimeout × retryDelayScale apart, into the queue\'s dead-letter queue, and records the grants it used', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const log = new HopLog({ verbose: false, color: false, write: (text) => void lines.push(...text.split('\n').filter((line) => line !== '')) });
+    const cloud = await LocalCloud.start({ assemblyDir: assembly, apiPort: 0, log, retryDelayScale: 0.01, iam: 'strict' });
+    const events = new EventBridgeClient({ endpoint: cloud.awsEndpointUrl, region: 'us-east-1', credentials: { accessKeyId: 'developer', secretAccessKey: 'secret' } });
+    try {
+      // Act
+      const startedAt = Date.now();
+      await events.send(
+        new PutEventsCommand({
+          Entries: [
+            { Source: 'test.orders', DetailType: 'OrderPlaced', Detail: JSON.stringify({ metadata: { correlationId: 'corr-ok' } }) },
+            { Source: 'test.orders', DetailType: 'OrderPlaced', Detail: JSON.stringify({ fail: true, metadata: { correlationId: 'corr-bad' } }) },
+          ],
+        }),
+      );
+      await until(() => cloud.queueMessages('WorkDlq').length === 1, 30_000);
+      const took = Date.now() - startedAt;
+      const stopping = Date.now();
+      await cloud.stop();
+      const stopTook = Date.now() - stopping;
+
+      // Assess
+      expect(JSON.parse(cloud.queueMessages('WorkDlq')[0]?.body ?? '{}')).toMatchObject({ detail: { fail: true } });
+      expect(lines.filter((line) => line.includes('[corr-bad]') && / ESM /.test(line) && line.includes('Work → Consumer'))).toHaveLength(30);
+      expect(lines.filter((line) => line.includes('[corr-bad]') && line.includes('batch failed: DownstreamError; back in 0.'))).toHaveLength(30);
+      expect(lines.filter((line) => line.includes('[corr-bad]') && line.includes('SQS Work → WorkDlq after 30 receives'))).toHaveLength(1);
+      expect(lines.filter((line) => line.includes('[corr-ok]') && / ESM /.test(line))).toHaveLength(1);
+      // 30 receives, 6 s × 0.01 = 60 ms apart at least.
+      expect(took).toBeGreaterThanOrEqual(29 * 60);
+      expect(stopTook).toBeLessThan(5_000);
+      const grants = cloud.iam.authorizer.grants().filter((grant) => grant.resource === queueArn('Work') && grant.principal.includes(':assumed-role/ConsumerRole/'));
+      expect(new Set(grants.map((grant) => grant.action))).toEqual(new Set(['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes']));
+      expect(unusedGrants(cloud.iam.model, cloud.iam.authorizer.grants(), new Set(['identity'])).filter((grant) => grant.source.logicalId === 'ConsumerPolicy')).toEqual([]);
+      expect(cloud.iam.authorizer.denials.filter((denial) => denial.action.startsWith('sqs:'))).toEqual([]);
+    } finally {
+      events.destroy();
+      await cloud.stop();
+    }
   });
 });
