@@ -184,5 +184,12 @@ describe('the payment provider circuit breaker, shared by every environment', ()
     for (const record of transitions) expect(record).toMatchObject({ dependency: 'payment-provider', service: 'payments', CircuitBreakerTransitions: 1 });
     expect(emfRecords().filter((record) => 'CircuitBreakerRejections' in record).length).toBeGreaterThanOrEqual(4);
     expect(cloud.iam.authorizer.denials).toEqual([]);
+
+    // Assess: the other metrics of the run, as the functions printed them
+    expect(emfRecords().filter((record) => record.route === 'POST /orders' && record.outcome === '2xx' && record.ApiRequests === 1)).toHaveLength(5);
+    const durations = emfRecords().filter((record) => 'SagaDuration' in record);
+    expect(durations.filter((record) => record.outcome === 'CANCELLED')).toHaveLength(4);
+    expect(durations.filter((record) => record.outcome === 'CONFIRMED')).toHaveLength(1);
+    for (const record of durations) expect(record.SagaDuration).toEqual(expect.any(Number));
   });
 });
