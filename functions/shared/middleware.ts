@@ -11,6 +11,7 @@ import { ContractViolationError, DependencyUnavailableError, ProblemError, Trans
 import { authorize, errorToProblem, problemResponse, type Access, type HttpEvent, type HttpResult, type Principal } from './http';
 import { newId } from './ids';
 import { logger, metrics, tracer } from './powertools';
+import { PowertoolsRequestMetrics, UNMATCHED_ROUTE, type RequestMetrics } from './request-metrics';
 import { safeParse } from './validation';
 
 /**
@@ -58,9 +59,11 @@ const correlationIdOf = (event: HttpEvent): string => {
  * has already verified the token), and turns every error into a problem
  * response: 4xx for {@link ProblemError}s, 503 + Retry-After for transient
  * AWS failures, 500 with a generic message (cause logged) for the rest.
+ * Every answer is counted, with its latency, by route and outcome class
+ * ({@link RequestMetrics}; @default Powertools EMF).
  */
-export const httpApi = <R extends RouteTable>(routes: R, handlers: RouteHandlers<R>) =>
-  withPowertools(async (event: HttpEvent): Promise<HttpResult> => {
+export const httpApi = <R extends RouteTable>(routes: R, handlers: RouteHandlers<R>, requestMetrics?: RequestMetrics) => {
+  const answer = async (event: HttpEvent): Promise<HttpResult> => {
     const correlationId = correlationIdOf(event);
     logger.appendKeys({ correlationId, routeKey: event.routeKey });
     const instance = event.rawPath ?? event.requestContext?.http?.path ?? '/';
@@ -88,7 +91,16 @@ export const httpApi = <R extends RouteTable>(routes: R, handlers: RouteHandlers
       const result = errorToProblem(mapped, instance, correlationId);
       return { ...result, headers: { ...result.headers, ...responseHeaders } };
     }
+  };
+  const reporter = requestMetrics ?? new PowertoolsRequestMetrics();
+  return withPowertools(async (event: HttpEvent): Promise<HttpResult> => {
+    const started = performance.now();
+    const result = await answer(event);
+    const route = Object.prototype.hasOwnProperty.call(routes, event.routeKey) ? event.routeKey : UNMATCHED_ROUTE;
+    reporter.recordRequest(route, result.statusCode ?? 200, performance.now() - started);
+    return result;
   });
+};
 
 /** A validated event, narrowed by its detail type. */
 export type ReceivedEvent<C> = C extends EventContract<infer T, infer D> ? { readonly detailType: T; readonly detail: EventDetail<D> } : never;

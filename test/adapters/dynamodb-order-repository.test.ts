@@ -194,20 +194,21 @@ describe('DynamoDbOrderRepository (DynamoDB Local)', () => {
     const missing = await repository.transition(idOf(2), statusChange('CONFIRMED', '2026-03-02T00:00:00.000Z'));
 
     // Assess
-    expect(results).toEqual([true, false, false, true, false]);
+    expect(results.map((changed) => changed?.status)).toEqual(['CONFIRMED', undefined, undefined, 'DELIVERED', undefined]);
     const stored = (await repository.get(orderId)) as Order;
+    expect(results[3]).toEqual(stored);
     expect(stored.status).toBe('DELIVERED');
     expect(stored.cancellationReason).toBeUndefined();
     expect(stored.statusHistory.map((h) => h.status)).toEqual(['PENDING', 'CONFIRMED', 'DELIVERED']);
-    expect(missing).toBe(false);
+    expect(missing).toBeUndefined();
     expect(await repository.get(idOf(2))).toBeUndefined();
   });
 
   it('records the reason when it cancels a pending order, and then nothing moves it', async () => {
     const orderId = idOf(1);
     await repository.create(order({ orderId }));
-    expect(await repository.transition(orderId, statusChange('CANCELLED', '2026-03-02T00:00:00.000Z', 'OUT_OF_STOCK'))).toBe(true);
-    expect(await repository.transition(orderId, statusChange('DELIVERED', '2026-03-02T00:00:01.000Z'))).toBe(false);
+    expect(await repository.transition(orderId, statusChange('CANCELLED', '2026-03-02T00:00:00.000Z', 'OUT_OF_STOCK'))).toMatchObject({ status: 'CANCELLED', createdAt: order().createdAt });
+    expect(await repository.transition(orderId, statusChange('DELIVERED', '2026-03-02T00:00:01.000Z'))).toBeUndefined();
     expect(await repository.get(orderId)).toMatchObject({
       status: 'CANCELLED',
       cancellationReason: 'OUT_OF_STOCK',

@@ -68,19 +68,20 @@ export class InMemoryOrderRepository implements OrderRepository {
       .map((order) => order.orderId);
   }
 
-  public async transition(orderId: string, change: StatusChange): Promise<boolean> {
+  public async transition(orderId: string, change: StatusChange): Promise<Order | undefined> {
     const order = this.orders.get(orderId);
-    if (!order || !change.from.includes(order.status)) return false;
+    if (!order || !change.from.includes(order.status)) return undefined;
     const entry = { status: change.to, at: change.at, ...(change.reason !== undefined ? { reason: change.reason } : {}) };
-    this.orders.set(orderId, {
+    const changed: Order = {
       ...order,
       status: change.to,
       updatedAt: change.at,
       statusHistory: [...order.statusHistory, entry],
       ...(change.reason !== undefined ? { cancellationReason: change.reason } : {}),
-    });
+    };
+    this.orders.set(orderId, changed);
     this.writes += 1;
-    return true;
+    return changed;
   }
 
   /** Synchronous, so that create's check-and-write is atomic like the DynamoDB transaction. */

@@ -166,11 +166,11 @@ export class DynamoDbOrderRepository implements OrderRepository {
     return (result.Items ?? []).flatMap((item) => (typeof item.pk === 'string' && item.pk.startsWith('ORDER#') ? [item.pk.slice('ORDER#'.length)] : []));
   }
 
-  public async transition(orderId: string, change: StatusChange): Promise<boolean> {
+  public async transition(orderId: string, change: StatusChange): Promise<Order | undefined> {
     const from = Object.fromEntries(change.from.map((status, i) => [`:from${i}`, status]));
     const entry = { status: change.to, at: change.at, ...(change.reason !== undefined ? { reason: change.reason } : {}) };
     try {
-      await this.client.send(
+      const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: orderKey(orderId),
@@ -187,11 +187,13 @@ export class DynamoDbOrderRepository implements OrderRepository {
             ...from,
             ...(change.reason !== undefined ? { ':reason': change.reason } : {}),
           },
+          // The order as written costs no more capacity than the write itself.
+          ReturnValues: 'ALL_NEW',
         }),
       );
-      return true;
+      return Attributes ? fromOrderItem(Attributes) : undefined;
     } catch (error) {
-      if (isConditionFailed(error)) return false;
+      if (isConditionFailed(error)) return undefined;
       throw error;
     }
   }

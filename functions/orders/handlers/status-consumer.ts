@@ -2,7 +2,22 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { OrderCancelled, OrderConfirmed, ShipmentDelivered } from '../../shared/contracts/events';
 import { queuedEventConsumer } from '../../shared/middleware';
 import { logger, metrics } from '../../shared/powertools';
+import type { Order } from '../domain/order';
 import { advanceOrder, type AdvanceOrderDeps } from '../use-cases/advance-order';
+
+/**
+ * `SagaDuration` (Milliseconds), dimension `outcome`: from the order's
+ * placement (its `createdAt`) to the saga's decision (the outcome event's
+ * `occurredAt`, stamped by the saga's publishing state), so neither the
+ * bus's delivery nor this consumer's retries count. Emitted once per order:
+ * only by the write that moved it. It spans the outbox hop and the saga start
+ * too — what a customer waits for.
+ */
+const countSagaDuration = (order: Order, occurredAt: string, outcome: 'CONFIRMED' | 'CANCELLED'): void => {
+  const ms = Date.parse(occurredAt) - Date.parse(order.createdAt);
+  if (!Number.isFinite(ms) || ms < 0) return;
+  metrics.singleMetric().addDimension('outcome', outcome).addMetric('SagaDuration', MetricUnit.Milliseconds, ms);
+};
 
 /**
  * Keeps the order's status in step with the saga and the carrier:
@@ -14,16 +29,21 @@ export const createStatusConsumer = (deps: AdvanceOrderDeps) =>
   queuedEventConsumer([OrderConfirmed, OrderCancelled, ShipmentDelivered] as const, async (event) => {
     const { orderId } = event.detail.data;
     switch (event.detailType) {
-      case 'OrderConfirmed':
-        if (await advanceOrder(deps, orderId, 'CONFIRMED')) {
+      case 'OrderConfirmed': {
+        const order = await advanceOrder(deps, orderId, 'CONFIRMED');
+        if (order) {
           metrics.addMetric('OrdersConfirmed', MetricUnit.Count, 1);
+          countSagaDuration(order, event.detail.metadata.occurredAt, 'CONFIRMED');
           return;
         }
         break;
+      }
       case 'OrderCancelled': {
         const { reason } = event.detail.data;
-        if (await advanceOrder(deps, orderId, 'CANCELLED', reason)) {
+        const order = await advanceOrder(deps, orderId, 'CANCELLED', reason);
+        if (order) {
           metrics.singleMetric().addDimension('reason', reason).addMetric('OrdersCancelled', MetricUnit.Count, 1);
+          countSagaDuration(order, event.detail.metadata.occurredAt, 'CANCELLED');
           return;
         }
         break;

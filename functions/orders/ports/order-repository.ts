@@ -29,6 +29,9 @@ export interface OrderRepository {
    * may have moved on since; read it before acting.
    */
   listPendingSince(before: string, limit: number): Promise<string[]>;
-  /** Applies a forward status change if the order is in `change.from`; false (nothing written) otherwise. */
-  transition(orderId: string, change: StatusChange): Promise<boolean>;
+  /**
+   * Applies a forward status change if the order is in `change.from`, and
+   * returns the order as changed; `undefined` (nothing written) otherwise.
+   */
+  transition(orderId: string, change: StatusChange): Promise<Order | undefined>;
 }

@@ -1,5 +1,5 @@
 import type { CancellationReason } from '../../shared/contracts/common';
-import { statusChange, type StatusChange } from '../domain/order';
+import { statusChange, type Order, type StatusChange } from '../domain/order';
 import type { OrderRepository } from '../ports/order-repository';
 
 /** Dependencies of {@link advanceOrder}. */
@@ -11,13 +11,13 @@ export interface AdvanceOrderDeps {
 
 /**
  * Moves an order forward (PENDING → CONFIRMED → DELIVERED, or PENDING →
- * CANCELLED) with a conditional write. Returns false when the order was not
- * where the change may come from — a late or repeated event — and then
- * nothing was written.
+ * CANCELLED) with a conditional write. Returns the order as changed, or
+ * `undefined` when it was not where the change may come from — a late or
+ * repeated event — and then nothing was written.
  */
 export const advanceOrder = (
   deps: AdvanceOrderDeps,
   orderId: string,
   to: StatusChange['to'],
   reason?: CancellationReason,
-): Promise<boolean> => deps.orders.transition(orderId, statusChange(to, (deps.now ?? (() => new Date()))().toISOString(), reason));
+): Promise<Order | undefined> => deps.orders.transition(orderId, statusChange(to, (deps.now ?? (() => new Date()))().toISOString(), reason));

@@ -1,3 +1,4 @@
+import { CircuitOpenError, type SharedCircuitBreaker } from '../../shared/shared-circuit-breaker';
 import {
   PaymentDeclinedByProviderError,
   ProviderUnavailableError,
@@ -8,17 +9,17 @@ import {
   type RefundResult,
   type VoidRequest,
 } from '../ports/payment-provider';
-import { CircuitBreaker, CircuitOpenError } from './circuit-breaker';
 
 /** Options of {@link GuardedPaymentProvider}. */
 export interface GuardedPaymentProviderOptions {
+  /**
+   * The circuit breaker every call goes through, shared by all the
+   * environments that call the provider; build it with
+   * `isFailure: isProviderFailure` so declines do not count as failures.
+   */
+  readonly breaker: Pick<SharedCircuitBreaker, 'guard'>;
   /** How long one call may take before it counts as the provider being unavailable, in ms. @default 2000 */
   readonly timeoutMs?: number;
-  /**
-   * The breaker the calls go through. @default a {@link CircuitBreaker} with
-   * its defaults (5 failures, 30 s) that does not count declines as failures
-   */
-  readonly breaker?: CircuitBreaker;
 }
 
 /** A provider's declined charge is an answer, not a failure of the provider. */
@@ -27,20 +28,21 @@ export const isProviderFailure = (error: unknown): boolean => !(error instanceof
 /**
  * Wraps a provider with what every call to the outside needs: a timeout
  * (the call is aborted and reported unavailable) and a circuit breaker (an
- * open circuit answers unavailable without calling). It never retries: the
+ * open circuit answers unavailable without calling; a timeout counts as a
+ * failure). It never retries: the
  * saga's Retry does, with backoff, and the provider's idempotency keys make
  * that safe.
  */
 export class GuardedPaymentProvider implements PaymentProvider {
   private readonly timeoutMs: number;
-  private readonly breaker: CircuitBreaker;
+  private readonly breaker: Pick<SharedCircuitBreaker, 'guard'>;
 
   public constructor(
     private readonly inner: PaymentProvider,
-    options: GuardedPaymentProviderOptions = {},
+    options: GuardedPaymentProviderOptions,
   ) {
     this.timeoutMs = options.timeoutMs ?? 2000;
-    this.breaker = options.breaker ?? new CircuitBreaker({ isFailure: isProviderFailure });
+    this.breaker = options.breaker;
   }
 
   public charge(request: ChargeRequest, signal?: AbortSignal): Promise<ChargeResult> {
@@ -57,10 +59,10 @@ export class GuardedPaymentProvider implements PaymentProvider {
 
   private async guard<T>(operation: string, call: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<T> {
     try {
-      return await this.breaker.execute(() => this.withTimeout(operation, call, outer));
+      return await this.breaker.guard(() => this.withTimeout(operation, call, outer));
     } catch (error) {
       if (error instanceof CircuitOpenError) {
-        throw new ProviderUnavailableError(`The payment provider's circuit is open; ${operation} was not attempted.`, { cause: error });
+        throw new ProviderUnavailableError(`The payment provider's circuit is ${error.state === 'OPEN' ? 'open' : 'half-open, its probe in flight'}; ${operation} was not attempted.`, { cause: error });
       }
       throw error;
     }

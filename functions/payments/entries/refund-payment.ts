@@ -8,6 +8,6 @@ const config = loadPaymentsConfig();
 
 export const handler = createRefundPaymentHandler({
   payments: new DynamoDbPaymentRepository(config.TABLE_NAME),
-  provider: createPaymentProvider(config.PROVIDER_TIMEOUT_MS),
+  provider: createPaymentProvider(config),
   metrics: new PowertoolsPaymentsMetrics(),
 });

@@ -12,6 +12,7 @@ import {
 } from '../../fixtures/events';
 import { invoke } from '../../support/lambda';
 
+const SECOND_ORDER = '5b0c1d2e-3f40-4a51-8b62-7c8d9eaf0b1c';
 const confirmed = queued(eventBridgeEvent('OrderConfirmed', 'shop.orders', orderConfirmedDetail));
 const cancelled = queued(eventBridgeEvent('OrderCancelled', 'shop.orders', orderCancelledDetail));
 const delivered = queued(eventBridgeEvent('ShipmentDelivered', 'shop.shipping', shipmentDeliveredDetail));
@@ -95,9 +96,44 @@ describe('order status consumer', () => {
       statusHistory: [{ status: 'PENDING' }, { status: 'CANCELLED', reason: 'PAYMENT_DECLINED' }],
     });
     expect(orders.writes).toBe(1);
-    expect(addDimension).toHaveBeenCalledWith('reason', 'PAYMENT_DECLINED');
-    expect(addMetric).toHaveBeenCalledTimes(1);
-    expect(addMetric).toHaveBeenCalledWith('OrdersCancelled', 'Count', 1);
+    expect(addDimension.mock.calls).toEqual([
+      ['reason', 'PAYMENT_DECLINED'],
+      ['outcome', 'CANCELLED'],
+    ]);
+    expect(addMetric.mock.calls).toEqual([
+      ['OrdersCancelled', 'Count', 1],
+      ['SagaDuration', 'Milliseconds', 1000],
+    ]);
+  });
+
+  it('counts the saga duration once per order, from its placement to the saga decision, in an EMF record by outcome', async () => {
+    // Prepare: placed at 11:59:59, decided (the event's occurredAt) at 12:00:00
+    const { consumer } = setup([order({ orderId: ORDER_ID }), order({ orderId: SECOND_ORDER })]);
+    process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+    const printed = jest.spyOn(console, 'log').mockImplementation(() => undefined);
+    const laterCancellation = { ...orderCancelledDetail, metadata: { ...orderCancelledDetail.metadata, occurredAt: '2026-03-01T12:00:04.500Z' }, data: { ...orderCancelledDetail.data, orderId: SECOND_ORDER } };
+
+    // Act
+    try {
+      await invoke(consumer, confirmed);
+      await invoke(consumer, confirmed);
+      await invoke(consumer, queued(eventBridgeEvent('OrderCancelled', 'shop.orders', laterCancellation)));
+      await invoke(consumer, delivered);
+    } finally {
+      process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    }
+
+    // Assess
+    const durations = printed.mock.calls
+      .map(([line]) => JSON.parse(String(line)) as Record<string, unknown> & { _aws: { CloudWatchMetrics: Array<{ Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> } })
+      .filter((record) => 'SagaDuration' in record);
+    expect(durations.map((record) => [record.outcome, record.SagaDuration])).toEqual([
+      ['CONFIRMED', 1000],
+      ['CANCELLED', 5500],
+    ]);
+    expect(durations[0]?._aws.CloudWatchMetrics).toEqual([
+      { Namespace: 'ServerlessShopTest', Dimensions: [['service', 'outcome']], Metrics: [{ Name: 'SagaDuration', Unit: 'Milliseconds' }] },
+    ]);
   });
 
   it('does not cancel a confirmed order', async () => {

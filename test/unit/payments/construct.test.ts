@@ -63,4 +63,28 @@ describe('PaymentsService construct', () => {
   it('rejects at synth time a provider timeout that leaves the function no time to record the outcome', () => {
     expect(() => synth({ providerTimeout: Duration.seconds(10) })).toThrow(/providerTimeout must be between/);
   });
+
+  it.each(['chargeFunction', 'refundFunction'] as const)('gives %s the shared breaker of the provider: 5 failures, open 30 s, state trusted 1 s', (name) => {
+    expect(propertiesOf(service[name].node.defaultChild)).toMatchObject({
+      Environment: { Variables: { PROVIDER_BREAKER_FAILURES: '5', PROVIDER_BREAKER_OPEN_MS: '30000', PROVIDER_BREAKER_CACHE_MS: '1000' } },
+    });
+  });
+
+  it('passes an overridden breaker to both provider functions', () => {
+    // Act
+    const custom = synth({ providerBreaker: { failureThreshold: 3, openFor: Duration.seconds(4), cacheFor: Duration.millis(250) } });
+
+    // Assess
+    for (const fn of [custom.service.chargeFunction, custom.service.refundFunction]) {
+      expect(custom.propertiesOf(fn.node.defaultChild)).toMatchObject({
+        Environment: { Variables: { PROVIDER_BREAKER_FAILURES: '3', PROVIDER_BREAKER_OPEN_MS: '4000', PROVIDER_BREAKER_CACHE_MS: '250' } },
+      });
+    }
+  });
+
+  it('rejects at synth time a breaker that could not work, naming each setting', () => {
+    expect(() => synth({ providerBreaker: { failureThreshold: 0 } })).toThrow(/providerBreaker: failureThreshold must be an integer/);
+    expect(() => synth({ providerBreaker: { openFor: Duration.seconds(2), cacheFor: Duration.seconds(3) } })).toThrow(/cacheFor must be at most openFor/);
+    expect(() => synth({ providerBreaker: { openFor: Duration.hours(2) } })).toThrow(/openFor must be at most 1 hour/);
+  });
 });

@@ -1,7 +1,8 @@
-import { CircuitBreaker } from '../../../functions/payments/adapters/circuit-breaker';
 import { GuardedPaymentProvider, isProviderFailure } from '../../../functions/payments/adapters/guarded-payment-provider';
 import { SimulatedPaymentProvider, SimulatedTokens } from '../../../functions/payments/adapters/simulated-payment-provider';
-import type { ChargeRequest } from '../../../functions/payments/ports/payment-provider';
+import type { ChargeRequest, PaymentProvider } from '../../../functions/payments/ports/payment-provider';
+import { SharedCircuitBreaker } from '../../../functions/shared/shared-circuit-breaker';
+import { InMemoryBreakerStore, RecordingBreakerObserver } from '../../fakes/breaker-store';
 import { ScriptedPaymentProvider, declines, unavailable } from '../../fakes/payment-provider';
 
 const request = (token = 'tok_visa'): ChargeRequest => ({
@@ -11,17 +12,30 @@ const request = (token = 'tok_visa'): ChargeRequest => ({
   attempt: 1,
 });
 
+/** A breaker as the composition root builds it (declines are answers), over an in-memory store. */
+const providerBreaker = (failureThreshold?: number) =>
+  new SharedCircuitBreaker({
+    dependency: 'payment-provider',
+    store: new InMemoryBreakerStore(),
+    observer: new RecordingBreakerObserver(),
+    isFailure: isProviderFailure,
+    ...(failureThreshold !== undefined ? { failureThreshold } : {}),
+  });
+
+const guardedOver = (inner: PaymentProvider, options: { timeoutMs?: number; breaker?: SharedCircuitBreaker } = {}) =>
+  new GuardedPaymentProvider(inner, { breaker: options.breaker ?? providerBreaker(), ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}) });
+
 const errorOf = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error as Error);
 
 describe('GuardedPaymentProvider', () => {
   it('passes answers through', async () => {
-    const guarded = new GuardedPaymentProvider(new SimulatedPaymentProvider());
+    const guarded = guardedOver(new SimulatedPaymentProvider());
     expect((await guarded.charge(request())).chargeId).toMatch(/^ch_/);
     expect(await errorOf(guarded.charge(request(SimulatedTokens.decline)))).toMatchObject({ name: 'PaymentDeclinedByProviderError' });
   });
 
   it('gives up on a slow provider after the timeout and reports it unavailable', async () => {
-    const guarded = new GuardedPaymentProvider(new SimulatedPaymentProvider(), { timeoutMs: 30 });
+    const guarded = guardedOver(new SimulatedPaymentProvider(), { timeoutMs: 30 });
     const started = Date.now();
     const error = await errorOf(guarded.charge(request(SimulatedTokens.slow)));
     expect(error).toMatchObject({ name: 'ProviderUnavailableError' });
@@ -32,7 +46,7 @@ describe('GuardedPaymentProvider', () => {
   it('times out even a provider that ignores its abort signal', async () => {
     const inner = new ScriptedPaymentProvider();
     inner.onVoid = () => new Promise<void>(() => undefined);
-    const guarded = new GuardedPaymentProvider(inner, { timeoutMs: 20 });
+    const guarded = guardedOver(inner, { timeoutMs: 20 });
     expect(await errorOf(guarded.void({ idempotencyKey: 'charge-order-1' }))).toMatchObject({ name: 'ProviderUnavailableError' });
   });
 
@@ -40,7 +54,7 @@ describe('GuardedPaymentProvider', () => {
     // Prepare
     const inner = new ScriptedPaymentProvider();
     inner.onCharge = unavailable;
-    const guarded = new GuardedPaymentProvider(inner);
+    const guarded = guardedOver(inner);
 
     // Act
     for (let i = 0; i < 5; i += 1) await errorOf(guarded.charge(request()));
@@ -57,17 +71,17 @@ describe('GuardedPaymentProvider', () => {
   });
 
   it('counts timeouts as failures of the provider', async () => {
-    const breaker = new CircuitBreaker({ isFailure: isProviderFailure, failureThreshold: 2 });
-    const guarded = new GuardedPaymentProvider(new SimulatedPaymentProvider(), { timeoutMs: 10, breaker });
+    const breaker = providerBreaker(2);
+    const guarded = guardedOver(new SimulatedPaymentProvider(), { timeoutMs: 10, breaker });
     await errorOf(guarded.charge(request(SimulatedTokens.slow)));
     await errorOf(guarded.charge(request(SimulatedTokens.slow)));
-    expect(breaker.state).toBe('OPEN');
+    expect(await breaker.state()).toBe('OPEN');
   });
 
   it('never opens the circuit on declines: the provider answered', async () => {
     const inner = new ScriptedPaymentProvider();
     inner.onCharge = declines('card_declined');
-    const guarded = new GuardedPaymentProvider(inner);
+    const guarded = guardedOver(inner);
     for (let i = 0; i < 10; i += 1) await errorOf(guarded.charge(request()));
     inner.onCharge = async () => ({ chargeId: 'ch_1' });
     expect(await guarded.charge(request())).toEqual({ chargeId: 'ch_1' });
@@ -77,12 +91,12 @@ describe('GuardedPaymentProvider', () => {
   it('does not retry: one call in, at most one call out', async () => {
     const inner = new ScriptedPaymentProvider();
     inner.onCharge = unavailable;
-    await errorOf(new GuardedPaymentProvider(inner).charge(request()));
+    await errorOf(guardedOver(inner).charge(request()));
     expect(inner.charges).toHaveLength(1);
   });
 
   it('stops when the caller aborts', async () => {
-    const guarded = new GuardedPaymentProvider(new SimulatedPaymentProvider(), { timeoutMs: 5000 });
+    const guarded = guardedOver(new SimulatedPaymentProvider(), { timeoutMs: 5000 });
     const controller = new AbortController();
     const pending = errorOf(guarded.charge(request(SimulatedTokens.slow), controller.signal));
     controller.abort();
