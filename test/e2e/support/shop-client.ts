@@ -11,6 +11,8 @@ export interface ApiReply {
   readonly contentType: string;
   readonly correlationId?: string;
   readonly location?: string;
+  /** The `Retry-After` header, as sent. */
+  readonly retryAfter?: string;
   /** The body parsed as JSON, or its text when it is not JSON. */
   readonly body: unknown;
 }
@@ -73,11 +75,21 @@ export const problemSchema = z.object({
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 
-/** `GET /health`. */
-export const healthSchema = z.object({
-  status: z.string(),
-  version: z.string(),
-  checks: z.record(z.string(), z.object({ status: z.string() })),
+/** `GET /health` (liveness). */
+export const healthSchema = z.object({ status: z.literal('ok'), version: z.string(), build: z.string() });
+
+/** One dependency of `GET /ready`. */
+const readyCheckSchema = z.object({ ok: z.boolean(), ms: z.number().int().min(0), reason: z.enum(['timed out', 'failed']).optional() });
+
+/** `GET /ready` when ready (200). */
+export const readySchema = z.object({ status: z.literal('ready'), checks: z.record(z.string(), readyCheckSchema) });
+
+/** `GET /ready` when not ready (503): a problem naming what failed, with every check. */
+export const notReadySchema = z.object({
+  status: z.literal(503),
+  code: z.literal('NOT_READY'),
+  detail: z.string(),
+  checks: z.record(z.string(), readyCheckSchema),
 });
 
 /** Where an order goes; `country` decides whether the carrier serves it. */
@@ -136,6 +148,7 @@ export class ShopClient {
     }
     const correlationId = response.headers.get('x-correlation-id') ?? undefined;
     const location = response.headers.get('location') ?? undefined;
+    const retryAfter = response.headers.get('retry-after') ?? undefined;
     return {
       method,
       path,
@@ -143,6 +156,7 @@ export class ShopClient {
       contentType: (response.headers.get('content-type') ?? '').split(';')[0].trim(),
       ...(correlationId ? { correlationId } : {}),
       ...(location ? { location } : {}),
+      ...(retryAfter ? { retryAfter } : {}),
       body: parsed,
     };
   }
