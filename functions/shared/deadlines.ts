@@ -81,12 +81,11 @@ export const withDeadline = async <T>(what: string, deadlineMs: number, work: (s
   let timer: NodeJS.Timeout | undefined;
   let onParentAbort: (() => void) | undefined;
   const expired = new Promise<never>((_resolve, reject) => {
-    const expire = (cause?: unknown) => {
-      const error = new DeadlineExceededError(what, deadlineMs, cause === undefined ? undefined : { cause });
+    timer = setTimeout(() => {
+      const error = new DeadlineExceededError(what, deadlineMs);
       controller.abort(error);
       reject(error);
-    };
-    timer = setTimeout(() => expire(), deadlineMs);
+    }, deadlineMs);
     if (parent) {
       onParentAbort = () => {
         controller.abort(parent.reason);
