@@ -32,14 +32,14 @@ export interface ShopFunctionProps {
    * Deadline of each AWS SDK call the function makes, every attempt included
    * (`SHOP_AWS_DEADLINE_MS`). Below the deadline of any caller of this
    * function, and below its own timeout.
-   * @default Duration.millis(1500)
+   * @default Duration.millis(1500), or half the timeout when that is shorter
    */
   readonly awsCallDeadline?: Duration;
   /**
    * Deadline of each synchronous call to another service's function
    * (`SHOP_CALL_DEADLINE_MS`); a call site may shorten it. Below the
    * function's timeout, and above the deadlines of the functions it calls.
-   * @default Duration.seconds(2)
+   * @default Duration.seconds(2), or half the timeout when that is shorter
    */
   readonly serviceCallDeadline?: Duration;
   /** Anything else a Lambda function accepts, for the rare function that needs it. */
@@ -69,8 +69,9 @@ export class ShopFunction extends LambdaFunction {
     });
     const entry = path.join(FUNCTIONS_DIR, props.entry);
     const timeout = props.overrides?.timeout ?? props.timeout ?? Duration.seconds(10);
-    const awsCallDeadline = props.awsCallDeadline ?? Duration.millis(1500);
-    const serviceCallDeadline = props.serviceCallDeadline ?? Duration.seconds(2);
+    const fitting = (ms: number) => Duration.millis(Math.min(ms, Math.floor(timeout.toMilliseconds() / 2)));
+    const awsCallDeadline = props.awsCallDeadline ?? fitting(1500);
+    const serviceCallDeadline = props.serviceCallDeadline ?? fitting(2000);
     for (const [name, deadline] of [['awsCallDeadline', awsCallDeadline], ['serviceCallDeadline', serviceCallDeadline]] as const) {
       if (deadline.toMilliseconds() < 1 || deadline.toMilliseconds() >= timeout.toMilliseconds()) {
         throw new Error(`${id}: ${name} (${deadline.toHumanString()}) must be at least 1 ms and shorter than the function timeout (${timeout.toHumanString()}): a call must give up before Lambda stops the function.`);

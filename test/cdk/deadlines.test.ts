@@ -1,4 +1,6 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { ShopFunction } from '../../lib/constructs/shop-function';
 import { referencedIds, resourcesOf, type CfnResource } from './support/template';
 
@@ -82,5 +84,17 @@ describe('deadlines', () => {
     );
     expect(make('AwsTooLong', { awsCallDeadline: Duration.seconds(3) })).toThrow(/AwsTooLong: awsCallDeadline \(3 seconds\)/);
     expect(make('Fits', { serviceCallDeadline: Duration.millis(1500), awsCallDeadline: Duration.millis(900) })).not.toThrow();
+  });
+
+  it('default to half the timeout of a function too short for 1.5 s and 2 s', () => {
+    // Prepare
+    const stack = new Stack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Test');
+
+    // Act
+    const fn = new ShopFunction(stack, 'Quick', { service: 'test', entry: 'health/entries/health.ts', description: 'test', timeout: Duration.seconds(1) });
+
+    // Assess
+    const variables = (Template.fromStack(stack).toJSON() as { Resources: Record<string, CfnResource> }).Resources[stack.getLogicalId(fn.node.defaultChild as CfnFunction)];
+    expect(variables && variablesOf(variables)).toMatchObject({ SHOP_AWS_DEADLINE_MS: '500', SHOP_CALL_DEADLINE_MS: '500' });
   });
 });
