@@ -26,7 +26,7 @@ const coldStart = async (codeDir: string, handler: string, samples: number): Pro
       arn: 'arn:aws:lambda:us-east-1:000000000000:function:bench',
       codeDir,
       handler,
-      environment: { AWS_REGION: 'us-east-1', TABLE_NAME: 'bench', EVENT_BUS_NAME: 'bench', HEALTH_TABLES: '{}', CATALOG_PRICES_FUNCTION: 'x', PAYMENTS_QUERY_FUNCTION: 'x', SHIPMENTS_QUERY_FUNCTION: 'x', POWERTOOLS_TRACE_ENABLED: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' },
+      environment: { AWS_REGION: 'us-east-1', TABLE_NAME: 'bench', EVENT_BUS_NAME: 'bench', READY_CHECKS: '{}', CATALOG_PRICES_FUNCTION: 'x', PAYMENTS_QUERY_FUNCTION: 'x', SHIPMENTS_QUERY_FUNCTION: 'x', POWERTOOLS_TRACE_ENABLED: 'false', POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x' },
       timeoutSeconds: 10,
       memoryMb: 256,
     });

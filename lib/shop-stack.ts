@@ -71,6 +71,13 @@ export class ShopStack extends Stack {
       api,
       version,
       tables: { catalog: catalog.table, inventory: inventory.table, orders: orders.table, payments: payments.table, shipping: shipping.table },
+      bus: bus.bus,
+      stateMachine: saga.stateMachine,
+      functions: {
+        'catalog-get-prices': catalog.pricesFunction,
+        'payments-get-payment': payments.getPaymentFunction,
+        'shipping-get-shipment': shipping.getShipmentFunction,
+      },
     });
 
     new CfnOutput(this, 'EventBusName', { key: 'EventBusName', value: bus.bus.eventBusName });

@@ -1,25 +1,45 @@
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { ZodType } from 'zod';
 import { lambda } from './aws-clients';
 import { isTransientAwsError } from './aws-errors';
+import { DeadlineExceededError, loadDeadlines, withDeadline } from './deadlines';
 import { DependencyUnavailableError } from './errors';
 import { safeParse } from './validation';
 
+/** Options of {@link invokeFunction}. */
+export interface InvokeOptions {
+  /**
+   * How long to wait for the answer, every attempt included. A call site may
+   * shorten the function's deadline, not lengthen it: the Lambda client
+   * itself gives up at `SHOP_CALL_DEADLINE_MS`.
+   * @default the function's `SHOP_CALL_DEADLINE_MS` (2 s unless lib/ sets it)
+   */
+  readonly deadlineMs?: number;
+  /** The caller's own deadline or cancellation; the call ends when it aborts. @default none */
+  readonly signal?: AbortSignal;
+  /** @default the shared, traced Lambda client */
+  readonly client?: Pick<LambdaClient, 'send'>;
+}
+
 /**
- * Calls another service's internal-query function synchronously. Any failure
- * of the callee (error, timeout, malformed answer, throttling) is the
- * dependency being unavailable: the HTTP caller answers 503 + Retry-After.
+ * Calls another service's internal-query function synchronously, with a
+ * deadline. Any failure of the callee (error, no answer in time, malformed
+ * answer, throttling) is the dependency being unavailable: the HTTP caller
+ * answers 503 + Retry-After, within the deadline whatever the callee does.
  */
-export const invokeFunction = async <T>(
-  functionName: string,
-  payload: unknown,
-  schema: ZodType<T>,
-  client: LambdaClient = lambda(),
-): Promise<T> => {
-  let result;
+export const invokeFunction = async <T>(functionName: string, payload: unknown, schema: ZodType<T>, options: InvokeOptions = {}): Promise<T> => {
+  const deadlineMs = options.deadlineMs ?? loadDeadlines().callMs;
+  const client = options.client ?? lambda();
+  let result: InvokeCommandOutput;
   try {
-    result = await client.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }));
+    result = await withDeadline(
+      functionName,
+      deadlineMs,
+      (abortSignal) => client.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }), { abortSignal }),
+      options.signal,
+    );
   } catch (error) {
+    if (error instanceof DeadlineExceededError) throw new DependencyUnavailableError(`${functionName} did not answer within ${error.deadlineMs} ms.`, 1, { cause: error });
     throw new DependencyUnavailableError(`${functionName} could not be invoked.`, isTransientAwsError(error) ? 1 : 5, { cause: error });
   }
   const text = result.Payload ? Buffer.from(result.Payload).toString('utf8') : 'null';

@@ -24,7 +24,10 @@ export interface ShopApiProps {
   readonly alarmTopic: ITopic;
   /** Throttle of every route. @default 50 requests/s, burst 100 */
   readonly throttle?: Throttle;
-  /** Tighter throttles for some routes. @default `POST /orders`: 10/s, burst 20 */
+  /**
+   * Tighter throttles for some routes.
+   * @default `POST /orders` and `GET /ready` (public, and it calls every dependency): 10/s, burst 20
+   */
   readonly routeThrottles?: Readonly<Record<string, Throttle>>;
 }
 
@@ -104,7 +107,7 @@ export class ShopApi extends Construct {
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const stage = this.httpApi.defaultStage?.node.defaultChild as CfnStage;
     this.stage = stage;
-    this.routeThrottles = props.routeThrottles ?? { 'POST /orders': { rateLimit: 10, burstLimit: 20 } };
+    this.routeThrottles = props.routeThrottles ?? { 'POST /orders': { rateLimit: 10, burstLimit: 20 }, 'GET /ready': { rateLimit: 10, burstLimit: 20 } };
     stage.defaultRouteSettings = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
     // Route settings may only name routes that exist, so they are filled in as routes are added.
     // A Lazy value is not case-converted by CDK: it must already use CloudFormation's keys.

@@ -28,6 +28,20 @@ export interface ShopFunctionProps {
   readonly logRetention?: RetentionDays;
   /** Version reported by /health and in logs. @default 'unknown' */
   readonly version?: string;
+  /**
+   * Deadline of each AWS SDK call the function makes, every attempt included
+   * (`SHOP_AWS_DEADLINE_MS`). Below the deadline of any caller of this
+   * function, and below its own timeout.
+   * @default Duration.millis(1500), or half the timeout when that is shorter
+   */
+  readonly awsCallDeadline?: Duration;
+  /**
+   * Deadline of each synchronous call to another service's function
+   * (`SHOP_CALL_DEADLINE_MS`); a call site may shorten it. Below the
+   * function's timeout, and above the deadlines of the functions it calls.
+   * @default Duration.seconds(2), or half the timeout when that is shorter
+   */
+  readonly serviceCallDeadline?: Duration;
   /** Anything else a Lambda function accepts, for the rare function that needs it. */
   readonly overrides?: Partial<FunctionProps>;
 }
@@ -54,6 +68,15 @@ export class ShopFunction extends LambdaFunction {
       removalPolicy: RemovalPolicy.DESTROY,
     });
     const entry = path.join(FUNCTIONS_DIR, props.entry);
+    const timeout = props.overrides?.timeout ?? props.timeout ?? Duration.seconds(10);
+    const fitting = (ms: number) => Duration.millis(Math.min(ms, Math.floor(timeout.toMilliseconds() / 2)));
+    const awsCallDeadline = props.awsCallDeadline ?? fitting(1500);
+    const serviceCallDeadline = props.serviceCallDeadline ?? fitting(2000);
+    for (const [name, deadline] of [['awsCallDeadline', awsCallDeadline], ['serviceCallDeadline', serviceCallDeadline]] as const) {
+      if (deadline.toMilliseconds() < 1 || deadline.toMilliseconds() >= timeout.toMilliseconds()) {
+        throw new Error(`${id}: ${name} (${deadline.toHumanString()}) must be at least 1 ms and shorter than the function timeout (${timeout.toHumanString()}): a call must give up before Lambda stops the function.`);
+      }
+    }
     const ownRole = props.overrides?.role ? undefined : new Role(scope, `${id}ServiceRole`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     super(scope, id, {
       code: Code.fromAsset(FUNCTIONS_DIR, {
@@ -70,7 +93,7 @@ export class ShopFunction extends LambdaFunction {
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
-      timeout: props.timeout ?? Duration.seconds(10),
+      timeout,
       tracing: Tracing.ACTIVE,
       logGroup,
       role: ownRole,
@@ -80,6 +103,8 @@ export class ShopFunction extends LambdaFunction {
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         SHOP_VERSION: props.version ?? 'unknown',
+        SHOP_AWS_DEADLINE_MS: String(awsCallDeadline.toMilliseconds()),
+        SHOP_CALL_DEADLINE_MS: String(serviceCallDeadline.toMilliseconds()),
         ...props.environment,
       },
       ...props.overrides,

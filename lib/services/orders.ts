@@ -1,4 +1,4 @@
-import { Validations } from 'aws-cdk-lib';
+import { type Duration, Validations } from 'aws-cdk-lib';
 import { AttributeType, ProjectionType, StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -35,6 +35,13 @@ export interface OrdersServiceProps {
    * @default 20
    */
   readonly outboxRetryAttempts?: number;
+  /**
+   * How long the HTTP function waits for GetPrices, GetPayment or
+   * GetShipment before answering 503 + Retry-After; above those functions'
+   * own AWS call deadlines, below the HTTP function's timeout.
+   * @default Duration.seconds(2)
+   */
+  readonly queryDeadline?: Duration;
   /** @default 'unknown' */
   readonly version?: string;
 }
@@ -105,6 +112,7 @@ export class OrdersService extends Construct {
       service: 'orders',
       entry: 'orders/entries/api.ts',
       description: 'Orders HTTP routes',
+      serviceCallDeadline: props.queryDeadline,
       environment: {
         TABLE_NAME: this.table.tableName,
         CATALOG_PRICES_FUNCTION: props.pricesFunction.functionName,

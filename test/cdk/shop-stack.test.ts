@@ -3,7 +3,9 @@ import { catalogRoutes } from '../../functions/catalog/routes';
 import { inventoryRoutes } from '../../functions/inventory/routes';
 import { ordersRoutes } from '../../functions/orders/routes';
 import { shippingRoutes } from '../../functions/shipping/routes';
-import { referencedIds, resourcesOf, serviceOf, shopTemplate, type CfnResource } from './support/template';
+import { READY_PROBE_KEY } from '../../functions/health/probe-key';
+import { healthRoutes } from '../../functions/health/routes';
+import { pathOf, referencedIds, resourcesOf, serviceOf, shopTemplate, type CfnResource } from './support/template';
 
 const functions = () => resourcesOf('AWS::Lambda::Function');
 const tables = () => resourcesOf('AWS::DynamoDB::GlobalTable');
@@ -63,7 +65,7 @@ describe('tables', () => {
     });
   });
 
-  it('are touched only by functions of the service that owns them (health may only describe them)', () => {
+  it('are touched only by functions of the service that owns them (health may only read the one key no item has)', () => {
     const tableIds = Object.keys(tables());
     const tableOwner = Object.fromEntries(Object.entries(tables()).map(([id, t]) => [id, serviceOf(t)]));
     const roleOwner = new Map<string, string>();
@@ -75,7 +77,7 @@ describe('tables', () => {
     for (const policy of Object.values(policies)) {
       const roles = [...referencedIds(policy.Properties?.Roles)].filter((r) => roleOwner.has(r));
       if (roles.length === 0) continue;
-      const statements = (policy.Properties?.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown }> }).Statement;
+      const statements = (policy.Properties?.PolicyDocument as { Statement: Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }> }).Statement;
       for (const roleId of roles) {
         const owner = roleOwner.get(roleId);
         for (const statement of statements) {
@@ -83,7 +85,10 @@ describe('tables', () => {
           const actions = ([] as string[]).concat(statement.Action);
           for (const tableId of touched) {
             checked += 1;
-            if (owner === 'Health') expect(actions).toEqual(['dynamodb:DescribeTable']);
+            if (owner === 'Health') {
+              expect(actions).toEqual(['dynamodb:GetItem']);
+              expect(statement.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [READY_PROBE_KEY] } });
+            }
             else expect({ role: roleId, table: tableOwner[tableId] }).toEqual({ role: roleId, table: owner });
           }
         }
@@ -100,7 +105,7 @@ describe('HTTP API', () => {
       auth: r.Properties?.AuthorizationType,
       authorizer: r.Properties?.AuthorizerId,
     }));
-  const declared: Record<string, string> = { ...catalogRoutes, ...inventoryRoutes, ...ordersRoutes, ...shippingRoutes, 'GET /health': 'public' };
+  const declared: Record<string, string> = { ...catalogRoutes, ...inventoryRoutes, ...ordersRoutes, ...shippingRoutes, ...healthRoutes };
   const publicRoutes = new Set(Object.keys(declared).filter((key) => declared[key] === 'public'));
 
   it('guards every non-public route with the Cognito JWT authorizer, and only those', () => {
@@ -126,10 +131,10 @@ describe('HTTP API', () => {
     }
   });
 
-  it('throttles the stage, and POST /orders tighter', () => {
+  it('throttles the stage, and POST /orders and GET /ready (public, and it calls every dependency) tighter', () => {
     shopTemplate().hasResourceProperties('AWS::ApiGatewayV2::Stage', {
       DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
-      RouteSettings: { 'POST /orders': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } },
+      RouteSettings: { 'POST /orders': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }, 'GET /ready': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } },
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
     });
   });
@@ -231,9 +236,17 @@ describe('event bus', () => {
 });
 
 describe('health', () => {
-  it('is told the tables of every service', () => {
+  it('checks the table of every service, the bus, the saga and every function the shop invokes synchronously', () => {
     const health = Object.values(functions()).find((f) => serviceOf(f) === 'Health');
-    const tablesEnv = (health?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.HEALTH_TABLES;
-    expect(referencedIds(tablesEnv).size).toBe(Object.keys(tables()).length);
+    const checked = referencedIds((health?.Properties?.Environment as { Variables: Record<string, unknown> }).Variables.READY_CHECKS);
+    const ids = (type: string) => Object.keys(resourcesOf(type));
+    const queries = Object.entries(functions())
+      .filter(([, fn]) => /\/(GetPrices|GetPayment|GetShipment)\//.test(pathOf(fn)))
+      .map(([id]) => id);
+
+    expect(queries).toHaveLength(3);
+    expect([...checked].sort()).toEqual(
+      [...ids('AWS::DynamoDB::GlobalTable'), ...ids('AWS::Events::EventBus'), ...ids('AWS::StepFunctions::StateMachine'), ...queries].sort(),
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { bodyAs, healthSchema, placementSchema, problemSchema, ShopClient, type Address, type ApiReply, type OrderRequest } from './support/shop-client';
+import { bodyAs, healthSchema, placementSchema, problemSchema, readySchema, ShopClient, type Address, type ApiReply, type OrderRequest } from './support/shop-client';
 import { isRemoteTarget, startShopTarget, type ShopTarget } from './support/target';
 
 /*
@@ -61,16 +61,36 @@ afterAll(async () => {
 }, 60_000);
 
 describe(`serverless-shop end to end (${remote ? 'deployed stack at SHOP_API_URL' : 'local cloud'})`, () => {
-  describe('GET /health', () => {
-    it('answers 200 without a token, with the version and every table ok', async () => {
+  describe('the probes', () => {
+    it('GET /health answers 200 without a token, with the version', async () => {
       const reply = await shop.call('GET', '/health');
 
       expect(reply.status).toBe(200);
       const health = bodyAs(healthSchema, reply);
-      expect(health.status).toBe('ok');
-      expect(health.version).toMatch(/\S/);
-      expect(Object.keys(health.checks)).toEqual(expect.arrayContaining(['catalog', 'inventory', 'orders', 'payments', 'shipping']));
-      for (const [name, check] of Object.entries(health.checks)) expect({ name, status: check.status }).toEqual({ name, status: 'ok' });
+      expect(health.version).toMatch(/^\d+\.\d+\.\d+/);
+      expect(health.build).toMatch(/\S/);
+    });
+
+    it('GET /ready answers 200 without a token, every table, the bus, the saga and the query functions ok', async () => {
+      const reply = await shop.call('GET', '/ready');
+
+      expect(reply.status).toBe(200);
+      const ready = bodyAs(readySchema, reply);
+      expect(Object.keys(ready.checks).sort()).toEqual(
+        [
+          'catalog-table',
+          'inventory-table',
+          'orders-table',
+          'payments-table',
+          'shipping-table',
+          'events-bus',
+          'order-saga',
+          'catalog-get-prices',
+          'payments-get-payment',
+          'shipping-get-shipment',
+        ].sort(),
+      );
+      for (const [name, check] of Object.entries(ready.checks)) expect({ name, ok: check.ok }).toEqual({ name, ok: true });
     });
   });
 

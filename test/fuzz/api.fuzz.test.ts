@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { healthRoutes } from '../../functions/health/routes';
 import { ShopClient } from '../e2e/support/shop-client';
 import { mintCallers, seedingAdmin } from './support/callers';
 import { startFuzzTarget, type FuzzTarget } from './support/fuzz-target';
@@ -20,7 +21,7 @@ import { describeSnapshot, diffSnapshots, TableScanner, type TableSnapshot } fro
  *
  * FUZZ_SEED=<n> replays or varies the run (a fixed seed by default, so a
  * failure is reproducible); FUZZ_RUNS=<n> sets the number of cases against
- * the routes (600 by default; GET /health gets a tenth more).
+ * the routes (600 by default; the probes, GET /health and GET /ready, get a tenth more).
  */
 
 const positiveInteger = (name: string, fallback: number): number => {
@@ -131,7 +132,7 @@ afterAll(async () => {
 
 describe('the HTTP API under property-based bad input (local cloud)', () => {
   it('has a request model for every route of every route table', () => {
-    const modelled = [...routeModels(world).map((route) => route.key), 'GET /health'].sort();
+    const modelled = [...routeModels(world).map((route) => route.key), ...Object.keys(healthRoutes)].sort();
     expect(modelled).toEqual(Object.keys(API_ROUTES).sort());
   });
 
@@ -151,13 +152,13 @@ describe('the HTTP API under property-based bad input (local cloud)', () => {
     for (const route of models) expect({ route: route.key, exercised: (stats.byRoute.get(route.key) ?? 0) > 0 }).toEqual({ route: route.key, exercised: true });
   });
 
-  it('answers GET /health 200 whatever junk comes with it, and 404 to its look-alikes', async () => {
+  it('answers GET /health and GET /ready 200 whatever junk comes with them, and 404 to their look-alikes', async () => {
     await fc.assert(
       fc.asyncProperty(healthRequests(world), async (fuzzCase) => {
         const reply = await check(fuzzCase);
         if (fuzzCase.defects.length === 0) {
           const body: unknown = JSON.parse(reply.body.toString('utf8'));
-          expect(body).toMatchObject({ status: 'ok' });
+          expect(body).toMatchObject({ status: fuzzCase.route === 'GET /ready' ? 'ready' : 'ok' });
         }
       }),
       { seed: SEED + 1, numRuns: HEALTH_RUNS },

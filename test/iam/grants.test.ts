@@ -66,6 +66,7 @@ describe('the template grants exactly what the code calls', () => {
   beforeAll(async () => {
     // Every route.
     expect((await shop.call('GET', '/health')).status).toBe(200);
+    expect((await shop.call('GET', '/ready')).status).toBe(200);
     await shop.stockProduct(admin, { id: 'iam-mug', name: 'Mug', price: { amount: 1200, currency: 'EUR' } }, 50);
     expect((await shop.call('PUT', '/products/iam-mug', { as: admin, json: { name: 'Big mug', price: { amount: 1300, currency: 'EUR' } } })).status).toBe(200);
     expect((await shop.call('GET', '/products')).status).toBe(200);

@@ -11,6 +11,8 @@ export interface ApiReply {
   readonly contentType: string;
   readonly correlationId?: string;
   readonly location?: string;
+  /** The `Retry-After` header, as sent. */
+  readonly retryAfter?: string;
   /** The body parsed as JSON, or its text when it is not JSON. */
   readonly body: unknown;
 }
@@ -73,11 +75,21 @@ export const problemSchema = z.object({
   errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
 });
 
-/** `GET /health`. */
-export const healthSchema = z.object({
-  status: z.string(),
-  version: z.string(),
-  checks: z.record(z.string(), z.object({ status: z.string() })),
+/** `GET /health` (liveness). */
+export const healthSchema = z.object({ status: z.literal('ok'), version: z.string(), build: z.string() });
+
+/** One dependency of `GET /ready`. */
+const readyCheckSchema = z.object({ ok: z.boolean(), ms: z.number().int().min(0), reason: z.enum(['timed out', 'failed']).optional() });
+
+/** `GET /ready` when ready (200). */
+export const readySchema = z.object({ status: z.literal('ready'), checks: z.record(z.string(), readyCheckSchema) });
+
+/** `GET /ready` when not ready (503): a problem naming what failed, with every check. */
+export const notReadySchema = z.object({
+  status: z.literal(503),
+  code: z.literal('NOT_READY'),
+  detail: z.string(),
+  checks: z.record(z.string(), readyCheckSchema),
 });
 
 /** Where an order goes; `country` decides whether the carrier serves it. */
@@ -106,6 +118,32 @@ export interface CallOptions {
   readonly rawBody?: string;
   readonly headers?: Readonly<Record<string, string>>;
 }
+
+/**
+ * How many times a helper that must succeed asks again after `503` with
+ * `Retry-After`, as the API tells any client to: a dependency past its
+ * deadline (a function cold-starting on a busy machine, say) is a moment's
+ * unavailability, not the outcome a scenario is about. Scenarios about the
+ * 503 itself use {@link ShopClient.call} or {@link ShopClient.placeOrder}.
+ */
+const UNAVAILABLE_RETRIES = 3;
+
+/** `Retry-After` in ms (at least 100 ms, at most 5 s); undefined when the reply is not a 503 that asks for a retry. */
+const retryDelayOf = (reply: ApiReply): number | undefined => {
+  if (reply.status !== 503 || reply.retryAfter === undefined) return undefined;
+  const seconds = Number(reply.retryAfter);
+  return Number.isFinite(seconds) ? Math.min(5000, Math.max(100, seconds * 1000)) : 1000;
+};
+
+/**
+ * POST /orders reads the prices from catalog's GetPrices before it writes
+ * anything, so a 503 naming that function placed no order: placing again is
+ * safe even without an Idempotency-Key. Any other 503 may have written.
+ */
+const placedNothing = (reply: ApiReply): boolean => {
+  const detail = typeof reply.body === 'object' && reply.body !== null ? (reply.body as { detail?: unknown }).detail : undefined;
+  return typeof detail === 'string' && /CatalogGetPrices/.test(detail);
+};
 
 /** Parses a reply's body with a schema, or fails naming the call and what it answered. */
 export const bodyAs = <T>(schema: ZodType<T>, reply: ApiReply): T => {
@@ -136,6 +174,7 @@ export class ShopClient {
     }
     const correlationId = response.headers.get('x-correlation-id') ?? undefined;
     const location = response.headers.get('location') ?? undefined;
+    const retryAfter = response.headers.get('retry-after') ?? undefined;
     return {
       method,
       path,
@@ -143,8 +182,25 @@ export class ShopClient {
       contentType: (response.headers.get('content-type') ?? '').split(';')[0].trim(),
       ...(correlationId ? { correlationId } : {}),
       ...(location ? { location } : {}),
+      ...(retryAfter ? { retryAfter } : {}),
       body: parsed,
     };
+  }
+
+  /**
+   * {@link call}, asked again (at most {@link UNAVAILABLE_RETRIES} times, after
+   * the `Retry-After` it was given) while it answers 503 and `repeatable` says
+   * the request may be sent again.
+   */
+  private async callWhileUnavailable(method: string, path: string, options: CallOptions, repeatable: (reply: ApiReply) => boolean = () => true): Promise<ApiReply> {
+    let reply = await this.call(method, path, options);
+    for (let retry = 0; retry < UNAVAILABLE_RETRIES; retry += 1) {
+      const delayMs = retryDelayOf(reply);
+      if (delayMs === undefined || !repeatable(reply)) break;
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      reply = await this.call(method, path, options);
+    }
+    return reply;
   }
 
   /** Creates a product with stock on hand, as an admin. */
@@ -155,12 +211,12 @@ export class ShopClient {
   }
 
   public async setStock(admin: Caller, productId: string, stock: number): Promise<void> {
-    const set = await this.call('PUT', `/inventory/${encodeURIComponent(productId)}`, { as: admin, json: { stock } });
+    const set = await this.callWhileUnavailable('PUT', `/inventory/${encodeURIComponent(productId)}`, { as: admin, json: { stock } });
     if (set.status !== 200) throw new UnexpectedReplyError(`setting the stock of ${productId}`, set);
   }
 
   public async stockOf(caller: Caller, productId: string): Promise<number> {
-    const reply = await this.call('GET', `/inventory/${encodeURIComponent(productId)}`, { as: caller });
+    const reply = await this.callWhileUnavailable('GET', `/inventory/${encodeURIComponent(productId)}`, { as: caller });
     if (reply.status !== 200) throw new UnexpectedReplyError(`reading the stock of ${productId}`, reply);
     return bodyAs(stockSchema, reply).stock;
   }
@@ -170,21 +226,30 @@ export class ShopClient {
     return this.call('POST', '/orders', { as: caller, json: request, ...(idempotencyKey ? { headers: { 'idempotency-key': idempotencyKey } } : {}) });
   }
 
-  /** `POST /orders` that must be accepted (202); its order id and correlation id. */
+  /**
+   * `POST /orders` that must be accepted (202); its order id and correlation
+   * id. A 503 is placed again when that cannot place the order twice: with an
+   * Idempotency-Key, or when prices could not be read (nothing was written).
+   */
   public async placeAcceptedOrder(caller: Caller, request: OrderRequest, idempotencyKey?: string): Promise<Placement & { correlationId?: string }> {
-    const reply = await this.placeOrder(caller, request, idempotencyKey);
+    const reply = await this.callWhileUnavailable(
+      'POST',
+      '/orders',
+      { as: caller, json: request, ...(idempotencyKey ? { headers: { 'idempotency-key': idempotencyKey } } : {}) },
+      (unavailable) => idempotencyKey !== undefined || placedNothing(unavailable),
+    );
     if (reply.status !== 202) throw new UnexpectedReplyError(`placing an order as ${caller.name}`, reply);
     return { ...bodyAs(placementSchema, reply), ...(reply.correlationId ? { correlationId: reply.correlationId } : {}) };
   }
 
   public async order(caller: Caller, orderId: string): Promise<OrderView> {
-    const reply = await this.call('GET', `/orders/${orderId}`, { as: caller });
+    const reply = await this.callWhileUnavailable('GET', `/orders/${orderId}`, { as: caller });
     if (reply.status !== 200) throw new UnexpectedReplyError(`reading order ${orderId} as ${caller.name}`, reply);
     return bodyAs(orderViewSchema, reply);
   }
 
   public async details(caller: Caller, orderId: string): Promise<OrderDetailsView> {
-    const reply = await this.call('GET', `/orders/${orderId}/details`, { as: caller });
+    const reply = await this.callWhileUnavailable('GET', `/orders/${orderId}/details`, { as: caller });
     if (reply.status !== 200) throw new UnexpectedReplyError(`reading the details of order ${orderId} as ${caller.name}`, reply);
     return bodyAs(detailsSchema, reply);
   }
@@ -194,7 +259,7 @@ export class ShopClient {
     const orders: OrderView[] = [];
     let cursor: string | undefined;
     do {
-      const reply = await this.call('GET', `/orders?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { as: caller });
+      const reply = await this.callWhileUnavailable('GET', `/orders?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { as: caller });
       if (reply.status !== 200) throw new UnexpectedReplyError(`listing the orders of ${caller.name}`, reply);
       const page = bodyAs(orderPageSchema, reply);
       orders.push(...page.items);

@@ -1,5 +1,6 @@
 import fc, { type Arbitrary } from 'fast-check';
 import { catalogRoutes } from '../../../functions/catalog/routes';
+import { healthRoutes } from '../../../functions/health/routes';
 import { inventoryRoutes } from '../../../functions/inventory/routes';
 import { ordersRoutes } from '../../../functions/orders/routes';
 import type { Access } from '../../../functions/shared/http';
@@ -10,7 +11,7 @@ import { MAX_BODY_BYTES } from '../../../functions/shared/http';
 import { describeCase, gateway, problem, type Body, type Defect, type FuzzCase, type Outcome, type Stage } from './model';
 
 /** Every route the API serves: the services' route tables and the health check. */
-export const API_ROUTES: Readonly<Record<string, Access>> = { ...catalogRoutes, ...inventoryRoutes, ...ordersRoutes, ...shippingRoutes, 'GET /health': 'public' };
+export const API_ROUTES: Readonly<Record<string, Access>> = { ...catalogRoutes, ...inventoryRoutes, ...ordersRoutes, ...shippingRoutes, ...healthRoutes };
 
 /** What the fuzzer knows of the shop it runs against: who may call, and the products seeded before the run. */
 export interface FuzzWorld {
@@ -852,16 +853,22 @@ export const requestsTo = (route: RouteModel, world: FuzzWorld): Arbitrary<FuzzC
 };
 
 /**
- * `GET /health` takes no input, so junk around it (any credentials,
- * headers, query, body) must change nothing: 200 and every check ok. Its
- * look-alikes (another method, another path) have no route: 404.
+ * The probes (`GET /health`, `GET /ready`) take no input, so junk around
+ * them (any credentials, headers, query, body) must change nothing: 200.
+ * Their look-alikes (another method, another path) have no route: 404.
  */
 export const healthRequests = (world: FuzzWorld): Arbitrary<FuzzCase> => {
-  const route: RouteModel = { key: 'GET /health', access: 'public', weight: 1 };
   const anyone = fc.constantFrom(...world.callers);
-  const record = (withDetour: boolean) =>
+  const record = (route: RouteModel, withDetour: boolean) =>
     fc.record({ detour: withDetour ? detours : fc.constant(undefined), caller: anyone, noise: noise(route) }).map((picks) => assemble(route, picks as Picks, 'nobody'));
-  return fc
-    .oneof({ weight: 3, arbitrary: record(false) }, { weight: 1, arbitrary: record(true) })
-    .filter((c) => (c.defects.length > 0 ? c.routed === undefined : c.routed === route.key));
+  return fc.oneof(
+    ...Object.keys(healthRoutes).flatMap((key) => {
+      const route: RouteModel = { key, access: 'public', weight: 1 };
+      const routedRight = (c: FuzzCase) => (c.defects.length > 0 ? c.routed === undefined : c.routed === route.key);
+      return [
+        { weight: 3, arbitrary: record(route, false).filter(routedRight) },
+        { weight: 1, arbitrary: record(route, true).filter(routedRight) },
+      ];
+    }),
+  );
 };
