@@ -72,6 +72,7 @@ export interface ProductView extends CatalogProduct {
   readonly inStock: boolean;
 }
 
+/** The view of a product: `inStock` says whether any unit is on sale. */
 export const toView = (product: CatalogProduct): ProductView => ({ ...product, inStock: product.available > 0 });
 
 /** What an admin sends to create a product; `id` is optional (a slug), `category` is required. */
