@@ -41,8 +41,8 @@ export class ShopStack extends Stack {
     const api = new ShopApi(this, 'Api', { alarmTopic });
     const bus = new ShopBus(this, 'Events', { alarmTopic });
 
-    const catalog = new CatalogService(this, 'Catalog', { api, version });
-    const inventory = new InventoryService(this, 'Inventory', { api, version });
+    const catalog = new CatalogService(this, 'Catalog', { api, bus, version });
+    const inventory = new InventoryService(this, 'Inventory', { api, bus, version });
     const payments = new PaymentsService(this, 'Payments', { version });
     const shipping = new ShippingService(this, 'Shipping', { api, bus, version });
     const orders = new OrdersService(this, 'Orders', {

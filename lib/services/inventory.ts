@@ -1,43 +1,82 @@
+import { StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
+import type { CfnPipe } from 'aws-cdk-lib/aws-pipes';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { inventoryRoutes } from '../../functions/inventory/routes';
+import { StockChanged } from '../../functions/shared/contracts/events';
 import { ServiceTable } from '../constructs/service-table';
 import type { ShopApi } from '../constructs/shop-api';
+import type { ShopBus } from '../constructs/shop-bus';
 import { ShopFunction } from '../constructs/shop-function';
+import { TableOutbox } from '../constructs/table-outbox';
 
 /** Props of {@link InventoryService}. */
 export interface InventoryServiceProps {
   /** The API its stock routes are added to. */
   readonly api: ShopApi;
+  /** Where StockChanged goes, through the outbox pipe. */
+  readonly bus: ShopBus;
   /** Version reported in logs. @default 'unknown' */
   readonly version?: string;
 }
+
+/**
+ * The pipe filter of the inventory outbox: writes of stock items
+ * (`PRODUCT#<id>`; reservations are left out) that were counted (`version`).
+ * Every counted write changes the units on sale — a reservation or a release
+ * moves at least one unit, and setting the count it already has writes
+ * nothing, so the stream gets no record — which makes each record that
+ * passes one real change, published once.
+ */
+export const STOCK_CHANGE_FILTER = {
+  eventName: ['INSERT', 'MODIFY'],
+  dynamodb: {
+    Keys: { pk: { S: [{ prefix: 'PRODUCT#' }] } },
+    NewImage: { version: { N: [{ exists: true }] } },
+  },
+} as const;
 
 /**
  * Stock per product and the reservations orders hold: stock routes for users
  * and admins, and the saga's ReserveInventory / ReleaseInventory tasks. One
  * table, partition key only (`PRODUCT#<id>`, `RESERVATION#<orderId>`), so a
  * reservation and the stock it takes change in one transaction.
+ *
+ * Every change of a product's units is announced as StockChanged through a
+ * transactional outbox (the table's stream → a pipe that filters stock
+ * changes → an enrichment → the bus), so other services (catalog's
+ * availability) follow stock without reading this table, and no crash can
+ * write the stock without its event or the event without the stock.
  */
 export class InventoryService extends Construct {
   public readonly table: ServiceTable['table'];
+  /** The HTTP routes. */
+  public readonly apiFunction: ShopFunction;
   /** Saga task ReserveInventory. */
   public readonly reserveFunction: ShopFunction;
   /** Saga compensation ReleaseInventory. */
   public readonly releaseFunction: ShopFunction;
+  /** Turns stock-item stream records into StockChanged details for the pipe. */
+  public readonly enrichmentFunction: ShopFunction;
+  /** The outbox: inventory table stream → filter → enrichment → bus. */
+  public readonly outboxPipe: CfnPipe;
+  /** Where the outbox parks batches it could not publish. */
+  public readonly outboxDeadLetterQueue: IQueue;
 
   public constructor(scope: Construct, id: string, props: InventoryServiceProps) {
     super(scope, id);
-    this.table = new ServiceTable(this, 'Stock').table;
+    this.table = new ServiceTable(this, 'Stock', { stream: StreamViewType.NEW_IMAGE }).table;
     const environment = { TABLE_NAME: this.table.tableName };
 
-    const api = new ShopFunction(this, 'Api', {
+    const api = (this.apiFunction = new ShopFunction(this, 'Api', {
       service: 'inventory',
       entry: 'inventory/entries/api.ts',
       description: 'Inventory HTTP routes',
       environment,
       version: props.version,
-    });
-    this.table.grant(api, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    }));
+    // GET reads the stock; PUT is one conditional UpdateItem (it writes nothing when the count is unchanged).
+    this.table.grant(api, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
     props.api.addRoutes('Inventory', api, inventoryRoutes);
 
     this.reserveFunction = new ShopFunction(this, 'ReserveInventory', {
@@ -58,5 +97,23 @@ export class InventoryService extends Construct {
       version: props.version,
     });
     this.table.grant(this.releaseFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+
+    this.enrichmentFunction = new ShopFunction(this, 'PublishStockChanged', {
+      service: 'inventory',
+      entry: 'inventory/entries/publish-stock-changed.ts',
+      description: 'Outbox enrichment: stock-item stream records to StockChanged details',
+      version: props.version,
+    });
+    const outbox = new TableOutbox(this, 'Outbox', {
+      table: this.table,
+      bus: props.bus,
+      event: StockChanged,
+      enrichment: this.enrichmentFunction,
+      filters: [STOCK_CHANGE_FILTER],
+      deadLetters: { id: 'InventoryOutboxDeadLetters', what: 'StockChanged batches the inventory outbox could not publish' },
+      description: 'Transactional outbox: every change of the units of a product to StockChanged on the shop bus',
+    });
+    this.outboxPipe = outbox.pipe;
+    this.outboxDeadLetterQueue = outbox.deadLetterQueue;
   }
 }

@@ -1,4 +1,4 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbInventoryRepository } from '../../functions/inventory/adapters/dynamodb-inventory-repository';
 import { createReleaseInventoryHandler } from '../../functions/inventory/handlers/release-inventory';
 import { createReserveInventoryHandler } from '../../functions/inventory/handlers/reserve-inventory';
@@ -60,7 +60,7 @@ describe('DynamoDbInventoryRepository (DynamoDB Local)', () => {
     expect(await repository.getStock('p-mug')).toEqual(stockLevel('p-mug', 5));
     expect(await repository.getStock('p-none')).toBeUndefined();
     const items = await scanAll(client, tableName);
-    expect(items).toContainEqual({ pk: 'PRODUCT#p-mug', productId: 'p-mug', stock: 5, updatedAt: '2026-01-01T00:00:00.000Z' });
+    expect(items).toContainEqual({ pk: 'PRODUCT#p-mug', productId: 'p-mug', stock: 5, updatedAt: '2026-01-01T00:00:00.000Z', version: 1 });
   });
 
   it('reserves every line and records the reservation in one transaction', async () => {
@@ -204,5 +204,48 @@ describe('DynamoDbInventoryRepository (DynamoDB Local)', () => {
     expect(released).toEqual([{ released: true }, { released: false }]);
     expect(await stockOf('p-mug')).toBe(5);
     expect(metrics.compensationsRun).toBe(1);
+  });
+
+  describe('counting stock changes for the outbox', () => {
+    const stockItem = async (productId: string) => (await scanAll(client, tableName)).find((item) => item.pk === `PRODUCT#${productId}`);
+
+    it('counts every stock write and records who caused it: a set, a reservation, a release', async () => {
+      // Act
+      const set = await repository.putStock({ productId: 'p-mug', stock: 8, updatedAt: '2026-03-01T11:00:00.000Z' }, 'corr-admin');
+      const afterSet = await stockItem('p-mug');
+      await repository.reserve(reservation(), 'corr-order');
+      const afterReserve = await stockItem('p-mug');
+      await repository.release(reservation(), '2026-03-01T12:05:00.000Z', 'corr-release');
+      const afterRelease = await stockItem('p-mug');
+
+      // Assess
+      expect(set).toEqual({ productId: 'p-mug', stock: 8, updatedAt: '2026-03-01T11:00:00.000Z' });
+      expect(afterSet).toMatchObject({ stock: 8, version: 2, correlationId: 'corr-admin' });
+      expect(afterReserve).toMatchObject({ stock: 6, version: 3, correlationId: 'corr-order' });
+      expect(afterRelease).toMatchObject({ stock: 8, version: 4, correlationId: 'corr-release' });
+    });
+
+    it('writes nothing when the count set is the one stored, and answers the stored level', async () => {
+      // Prepare
+      const before = await stockItem('p-mug');
+
+      // Act
+      const level = await repository.putStock({ productId: 'p-mug', stock: 5, updatedAt: '2026-03-09T00:00:00.000Z' }, 'corr-again');
+
+      // Assess
+      expect(level).toEqual(stockLevel('p-mug', 5));
+      expect(await stockItem('p-mug')).toEqual(before);
+    });
+
+    it('counts stock stored before versioning from 1, even when it is set to the count it has', async () => {
+      // Prepare
+      await client.send(new PutCommand({ TableName: tableName, Item: { pk: 'PRODUCT#p-old', productId: 'p-old', stock: 3, updatedAt: '2025-01-01T00:00:00.000Z' } }));
+
+      // Act
+      await repository.putStock({ productId: 'p-old', stock: 3, updatedAt: '2026-03-01T00:00:00.000Z' }, 'corr-backfill');
+
+      // Assess
+      expect(await stockItem('p-old')).toMatchObject({ stock: 3, version: 1, correlationId: 'corr-backfill', updatedAt: '2026-03-01T00:00:00.000Z' });
+    });
   });
 });

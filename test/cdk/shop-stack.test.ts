@@ -206,7 +206,7 @@ describe('event bus', () => {
     const alarms = Object.values(resourcesOf('AWS::CloudWatch::Alarm'));
     const alarmed = (queueId: string, metric: string) => alarms.some((a: CfnResource) => a.Properties?.MetricName === metric && referencedIds(a.Properties?.Dimensions).has(queueId));
 
-    expect(mappings).toHaveLength(2);
+    expect(mappings).toHaveLength(3);
     for (const mapping of mappings) {
       const [queueId] = [...referencedIds(mapping.Properties?.EventSourceArn)];
       const [functionId] = [...referencedIds(mapping.Properties?.FunctionName)];

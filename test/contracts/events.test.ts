@@ -5,6 +5,7 @@ import {
   orderConfirmedDetail,
   orderPlacedDetail,
   shipmentDeliveredDetail,
+  stockChangedDetail,
 } from '../fixtures/events';
 
 const fixtures: Record<string, unknown> = {
@@ -13,6 +14,7 @@ const fixtures: Record<string, unknown> = {
   OrderCancelled: orderCancelledDetail,
   CompensationFailed: compensationFailedDetail,
   ShipmentDelivered: shipmentDeliveredDetail,
+  StockChanged: stockChangedDetail,
 };
 
 describe('event contracts', () => {
@@ -36,5 +38,19 @@ describe('event contracts', () => {
     const [orderPlaced] = AllEvents;
     const withFloat = { ...orderPlacedDetail, data: { ...orderPlacedDetail.data, total: { amount: 29.99, currency: 'EUR' } } };
     expect(orderPlaced.detail.safeParse(withFloat).success).toBe(false);
+  });
+
+  it('StockChanged: refuses negative or fractional units and a version that is not a positive count', () => {
+    // Prepare
+    const contract = AllEvents.find((c) => c.detailType === 'StockChanged');
+    const withData = (data: object) => ({ ...stockChangedDetail, data: { ...stockChangedDetail.data, ...data } });
+
+    // Act
+    const verdicts = [{ available: -1 }, { available: 1.5 }, { version: 0 }, { version: 2.5 }, { productId: '../x' }].map(
+      (data) => contract?.detail.safeParse(withData(data)).success,
+    );
+
+    // Assess
+    expect(verdicts).toEqual([false, false, false, false, false]);
   });
 });

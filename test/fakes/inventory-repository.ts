@@ -21,9 +21,12 @@ export class InMemoryInventoryRepository implements InventoryRepository {
     return this.stock.get(productId);
   }
 
-  public async putStock(level: StockLevel): Promise<void> {
+  public async putStock(level: StockLevel): Promise<StockLevel> {
+    const current = this.stock.get(level.productId);
+    if (current?.stock === level.stock) return current;
     this.stock.set(level.productId, level);
     this.writes += 1;
+    return level;
   }
 
   public async getReservation(orderId: string): Promise<Reservation | undefined> {

@@ -95,12 +95,17 @@ const check = async (fuzzCase: FuzzCase): Promise<RawReply> => {
 beforeAll(async () => {
   stats.started = Date.now();
   target = await startFuzzTarget();
-  const seeder = new ShopClient({ apiUrl: target.apiUrl, waitMs: 10_000, diagnostics: target.diagnostics });
+  const seeder = new ShopClient({ apiUrl: target.apiUrl, waitMs: 60_000, diagnostics: target.diagnostics });
   const admin = seedingAdmin(target.cloud.issuer);
   await seeder.stockProduct(admin, { id: 'fuzz-mug', name: 'Fuzz mug', price: { amount: 1250, currency: 'EUR' } }, 100);
   await seeder.stockProduct(admin, { id: 'fuzz-beans', name: 'Fuzz beans', price: { amount: 899, currency: 'EUR' } }, 50);
   await seeder.stockProduct(admin, { id: 'fuzz-dollar', name: 'Fuzz dollar', price: { amount: 500, currency: 'USD' } }, 10);
   await seeder.stockProduct(admin, { id: 'fuzz-pricey', name: 'Fuzz pricey', price: { amount: Number.MAX_SAFE_INTEGER, currency: 'EUR' } }, 5);
+  // Stock reaches the catalog as events (inventory's outbox → catalog's queue): let them land before the baseline, so the
+  // tables hold still while the fuzzer watches them.
+  await Promise.all(
+    Object.entries({ 'fuzz-mug': 100, 'fuzz-beans': 50, 'fuzz-dollar': 10, 'fuzz-pricey': 5 }).map(([id, units]) => seeder.availableReaches(id, units)),
+  );
   world = {
     callers: mintCallers(target.cloud.issuer),
     products: { euro: ['fuzz-mug', 'fuzz-beans'], dollar: 'fuzz-dollar', pricey: 'fuzz-pricey' },

@@ -70,7 +70,10 @@ describe('the template grants exactly what the code calls', () => {
     await shop.stockProduct(admin, { id: 'iam-mug', name: 'Mug', price: { amount: 1200, currency: 'EUR' } }, 50);
     expect((await shop.call('PUT', '/products/iam-mug', { as: admin, json: { name: 'Big mug', price: { amount: 1300, currency: 'EUR' } } })).status).toBe(200);
     expect((await shop.call('GET', '/products')).status).toBe(200);
+    expect((await shop.call('GET', '/products?category=test')).status).toBe(200);
     expect((await shop.call('GET', '/products/iam-mug')).status).toBe(200);
+    // Stock reaches the catalog through inventory's outbox pipe, the bus and catalog's queued consumer.
+    await shop.availableReaches('iam-mug', 50);
     await shop.stockProduct(admin, { id: 'iam-gone', name: 'Gone', price: { amount: 100, currency: 'EUR' } }, 1);
     expect((await shop.call('DELETE', '/products/iam-gone', { as: admin })).status).toBe(204);
     expect(await shop.stockOf(alice, 'iam-mug')).toBe(50);
@@ -111,6 +114,10 @@ describe('the template grants exactly what the code calls', () => {
     await withFaults({ 'OrdersPublishOrderPlaced*': { errorRate: 1 } }, async () => {
       await shop.placeAcceptedOrder(alice, order('iam-mug', 1));
       await waitForDeadLetter('EventsOrdersOutboxDeadLetters');
+    });
+    await withFaults({ 'InventoryPublishStockChanged*': { errorRate: 1 } }, async () => {
+      await shop.setStock(admin, 'iam-mug', 500);
+      await waitForDeadLetter('EventsInventoryOutboxDeadLetters');
     });
 
     // The reconciler: its schedule's permission, then a run over the orders the dead letters left behind

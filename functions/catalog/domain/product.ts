@@ -1,43 +1,120 @@
 import * as z from 'zod';
 import { moneySchema, productIdSchema, type Money } from '../../shared/contracts/common';
 
+/**
+ * A category is a lowercase slug (`coffee`, `kitchen-tools`): it appears in
+ * URLs (`GET /products?category=coffee`) and is compared exactly, so one
+ * spelling per category.
+ */
+export const categorySchema = z
+  .string()
+  .min(1)
+  .max(40)
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a lowercase slug: letters a-z, digits, single hyphens between them (e.g. coffee, kitchen-tools)');
+
+/**
+ * The category a product stored before categories existed reads back as:
+ * it keeps being shown and sold (orders, links and bookmarks to it keep
+ * working) rather than disappearing or failing, until an admin gives it one.
+ */
+export const UNCATEGORIZED = 'uncategorized';
+
+/** Longest image URL accepted: browsers and CDNs handle far longer, but a product link needs no more. */
+export const MAX_IMAGE_URL_LENGTH = 2048;
+
+/**
+ * A product image: an absolute `https` URL with a host name, no
+ * credentials, no whitespace. Shop pages are served over HTTPS, where an
+ * `http` image is blocked or flagged as mixed content.
+ */
+export const imageUrlSchema = z
+  .string()
+  .max(MAX_IMAGE_URL_LENGTH)
+  .regex(/^\S+$/, 'must not contain whitespace')
+  .refine((value) => {
+    if (!URL.canParse(value)) return false;
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.hostname.includes('.') && url.username === '' && url.password === '';
+  }, 'must be an absolute https URL with a host name and no credentials');
+
 /** A product as catalog owns it. Prices are integer minor units. */
 export interface Product {
   readonly id: string;
   readonly name: string;
   readonly description: string;
+  readonly category: string;
+  readonly imageUrl?: string;
   readonly price: Money;
   readonly createdAt: string;
   readonly updatedAt: string;
 }
 
-/** What an admin sends to create a product; `id` is optional (a slug). */
+/**
+ * Units of a product on sale, as inventory last announced them (StockChanged).
+ * `version` orders the announcements; a product inventory never announced has
+ * none and 0 units.
+ */
+export interface Availability {
+  readonly available: number;
+  readonly version: number;
+}
+
+/** No stock record: nothing on sale. */
+export const NO_AVAILABILITY: Availability = { available: 0, version: 0 };
+
+/** A product with the units on sale: what the catalog shows. */
+export interface CatalogProduct extends Product {
+  readonly available: number;
+}
+
+/** What every reader of the catalog sees of a product: its fields, the units on sale and whether any are. */
+export interface ProductView extends CatalogProduct {
+  readonly inStock: boolean;
+}
+
+/** The view of a product: `inStock` says whether any unit is on sale. */
+export const toView = (product: CatalogProduct): ProductView => ({ ...product, inStock: product.available > 0 });
+
+/** What an admin sends to create a product; `id` is optional (a slug), `category` is required. */
 export const newProductSchema = z
   .object({
     id: productIdSchema.optional(),
     name: z.string().trim().min(1).max(200),
     description: z.string().trim().max(2000).default(''),
+    category: categorySchema,
+    imageUrl: imageUrlSchema.optional(),
     price: moneySchema,
   })
   .strict();
 export type NewProduct = z.infer<typeof newProductSchema>;
 
-/** What an admin sends to change a product: some or all of the fields. */
+/**
+ * What an admin sends to change a product: some or all of the fields; the
+ * others stay as they are. `imageUrl: null` removes the image.
+ */
 export const productChangesSchema = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
     description: z.string().trim().max(2000).optional(),
+    category: categorySchema.optional(),
+    imageUrl: imageUrlSchema.nullable().optional(),
     price: moneySchema.optional(),
   })
   .strict()
-  .refine((changes) => Object.keys(changes).length > 0, { message: 'at least one of name, description, price is required' });
+  .refine((changes) => Object.keys(changes).length > 0, { message: 'at least one of name, description, category, imageUrl, price is required' });
 export type ProductChanges = z.infer<typeof productChangesSchema>;
 
 /** Applies changes, keeping identity and creation time. */
-export const applyChanges = (product: Product, changes: ProductChanges, now: string): Product => ({
-  ...product,
-  ...(changes.name !== undefined ? { name: changes.name } : {}),
-  ...(changes.description !== undefined ? { description: changes.description } : {}),
-  ...(changes.price !== undefined ? { price: changes.price } : {}),
-  updatedAt: now,
-});
+export const applyChanges = <P extends Product>(product: P, changes: ProductChanges, now: string): P => {
+  const { imageUrl: _dropped, ...withoutImage } = product;
+  const base = (changes.imageUrl === null ? withoutImage : product) as P;
+  return {
+    ...base,
+    ...(changes.name !== undefined ? { name: changes.name } : {}),
+    ...(changes.description !== undefined ? { description: changes.description } : {}),
+    ...(changes.category !== undefined ? { category: changes.category } : {}),
+    ...(typeof changes.imageUrl === 'string' ? { imageUrl: changes.imageUrl } : {}),
+    ...(changes.price !== undefined ? { price: changes.price } : {}),
+    updatedAt: now,
+  };
+};

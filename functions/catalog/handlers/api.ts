@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { productIdSchema } from '../../shared/contracts/common';
 import { jsonResponse, parseJsonBody, validate } from '../../shared/http';
 import { httpApi } from '../../shared/middleware';
-import { newProductSchema, productChangesSchema } from '../domain/product';
+import { categorySchema, newProductSchema, productChangesSchema } from '../domain/product';
 import { catalogRoutes } from '../routes';
 import { createProduct, deleteProduct, getProduct, listProducts, updateProduct, type CatalogDeps } from '../use-cases/products';
 
@@ -10,17 +10,22 @@ const pageQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(2048).optional(),
+    category: categorySchema.optional(),
   })
   .strict();
 
 const productPath = z.object({ id: productIdSchema });
 
-/** The catalog's HTTP routes: reads are public, writes need `admin`. */
+/**
+ * The catalog's HTTP routes: reads are public, writes need `admin`. Every
+ * product read shows `available` (units on sale, as inventory last
+ * announced them) and `inStock`.
+ */
 export const createCatalogApi = (deps: CatalogDeps) =>
   httpApi(catalogRoutes, {
     'GET /products': async ({ event }) => {
-      const { limit, cursor } = validate(pageQuery, event.queryStringParameters ?? {});
-      return jsonResponse(200, await listProducts(deps, limit, cursor));
+      const query = validate(pageQuery, event.queryStringParameters ?? {});
+      return jsonResponse(200, await listProducts(deps, query));
     },
     'GET /products/{id}': async ({ event }) => {
       const { id } = validate(productPath, event.pathParameters ?? {});

@@ -1,7 +1,9 @@
-import { GetCommand, PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
 import { dynamoDb } from '../../shared/aws-clients';
-import { transactionCancellationReasons } from '../../shared/dynamodb';
+import { isConditionFailed, transactionCancellationReasons } from '../../shared/dynamodb';
 import { TransientError } from '../../shared/errors';
 import type { Reservation, StockLevel } from '../domain/inventory';
 import type { ExistingReservation, InventoryRepository, ReserveResult } from '../ports/inventory-repository';
@@ -23,6 +25,18 @@ const itemOfReason = (error: unknown, index: number): unknown => {
   const reasons = (error as { CancellationReasons?: Array<{ Item?: unknown }> }).CancellationReasons;
   return reasons?.[index]?.Item;
 };
+
+/**
+ * The clause every stock write adds: the write is counted (`version`, which
+ * the outbox publishes so consumers can order changes) and says who caused
+ * it (the correlation id the StockChanged event carries). `ADD` starts a
+ * missing version at 0, so stock stored before versioning counts on from 1.
+ */
+const stockWriteClauses = (correlationId: string | undefined) => ({
+  set: correlationId === undefined ? '' : ', correlationId = :corr',
+  remove: correlationId === undefined ? ' REMOVE correlationId' : '',
+  values: { ':one': 1, ...(correlationId === undefined ? {} : { ':corr': correlationId }) },
+});
 
 const toStockLevel = (item: Record<string, unknown>): StockLevel => ({
   productId: item.productId as string,
@@ -56,8 +70,32 @@ export class DynamoDbInventoryRepository implements InventoryRepository {
     return Item ? toStockLevel(Item) : undefined;
   }
 
-  public async putStock(level: StockLevel): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.tableName, Item: { ...stockKey(level.productId), ...level } }));
+  /**
+   * One conditional UpdateItem: a count equal to the stored one fails the
+   * condition and writes nothing, so the stream gets no record and nothing
+   * is announced (stock stored before versioning is written anyway, which
+   * announces it once). The stored level comes back with the failure
+   * (`ReturnValuesOnConditionCheckFailure`), without a second read.
+   */
+  public async putStock(level: StockLevel, correlationId?: string): Promise<StockLevel> {
+    const clauses = stockWriteClauses(correlationId);
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: stockKey(level.productId),
+          UpdateExpression: `SET productId = :p, stock = :s, updatedAt = :at${clauses.set} ADD version :one${clauses.remove}`,
+          ConditionExpression: 'attribute_not_exists(version) OR stock <> :s',
+          ExpressionAttributeValues: { ':p': level.productId, ':s': level.stock, ':at': level.updatedAt, ...clauses.values },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return level;
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      const item = (error as { Item?: Record<string, AttributeValue> }).Item;
+      return item ? toStockLevel(unmarshall(item)) : level;
+    }
   }
 
   public async getReservation(orderId: string): Promise<Reservation | undefined> {
@@ -65,7 +103,8 @@ export class DynamoDbInventoryRepository implements InventoryRepository {
     return Item ? toReservation(Item) : undefined;
   }
 
-  public async reserve(reservation: Reservation): Promise<ReserveResult> {
+  public async reserve(reservation: Reservation, correlationId?: string): Promise<ReserveResult> {
+    const clauses = stockWriteClauses(correlationId);
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -82,9 +121,9 @@ export class DynamoDbInventoryRepository implements InventoryRepository {
               Update: {
                 TableName: this.tableName,
                 Key: stockKey(line.productId),
-                UpdateExpression: 'SET stock = stock - :q, updatedAt = :now',
+                UpdateExpression: `SET stock = stock - :q, updatedAt = :now${clauses.set} ADD version :one${clauses.remove}`,
                 ConditionExpression: 'attribute_exists(pk) AND stock >= :q',
-                ExpressionAttributeValues: { ':q': line.quantity, ':now': reservation.reservedAt },
+                ExpressionAttributeValues: { ':q': line.quantity, ':now': reservation.reservedAt, ...clauses.values },
               },
             })),
           ],
@@ -103,7 +142,8 @@ export class DynamoDbInventoryRepository implements InventoryRepository {
     }
   }
 
-  public async release(reservation: Reservation, releasedAt: string): Promise<boolean> {
+  public async release(reservation: Reservation, releasedAt: string, correlationId?: string): Promise<boolean> {
+    const clauses = stockWriteClauses(correlationId);
     try {
       await this.client.send(
         new TransactWriteCommand({
@@ -122,8 +162,8 @@ export class DynamoDbInventoryRepository implements InventoryRepository {
               Update: {
                 TableName: this.tableName,
                 Key: stockKey(line.productId),
-                UpdateExpression: 'SET productId = :p, updatedAt = :at ADD stock :q',
-                ExpressionAttributeValues: { ':p': line.productId, ':q': line.quantity, ':at': releasedAt },
+                UpdateExpression: `SET productId = :p, updatedAt = :at${clauses.set} ADD stock :q, version :one${clauses.remove}`,
+                ExpressionAttributeValues: { ':p': line.productId, ':q': line.quantity, ':at': releasedAt, ...clauses.values },
               },
             })),
           ],

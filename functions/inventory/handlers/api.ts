@@ -15,8 +15,8 @@ export const createInventoryApi = (deps: StockDeps) =>
       const { productId } = validate(productPath, event.pathParameters ?? {});
       return jsonResponse(200, await getStockLevel(deps, productId));
     },
-    'PUT /inventory/{productId}': async ({ event }) => {
+    'PUT /inventory/{productId}': async ({ event, correlationId }) => {
       const { productId } = validate(productPath, event.pathParameters ?? {});
-      return jsonResponse(200, await setStockLevel(deps, productId, parseJsonBody(event, stockChangeSchema)));
+      return jsonResponse(200, await setStockLevel(deps, productId, parseJsonBody(event, stockChangeSchema), correlationId));
     },
   });

@@ -28,7 +28,7 @@ export const reserveInventory = async (deps: ReservationDeps, input: ReserveInve
     status: 'RESERVED',
     reservedAt: nowOf(deps),
   };
-  const result = await deps.inventory.reserve(reservation);
+  const result = await deps.inventory.reserve(reservation, input.correlationId);
   switch (result.kind) {
     case 'reserved':
       return { reservedAt: reservation.reservedAt };
@@ -50,7 +50,7 @@ export const reserveInventory = async (deps: ReservationDeps, input: ReserveInve
 export const releaseInventory = async (deps: ReservationDeps, input: ReleaseInventoryInput): Promise<ReleaseInventoryOutput> => {
   const reservation = await deps.inventory.getReservation(input.orderId);
   if (!reservation || reservation.status !== 'RESERVED') return { released: false };
-  const released = await deps.inventory.release(reservation, nowOf(deps));
+  const released = await deps.inventory.release(reservation, nowOf(deps), input.correlationId);
   if (released) deps.metrics.compensationRun();
   return { released };
 };

@@ -19,9 +19,10 @@ export const getStockLevel = async (deps: StockDeps, productId: string): Promise
   return level;
 };
 
-/** Sets the on-hand count (a stock take or a delivery from a supplier). */
-export const setStockLevel = async (deps: StockDeps, productId: string, change: StockChange): Promise<StockLevel> => {
-  const level: StockLevel = { productId, stock: change.stock, updatedAt: nowOf(deps) };
-  await deps.inventory.putStock(level);
-  return level;
-};
+/**
+ * Sets the on-hand count (a stock take or a delivery from a supplier). The
+ * same count again changes nothing (and announces nothing): the answer is
+ * the level as it stands, `updatedAt` when it last changed.
+ */
+export const setStockLevel = async (deps: StockDeps, productId: string, change: StockChange, correlationId?: string): Promise<StockLevel> =>
+  deps.inventory.putStock({ productId, stock: change.stock, updatedAt: nowOf(deps) }, correlationId);

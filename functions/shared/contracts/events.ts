@@ -1,11 +1,12 @@
 import * as z from 'zod';
-import { addressSchema, cancellationReasonSchema, moneySchema, orderIdSchema, pricedLineSchema, userIdSchema } from './common';
+import { addressSchema, cancellationReasonSchema, moneySchema, orderIdSchema, pricedLineSchema, productIdSchema, userIdSchema } from './common';
 import { defineEvent } from './envelope';
 
 /** Sources on the `shop` bus, one per service. */
 export const Sources = {
   orders: 'shop.orders',
   shipping: 'shop.shipping',
+  inventory: 'shop.inventory',
 } as const;
 
 /**
@@ -81,5 +82,24 @@ export const ShipmentDelivered = defineEvent(
   }),
 );
 
+/**
+ * The units of a product on sale changed (a stock take, a reservation, a
+ * release). Published from the inventory table's stream (transactional
+ * outbox), once per change of the product's stock item. `version` counts the
+ * item's stock writes: it only grows, so a consumer keeps the highest it has
+ * seen and ignores an older or repeated event, whatever order they arrive in.
+ */
+export const StockChanged = defineEvent(
+  'StockChanged',
+  Sources.inventory,
+  '1',
+  z.object({
+    productId: productIdSchema,
+    /** Units on hand and not reserved by any order. */
+    available: z.number().int().nonnegative(),
+    version: z.number().int().positive(),
+  }),
+);
+
 /** Every contract on the bus. */
-export const AllEvents = [OrderPlaced, OrderConfirmed, OrderCancelled, CompensationFailed, ShipmentDelivered] as const;
+export const AllEvents = [OrderPlaced, OrderConfirmed, OrderCancelled, CompensationFailed, ShipmentDelivered, StockChanged] as const;

@@ -63,6 +63,34 @@ export const detailsSchema = z.object({
 export type OrderDetailsView = z.infer<typeof detailsSchema>;
 
 const stockSchema = z.object({ productId: z.string(), stock: z.number().int() });
+
+/** `GET /products/{id}`: a product as every reader sees it. */
+export const productViewSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  category: z.string(),
+  imageUrl: z.string().optional(),
+  price: money,
+  available: z.number().int(),
+  inStock: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type ProductView = z.infer<typeof productViewSchema>;
+
+/** `GET /products`. */
+export const productPageSchema = z.object({ items: z.array(productViewSchema), nextCursor: z.string().optional() });
+
+/** What {@link ShopClient.stockProduct} creates. */
+export interface NewProduct {
+  readonly id: string;
+  readonly name: string;
+  readonly price: { readonly amount: number; readonly currency: string };
+  /** @default 'test' */
+  readonly category?: string;
+  readonly imageUrl?: string;
+}
 const orderPageSchema = z.object({ items: z.array(orderViewSchema), nextCursor: z.string().optional() });
 
 /** An RFC 9457 problem, as every error answer of the shop's functions is. */
@@ -203,9 +231,9 @@ export class ShopClient {
     return reply;
   }
 
-  /** Creates a product with stock on hand, as an admin. */
-  public async stockProduct(admin: Caller, product: { id: string; name: string; price: { amount: number; currency: string } }, stock: number): Promise<void> {
-    const created = await this.call('POST', '/products', { as: admin, json: product });
+  /** Creates a product (in category `test` unless it names one) with stock on hand, as an admin. */
+  public async stockProduct(admin: Caller, product: NewProduct, stock: number): Promise<void> {
+    const created = await this.call('POST', '/products', { as: admin, json: { category: 'test', ...product } });
     if (created.status !== 201) throw new UnexpectedReplyError(`creating product ${product.id}`, created);
     await this.setStock(admin, product.id, stock);
   }
@@ -219,6 +247,25 @@ export class ShopClient {
     const reply = await this.callWhileUnavailable('GET', `/inventory/${encodeURIComponent(productId)}`, { as: caller });
     if (reply.status !== 200) throw new UnexpectedReplyError(`reading the stock of ${productId}`, reply);
     return bodyAs(stockSchema, reply).stock;
+  }
+
+  /** `GET /products/{id}`, without a token. */
+  public async product(productId: string): Promise<ProductView> {
+    const reply = await this.call('GET', `/products/${encodeURIComponent(productId)}`);
+    if (reply.status !== 200) throw new UnexpectedReplyError(`reading product ${productId}`, reply);
+    return bodyAs(productViewSchema, reply);
+  }
+
+  /**
+   * Waits until the catalog shows `units` on sale for the product: stock
+   * reaches it as an event (inventory's outbox → bus → catalog's queue), a
+   * moment after the write.
+   */
+  public availableReaches(productId: string, units: number): Promise<ProductView> {
+    return eventually(`product ${productId} showing ${units} available`, () => this.product(productId), (p) => p.available === units, {
+      timeoutMs: this.target.waitMs,
+      diagnostics: () => this.target.diagnostics(undefined),
+    });
   }
 
   /** `POST /orders`; the reply is returned whatever it is, so scenarios assert on it. */

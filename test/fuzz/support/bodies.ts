@@ -32,7 +32,7 @@ export const show = (value: unknown): string => (value instanceof RawJson ? `raw
 
 /** The shape of a request body, field by field: what is valid and what the fuzzer may break. */
 export type FieldSpec =
-  | { readonly kind: 'string'; readonly valid: (value: string) => boolean; readonly bad: Arbitrary<string> }
+  | { readonly kind: 'string'; readonly valid: (value: string) => boolean; readonly bad: Arbitrary<string>; /** null is a value too (it removes the field). */ readonly nullable?: boolean }
   | { readonly kind: 'integer'; readonly min: number; readonly max: number }
   | { readonly kind: 'object'; readonly fields: Readonly<Record<string, Field>> }
   | { readonly kind: 'array'; readonly items: FieldSpec; readonly minItems: number; readonly maxItems: number };
@@ -159,7 +159,12 @@ const extraField = (known: readonly string[]): Arbitrary<readonly [string, unkno
 export const breakValue = (spec: FieldSpec, value: unknown, path: ReadonlyArray<string | number> = []): Arbitrary<Mutation> => {
   const at = label(path);
   const options: Array<{ weight: number; arbitrary: Arbitrary<Mutation> }> = [
-    { weight: 2, arbitrary: wrongType(spec.kind).map((v) => ({ value: v, what: `${at} of the wrong type: ${show(v)}` })) },
+    {
+      weight: 2,
+      arbitrary: wrongType(spec.kind)
+        .filter((v) => !(v === null && spec.kind === 'string' && spec.nullable === true))
+        .map((v) => ({ value: v, what: `${at} of the wrong type: ${show(v)}` })),
+    },
     {
       weight: 1,
       arbitrary: deepNesting.map((deep) => ({

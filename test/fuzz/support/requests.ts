@@ -179,7 +179,10 @@ type Page = 'products' | 'orders';
 /** A query string for the caller with this `sub` (an orders cursor is only ever valid for its own user). */
 type QueryPick = (sub: string) => { readonly parts: readonly string[]; readonly defect?: Defect };
 
-const CURSOR_KEYS: Readonly<Record<Page, readonly string[]>> = { products: ['pk'], orders: ['pk', 'gsi1pk', 'gsi1sk'] };
+const CURSOR_KEYS: Readonly<Record<Page, readonly string[]>> = { products: ['pk', 'listing', 'id'], orders: ['pk', 'gsi1pk', 'gsi1sk'] };
+
+/** A category as the catalog accepts it: a lowercase slug of at most 40 characters. */
+const CATEGORY = /^(?=.{1,40}$)[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -203,7 +206,9 @@ const cursorMayBeValid = (cursor: string, page: Page, sub?: string): boolean => 
   const keys = CURSOR_KEYS[page];
   const entries = Object.entries(parsed);
   if (entries.length !== keys.length || !entries.every(([key, value]) => keys.includes(key) && typeof value === 'string' && value !== '' && !LONE_SURROGATE.test(value) && Buffer.byteLength(value) <= 1024)) return false;
-  return page === 'products' || sub === undefined || parsed.gsi1pk === sub;
+  // A products cursor is of the listing of every product (the fuzzer never filters by category): its item's id is its key.
+  if (page === 'products') return parsed.listing === 'PRODUCT' && parsed.pk === parsed.id;
+  return sub === undefined || parsed.gsi1pk === sub;
 };
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
@@ -264,6 +269,13 @@ const garbageCursors = fc.oneof(
   fc.constantFrom('', '!!!', 'null', 'e30', 'W10', 'bnVsbA', '%', '..', 'eyJwayI6'),
 );
 
+const badCategories = fc
+  .oneof(
+    fc.constantFrom('', 'Coffee', 'COFFEE', 'coffee ', ' coffee', 'kitchen_tools', 'kitchen tools', '-coffee', 'coffee-', 'a--b', 'caf\u00e9', 'x'.repeat(41), '..', 'coffee/x', '%'),
+    fc.string({ maxLength: 12 }),
+  )
+  .filter((category) => !CATEGORY.test(category));
+
 const invalidQuery = (page: Page): Arbitrary<QueryPick> =>
   fc.oneof(
     badLimits
@@ -272,7 +284,7 @@ const invalidQuery = (page: Page): Arbitrary<QueryPick> =>
       .map((parts) => () => ({ parts, defect: queryDefect(`limit ${JSON.stringify(queryView(parts).get('limit'))} is not 1..100`) })),
     fc.tuple(fc.integer({ min: 1, max: 100 }), fc.integer({ min: 1, max: 100 })).map(([a, b]) => () => ({ parts: [`limit=${a}`, `limit=${b}`], defect: queryDefect(`limit given twice (${a},${b})`) })),
     fc.tuple(validQuery, unknownParams)
-      .filter(([, param]) => [...queryView([param]).keys()].some((name) => name !== 'limit' && name !== 'cursor'))
+      .filter(([, param]) => [...queryView([param]).keys()].some((name) => name !== 'limit' && name !== 'cursor' && !(page === 'products' && name === 'category')))
       .map(([valid, param]) => (sub: string) => ({ parts: [...valid(sub).parts, param], defect: queryDefect(`unknown query parameter ${JSON.stringify([...queryView([param]).keys()])}`) })),
     fc.integer({ min: 2049, max: 2600 }).map((length) => () => ({ parts: [`cursor=${'Q'.repeat(length)}`], defect: queryDefect(`a cursor of ${length} characters`) })),
     fc.tuple(validQuery, garbageCursors)
@@ -281,6 +293,14 @@ const invalidQuery = (page: Page): Arbitrary<QueryPick> =>
         parts: [...valid(sub).parts, `cursor=${percentEncode(cursor)}`],
         defect: queryDefect(`cursor ${JSON.stringify(cursor.slice(0, 60))} is not one the API returned`, 'INVALID_CURSOR', 'handler: cursor'),
       })),
+    ...(page === 'products'
+      ? [
+          fc.tuple(validQuery, badCategories).map(([valid, category]) => (sub: string) => ({
+            parts: [...valid(sub).parts, `category=${percentEncode(category)}`],
+            defect: queryDefect(`category ${JSON.stringify(category)} is not a lowercase slug`),
+          })),
+        ]
+      : []),
     fc.tuple(validQuery, cursorShapes(page)).map(([valid, shape]) => (sub: string) => {
       const value = shape(sub);
       const cursor = b64(value);
@@ -479,11 +499,41 @@ const moneySpec: FieldSpec = {
   },
 };
 
+/**
+ * An image URL as the catalog accepts it, judged independently of its
+ * schema: an absolute https URL with a dotted host name, no credentials,
+ * no whitespace, at most 2048 characters.
+ */
+const imageUrlValid = (value: string): boolean => {
+  if (value.length > 2048 || /\s/.test(value) || !URL.canParse(value)) return false;
+  const url = new URL(value);
+  return url.protocol === 'https:' && url.hostname.includes('.') && url.username === '' && url.password === '';
+};
+
+const imageUrlSpec = (nullable: boolean): FieldSpec => ({
+  kind: 'string',
+  valid: imageUrlValid,
+  nullable,
+  bad: fc.oneof(
+    fc.constantFrom(
+      'http://img.example.com/mug.jpg', '//img.example.com/mug.jpg', '/mug.jpg', 'ftp://img.example.com/mug.jpg', 'javascript:alert(1)',
+      'data:image/png;base64,AAAA', 'https://user:pw@img.example.com/mug.jpg', 'https://localhost/mug.jpg', ' https://img.example.com/mug.jpg',
+      'https://img.example.com/a mug.jpg', `https://img.example.com/${'a'.repeat(2030)}`, 'HTTP://img.example.com/x.png', '',
+    ),
+    fc.string({ maxLength: 20 }),
+  ),
+});
+
 const productFields = {
   name: { spec: trimmedText(1, 200), required: true },
   description: { spec: trimmedText(0, 2000), required: false },
+  category: { spec: patterned(CATEGORY, ['Coffee', 'kitchen_tools', 'kitchen tools', '-coffee', 'coffee-', 'a--b', 'caf\u00e9', 'x'.repeat(41), '']), required: true },
+  imageUrl: { spec: imageUrlSpec(false), required: false },
   price: { spec: moneySpec, required: true },
 };
+
+const validCategory = fc.constantFrom('coffee', 'kitchen', 'tea-ware', 'x1');
+const validImageUrl = fc.constantFrom('https://img.example.com/mug.jpg', 'https://cdn.example.org/a/b.png?w=400');
 
 const validName = fc.stringMatching(/^[A-Za-z\u00c0-\u00ff][A-Za-z0-9 \u00c0-\u00ff]{0,39}$/);
 const validPrice = fc.record({ amount: fc.integer({ min: 0, max: 100_000 }), currency: fc.constantFrom('EUR', 'USD', 'GBP') });
@@ -491,8 +541,15 @@ const validPrice = fc.record({ amount: fc.integer({ min: 0, max: 100_000 }), cur
 const newProductModel = (world: FuzzWorld): BodyModel => ({
   spec: { kind: 'object', fields: { id: { spec: productIdSpec, required: false }, ...productFields } },
   valid: fc.record(
-    { id: fc.stringMatching(/^[A-Za-z0-9_-]{1,30}$/).map((rest) => `fz-new-${rest}`), name: validName, description: fc.string({ maxLength: 60 }), price: validPrice },
-    { requiredKeys: ['name', 'price'] },
+    {
+      id: fc.stringMatching(/^[A-Za-z0-9_-]{1,30}$/).map((rest) => `fz-new-${rest}`),
+      name: validName,
+      description: fc.string({ maxLength: 60 }),
+      category: validCategory,
+      imageUrl: validImageUrl,
+      price: validPrice,
+    },
+    { requiredKeys: ['name', 'category', 'price'] },
   ),
   businessRules: (value) =>
     fc.oneof(
@@ -510,8 +567,19 @@ const newProductModel = (world: FuzzWorld): BodyModel => ({
 });
 
 const productChangesModel: BodyModel = {
-  spec: { kind: 'object', fields: { name: { ...productFields.name, required: false }, description: productFields.description, price: { ...productFields.price, required: false } } },
-  valid: fc.record({ name: validName, description: fc.string({ maxLength: 60 }), price: validPrice }, { requiredKeys: [] }).filter((changes) => Object.keys(changes).length > 0),
+  spec: {
+    kind: 'object',
+    fields: {
+      name: { ...productFields.name, required: false },
+      description: productFields.description,
+      category: { ...productFields.category, required: false },
+      imageUrl: { spec: imageUrlSpec(true), required: false },
+      price: { ...productFields.price, required: false },
+    },
+  },
+  valid: fc
+    .record({ name: validName, description: fc.string({ maxLength: 60 }), category: validCategory, imageUrl: fc.option(validImageUrl, { nil: null }), price: validPrice }, { requiredKeys: [] })
+    .filter((changes) => Object.keys(changes).length > 0),
   extraBreaks: fc.constant({ value: {}, what: 'no field to change' }),
 };
 

@@ -19,8 +19,8 @@ describe('catalog HTTP routes', () => {
 
     // Assess
     expect(page.statusCode).toBe(200);
-    expect(bodyOf(page)).toEqual({ items: [expect.objectContaining({ id: 'a' }), expect.objectContaining({ id: 'b' })], nextCursor: '2' });
-    expect(bodyOf(one)).toMatchObject({ id: 'b', price: { amount: 1250, currency: 'EUR' } });
+    expect(bodyOf(page)).toEqual({ items: [expect.objectContaining({ id: 'a' }), expect.objectContaining({ id: 'b' })], nextCursor: expect.any(String) });
+    expect(bodyOf(one)).toMatchObject({ id: 'b', category: 'kitchen', price: { amount: 1250, currency: 'EUR' } });
   });
 
   it('answers 404 problem+json for an unknown product', async () => {
@@ -35,16 +35,21 @@ describe('catalog HTTP routes', () => {
     const { api, products } = setup([]);
     const result = await invoke(
       api,
-      httpEvent({ routeKey: 'POST /products', caller: admin, body: { id: 'p-tea', name: 'Tea', price: { amount: 499, currency: 'EUR' } } }),
+      httpEvent({
+        routeKey: 'POST /products',
+        caller: admin,
+        body: { id: 'p-tea', name: 'Tea', category: 'tea', imageUrl: 'https://img.example.com/tea.jpg', price: { amount: 499, currency: 'EUR' } },
+      }),
     );
     expect(result.statusCode).toBe(201);
     expect(result.headers?.location).toBe('/products/p-tea');
-    expect(products.products.get('p-tea')).toMatchObject({ name: 'Tea', description: '', createdAt: '2026-02-02T00:00:00.000Z' });
+    expect(bodyOf(result)).toMatchObject({ id: 'p-tea', category: 'tea', imageUrl: 'https://img.example.com/tea.jpg', available: 0, inStock: false });
+    expect(products.products.get('p-tea')).toMatchObject({ name: 'Tea', description: '', category: 'tea', createdAt: '2026-02-02T00:00:00.000Z' });
   });
 
   it('refuses writes from a signed-in non-admin (403) and from nobody (401), writing nothing', async () => {
     const { api, products } = setup([]);
-    const body = { name: 'Tea', price: { amount: 499, currency: 'EUR' } };
+    const body = { name: 'Tea', category: 'tea', price: { amount: 499, currency: 'EUR' } };
     const asUser = await invoke(api, httpEvent({ routeKey: 'POST /products', caller: alice, body }));
     const anonymous = await invoke(api, httpEvent({ routeKey: 'POST /products', body }));
     expect([asUser.statusCode, anonymous.statusCode]).toEqual([403, 401]);
@@ -63,7 +68,7 @@ describe('catalog HTTP routes', () => {
     expect(bodyOf(malformed)).toMatchObject({ code: 'MALFORMED_JSON' });
     expect(invalid.statusCode).toBe(422);
     const paths = (bodyOf(invalid) as { errors: Array<{ path: string }> }).errors.map((e) => e.path).sort();
-    expect(paths).toEqual(['', 'name', 'price.amount', 'price.currency']);
+    expect(paths).toEqual(['', 'category', 'name', 'price.amount', 'price.currency']);
     expect(products.products.size).toBe(0);
   });
 
@@ -71,7 +76,7 @@ describe('catalog HTTP routes', () => {
     const { api } = setup();
     const result = await invoke(
       api,
-      httpEvent({ routeKey: 'POST /products', caller: admin, body: { id: 'p-mug', name: 'Other', price: { amount: 1, currency: 'EUR' } } }),
+      httpEvent({ routeKey: 'POST /products', caller: admin, body: { id: 'p-mug', name: 'Other', category: 'kitchen', price: { amount: 1, currency: 'EUR' } } }),
     );
     expect(result.statusCode).toBe(409);
     expect(bodyOf(result)).toMatchObject({ code: 'PRODUCT_EXISTS' });
@@ -129,5 +134,84 @@ describe('catalog price lookup', () => {
   it('rejects a request outside its contract', async () => {
     const handler = createGetPricesHandler({ products: new InMemoryProductRepository() });
     await expect(invoke(handler, { productIds: [] })).rejects.toMatchObject({ name: 'ContractViolationError' });
+  });
+});
+
+describe('catalog categories, images and availability', () => {
+  const create = (body: Record<string, unknown>) =>
+    httpEvent({ routeKey: 'POST /products', caller: admin, body: { name: 'Tea', price: { amount: 499, currency: 'EUR' }, ...body } });
+
+  it('refuses a product without a category, with an http image URL, or a bad category, writing nothing', async () => {
+    // Prepare
+    const { api, products } = setup([]);
+
+    // Act
+    const results = await Promise.all([create({}), create({ category: 'tea', imageUrl: 'http://img.example.com/tea.jpg' }), create({ category: 'Tea Leaves' })].map((e) => invoke(api, e)));
+
+    // Assess
+    expect(results.map((r) => r.statusCode)).toEqual([422, 422, 422]);
+    expect(results.map((r) => (bodyOf(r) as { errors: Array<{ path: string }> }).errors.map((e) => e.path))).toEqual([['category'], ['imageUrl'], ['category']]);
+    expect(products.products.size).toBe(0);
+  });
+
+  it('filters the listing by category, in id order, and refuses a bad category or an unknown parameter', async () => {
+    // Prepare
+    const { api } = setup([product({ id: 'c-2', category: 'coffee' }), product({ id: 'k-1' }), product({ id: 'c-1', category: 'coffee' })]);
+
+    // Act
+    const coffee = await invoke(api, httpEvent({ routeKey: 'GET /products', query: { category: 'coffee' } }));
+    const badCategory = await invoke(api, httpEvent({ routeKey: 'GET /products', query: { category: 'COFFEE' } }));
+    const unknown = await invoke(api, httpEvent({ routeKey: 'GET /products', query: { sort: 'name' } }));
+
+    // Assess
+    expect((bodyOf(coffee) as { items: Array<{ id: string }> }).items.map((p) => p.id)).toEqual(['c-1', 'c-2']);
+    expect([badCategory.statusCode, unknown.statusCode]).toEqual([422, 422]);
+    expect(bodyOf(badCategory)).toMatchObject({ errors: [{ path: 'category' }] });
+  });
+
+  it('shows available and inStock: 0 and false without a stock record, the recorded units otherwise', async () => {
+    // Prepare
+    const { api, products } = setup([product({ id: 'p-mug' }), product({ id: 'p-tea' })]);
+    await products.recordAvailability('p-tea', { available: 4, version: 2 });
+
+    // Act
+    const mug = await invoke(api, httpEvent({ routeKey: 'GET /products/{id}', pathParameters: { id: 'p-mug' } }));
+    const list = await invoke(api, httpEvent({ routeKey: 'GET /products' }));
+
+    // Assess
+    expect(bodyOf(mug)).toMatchObject({ id: 'p-mug', available: 0, inStock: false });
+    expect((bodyOf(list) as { items: unknown[] }).items).toEqual([
+      expect.objectContaining({ id: 'p-mug', available: 0, inStock: false }),
+      expect.objectContaining({ id: 'p-tea', available: 4, inStock: true }),
+    ]);
+  });
+
+  it('keeps the units on sale through an update, and a created product shows units announced before it existed', async () => {
+    // Prepare
+    const { api, products } = setup([product({ id: 'p-mug' })]);
+    await products.recordAvailability('p-mug', { available: 3, version: 1 });
+    await products.recordAvailability('p-new', { available: 9, version: 5 });
+
+    // Act
+    const updated = await invoke(api, httpEvent({ routeKey: 'PUT /products/{id}', caller: admin, pathParameters: { id: 'p-mug' }, body: { category: 'coffee', imageUrl: null } }));
+    const created = await invoke(api, create({ id: 'p-new', category: 'tea' }));
+
+    // Assess
+    expect(bodyOf(updated)).toMatchObject({ id: 'p-mug', name: 'Mug', category: 'coffee', available: 3, inStock: true });
+    expect(bodyOf(created)).toMatchObject({ id: 'p-new', available: 9, inStock: true });
+  });
+
+  it('rejects a cursor of another category with 422 INVALID_CURSOR', async () => {
+    // Prepare
+    const { api } = setup([product({ id: 'a', category: 'coffee' }), product({ id: 'b', category: 'coffee' }), product({ id: 'c', category: 'tea' })]);
+    const first = await invoke(api, httpEvent({ routeKey: 'GET /products', query: { category: 'coffee', limit: '1' } }));
+    const cursor = (bodyOf(first) as { nextCursor: string }).nextCursor;
+
+    // Act
+    const foreign = await invoke(api, httpEvent({ routeKey: 'GET /products', query: { category: 'tea', cursor } }));
+
+    // Assess
+    expect(foreign.statusCode).toBe(422);
+    expect(bodyOf(foreign)).toMatchObject({ code: 'INVALID_CURSOR' });
   });
 });

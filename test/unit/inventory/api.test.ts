@@ -97,4 +97,17 @@ describe('inventory HTTP routes', () => {
     expect(result.statusCode).toBe(503);
     expect(result.headers?.['retry-after']).toBe('1');
   });
+
+  it('writes nothing when an admin sets the count a product already has, and answers the level as it stands', async () => {
+    // Prepare
+    const { api, inventory } = setup();
+
+    // Act
+    const result = await invoke(api, put({ stock: 7 }));
+
+    // Assess
+    expect(result.statusCode).toBe(200);
+    expect(bodyOf(result)).toEqual({ productId: 'p-mug', stock: 7, updatedAt: '2026-01-01T00:00:00.000Z' });
+    expect(inventory.writes).toBe(0);
+  });
 });

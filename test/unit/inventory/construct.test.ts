@@ -4,14 +4,18 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { ShopApi } from '../../../lib/constructs/shop-api';
-import { InventoryService } from '../../../lib/services/inventory';
+import { ShopBus } from '../../../lib/constructs/shop-bus';
+import { InventoryService, STOCK_CHANGE_FILTER } from '../../../lib/services/inventory';
+import { testEventPattern } from '../../../local/eventbridge/event-pattern';
 
 /** Synthesizes the service in a stack of its own, without bundling the functions. */
 const synth = () => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test');
-  const api = new ShopApi(stack, 'Api', { alarmTopic: new Topic(stack, 'Alarms') });
-  const service = new InventoryService(stack, 'Inventory', { api, version: '1.2.3' });
+  const alarmTopic = new Topic(stack, 'Alarms');
+  const api = new ShopApi(stack, 'Api', { alarmTopic });
+  const bus = new ShopBus(stack, 'Events', { alarmTopic });
+  const service = new InventoryService(stack, 'Inventory', { api, bus, version: '1.2.3' });
   return { stack, service, template: Template.fromStack(stack) };
 };
 
@@ -34,6 +38,7 @@ describe('InventoryService construct', () => {
 
   it.each([
     ['reserveFunction', ['dynamodb:PutItem', 'dynamodb:UpdateItem']],
+    ['apiFunction', ['dynamodb:GetItem', 'dynamodb:UpdateItem']],
     ['releaseFunction', ['dynamodb:GetItem', 'dynamodb:UpdateItem']],
   ] as const)('gives %s the table name and the version, and exactly the table actions it calls (%j)', (name, actions) => {
     const fn = service[name];
@@ -52,4 +57,58 @@ describe('InventoryService construct', () => {
       },
     });
   });
+
+  it('publishes StockChanged through a pipe from the table stream, with a dead-letter queue and a filter, never from a function', () => {
+    // Prepare
+    const pipe = propertiesOf(logicalId(service.outboxPipe));
+    const tableStream = propertiesOf(tableId);
+
+    // Act
+    const filters = (pipe?.SourceParameters as { FilterCriteria: { Filters: Array<{ Pattern: string }> } }).FilterCriteria.Filters.map((f) => JSON.parse(f.Pattern) as unknown);
+
+    // Assess
+    expect(tableStream).toMatchObject({ StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
+    expect(pipe).toMatchObject({
+      Source: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
+      Enrichment: { 'Fn::GetAtt': [logicalId(service.enrichmentFunction.node.defaultChild), 'Arn'] },
+      SourceParameters: { DynamoDBStreamParameters: { StartingPosition: 'TRIM_HORIZON', MaximumRetryAttempts: 20, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(service.outboxDeadLetterQueue.node.defaultChild as Construct), 'Arn'] } } } },
+      TargetParameters: { EventBridgeEventBusParameters: { DetailType: 'StockChanged', Source: 'shop.inventory' } },
+    });
+    expect(filters).toEqual([STOCK_CHANGE_FILTER]);
+  });
+
+  it('lets only counted writes of stock items through the pipe filter: no reservations, no removals, no legacy writes', () => {
+    // Prepare
+    const record = (eventName: string, pk: string, image: Record<string, unknown>) => ({
+      eventName,
+      eventSource: 'aws:dynamodb',
+      dynamodb: { Keys: { pk: { S: pk } }, NewImage: { pk: { S: pk }, ...image } },
+    });
+    const counted = { stock: { N: '4' }, version: { N: '3' } };
+
+    // Act
+    const verdicts = [
+      record('INSERT', 'PRODUCT#p-mug', counted),
+      record('MODIFY', 'PRODUCT#p-mug', counted),
+      record('MODIFY', 'RESERVATION#o-1', { status: { S: 'RELEASED' }, version: { N: '1' } }),
+      record('REMOVE', 'PRODUCT#p-mug', counted),
+      record('MODIFY', 'PRODUCT#p-mug', { stock: { N: '4' } }),
+    ].map((r) => testEventPattern(STOCK_CHANGE_FILTER, r));
+
+    // Assess
+    expect(verdicts).toEqual([true, true, false, false, false]);
+  });
+
+  it('gives the pipe role exactly the stream reads, the enrichment, the bus and its dead-letter queue', () => {
+    const roleArn = pipeRoleArn();
+    const roleId = (roleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    const statements = Object.values((template.toJSON() as { Resources: Record<string, { Type: string; Properties: { Roles?: Array<{ Ref: string }>; PolicyDocument?: { Statement: Array<{ Action: unknown }> } } }> }).Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles?.some((ref) => ref.Ref === roleId))
+      .flatMap((r) => r.Properties.PolicyDocument?.Statement ?? []);
+    expect(statements.map((s) => s.Action).flat().sort()).toEqual(
+      ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams', 'events:PutEvents', 'lambda:InvokeFunction', 'sqs:SendMessage'].sort(),
+    );
+  });
+
+  const pipeRoleArn = () => propertiesOf(logicalId(service.outboxPipe))?.RoleArn;
 });

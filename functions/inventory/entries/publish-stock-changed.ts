@@ -1,0 +1,3 @@
+import { createPublishStockChangedHandler } from '../handlers/publish-stock-changed';
+
+export const handler = createPublishStockChangedHandler();

@@ -1,0 +1,43 @@
+import * as z from 'zod';
+import { productIdSchema } from '../../shared/contracts/common';
+import type { DataOf, EventDetail } from '../../shared/contracts/envelope';
+import { StockChanged } from '../../shared/contracts/events';
+import { ContractViolationError } from '../../shared/errors';
+import { safeParse } from '../../shared/validation';
+
+/**
+ * A product's stock item as the inventory table stores it after a counted
+ * write: what the outbox reads from the table's stream. `correlationId` is
+ * missing on stock set before requests carried one.
+ */
+export const storedStockSchema = z.object({
+  pk: z.string().startsWith('PRODUCT#'),
+  productId: productIdSchema,
+  stock: z.number().int().nonnegative(),
+  version: z.number().int().positive(),
+  updatedAt: z.iso.datetime({ offset: true }),
+  correlationId: z.string().min(1).max(128).optional(),
+});
+export type StoredStock = z.infer<typeof storedStockSchema>;
+
+/**
+ * The StockChanged detail the outbox publishes for one stock write. The
+ * event id is the stream record's id, so a batch the pipe delivers again
+ * yields the same id; the change happened when the item was written, and is
+ * traced to the request that wrote it (or, for stock written before writes
+ * carried one, to the product and version).
+ */
+export const stockChangedDetail = (stock: StoredStock, eventId: string): EventDetail<DataOf<typeof StockChanged>> => {
+  const detail = {
+    metadata: {
+      eventId,
+      version: StockChanged.version,
+      occurredAt: stock.updatedAt,
+      correlationId: stock.correlationId ?? `stock-${stock.productId}-v${stock.version}`,
+    },
+    data: { productId: stock.productId, available: stock.stock, version: stock.version },
+  };
+  const checked = safeParse(StockChanged.detail, detail);
+  if (!checked.ok) throw new ContractViolationError(`StockChanged for product ${stock.productId}`, checked.issues);
+  return checked.value;
+};
