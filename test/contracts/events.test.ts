@@ -4,6 +4,7 @@ import {
   orderCancelledDetail,
   orderConfirmedDetail,
   orderPlacedDetail,
+  orderShippedDetail,
   shipmentDeliveredDetail,
 } from '../fixtures/events';
 
@@ -12,6 +13,7 @@ const fixtures: Record<string, unknown> = {
   OrderConfirmed: orderConfirmedDetail,
   OrderCancelled: orderCancelledDetail,
   CompensationFailed: compensationFailedDetail,
+  OrderShipped: orderShippedDetail,
   ShipmentDelivered: shipmentDeliveredDetail,
 };
 

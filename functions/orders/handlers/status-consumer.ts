@@ -1,17 +1,18 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { OrderCancelled, OrderConfirmed, ShipmentDelivered } from '../../shared/contracts/events';
+import { OrderCancelled, OrderConfirmed, OrderShipped, ShipmentDelivered } from '../../shared/contracts/events';
 import { queuedEventConsumer } from '../../shared/middleware';
 import { logger, metrics } from '../../shared/powertools';
 import { advanceOrder, type AdvanceOrderDeps } from '../use-cases/advance-order';
 
 /**
- * Keeps the order's status in step with the saga and the carrier:
- * OrderConfirmed → CONFIRMED, OrderCancelled → CANCELLED(reason),
+ * Keeps the order's status in step with the saga, the cancellation and the
+ * carrier: OrderConfirmed → CONFIRMED (from PENDING), OrderCancelled →
+ * CANCELLED(reason) (from PENDING or CONFIRMED), OrderShipped → SHIPPED,
  * ShipmentDelivered → DELIVERED. Forward only; a late or repeated event is
  * logged and changes nothing (and is not an error: retrying cannot help).
  */
 export const createStatusConsumer = (deps: AdvanceOrderDeps) =>
-  queuedEventConsumer([OrderConfirmed, OrderCancelled, ShipmentDelivered] as const, async (event) => {
+  queuedEventConsumer([OrderConfirmed, OrderCancelled, OrderShipped, ShipmentDelivered] as const, async (event) => {
     const { orderId } = event.detail.data;
     switch (event.detailType) {
       case 'OrderConfirmed':
@@ -28,6 +29,12 @@ export const createStatusConsumer = (deps: AdvanceOrderDeps) =>
         }
         break;
       }
+      case 'OrderShipped':
+        if (await advanceOrder(deps, orderId, 'SHIPPED')) {
+          metrics.addMetric('OrdersShipped', MetricUnit.Count, 1);
+          return;
+        }
+        break;
       case 'ShipmentDelivered':
         if (await advanceOrder(deps, orderId, 'DELIVERED')) {
           metrics.addMetric('OrdersDelivered', MetricUnit.Count, 1);

@@ -10,8 +10,8 @@ export interface AdvanceOrderDeps {
 }
 
 /**
- * Moves an order forward (PENDING → CONFIRMED → DELIVERED, or PENDING →
- * CANCELLED) with a conditional write. Returns false when the order was not
+ * Moves an order forward (PENDING → CONFIRMED → SHIPPED → DELIVERED, or to
+ * CANCELLED from PENDING or CONFIRMED) with a conditional write. Returns false when the order was not
  * where the change may come from — a late or repeated event — and then
  * nothing was written.
  */
