@@ -199,7 +199,7 @@ main().catch(async (error: unknown) => {
   await abortStartup();
   const code = error instanceof Error ? (error as Error & { code?: unknown }).code : undefined;
   if (error instanceof UnsupportedFeatureError || error instanceof JavaMissingError || error instanceof FaultConfigError || error instanceof NodeOverrideError) process.stderr.write(`\n${error.message}\n`);
-  else if (error instanceof DeployRefusedError) process.stderr.write(`\n${error.message}\n\nFix the template's permissions, or run with --iam soft to see every denial without stopping.\n`);
+  else if (error instanceof DeployRefusedError) process.stderr.write(`\n${error.message}\n\n${error.denial ? "Fix the template's permissions, or run with --iam soft to see every denial without stopping." : 'Fix the template: AWS refuses this setting whatever the IAM mode.'}\n`);
   else if (code === 'EADDRINUSE') {
     process.stderr.write(`\nThe API port is already in use: stop what runs there, or choose another with 'npm start -- --port N' (0 = any free port).\n`);
   } else process.stderr.write(`\nThe local cloud could not start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -32,6 +32,7 @@ import { PipesEmulator, type PipeHop } from './pipes/pipes';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from './resources';
 import { SqsQueues, type QueueMessage } from './sqs/queues';
 import { SqsApi, type SqsApiHop } from './sqs/sqs-api';
+import { EVENT_SOURCE_MAPPING_TYPE, EventSourceMappings, type EventSourceMappingHop } from './sqs/event-source-mapping';
 import { randomSeed } from './support/random';
 import { StepFunctionsEmulator, type StepFunctionsHop } from './stepfunctions/state-machines';
 import { buildTemplateModel } from './template-model';
@@ -114,6 +115,7 @@ export class LocalCloud {
       readonly lines: readonly string[];
       readonly eventBus: EventBridgeEmulator;
       readonly pipes: PipesEmulator;
+      readonly mappings: EventSourceMappings;
     },
     private readonly parts: {
       readonly dynamoDb: DynamoDbLocal;
@@ -232,8 +234,12 @@ export class LocalCloud {
         },
       });
       cleanups.push(() => runtime.stop(0));
+      // Queues event source mappings read are work queues, not dead-letter queues: a send to one is not a red line.
+      const mappingSources = new Set(resources.filter((r) => r.type === EVENT_SOURCE_MAPPING_TYPE).map((r) => r.properties.EventSourceArn));
       const queues = SqsQueues.create(resources, {
-        onSend: (queue) => log.hop({ kind: 'dlq', text: `message sent to ${queue.name}` }),
+        onSend: (queue, message) =>
+          mappingSources.has(queue.arn) ? log.hop({ kind: 'info', correlationId: bodyCorrelationId(message.body), text: `SQS ${queue.name}: message sent` }) : log.hop({ kind: 'dlq', text: `message sent to ${queue.name}` }),
+        onMove: (from, to, message, receiveCount) => log.hop({ kind: 'dlq', correlationId: bodyCorrelationId(message.body), text: `SQS ${from.name} → ${to.name} after ${String(receiveCount)} receives` }),
       });
       const sqsApi = new SqsApi(queues, { onHop: (hop) => LocalCloud.logSqs(log, hop) });
       sqsApi.registerOn(endpoint);
@@ -326,6 +332,15 @@ export class LocalCloud {
         random: injector.random('pipes'),
         onHop: (hop) => LocalCloud.logPipe(log, hop),
       });
+      const mappings = EventSourceMappings.create(resources, {
+        queues,
+        invoke: (arn, payload) => runtime.invoke(arn, payload),
+        retryDelayScale: scale,
+        unreservedConcurrency: () => runtime.unreservedConcurrency,
+        iam,
+        principalOf: (functionArn) => principals.get(functionArn),
+        onHop: (hop) => LocalCloud.logMapping(log, hop),
+      });
       progress('starting DynamoDB Local');
       dynamoDb = await dynamoDbStarting;
       const dynamo = new DynamoDBClient({ endpoint: dynamoDb.endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
@@ -370,6 +385,7 @@ export class LocalCloud {
       await http.listen(chosenApiPort);
       const controlUrl = await control.listen(0);
       poller.start();
+      mappings.start();
       eventBus.startSchedules();
       for (const schedule of eventBus.scheduledRules()) log.hop({ kind: 'info', text: describeSchedule(schedule) });
 
@@ -387,7 +403,7 @@ export class LocalCloud {
         issuer,
         runtime,
         iam,
-        { injector, lines: injector.active ? injector.describe(functionNames) : [], eventBus, pipes },
+        { injector, lines: injector.active ? injector.describe(functionNames) : [], eventBus, pipes, mappings },
         {
           dynamoDb,
           queues,
@@ -396,9 +412,9 @@ export class LocalCloud {
           http,
           control,
           poller,
-          drainables: [eventBus, lambdaAsync, pipes, { drain: async () => void (await stepFunctions.drain()), get idle() { return stepFunctions.idle; } }],
+          drainables: [eventBus, lambdaAsync, pipes, mappings, { drain: async () => void (await stepFunctions.drain()), get idle() { return stepFunctions.idle; } }],
           clients: [dynamo, streams, { destroy: () => taskClients.forEach((client) => client.destroy()) }],
-          closables: [eventBus, pipes, stepFunctions, dynamoDbProxy, sqsApi],
+          closables: [eventBus, pipes, mappings, stepFunctions, dynamoDbProxy, sqsApi],
         },
         log,
       );
@@ -472,6 +488,8 @@ export class LocalCloud {
     const deadline = Date.now() + graceMs;
     const remaining = () => Math.max(0, deadline - Date.now());
     this.injection.eventBus.stopSchedules();
+    // Mappings take no new batch; the batches under way finish with the rest of the in-flight work.
+    this.injection.mappings.stopPolling();
     await stop('the HTTP API', () => this.parts.http.close(remaining()), onError);
     await stop('the stream poller', () => this.parts.poller.stop(), onError);
     await stop('in-flight work', async () => {
@@ -538,6 +556,26 @@ export class LocalCloud {
         });
       case 'purged':
         return log.hop({ kind: 'info', text: `SQS ${hop.queue}: purged (${String(hop.count)} message(s))` });
+    }
+  }
+
+  private static logMapping(log: HopLog, hop: EventSourceMappingHop): void {
+    const route = `${hop.queue} → ${hop.functionName}`;
+    const back = (ms: number): string => `back in ${(ms / 1000).toFixed(ms < 1_000 ? 2 : ms < 10_000 ? 1 : 0)} s`;
+    const lines = (kind: 'esm' | 'retry' | 'deny' | 'info', text: string): void => {
+      for (const correlationId of hop.correlationIds.length > 0 ? hop.correlationIds : [undefined]) log.hop({ kind, correlationId, text });
+    };
+    switch (hop.kind) {
+      case 'batch':
+        return lines('esm', `${route} ${String(hop.count)} message${hop.count === 1 ? '' : 's'}`);
+      case 'failed':
+        return lines('retry', `${route} batch failed: ${hop.errorType}; ${back(hop.retryInMs)}`);
+      case 'partial':
+        return lines('retry', `${route} ${String(hop.failed)} of ${String(hop.count)} messages failed (batchItemFailures); ${back(hop.retryInMs)}`);
+      case 'filtered':
+        return lines('info', `${route} ${String(hop.count)} message${hop.count === 1 ? '' : 's'} matched no filter: deleted`);
+      case 'problem':
+        return lines('deny', `${route} mapping ${hop.mapping}: PROBLEM: ${hop.reason}`);
     }
   }
 
@@ -616,6 +654,16 @@ const describeSchedule = (schedule: ScheduledRuleSummary): string => {
   const next = new Date(schedule.nextFireAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
   if (schedule.localPeriodMs === undefined) return `${what} runs on the wall clock (UTC); next at ${next}`;
   return `${what} fires every ${String(schedule.localPeriodMs / 1000)} s locally (scheduleScale); next at ${next}`;
+};
+
+/** `detail.metadata.correlationId` of a message body that is an EventBridge event carrying one. */
+const bodyCorrelationId = (body: string): string | undefined => {
+  try {
+    const id: unknown = (JSON.parse(body) as { detail?: { metadata?: { correlationId?: unknown } } } | null)?.detail?.metadata?.correlationId;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 };
 
 /** The readable tail of an ARN (`function:OrdersApi` → `OrdersApi`). */

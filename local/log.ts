@@ -1,5 +1,5 @@
 /** The kinds of hop the local cloud reports, one line each (`fault`: something fault injection broke on purpose). */
-export type HopKind = 'http' | 'fn' | 'event' | 'rule' | 'pipe' | 'saga' | 'comp' | 'retry' | 'dlq' | 'error' | 'fault' | 'deny' | 'info';
+export type HopKind = 'http' | 'fn' | 'event' | 'rule' | 'pipe' | 'esm' | 'saga' | 'comp' | 'retry' | 'dlq' | 'error' | 'fault' | 'deny' | 'info';
 
 /** One step of a request's journey through the local cloud. */
 export interface Hop {
@@ -25,6 +25,7 @@ const COLORS: Readonly<Record<HopKind, string>> = {
   event: '35',
   rule: '35',
   pipe: '35',
+  esm: '35',
   saga: '34',
   comp: '33',
   retry: '33',

@@ -2,6 +2,7 @@ import type { Template, TemplateResource } from './assembly/cloud-assembly';
 import { resolveIntrinsics, type JsonValue } from './cloudformation/intrinsics';
 import { UnsupportedFeatureError } from './errors';
 import { LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from './resources';
+import { eventSourceMappingArn, eventSourceMappingUuid } from './sqs/event-source-mapping';
 
 /** Where the local cloud's own servers listen; some attributes point at them. */
 export interface LocalEndpoints {
@@ -38,6 +39,15 @@ const TYPES: Readonly<Record<string, { readonly enforced: boolean; readonly iden
   'AWS::Lambda::Function': { enforced: true, identity: (id) => arn('lambda', `function:${id}`, id) },
   'AWS::Lambda::Permission': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
   'AWS::Lambda::EventInvokeConfig': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
+  // `Ref` is the mapping's UUID (./sqs/event-source-mapping).
+  'AWS::Lambda::EventSourceMapping': {
+    enforced: true,
+    identity: (id) => {
+      const uuid = eventSourceMappingUuid(id);
+      const a = eventSourceMappingArn(uuid);
+      return { ref: uuid, arn: a, attributes: { Id: uuid, EventSourceMappingArn: a } };
+    },
+  },
   'AWS::DynamoDB::GlobalTable': { enforced: true, identity: (id, p) => table(String(p.TableName ?? id)) },
   'AWS::DynamoDB::Table': { enforced: true, identity: (id, p) => table(String(p.TableName ?? id)) },
   'AWS::Events::EventBus': {

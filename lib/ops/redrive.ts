@@ -251,13 +251,12 @@ const planFor = async (message: Message, ruleTargets: RuleTargets): Promise<Plan
   const body = message.Body ?? '';
   const sourceQueueArn = message.Attributes?.DeadLetterQueueSourceArn;
   if (sourceQueueArn !== undefined) {
-    const receives = message.Attributes?.ApproximateReceiveCount;
     return {
       kind: 'send',
       queueArn: sourceQueueArn,
       body,
       attributes: attributesOf(message),
-      what: `${describeEvent(body)}, dead-lettered by queue ${shortName(sourceQueueArn)}${receives ? ` after ${receives} receives` : ''}`,
+      what: `${describeEvent(body)}, dead-lettered by queue ${shortName(sourceQueueArn)}`,
     };
   }
   const ruleArn = attribute(message, 'RULE_ARN');

@@ -7,7 +7,11 @@
  *   message: a role its service cannot assume; a function with active tracing
  *   whose role cannot write to X-Ray, or whose dead-letter queue or
  *   destinations its role cannot send to; a state machine whose role cannot
- *   deliver its logs; a pipe whose role cannot read its source;
+ *   deliver its logs; a pipe whose role cannot read its source; an SQS event
+ *   source mapping whose function's role cannot receive, delete and read the
+ *   queue's attributes (and, in every IAM mode, one whose queue's visibility
+ *   timeout is shorter than the function's timeout, or whose batch of more
+ *   than 10 has no batching window);
  * - accepted at deploy time and failing silently later, so reported as a
  *   denial now (red, recorded) and not stopping anything: an alarm whose
  *   topic's policy does not let CloudWatch publish.
@@ -26,12 +30,64 @@ export class DeployRefusedError extends Error {
     public readonly logicalId: string,
     public readonly resourceType: string,
     awsMessage: string,
-    public readonly denial: IamDenial,
+    /** The IAM denial behind the refusal; absent when the service refuses a setting (a visibility timeout too short). */
+    public readonly denial?: IamDenial,
   ) {
-    super(`${logicalId} (${resourceType}): AWS would refuse to deploy this — ${awsMessage}\n  ${denial.message}`);
+    super(`${logicalId} (${resourceType}): AWS would refuse to deploy this — ${awsMessage}${denial ? `\n  ${denial.message}` : ''}`);
     this.name = 'DeployRefusedError';
   }
 }
+
+/**
+ * The calls Lambda makes on an SQS queue with the function's execution role
+ * for an event source mapping, which it checks the role may make when the
+ * mapping is created ("The function execution role does not have permissions
+ * to call ReceiveMessage on SQS"; the policy Lambda documents:
+ * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html#events-sqs-permissions).
+ */
+export const SQS_EVENT_SOURCE_ACTIONS: readonly string[] = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
+
+/**
+ * What Lambda checks of an SQS event source mapping's settings when it
+ * creates it, whatever the IAM mode (CloudFormation's create fails with
+ * these messages, as reported verbatim in
+ * https://github.com/mongodb/docs-worker-pool/pull/878 and
+ * https://github.com/serverless/serverless/issues/8989):
+ * the queue's visibility timeout must be at least the function's timeout, and
+ * a batch of more than 10 needs a batching window.
+ *
+ * @throws {DeployRefusedError} for the first mapping AWS would refuse.
+ */
+export const checkEventSourceMappings = (resources: readonly LocalResource[]): void => {
+  for (const resource of resources) {
+    if (resource.type !== 'AWS::Lambda::EventSourceMapping') continue;
+    const p = resource.properties;
+    const queue = resources.find((candidate) => candidate.type === 'AWS::SQS::Queue' && candidate.arn === p.EventSourceArn);
+    const fn = functionNamed(resources, p.FunctionName);
+    if (queue && fn) {
+      const visibility = integerOr(queue.properties.VisibilityTimeout, 30);
+      const timeout = integerOr(fn.properties.Timeout, 3);
+      if (visibility < timeout) {
+        throw new DeployRefusedError(resource.logicalId, resource.type, `Invalid request provided: Queue visibility timeout: ${String(visibility)} seconds is less than Function timeout: ${String(timeout)} seconds`);
+      }
+    }
+    if (integerOr(p.BatchSize, 10) > 10 && integerOr(p.MaximumBatchingWindowInSeconds, 0) === 0) {
+      throw new DeployRefusedError(resource.logicalId, resource.type, 'Invalid request provided: Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10');
+    }
+  }
+};
+
+/** The template's function a `FunctionName` names (name, ARN, or partial ARN). */
+const functionNamed = (resources: readonly LocalResource[], value: unknown): LocalResource | undefined => {
+  if (typeof value !== 'string') return undefined;
+  const name = value.replace(/:\$LATEST$/, '').split(':').pop();
+  return resources.find((candidate) => candidate.type === 'AWS::Lambda::Function' && (candidate.ref === name || candidate.arn === value || candidate.logicalId === name));
+};
+
+const integerOr = (value: unknown, fallback: number): number => {
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  return typeof number === 'number' && Number.isInteger(number) ? number : fallback;
+};
 
 /**
  * The actions the Step Functions guide requires on a state machine's role to
@@ -63,6 +119,7 @@ const DYNAMODB_STREAM_SOURCE_ACTIONS: readonly string[] = ['dynamodb:DescribeStr
  * @throws {DeployRefusedError} in strict mode, for the first check AWS would fail.
  */
 export const runDeployChecks = async (resources: readonly LocalResource[], iam: LocalIam): Promise<void> => {
+  checkEventSourceMappings(resources);
   if (iam.mode === 'off') return;
   const refuse = async (resource: LocalResource, awsMessage: string, request: Parameters<LocalIam['check']>[0]): Promise<void> => {
     const denial = await iam.check(request);
@@ -121,6 +178,20 @@ export const runDeployChecks = async (resources: readonly LocalResource[], iam: 
             action: 'sqs:SendMessage',
             resource: destination,
             hop: `Lambda configures ${key} of ${fn.logicalId}`,
+          });
+        }
+      }
+    } else if (resource.type === 'AWS::Lambda::EventSourceMapping' && typeof p.EventSourceArn === 'string' && p.EventSourceArn.startsWith('arn:aws:sqs:')) {
+      const fn = functionNamed(resources, p.FunctionName);
+      const roleArn = fn?.properties.Role;
+      if (fn && typeof roleArn === 'string') {
+        const role = iam.roleSession(roleArn, fn.ref, 'function', { logicalId: fn.logicalId, type: fn.type, property: 'Role' });
+        for (const action of SQS_EVENT_SOURCE_ACTIONS) {
+          await refuse(resource, `InvalidParameterValueException: The function execution role does not have permissions to call ${action.split(':')[1] ?? action} on SQS`, {
+            principal: role,
+            action,
+            resource: p.EventSourceArn,
+            hop: `Lambda creates event source mapping ${resource.logicalId} (${fn.logicalId} reads ${p.EventSourceArn.split(':').pop() ?? ''})`,
           });
         }
       }

@@ -11,6 +11,18 @@
  * {@link SqsQueues.receiveAll} and {@link SqsQueues.depth} inspect a queue
  * without receiving anything, so looking never changes what a consumer sees.
  *
+ * A queue's `RedrivePolicy` works as SQS's does, for every consumer (the SQS
+ * API's `ReceiveMessage` and Lambda event source mappings alike): the receive
+ * that would hand a message out for the (maxReceiveCount + 1)-th time moves it
+ * to the dead-letter queue instead, with its message id, body, message
+ * attributes, `SentTimestamp` and `AWSTraceHeader`, and a
+ * `DeadLetterQueueSourceArn` naming the queue it came from. Its
+ * `ApproximateReceiveCount` carries on from the source queue's, and the
+ * dead-letter queue's retention counts from the original enqueue time. A
+ * dead-letter queue's `RedriveAllowPolicy` is enforced when the template is
+ * read, as SQS enforces it when the source queue's policy is set.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-dead-letter-queues.html
+ *
  * `AWS::SQS::QueuePolicy` (and `AWS::SQS::QueueInlinePolicy`) are accepted
  * here and evaluated by the local IAM (`../iam`) for every send that crosses
  * a principal boundary (a rule's dead-letter queue, a function's).
@@ -35,6 +47,7 @@ const KNOWN_QUEUE_PROPERTIES: readonly string[] = [
   'ReceiveMessageWaitTimeSeconds',
   'SqsManagedSseEnabled',
   'FifoQueue',
+  'RedrivePolicy',
   'RedriveAllowPolicy',
   'Tags',
 ];
@@ -46,7 +59,6 @@ const REFUSED_QUEUE_PROPERTIES: Readonly<Record<string, string>> = {
   ContentBasedDeduplication: 'FIFO queues are not emulated',
   DeduplicationScope: 'FIFO queues are not emulated',
   FifoThroughputLimit: 'FIFO queues are not emulated',
-  RedrivePolicy: 'queue-to-queue redrive (moving a message to a dead-letter queue after maxReceiveCount receives) is not emulated',
 };
 
 /** SQS's default retention: 4 days. */
@@ -85,6 +97,11 @@ export interface QueueMessage {
   readonly senderId: string;
   /** The `AWSTraceHeader` system attribute the sender gave, if any. */
   readonly traceHeader?: string;
+  /**
+   * The queue a redrive policy moved the message from (SQS's
+   * `DeadLetterQueueSourceArn`): set only on a message in a dead-letter queue.
+   */
+  readonly deadLetterSourceArn?: string;
 }
 
 /** Options of {@link SqsQueues.send} beyond the body and attributes. */
@@ -94,6 +111,25 @@ export interface SendOptions {
   /** @default the account id */
   readonly senderId?: string;
   readonly traceHeader?: string;
+}
+
+/** Options of {@link SqsQueues.receive}. */
+export interface ReceiveOptions {
+  /**
+   * Asked of each visible message, oldest first, before it is received: the
+   * receive stops at the first one that does not fit (a Lambda event source
+   * mapping keeps its batch under the invocation payload limit so).
+   * @default every message fits
+   */
+  readonly fits?: (message: QueueMessage) => boolean;
+}
+
+/** A queue's dead-letter settings (`RedrivePolicy`). */
+export interface RedrivePolicy {
+  /** Where a message goes when a receive would exceed {@link maxReceiveCount}. */
+  readonly deadLetterTargetArn: string;
+  /** How many times a message may be received before it moves (1 to 1000). */
+  readonly maxReceiveCount: number;
 }
 
 /** A message handed to a consumer by {@link SqsQueues.receive}. */
@@ -149,7 +185,13 @@ export interface QueueSettings {
   readonly receiveMessageWaitTimeSeconds: number;
   /** Encryption at rest is meaningless in memory; recorded as declared. @default true */
   readonly sqsManagedSse: boolean;
-  /** The `RedriveAllowPolicy` as declared (JSON text): accepted, not enforced. */
+  /** Where messages received too often go, if anywhere. */
+  readonly redrivePolicy?: RedrivePolicy;
+  /**
+   * The `RedriveAllowPolicy` as declared (JSON text), as `GetQueueAttributes`
+   * shows it; enforced when the template is read (which source queues may
+   * name this queue as their dead-letter queue).
+   */
   readonly redriveAllowPolicy?: string;
   /** The queue policies' documents that govern this queue (JSON text), as `GetQueueAttributes` shows them. */
   readonly policy?: string;
@@ -163,6 +205,11 @@ export interface SqsQueuesOptions {
   readonly now?: () => number;
   /** Hears every message a queue accepts; the CLI logs dead letters with it. @default no listener */
   readonly onSend?: (queue: QueueSettings, message: QueueMessage) => void;
+  /**
+   * Hears every message a redrive policy moves to a dead-letter queue, with
+   * how many times it had been received. @default no listener
+   */
+  readonly onMove?: (from: QueueSettings, to: QueueSettings, message: QueueMessage, receiveCount: number) => void;
 }
 
 /** No queue of that ARN, URL or name exists locally. */
@@ -224,7 +271,14 @@ interface StoredMessage {
   readonly message: QueueMessage;
   /** Epoch ms from which a consumer may receive it: the delay, then the end of each visibility timeout. */
   invisibleUntil: number;
+  /** SQS's `ApproximateReceiveCount`: it carries on when a redrive policy moves the message. */
   receiveCount: number;
+  /**
+   * Receives from this queue, which its redrive policy counts: a message moved
+   * to a dead-letter queue starts again at 0 there, so a dead-letter queue's
+   * own redrive policy does not move it on at its first receive.
+   */
+  redriveReceives: number;
   firstReceivedAt?: number;
   /** Epoch ms of the latest receive, from which the 12-hour visibility limit counts. */
   lastReceivedAt?: number;
@@ -251,12 +305,14 @@ export class SqsQueues {
   private readonly lookup = new Map<string, LocalQueue>();
   private readonly now: () => number;
   private readonly onSend?: (queue: QueueSettings, message: QueueMessage) => void;
+  private readonly onMove?: (from: QueueSettings, to: QueueSettings, message: QueueMessage, receiveCount: number) => void;
 
   private constructor(queues: readonly LocalQueue[], notEnforced: readonly string[], options: SqsQueuesOptions) {
     this.queues = queues;
     this.notEnforced = notEnforced;
     this.now = options.now ?? Date.now;
     this.onSend = options.onSend;
+    this.onMove = options.onMove;
     for (const queue of queues) {
       for (const key of [queue.settings.arn, queue.settings.url, queue.settings.name]) this.lookup.set(key, queue);
     }
@@ -266,7 +322,10 @@ export class SqsQueues {
    * Builds the queues of a template.
    *
    * @throws {UnsupportedFeatureError} for a property the local cloud does not
-   *   implement (KMS, FIFO, redrive) or an unknown `AWS::SQS::*` type.
+   *   implement (KMS, FIFO) or an unknown `AWS::SQS::*` type, and for a
+   *   `RedrivePolicy` SQS refuses (a dead-letter queue that is not a standard
+   *   queue of the template, or whose `RedriveAllowPolicy` does not let this
+   *   queue name it).
    */
   public static create(resources: readonly LocalResource[], options: SqsQueuesOptions = {}): SqsQueues {
     const queues: LocalQueue[] = [];
@@ -283,11 +342,9 @@ export class SqsQueues {
         throw new UnsupportedFeatureError(resource.logicalId, resource.type, 'Type', 'this SQS resource type is not emulated');
       }
       const settings = readQueue(resource, createdAt, policies.get(resource.ref) ?? policies.get(resource.logicalId));
-      if (resource.properties.RedriveAllowPolicy !== undefined) {
-        notEnforced.push(`${resource.logicalId} (${resource.type}): RedriveAllowPolicy accepted, not enforced`);
-      }
       queues.push({ settings, messages: [], listeners: new Set() });
     }
+    checkRedrivePolicies(resources, queues.map((queue) => queue.settings));
     return new SqsQueues(queues, notEnforced, options);
   }
 
@@ -328,7 +385,7 @@ export class SqsQueues {
       senderId: options.senderId ?? LOCAL_ACCOUNT,
       ...(options.traceHeader === undefined ? {} : { traceHeader: options.traceHeader }),
     };
-    target.messages.push({ message, invisibleUntil: message.visibleAt, receiveCount: 0 });
+    target.messages.push({ message, invisibleUntil: message.visibleAt, receiveCount: 0, redriveReceives: 0 });
     this.onSend?.(target.settings, message);
     this.changed(target);
     return message;
@@ -403,19 +460,24 @@ export class SqsQueues {
   /**
    * Receives up to `max` visible messages, oldest first, as `ReceiveMessage`
    * does: each becomes invisible for the visibility timeout (the queue's
-   * unless given), counts one more receive and gets a new receipt handle.
+   * unless given), counts one more receive and gets a new receipt handle. A
+   * message the queue's redrive policy says has been received often enough
+   * moves to the dead-letter queue instead of being handed out.
    *
    * @throws {QueueNotFoundError} when the queue does not exist.
    */
-  public receive(queue: string, max: number, visibilityTimeoutSeconds?: number): readonly ReceivedMessage[] {
+  public receive(queue: string, max: number, visibilityTimeoutSeconds?: number, options: ReceiveOptions = {}): readonly ReceivedMessage[] {
     const target = this.expire(this.find(queue));
     const now = this.now();
     const timeout = (visibilityTimeoutSeconds ?? target.settings.visibilityTimeoutSeconds) * 1000;
     const received: ReceivedMessage[] = [];
-    for (const stored of target.messages) {
+    for (const stored of [...target.messages]) {
       if (received.length >= max) break;
       if (stored.invisibleUntil > now) continue;
+      if (this.redrive(target, stored)) continue;
+      if (options.fits && !options.fits(stored.message)) break;
       stored.receiveCount += 1;
+      stored.redriveReceives += 1;
       stored.firstReceivedAt ??= now;
       stored.lastReceivedAt = now;
       stored.invisibleUntil = now + timeout;
@@ -444,6 +506,26 @@ export class SqsQueues {
     if (!latest) return 'stale';
     target.messages = target.messages.filter((candidate) => candidate !== stored);
     return 'deleted';
+  }
+
+  /**
+   * Makes an in-flight message visible again at `visibleAt` (now, if that has
+   * passed), without the checks and limits of `ChangeMessageVisibility`: how
+   * the local cloud returns a message a Lambda event source mapping received
+   * and did not delete after the mapping's compressed visibility timeout.
+   * Returns false when the handle is no longer the message's latest (or the
+   * message is gone), and then changes nothing.
+   *
+   * @throws {QueueNotFoundError} when the queue does not exist.
+   * @throws {InvalidReceiptHandleError} for a handle this queue never issued.
+   */
+  public release(queue: string, receiptHandle: string, visibleAt: number): boolean {
+    const target = this.find(queue);
+    const { stored, latest } = this.byReceipt(target, receiptHandle);
+    if (!stored || !latest) return false;
+    stored.invisibleUntil = Math.max(this.now(), visibleAt);
+    this.changed(target);
+    return true;
   }
 
   /**
@@ -508,6 +590,34 @@ export class SqsQueues {
     const target = this.find(queue);
     target.listeners.add(listener);
     return () => target.listeners.delete(listener);
+  }
+
+  /**
+   * Moves a message to the queue's dead-letter queue when one more receive
+   * would exceed its `maxReceiveCount`; true when it moved. SQS keeps the
+   * message id, body, attributes, `SentTimestamp` (so the dead-letter queue's
+   * retention counts from the original enqueue) and `ApproximateReceiveCount`,
+   * and adds `DeadLetterQueueSourceArn` (an AWS-recorded receive in
+   * localstack's SQS suite, test_dead_letter_queue_message_attributes, shows
+   * all of these; retention:
+   * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/setting-up-dead-letter-queue-retention.html).
+   */
+  private redrive(source: LocalQueue, stored: StoredMessage): boolean {
+    const policy = source.settings.redrivePolicy;
+    if (!policy || stored.redriveReceives < policy.maxReceiveCount) return false;
+    const target = this.find(policy.deadLetterTargetArn);
+    const message: QueueMessage = { ...stored.message, deadLetterSourceArn: source.settings.arn };
+    source.messages = source.messages.filter((candidate) => candidate !== stored);
+    target.messages.push({
+      message,
+      invisibleUntil: this.now(),
+      receiveCount: stored.receiveCount,
+      redriveReceives: 0,
+      ...(stored.firstReceivedAt === undefined ? {} : { firstReceivedAt: stored.firstReceivedAt }),
+    });
+    this.onMove?.(source.settings, target.settings, message, stored.receiveCount);
+    this.changed(target);
+    return true;
   }
 
   private changed(queue: LocalQueue): void {
@@ -608,12 +718,111 @@ function readQueue(resource: LocalResource, createdAt: number, policy: string | 
     visibilityTimeoutSeconds: integer('VisibilityTimeout', 30, 0, 43_200),
     receiveMessageWaitTimeSeconds: integer('ReceiveMessageWaitTimeSeconds', 0, 0, 20),
     sqsManagedSse: readBoolean(properties.SqsManagedSseEnabled, true, () => fail('SqsManagedSseEnabled', 'must be a boolean')),
-    ...(properties.RedriveAllowPolicy === undefined
-      ? {}
-      : { redriveAllowPolicy: typeof properties.RedriveAllowPolicy === 'string' ? properties.RedriveAllowPolicy : JSON.stringify(properties.RedriveAllowPolicy) }),
+    ...optional('redrivePolicy', readRedrivePolicy(properties.RedrivePolicy, fail)),
+    ...optional('redriveAllowPolicy', readRedriveAllowPolicy(properties.RedriveAllowPolicy, fail)?.text),
     ...(policy === undefined ? {} : { policy }),
     createdAt,
   };
+}
+
+/** `{ [key]: value }` when the value is defined, `{}` otherwise (optional properties stay absent). */
+const optional = <K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } => (value === undefined ? {} : ({ [key]: value } as { [P in K]?: V }));
+
+/** A JSON-object queue attribute, declared as an object or as JSON text (CloudFormation takes both). */
+function readJsonAttribute(value: unknown, refuse: (reason: string) => Error): { readonly text: string; readonly object: Readonly<Record<string, unknown>> } {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  let parsed: unknown = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      throw refuse('it is not valid JSON.');
+    }
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw refuse('it must be a JSON object.');
+  return { text, object: parsed as Record<string, unknown> };
+}
+
+/**
+ * A queue's `RedrivePolicy`, refused as SQS refuses it (the
+ * missing-attribute wording is SQS's; the others follow its pattern).
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
+ */
+function readRedrivePolicy(value: unknown, fail: (property: string, detail: string) => UnsupportedFeatureError): RedrivePolicy | undefined {
+  if (value === undefined) return undefined;
+  const refuse = (reason: string): UnsupportedFeatureError =>
+    fail('RedrivePolicy', `SQS refuses it (InvalidParameterValue: Value ${typeof value === 'string' ? value : JSON.stringify(value)} for parameter RedrivePolicy is invalid. Reason: ${reason})`);
+  const { object } = readJsonAttribute(value, refuse);
+  for (const key of Object.keys(object)) {
+    if (key !== 'deadLetterTargetArn' && key !== 'maxReceiveCount') throw refuse(`Redrive policy contains an unknown attribute: ${key}.`);
+  }
+  const { deadLetterTargetArn, maxReceiveCount } = object;
+  if (typeof deadLetterTargetArn !== 'string' || deadLetterTargetArn === '') throw refuse('Redrive policy does not contain mandatory attribute: deadLetterTargetArn.');
+  if (maxReceiveCount === undefined) throw refuse('Redrive policy does not contain mandatory attribute: maxReceiveCount.');
+  const count = readInteger(maxReceiveCount, 0);
+  if (count === undefined || count < 1 || count > 1000) {
+    throw refuse(`Invalid value for maxReceiveCount: ${String(maxReceiveCount)}, valid values are from 1 to 1000 both inclusive.`);
+  }
+  return { deadLetterTargetArn, maxReceiveCount: count };
+}
+
+/** Which source queues may name a queue as their dead-letter queue. */
+interface RedriveAllowPolicy {
+  readonly text: string;
+  readonly permission: 'allowAll' | 'denyAll' | 'byQueue';
+  readonly sourceQueueArns: readonly string[];
+}
+
+/**
+ * A queue's `RedriveAllowPolicy`: `redrivePermission` `allowAll` (the
+ * default), `denyAll` or `byQueue` with up to 10 `sourceQueueArns`.
+ * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SetQueueAttributes.html
+ */
+function readRedriveAllowPolicy(value: unknown, fail: (property: string, detail: string) => UnsupportedFeatureError): RedriveAllowPolicy | undefined {
+  if (value === undefined) return undefined;
+  const refuse = (reason: string): UnsupportedFeatureError =>
+    fail('RedriveAllowPolicy', `SQS refuses it (InvalidParameterValue: Value ${typeof value === 'string' ? value : JSON.stringify(value)} for parameter RedriveAllowPolicy is invalid. Reason: ${reason})`);
+  const { text, object } = readJsonAttribute(value, refuse);
+  for (const key of Object.keys(object)) {
+    if (key !== 'redrivePermission' && key !== 'sourceQueueArns') throw refuse(`Redrive allow policy contains an unknown attribute: ${key}.`);
+  }
+  const permission = object.redrivePermission ?? 'allowAll';
+  if (permission !== 'allowAll' && permission !== 'denyAll' && permission !== 'byQueue') {
+    throw refuse(`Invalid value for redrivePermission: ${String(permission)}, valid values are allowAll, denyAll and byQueue.`);
+  }
+  const arns = object.sourceQueueArns ?? [];
+  if (!Array.isArray(arns) || !arns.every((arn): arn is string => typeof arn === 'string')) throw refuse('sourceQueueArns must be a list of queue ARNs.');
+  // "You can specify this parameter only when the redrivePermission parameter is set to byQueue" (SetQueueAttributes).
+  if (permission !== 'byQueue' && arns.length > 0) throw refuse(`sourceQueueArns may be given only when redrivePermission is byQueue, not ${permission}.`);
+  if (permission === 'byQueue' && arns.length === 0) throw refuse('redrivePermission byQueue needs the sourceQueueArns that may use this queue.');
+  if (arns.length > 10) throw refuse(`sourceQueueArns lists ${String(arns.length)} queues; at most 10 are allowed (use allowAll for more).`);
+  return { text, permission, sourceQueueArns: arns };
+}
+
+/**
+ * What SQS checks when a queue's `RedrivePolicy` is set: the dead-letter
+ * queue exists (here: is one of the template's queues), is of the same type
+ * (standard: FIFO queues are not emulated), and its `RedriveAllowPolicy` lets
+ * this queue use it. The wording of SQS's refusal of a redrive allow policy
+ * is not documented; the message names the policy and the queues.
+ */
+function checkRedrivePolicies(resources: readonly LocalResource[], queues: readonly QueueSettings[]): void {
+  for (const queue of queues) {
+    const policy = queue.redrivePolicy;
+    if (!policy) continue;
+    const fail = (detail: string): UnsupportedFeatureError => new UnsupportedFeatureError(queue.logicalId, SQS_QUEUE_TYPE, 'RedrivePolicy', detail);
+    const target = queues.find((candidate) => candidate.arn === policy.deadLetterTargetArn);
+    if (!target) throw fail(`deadLetterTargetArn ${policy.deadLetterTargetArn}: no SQS queue of that ARN in the template (only the template's SQS queues are emulated)`);
+    const declared = resources.find((resource) => resource.logicalId === target.logicalId)?.properties.RedriveAllowPolicy;
+    const allow = readRedriveAllowPolicy(declared, (property, detail) => new UnsupportedFeatureError(target.logicalId, SQS_QUEUE_TYPE, property, detail));
+    const allowed = !allow || allow.permission === 'allowAll' || (allow.permission === 'byQueue' && allow.sourceQueueArns.includes(queue.arn));
+    if (!allowed) {
+      const why = allow.permission === 'denyAll' ? 'denyAll: no queue may use it as a dead-letter queue' : `byQueue, and ${queue.arn} is not among its sourceQueueArns`;
+      throw fail(
+        `SQS refuses it (InvalidParameterValue: Value ${JSON.stringify(policy)} for parameter RedrivePolicy is invalid. Reason: the RedriveAllowPolicy of the dead-letter queue ${target.name} is ${why})`,
+      );
+    }
+  }
 }
 
 /** CloudFormation accepts numbers and numeric strings for integer properties. */

@@ -11,7 +11,8 @@
  * Operations: GetQueueUrl, ListQueues, GetQueueAttributes, SendMessage,
  * SendMessageBatch, ReceiveMessage (long polling included),
  * DeleteMessage, DeleteMessageBatch, ChangeMessageVisibility,
- * ChangeMessageVisibilityBatch, PurgeQueue. Queues are the template's: the
+ * ChangeMessageVisibilityBatch, PurgeQueue. A queue's redrive policy applies
+ * to `ReceiveMessage` as to every consumer (`./queues`). Queues are the template's: the
  * API creates, deletes and reconfigures none. IAM (each operation's action on
  * the queue, the queue's policy) is the endpoint's, through
  * `../iam/api-actions`; a denial answers as SQS does (`AccessDenied`, 403,
@@ -426,6 +427,7 @@ export class SqsApi {
       ReceiveMessageWaitTimeSeconds: String(queue.receiveMessageWaitTimeSeconds),
       SqsManagedSseEnabled: String(queue.sqsManagedSse),
       Policy: queue.policy,
+      RedrivePolicy: queue.redrivePolicy === undefined ? undefined : JSON.stringify(queue.redrivePolicy),
       RedriveAllowPolicy: queue.redriveAllowPolicy,
     };
     const attributes: Record<string, string> = {};
@@ -534,6 +536,7 @@ export class SqsApi {
       ApproximateReceiveCount: String(received.receiveCount),
       ApproximateFirstReceiveTimestamp: String(received.firstReceivedAt),
       AWSTraceHeader: message.traceHeader,
+      DeadLetterQueueSourceArn: message.deadLetterSourceArn,
     };
     const attributes: Record<string, string> = {};
     for (const [name, value] of Object.entries(system)) {

@@ -36,7 +36,7 @@ const deadLetters = (prefix: string): number => {
 };
 
 const waitForDeadLetter = (prefix: string) =>
-  eventually(`a message in ${prefix}`, async () => deadLetters(prefix), (count) => count > 0, { timeoutMs: 30_000, diagnostics: () => collected.describe() });
+  eventually(`a message in ${prefix}`, async () => deadLetters(prefix), (count) => count > 0, { timeoutMs: 90_000, diagnostics: () => collected.describe() });
 
 /** Moves the order's place in the pending index an hour back, as if it had been stuck that long. */
 const ageByAnHour = async (orderId: string): Promise<void> => {
@@ -77,7 +77,7 @@ describe('the order reconciler, fired by its schedule', () => {
       neverStarted = (await shop.placeAcceptedOrder(alice, request())).orderId;
       stuckRecently = (await shop.placeAcceptedOrder(alice, request())).orderId;
       await eventually('both in the dead-letter queue', async () => deadLetters('EventsStartOrderSagaStarterDeadLetters'), (count) => count === 2, {
-        timeoutMs: 30_000,
+        timeoutMs: 90_000,
         diagnostics: () => collected.describe(),
       });
     });

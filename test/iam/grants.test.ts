@@ -44,7 +44,7 @@ const deadLetters = (prefix: string) => {
 
 const waitForDeadLetter = (prefix: string) =>
   eventually(`a message in ${prefix}`, async () => deadLetters(prefix)().length, (count) => count > 0, {
-    timeoutMs: 30_000,
+    timeoutMs: 90_000,
     diagnostics: () => collected.describe(),
   });
 

@@ -69,6 +69,8 @@ const open = async (): Promise<World> => {
     queue('Delayed', { DelaySeconds: 60 }),
     queue('Waiting', { ReceiveMessageWaitTimeSeconds: 1 }),
     queue('Guarded'),
+    queue('Redriven', { RedrivePolicy: { deadLetterTargetArn: queueArn('Redriven-dlq'), maxReceiveCount: 2 } }),
+    queue('Redriven-dlq', { RedriveAllowPolicy: { redrivePermission: 'byQueue', sourceQueueArns: [queueArn('Redriven')] } }),
     {
       logicalId: 'GuardedPolicy',
       type: 'AWS::SQS::QueuePolicy',
@@ -153,7 +155,7 @@ describe('the SQS API through the SDK', () => {
 
       // Assess
       expect(found.QueueUrl).toBe(world.url('Work'));
-      expect(all.QueueUrls).toEqual(['Work', 'Other', 'Delayed', 'Waiting', 'Guarded'].map(world.url));
+      expect(all.QueueUrls).toEqual(['Work', 'Other', 'Delayed', 'Waiting', 'Guarded', 'Redriven', 'Redriven-dlq'].map(world.url));
       expect(byPrefix.QueueUrls).toEqual([world.url('Work'), world.url('Waiting')]);
       expect([...(first.QueueUrls ?? []), ...(rest.QueueUrls ?? [])]).toEqual(all.QueueUrls);
       expect(rest.NextToken).toBeUndefined();
@@ -430,6 +432,55 @@ describe('the SQS API through the SDK', () => {
       expect(bodies(woken.Messages)).toEqual(['retry me']);
       expect(closed.Messages).toBeUndefined();
       expect(Date.now() - startedAt).toBeLessThan(3_000);
+    });
+  });
+
+  describe('redrive policy', () => {
+    it("moves a message to the dead-letter queue at the receive that would exceed maxReceiveCount, keeping what SQS keeps", async () => {
+      // Prepare
+      const sent = await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: world.url('Redriven'),
+          MessageBody: '{"orderId":"o-9"}',
+          MessageAttributes: { ERROR_CODE: { DataType: 'String', StringValue: 'BOOM' } },
+          MessageSystemAttributes: { AWSTraceHeader: { DataType: 'String', StringValue: 'Root=1-5759e988-bd862e3fe1be46a994272793' } },
+        }),
+      );
+      const receive = (queue: string) =>
+        sqs.send(new ReceiveMessageCommand({ QueueUrl: world.url(queue), VisibilityTimeout: 0, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }));
+      const first = await receive('Redriven');
+      const second = await receive('Redriven');
+
+      // Act
+      const third = await receive('Redriven');
+      const dead = await receive('Redriven-dlq');
+
+      // Assess
+      expect([first, second].map((answer) => answer.Messages?.[0]?.Attributes?.ApproximateReceiveCount)).toEqual(['1', '2']);
+      expect(third.Messages).toBeUndefined();
+      const [message] = dead.Messages ?? [];
+      expect(message).toMatchObject({
+        MessageId: sent.MessageId,
+        Body: '{"orderId":"o-9"}',
+        MessageAttributes: { ERROR_CODE: { DataType: 'String', StringValue: 'BOOM' } },
+        Attributes: {
+          SentTimestamp: first.Messages?.[0]?.Attributes?.SentTimestamp,
+          AWSTraceHeader: 'Root=1-5759e988-bd862e3fe1be46a994272793',
+          DeadLetterQueueSourceArn: queueArn('Redriven'),
+          ApproximateReceiveCount: '3',
+        },
+      });
+      expect(world.queues.counts(queueArn('Redriven'))).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
+    });
+
+    it('shows the redrive policies in GetQueueAttributes as SQS does, as JSON text', async () => {
+      // Act
+      const source = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: world.url('Redriven'), AttributeNames: ['RedrivePolicy'] }));
+      const dead = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: world.url('Redriven-dlq'), AttributeNames: ['RedriveAllowPolicy'] }));
+
+      // Assess
+      expect(JSON.parse(source.Attributes?.RedrivePolicy ?? '{}')).toEqual({ deadLetterTargetArn: queueArn('Redriven-dlq'), maxReceiveCount: 2 });
+      expect(JSON.parse(dead.Attributes?.RedriveAllowPolicy ?? '{}')).toEqual({ redrivePermission: 'byQueue', sourceQueueArns: [queueArn('Redriven')] });
     });
   });
 

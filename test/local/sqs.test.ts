@@ -115,7 +115,7 @@ describe('SqsQueues', () => {
   it.each([
     ['KmsMasterKeyId', { KmsMasterKeyId: 'alias/aws/sqs' }],
     ['FifoQueue', { FifoQueue: true }],
-    ['RedrivePolicy', { RedrivePolicy: { deadLetterTargetArn: queueArn('X'), maxReceiveCount: 3 } }],
+    ['RedrivePolicy', { RedrivePolicy: { deadLetterTargetArn: queueArn('NotInTheTemplate'), maxReceiveCount: 3 } }],
     ['ContentBasedDeduplication', { ContentBasedDeduplication: true }],
     ['SomethingNew', { SomethingNew: 1 }],
     ['MessageRetentionPeriod', { MessageRetentionPeriod: 10 }],
@@ -124,6 +124,58 @@ describe('SqsQueues', () => {
 
     expect(error).toBeInstanceOf(UnsupportedFeatureError);
     expect(error).toMatchObject({ logicalId: 'Refused', resourceType: 'AWS::SQS::Queue', property });
+  });
+
+  describe('redrive policies', () => {
+    const redriving = (maxReceiveCount: unknown, allow?: unknown): LocalResource[] => [
+      queue('Source', { RedrivePolicy: { deadLetterTargetArn: queueArn('Dead'), maxReceiveCount } }),
+      queue('Dead', allow === undefined ? {} : { RedriveAllowPolicy: allow }),
+    ];
+
+    it('moves a message on the receive after its maxReceiveCount-th, and tells onMove how often it was received', () => {
+      // Prepare
+      const moved: string[] = [];
+      const queues = SqsQueues.create(redriving('1'), { onMove: (from, to, message, count) => moved.push(`${from.name}→${to.name}:${message.body}:${String(count)}`) });
+      queues.send('Source', 'poison');
+      const [first] = queues.receive('Source', 1, 0);
+
+      // Act
+      const second = queues.receive('Source', 1, 0);
+
+      // Assess
+      expect(first?.receiveCount).toBe(1);
+      expect(second).toEqual([]);
+      expect(moved).toEqual(['Source→Dead:poison:1']);
+      expect(queues.receiveAll('Dead')).toEqual([expect.objectContaining({ body: 'poison', deadLetterSourceArn: queueArn('Source') })]);
+    });
+
+    it.each([0, 1001, 'many'])('refuses maxReceiveCount %p as SQS does', (count) => {
+      const error = failureOf(() => SqsQueues.create(redriving(count)));
+
+      expect(error).toMatchObject({ logicalId: 'Source', property: 'RedrivePolicy', message: expect.stringContaining('valid values are from 1 to 1000 both inclusive') });
+    });
+
+    it.each([
+      ['denyAll', { redrivePermission: 'denyAll' }, /denyAll/],
+      ['byQueue without the source', { redrivePermission: 'byQueue', sourceQueueArns: [queueArn('Elsewhere')] }, /not among its sourceQueueArns/],
+    ])("refuses a source queue the dead-letter queue's RedriveAllowPolicy does not let in (%s)", (_case, allow, reason) => {
+      const error = failureOf(() => SqsQueues.create(redriving(3, allow)));
+
+      expect(error).toBeInstanceOf(UnsupportedFeatureError);
+      expect(error).toMatchObject({ logicalId: 'Source', property: 'RedrivePolicy', message: expect.stringMatching(reason) });
+    });
+
+    it('lets in a source queue its dead-letter queue lists byQueue', () => {
+      const queues = SqsQueues.create(redriving(3, JSON.stringify({ redrivePermission: 'byQueue', sourceQueueArns: [queueArn('Source')] })));
+
+      expect(queues.resolve('Source')?.redrivePolicy).toEqual({ deadLetterTargetArn: queueArn('Dead'), maxReceiveCount: 3 });
+    });
+
+    it('refuses sourceQueueArns with allowAll, as SetQueueAttributes does', () => {
+      const error = failureOf(() => SqsQueues.create(redriving(3, { redrivePermission: 'allowAll', sourceQueueArns: [queueArn('Source')] })));
+
+      expect(error).toMatchObject({ logicalId: 'Dead', property: 'RedriveAllowPolicy' });
+    });
   });
 
   it('accepts a standard queue declared with FifoQueue false', () => {
