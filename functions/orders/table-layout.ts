@@ -13,7 +13,10 @@ export const BY_USER_INDEX = 'byUser';
  * `gsi2sk` = `<time>#<orderId>`, the time being the cancellation request's if
  * there is one, else the order's creation; they exist only while the order
  * needs looking at, so the reconciler finds the orders that may be stuck
- * without reading the others. Keys only.
+ * without reading the others: a global secondary index holds only the items
+ * that have its key attributes
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-indexes-general-sparse-indexes.html).
+ * Keys only.
  */
 export const PENDING_INDEX = 'pendingByAge';
 

@@ -65,9 +65,12 @@ const TRANSACTION_ATTEMPTS = 4;
 
 /**
  * Rounds of the two forms of a write whose index update depends on whether a
- * cancellation is requested (DynamoDB cannot REMOVE conditionally, so each
- * form states its assumption in its condition): enough for a request being
- * recorded or withdrawn meanwhile.
+ * cancellation is requested. An UpdateItem's condition decides for the whole
+ * update, never per action, so a REMOVE cannot depend on an attribute: each
+ * form states its assumption in its condition, and the one whose assumption
+ * is false writes nothing
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html).
+ * Three rounds cover a request being recorded or withdrawn meanwhile.
  */
 const CANCEL_MARK_ROUNDS = 3;
 

@@ -111,7 +111,15 @@ export const continueCancellation = async (deps: CancelOrderDeps, order: Order):
   }
 };
 
-/** Starts the order's cancellation state machine, named after the order: a second start changes nothing. */
+/**
+ * Starts the order's cancellation state machine, named after the order: a
+ * second start changes nothing. For a Standard workflow, a start with the
+ * name of an open execution and the same input succeeds without starting
+ * another; any other reuse of the name within 90 days is
+ * ExecutionAlreadyExists, which the adapter reports as `already-started`
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html,
+ * https://docs.aws.amazon.com/step-functions/latest/dg/express-at-least-once-execution.html).
+ */
 export const startCancellation = (deps: Pick<CancelOrderDeps, 'cancellations'>, order: Pick<Order, 'orderId' | 'userId' | 'correlationId'>): Promise<'started' | 'already-started'> => {
   const input: CancellationInput = cancellationInputSchema.parse({
     data: { orderId: order.orderId, userId: order.userId },
