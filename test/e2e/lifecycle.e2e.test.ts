@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startFreshLocalCloud, type FreshLocalCloud } from '../../local/fresh-local-cloud';
 import { eventually } from './support/eventually';
 import { bodyAs, orderViewSchema, problemSchema, ShopClient, type ApiReply, type OrderRequest, type OrderView } from './support/shop-client';
@@ -12,8 +13,8 @@ import { CollectedLog, type Caller } from './support/target';
  * owner could check it: its payment refunded or never captured and its
  * shipment cancelled or absent (GET /orders/{id}/details), its stock back on
  * sale (GET /inventory/{id}). Moments are made with the local cloud's faults
- * (a saga starter that keeps failing, a slow CreateShipment), never with code
- * in the shop.
+ * (a slow saga starter, a slow CreateShipment, shipping down), never with
+ * code in the shop.
  */
 
 jest.setTimeout(120_000);
@@ -78,21 +79,24 @@ afterAll(async () => {
 
 describe('a customer cancels an order', () => {
   it('before its saga runs: the shipment is cancelled before it exists, and the saga, when it comes, undoes its own charge and reservation', async () => {
-    // Prepare: the saga starter keeps failing, so OrderPlaced waits in its queue.
+    // Prepare: the saga starter is slow (3 s before it runs), so the saga starts well after the cancellation.
     const product = await stockedProduct('before');
     let orderId = '';
     let answer: ApiReply | undefined;
 
     // Act
-    await fresh.cloud.withFaults({ functions: { 'OrderSagaStarter*': { errorRate: 1 } } }, async () => {
+    await fresh.cloud.withFaults({ functions: { 'OrderSagaStarter*': { latencyRate: 1, latencyMs: 3000 } } }, async () => {
       orderId = (await shop.placeAcceptedOrder(alice, order(product))).orderId;
       answer = await cancel(alice, orderId);
+      // Long enough for the starter's invocation to have begun (and drawn its latency) under the fault.
+      await sleep(1500);
     });
 
     // Assess: accepted while still PENDING, and the request shows.
     expect(answer).toMatchObject({ status: 202, body: { orderId, status: 'PENDING', cancellationRequestedAt: expect.any(String) } });
     await expectFullyCancelled(orderId, product);
-    expect((await shop.details(alice, orderId)).shipment?.status).toBe('CANCELLED');
+    // The saga ran once released: it reserved and charged, found the shipment cancelled, and undid both itself.
+    expect(await shop.details(alice, orderId)).toMatchObject({ payment: { status: 'REFUNDED' }, shipment: { status: 'CANCELLED' } });
   });
 
   it('while its saga runs: whatever the saga did is undone, once', async () => {
@@ -184,6 +188,25 @@ describe('a customer cancels an order', () => {
     const details = await shop.details(alice, placed.orderId);
     expect([details.order.status, details.order.cancellationRequestedAt, details.payment?.status, details.shipment?.status]).toEqual(['SHIPPED', undefined, 'CAPTURED', 'SHIPPED']);
     expect(await shop.stockOf(alice, product)).toBe(STOCK - 2);
+  });
+
+  it('while shipping is down: 503 DEPENDENCY_UNAVAILABLE, the request stays recorded, and the reconciler finishes it', async () => {
+    // Prepare
+    const product = await stockedProduct('outage');
+    const placed = await shop.placeAcceptedOrder(alice, order(product));
+    await shop.outcomeOf(alice, placed);
+
+    // Act: the cancellation's first step fails; then the reconciler runs, as its schedule would, once shipping is back.
+    const answer = await fresh.cloud.withFaults({ functions: { 'ShippingCancelShipment*': { errorRate: 1 } } }, () => cancel(alice, placed.orderId));
+    const recorded = await shop.order(alice, placed.orderId);
+    const reconciler = fresh.cloud.runtime.functions().find((fn) => fn.name.startsWith('OrdersReconcilerFunction'));
+    const run = await fresh.cloud.runtime.invoke(reconciler?.arn ?? 'no reconciler', { olderThanSeconds: 0, limit: 100 });
+
+    // Assess
+    expect(answer).toMatchObject({ status: 503, contentType: 'application/problem+json', body: { code: 'DEPENDENCY_UNAVAILABLE' } });
+    expect(recorded).toMatchObject({ status: 'CONFIRMED', cancellationRequestedAt: expect.any(String) });
+    expect(run).toMatchObject({ ok: true, payload: { actions: { 'cancellation-started': 1, failed: 0 } } });
+    await expectFullyCancelled(placed.orderId, product);
   });
 
   it('already cancelled by the saga (out of stock): 202 with the order as it is', async () => {
