@@ -88,6 +88,11 @@ const printReport = (report: SoakReport, write: (text: string) => void): void =>
   const reconciled = Object.entries(report.reconciled);
   write(`reconciler: ${reconciled.length > 0 ? reconciled.map(([action, count]) => `${action} ${String(count)}`).join(', ') : 'found nothing to do'}\n`);
   write(`saga executions: ${Object.entries(report.executions).sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+  const listed = (counts: Readonly<Record<string, number>>): string => {
+    const entries = Object.entries(counts).sort(([a], [b]) => a.localeCompare(b));
+    return entries.length > 0 ? entries.map(([k, v]) => `${k} ${v}`).join(', ') : 'none';
+  };
+  write(`cancellations (moment answer): ${listed(report.cancellations)}; their executions: ${listed(report.cancellationExecutions)}\n`);
   const h = report.http;
   write(`http: ${h.requests} requests, ${h.retries} retries (${h.throttled} × 429, ${h.serverErrors} × 5xx, ${h.noAnswer} unanswered)\n`);
   write('\ninvariants:\n');

@@ -4,6 +4,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ShopApi } from './constructs/shop-api';
 import { ShopBus } from './constructs/shop-bus';
+import { OrderCancellation } from './orchestration/order-cancellation';
 import { OrderSaga } from './orchestration/order-saga';
 import { CatalogService } from './services/catalog';
 import { HealthCheck } from './services/health';
@@ -45,6 +46,12 @@ export class ShopStack extends Stack {
     const inventory = new InventoryService(this, 'Inventory', { api, bus, version });
     const payments = new PaymentsService(this, 'Payments', { version });
     const shipping = new ShippingService(this, 'Shipping', { api, bus, version });
+    const cancellation = new OrderCancellation(this, 'OrderCancellation', {
+      bus,
+      alarmTopic,
+      refundPayment: payments.refundFunction,
+      releaseInventory: inventory.releaseFunction,
+    });
     const orders = new OrdersService(this, 'Orders', {
       api,
       bus,
@@ -52,6 +59,8 @@ export class ShopStack extends Stack {
       pricesFunction: catalog.pricesFunction,
       paymentQueryFunction: payments.getPaymentFunction,
       shipmentQueryFunction: shipping.getShipmentFunction,
+      shipmentCancelFunction: shipping.cancelFunction,
+      cancellationStateMachine: cancellation.stateMachine,
     });
     const saga = new OrderSaga(this, 'OrderSaga', {
       bus,

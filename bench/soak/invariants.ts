@@ -49,6 +49,7 @@ export type InvariantId =
   | 'placementFailures'
   | 'endStates'
   | 'duplicateSagas'
+  | 'cancellations'
   | 'malformedItems';
 
 /** How many offenders an invariant lists. */
@@ -68,6 +69,12 @@ export interface ClientFacts {
   readonly idempotencyMismatches: readonly string[];
   /** Planned orders that no attempt got accepted (202): one line each. */
   readonly placementFailures: readonly string[];
+  /**
+   * Every `POST /orders/{id}/cancel` the client sent, with the status it
+   * finally answered (0: no answer after retries).
+   * @default none
+   */
+  readonly cancellations?: ReadonlyArray<{ readonly orderId: string; readonly moment: string; readonly answer: number }>;
 }
 
 /** Everything the invariants are computed from. */
@@ -76,7 +83,10 @@ export interface SoakFacts {
   /** The lowest on-hand count seen for each product, by sampling while the run went on (the final count included). */
   readonly minObservedStock: ReadonlyMap<string, number>;
   readonly snapshot: TableSnapshot;
+  /** The order saga's executions. */
   readonly traces: readonly ExecutionTrace[];
+  /** The cancellation state machine's executions. @default none */
+  readonly cancellationTraces?: readonly ExecutionTrace[];
   /** User ids (JWT `sub`) of the soak's shoppers: only their orders are checked. */
   readonly userIds: ReadonlySet<string>;
   readonly client: ClientFacts;
@@ -84,9 +94,9 @@ export interface SoakFacts {
 
 const S = OrderSagaStates;
 
-/** Statuses an order may end in. DELIVERED comes after CONFIRMED; both are confirmed orders. */
-export const TERMINAL_STATUSES: readonly string[] = ['CONFIRMED', 'DELIVERED', 'CANCELLED'];
-const CONFIRMED_STATUSES: readonly string[] = ['CONFIRMED', 'DELIVERED'];
+/** Statuses an order may end in. SHIPPED and DELIVERED come after CONFIRMED; all three are confirmed orders. */
+export const TERMINAL_STATUSES: readonly string[] = ['CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED'];
+const CONFIRMED_STATUSES: readonly string[] = ['CONFIRMED', 'SHIPPED', 'DELIVERED'];
 
 /** Payment statuses that mean the money was captured once (REFUNDED was CAPTURED first). */
 const CAPTURED_ONCE: readonly PaymentItem['status'][] = ['CAPTURED', 'REFUNDED'];
@@ -165,8 +175,8 @@ const onHand = (snapshot: TableSnapshot): Map<string, number> => new Map(snapsho
  *   from final state);
  * - `units held by RESERVED reservations − initial stock`: reserved beyond
  *   stock, orders holding more units than ever existed;
- * - `on hand + units in live (CREATED or DELIVERED) shipments − initial
- *   stock`: units promised twice, on the shelf for the next order while
+ * - `on hand + units in live (CREATED, SHIPPED or DELIVERED) shipments −
+ *   initial stock`: units promised twice, on the shelf for the next order while
  *   already in a parcel;
  *
  * and 0; the figure is the sum over products.
@@ -257,17 +267,21 @@ export const checkMoney = (facts: SoakFacts): InvariantResult => {
 
 /**
  * **Orders not terminal.** The soak's orders whose status, read from the
- * orders table once every order was terminal or 60 s (the settle time) after
- * the last request, is not CONFIRMED, DELIVERED or CANCELLED.
+ * orders table once every order was terminal or the settle time after the
+ * last request, is not CONFIRMED, SHIPPED, DELIVERED or CANCELLED, or that
+ * still carry a cancellation request that never finished (a CONFIRMED order
+ * its owner asked to cancel is on its way to CANCELLED, not done).
  */
 export const checkOrdersNotTerminal = (facts: SoakFacts): InvariantResult => {
-  const pending = soakOrders(facts).filter((order) => !TERMINAL_STATUSES.includes(order.status));
+  const pending = soakOrders(facts).filter(
+    (order) => !TERMINAL_STATUSES.includes(order.status) || (order.cancelRequestedAt !== undefined && order.status !== 'CANCELLED'),
+  );
   return result(
     'ordersNotTerminal',
-    'orders not terminal (CONFIRMED, DELIVERED or CANCELLED) at the end',
+    'orders not terminal (CONFIRMED, SHIPPED, DELIVERED or CANCELLED, no cancellation left unfinished) at the end',
     'orders',
     pending.length,
-    pending.map((order) => `order ${order.orderId}: ${order.status}`),
+    pending.map((order) => `order ${order.orderId}: ${order.status}${order.cancelRequestedAt ? `, cancellation requested ${order.cancelRequestedAt}` : ''}`),
   );
 };
 
@@ -310,7 +324,7 @@ export const checkDoubleCharges = (facts: SoakFacts): InvariantResult => {
 };
 
 /**
- * **Double shipments.** Live shipments (CREATED or DELIVERED) beyond what an
+ * **Double shipments.** Live shipments (CREATED, SHIPPED or DELIVERED) beyond what an
  * order's status entitles it to — one for a confirmed order, none for any
  * other: `Σ_order max(0, live shipments − entitled)`, plus shipments whose id
  * is not `shp-<orderId>` (the derivation that makes CreateShipment
@@ -515,14 +529,15 @@ export const checkPlacementFailures = (facts: SoakFacts): InvariantResult =>
 /**
  * Why an order's end state is illegal, or undefined when it is legal. The
  * legal end states, across the four tables:
- * - CONFIRMED / DELIVERED: reservation RESERVED; payment CAPTURED with the
- *   order's total; shipment CREATED (CONFIRMED) or DELIVERED (DELIVERED); the
- *   card is not a declining one and the country is served.
+ * - CONFIRMED / SHIPPED / DELIVERED: reservation RESERVED; payment CAPTURED
+ *   with the order's total; shipment CREATED, SHIPPED or DELIVERED, as the
+ *   order; the card is not a declining one and the country is served.
  * - CANCELLED: nothing live — no RESERVED reservation, no CAPTURED or
- *   PENDING payment, no CREATED or DELIVERED shipment — and the reason fits:
- *   OUT_OF_STOCK leaves no reservation and no payment; PAYMENT_DECLINED
- *   means a DECLINED payment of a declining card; SHIPPING_UNAVAILABLE means
- *   an unserved country and a REFUNDED payment.
+ *   PENDING payment, no CREATED, SHIPPED or DELIVERED shipment — and the
+ *   reason fits: OUT_OF_STOCK leaves no reservation and no payment;
+ *   PAYMENT_DECLINED means a DECLINED payment of a declining card;
+ *   SHIPPING_UNAVAILABLE means an unserved country and a REFUNDED payment;
+ *   CUSTOMER_REQUEST means its owner asked (`cancelRequestedAt`).
  * - PENDING is not an end state (see {@link checkOrdersNotTerminal}).
  */
 export const endStateProblem = (
@@ -539,7 +554,7 @@ export const endStateProblem = (
     if (reservation?.status !== 'RESERVED') problems.push('no RESERVED reservation');
     if (payment?.status !== 'CAPTURED') problems.push('payment not CAPTURED');
     else if (payment.amount.amount !== order.total.amount || payment.amount.currency !== order.total.currency) problems.push(`captured ${payment.amount.amount} for a total of ${order.total.amount}`);
-    const wanted = order.status === 'DELIVERED' ? 'DELIVERED' : 'CREATED';
+    const wanted = order.status === 'CONFIRMED' ? 'CREATED' : order.status;
     if (shipment?.status !== wanted) problems.push(`shipment not ${wanted}`);
     if (declining) problems.push(`confirmed with ${order.paymentToken}`);
     if (unserved) problems.push(`confirmed to ${order.shippingAddress.country}`);
@@ -558,6 +573,9 @@ export const endStateProblem = (
         if (!unserved || payment?.status !== 'REFUNDED') problems.push(`SHIPPING_UNAVAILABLE to ${order.shippingAddress.country} with payment ${payment?.status ?? 'none'}`);
         break;
       case 'TECHNICAL':
+        break;
+      case 'CUSTOMER_REQUEST':
+        if (order.cancelRequestedAt === undefined) problems.push('CUSTOMER_REQUEST but its owner never asked');
         break;
       default:
         problems.push(`cancelled with reason ${order.cancellationReason ?? '(none)'}`);
@@ -618,6 +636,50 @@ export const checkDuplicateSagas = (facts: Pick<SoakFacts, 'traces'>): Invariant
   return result('duplicateSagas', 'orders whose duplicate saga executions did work or disagreed', 'orders', examples.length, examples);
 };
 
+/**
+ * **Cancellations.** What a customer was told must be what happened, and the
+ * cancellation state machine must never need a person:
+ * - a cancellation answered 202 whose order did not end CANCELLED;
+ * - one answered 409 (too late) whose order did not end SHIPPED or DELIVERED,
+ *   or that still carries the request;
+ * - one never answered 202 or 409 (after the client's retries);
+ * - cancellation executions that did not succeed, or that ran for an order
+ *   nobody asked to cancel.
+ * (A CANCELLED order's money, stock and shipment are checked with every other
+ * order's: {@link checkEndStates}, {@link checkMoney}, {@link checkStockConservation}.)
+ */
+export const checkCancellations = (facts: Pick<SoakFacts, 'snapshot' | 'userIds' | 'client' | 'cancellationTraces'>): InvariantResult => {
+  const orders = new Map(soakOrders(facts).map((order) => [order.orderId, order]));
+  const examples: string[] = [];
+  const counts = { accepted: 0, refused: 0, unanswered: 0, executions: 0 };
+  // The last answer per order is what its owner was told.
+  const answers = new Map((facts.client.cancellations ?? []).map((seen) => [seen.orderId, { moment: seen.moment, answer: seen.answer }]));
+  for (const [orderId, { moment, answer }] of answers) {
+    const order = orders.get(orderId);
+    const status = order?.status ?? 'missing';
+    if (answer === 202 && status !== 'CANCELLED') {
+      counts.accepted += 1;
+      examples.push(`order ${orderId}: cancellation (${moment}) accepted, but the order is ${status}`);
+    } else if (answer === 409 && ((status !== 'SHIPPED' && status !== 'DELIVERED') || order?.cancelRequestedAt !== undefined)) {
+      counts.refused += 1;
+      examples.push(`order ${orderId}: cancellation (${moment}) refused as too late, but the order is ${status}${order?.cancelRequestedAt ? ' with the request still recorded' : ''}`);
+    } else if (answer !== 202 && answer !== 409) {
+      counts.unanswered += 1;
+      examples.push(`order ${orderId}: cancellation (${moment}) answered ${answer === 0 ? 'nothing' : answer}`);
+    }
+  }
+  for (const trace of facts.cancellationTraces ?? []) {
+    const order = trace.orderId === undefined ? undefined : facts.snapshot.orders.find((o) => o.orderId === trace.orderId);
+    if (trace.status !== 'SUCCEEDED' || order?.cancelRequestedAt === undefined) {
+      counts.executions += 1;
+      examples.push(`cancellation execution ${trace.executionArn.split(':').pop() ?? ''} of order ${trace.orderId ?? '?'}: ${trace.status}${order?.cancelRequestedAt === undefined ? ', for an order nobody asked to cancel' : ''}`);
+    }
+  }
+  return result('cancellations', 'cancellations whose answer and outcome disagree, unanswered, or whose execution failed', 'cases', counts.accepted + counts.refused + counts.unanswered + counts.executions, examples, {
+    breakdown: `${counts.accepted} accepted but not cancelled, ${counts.refused} refused but not shipped, ${counts.unanswered} unanswered, ${counts.executions} bad executions`,
+  });
+};
+
 /** **Malformed items**: items whose key names a layout they do not fit. */
 export const checkMalformedItems = (facts: Pick<SoakFacts, 'snapshot'>): InvariantResult =>
   result('malformedItems', 'items that do not fit their table layout', 'items', facts.snapshot.unreadable.length, facts.snapshot.unreadable.map((u) => `${u.table} ${u.pk}: ${u.problem}`));
@@ -636,5 +698,6 @@ export const checkInvariants = (facts: SoakFacts): InvariantResult[] => [
   checkPlacementFailures(facts),
   checkEndStates(facts),
   checkDuplicateSagas(facts),
+  checkCancellations(facts),
   checkMalformedItems(facts),
 ];

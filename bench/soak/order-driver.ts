@@ -14,14 +14,24 @@ export interface OrderRun {
   orderId?: string;
   /** When its first POST left the client, after pacing (epoch ms). */
   postedAt?: number;
-  /** When a poll first saw it CONFIRMED, DELIVERED or CANCELLED (epoch ms). */
+  /** When a poll first saw it CONFIRMED, SHIPPED, DELIVERED or CANCELLED (epoch ms). */
   terminalAt?: number;
+  /** What `POST /orders/{id}/cancel` finally answered (0: no answer), when the plan cancels it. */
+  cancelAnswer?: number;
+}
+
+/** What the client saw of one cancellation it sent. */
+export interface CancellationSeen {
+  readonly orderId: string;
+  readonly moment: PlannedOrder['cancel'];
+  /** The HTTP status of the last attempt (202, 409...), 0 when none answered. */
+  readonly answer: number;
 }
 
 /** Options of {@link OrderDriver}. */
 export interface OrderDriverOptions {
   readonly http: ShopHttp;
-  /** Token of an `admin`, who marks shipments delivered. */
+  /** Token of an `admin`, who ships and marks shipments delivered. */
   readonly adminToken: string;
   /** How long after the last request an order is still followed; also how long it may hold a slot. */
   readonly settleMs: number;
@@ -80,8 +90,9 @@ export const describeReply = (reply: HttpReply): string =>
  * The soak's client side: places orders over HTTP at bounded concurrency,
  * sends the planned duplicates with the same Idempotency-Key (concurrently or
  * after the first answer) and checks they name one order, follows each
- * order to a terminal status, and marks planned shipments delivered (some
- * twice). It only sees what a client sees; the invariants are checked on the
+ * order to a terminal status, cancels the planned ones at their moment
+ * (before, during or after the saga), and ships and delivers planned
+ * shipments (some deliveries twice). It only sees what a client sees; the invariants are checked on the
  * tables afterwards.
  */
 export class OrderDriver {
@@ -91,6 +102,8 @@ export class OrderDriver {
   public readonly placementFailures: string[] = [];
   /** What else deserves a look (a delivery refused...). */
   public readonly notes: string[] = [];
+  /** Every cancellation sent, with its final answer. */
+  public readonly cancellations: CancellationSeen[] = [];
   private lastRequest = Date.now();
   private readonly postPacer: Pacer;
   private readonly pollPacer: Pacer;
@@ -175,34 +188,89 @@ export class OrderDriver {
     }
   }
 
-  private async deliver(run: OrderRun): Promise<void> {
+  /**
+   * The carrier's part, once the order is confirmed: ship it when planned,
+   * then deliver it (twice when planned). A cancellation may win the race
+   * for the shipment, so a 409 is an answer here, not a failure: the
+   * invariants check the order ended one way or the other.
+   */
+  private async carry(run: OrderRun): Promise<void> {
+    // Any planned cancellation may reach the shipment first (one sent 'during' the saga may still be on its way).
+    const racing = run.planned.cancel !== 'none';
+    if (run.planned.ship) {
+      const reply = await this.options.http.callWithRetries('POST', `/shipments/shp-${run.orderId ?? ''}/ship`, { token: this.options.adminToken, pacer: this.pollPacer });
+      this.lastRequest = Math.max(this.lastRequest, Date.now());
+      if (reply.status === 409 && racing) return;
+      if (reply.status !== 200) {
+        this.notes.push(`order ${run.orderId ?? '?'}: shipping answered ${describeReply(reply)}`);
+        return;
+      }
+    }
+    if (!run.planned.deliver) return;
     const times = run.planned.deliverTwice ? 2 : 1;
     for (let i = 0; i < times; i += 1) {
       const reply = await this.options.http.callWithRetries('POST', `/shipments/shp-${run.orderId ?? ''}/deliver`, { token: this.options.adminToken, pacer: this.pollPacer });
       this.lastRequest = Math.max(this.lastRequest, Date.now());
+      if (reply.status === 409 && racing) return;
       if (reply.status !== 200) this.notes.push(`order ${run.orderId ?? '?'}: delivery ${i + 1} answered ${describeReply(reply)}`);
     }
   }
 
-  /** Polls an order until it is terminal (and, when its delivery is planned, delivered) or `deadline` passes. */
+  /** Its owner cancels the order (retrying a 503, as a client does); the answer is kept for the invariants. */
+  private async cancel(run: OrderRun): Promise<void> {
+    const reply = await this.options.http.callWithRetries('POST', `/orders/${run.orderId ?? ''}/cancel`, { token: run.token, pacer: this.pollPacer });
+    this.lastRequest = Math.max(this.lastRequest, Date.now());
+    run.cancelAnswer = reply.status;
+    this.cancellations.push({ orderId: run.orderId ?? '?', moment: run.planned.cancel, answer: reply.status });
+    if (reply.status !== 202 && reply.status !== 409) this.notes.push(`order ${run.orderId ?? '?'}: cancellation (${run.planned.cancel}) answered ${describeReply(reply)}`);
+  }
+
+  /** Whether a status is where the plan leaves the order: cancelled, or as far as the carrier was to take it. */
+  private settled(run: OrderRun, status: string | undefined): boolean {
+    if (status === undefined) return false;
+    if (status === 'CANCELLED' || status === 'DELIVERED') return true;
+    // A cancellation not answered yet may still cancel it; one accepted must end CANCELLED.
+    if (run.planned.cancel !== 'none' && run.cancelAnswer === undefined) return false;
+    if (run.cancelAnswer === 202) return false;
+    if (run.planned.deliver) return false;
+    if (run.planned.ship) return status === 'SHIPPED';
+    return TERMINAL_STATUSES.includes(status);
+  }
+
+  /**
+   * Polls an order until the plan is done with it (cancelled, or shipped and
+   * delivered as planned) or `deadline` passes, cancelling it at its planned
+   * moment and carrying it once confirmed.
+   */
   private async poll(run: OrderRun, deadline: () => number, tick: () => void): Promise<void> {
-    let delivered = false;
-    for (;;) {
-      const reply = await this.options.http.callWithRetries('GET', `/orders/${run.orderId ?? ''}`, { token: run.token, pacer: this.pollPacer, maxAttempts: 3 });
-      const status = statusOfReply(reply);
-      if (status !== undefined && TERMINAL_STATUSES.includes(status) && run.terminalAt === undefined) {
-        run.terminalAt = Date.now();
-        this.options.onTerminal?.(run);
+    let carried = false;
+    const side: Array<Promise<void>> = [];
+    if (run.planned.cancel === 'before') await this.cancel(run);
+    else if (run.planned.cancel === 'during') side.push(sleep(run.planned.cancelAfterMs).then(() => this.cancel(run)));
+    try {
+      for (;;) {
+        const reply = await this.options.http.callWithRetries('GET', `/orders/${run.orderId ?? ''}`, { token: run.token, pacer: this.pollPacer, maxAttempts: 3 });
+        const status = statusOfReply(reply);
+        if (status !== undefined && TERMINAL_STATUSES.includes(status) && run.terminalAt === undefined) {
+          run.terminalAt = Date.now();
+          this.options.onTerminal?.(run);
+        }
+        if (status === 'CONFIRMED' && !carried) {
+          carried = true;
+          // A cancellation once confirmed goes out with the carrier's first step, so the two race for the shipment.
+          await Promise.all([
+            ...(run.planned.ship || run.planned.deliver ? [this.carry(run)] : []),
+            ...(run.planned.cancel === 'after' ? [this.cancel(run)] : []),
+          ]);
+          continue;
+        }
+        if (this.settled(run, status)) return;
+        tick();
+        if (Date.now() > deadline()) return;
+        await sleep(POLL_INTERVAL_MS);
       }
-      if (status === 'CONFIRMED' && run.planned.deliver && !delivered) {
-        delivered = true;
-        await this.deliver(run);
-      } else if (run.terminalAt !== undefined && (!delivered || status === 'DELIVERED')) {
-        return;
-      }
-      tick();
-      if (Date.now() > deadline()) return;
-      await sleep(POLL_INTERVAL_MS);
+    } finally {
+      await Promise.all(side);
     }
   }
 }

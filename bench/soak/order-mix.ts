@@ -28,6 +28,15 @@ export interface SoakProduct {
  */
 export type Duplication = 'none' | 'concurrent' | 'sequential';
 
+/**
+ * When the soak's shopper cancels an order: `before` right after it is
+ * accepted (the saga has most likely not started), `during` a random moment
+ * later (somewhere in the saga), `after` once it is seen CONFIRMED — and when
+ * the order is also to be shipped, at the same moment as the carrier ships
+ * it, so the two race for the shipment.
+ */
+export type CancelMoment = 'none' | 'before' | 'during' | 'after';
+
 /** One order of the soak, decided before the run. */
 export interface PlannedOrder {
   /** Position in the plan, from 0. */
@@ -38,9 +47,15 @@ export interface PlannedOrder {
   readonly idempotencyKey: string;
   readonly request: OrderRequest;
   readonly duplication: Duplication;
-  /** Once confirmed, the soak marks its shipment delivered (as admin), and does it twice when `deliverTwice`. */
+  /** Once confirmed, the soak ships it (as a carrier), then delivers it if `deliver`. */
+  readonly ship: boolean;
+  /** Once confirmed (and shipped, if `ship`), the soak marks its shipment delivered (as admin), and does it twice when `deliverTwice`. */
   readonly deliver: boolean;
   readonly deliverTwice: boolean;
+  /** When its owner cancels it, if ever. */
+  readonly cancel: CancelMoment;
+  /** For `cancel: 'during'`: how long after the order was accepted. */
+  readonly cancelAfterMs: number;
 }
 
 /** The share of each input in the mix; every rate is a probability per order. */
@@ -57,6 +72,14 @@ export interface MixRates {
   readonly duplicate: number;
   /** Delivered once confirmed. @default 0.2 */
   readonly deliver: number;
+  /** Shipped once confirmed (then delivered, if drawn). @default 0.2 */
+  readonly ship: number;
+  /** Cancelled by its owner right after it is accepted. @default 0.04 */
+  readonly cancelBefore: number;
+  /** Cancelled by its owner 0-1.5 s after it is accepted, while its saga runs. @default 0.05 */
+  readonly cancelDuring: number;
+  /** Cancelled by its owner once confirmed (racing the carrier when it is shipped too). @default 0.06 */
+  readonly cancelAfter: number;
   /**
    * Initial stock of each product as a share of the units the plan asks for
    * it: below 1, the catalog is short of demand. @default 0.6
@@ -72,7 +95,19 @@ export const DEFAULT_MIX: MixRates = {
   unserved: 0.08,
   duplicate: 0.1,
   deliver: 0.2,
+  ship: 0.2,
+  cancelBefore: 0.04,
+  cancelDuring: 0.05,
+  cancelAfter: 0.06,
   stockRatio: 0.6,
+};
+
+const cancelMomentFor = (random: Random, rates: MixRates): CancelMoment => {
+  const draw = random.next();
+  if (draw < rates.cancelBefore) return 'before';
+  if (draw < rates.cancelBefore + rates.cancelDuring) return 'during';
+  if (draw < rates.cancelBefore + rates.cancelDuring + rates.cancelAfter) return 'after';
+  return 'none';
 };
 
 /** Tokens the payment simulator declines (README, "Making an order fail, on purpose"). */
@@ -121,7 +156,8 @@ const tokenFor = (random: Random, rates: MixRates): string => {
 /**
  * Draws the catalog and the orders. The warm-up orders take one unit of the
  * warm-up product each; the first goes to the unserved country (so the
- * refund and release functions start too), the second is delivered. Each order has 1-3 distinct products of
+ * refund and release functions start too), the second is shipped and
+ * delivered, the third cancelled once confirmed. Each order has 1-3 distinct products of
  * 1-3 units; the catalog's stock is then set to `stockRatio` of what the
  * orders ask for, rounded down, so the shop runs out while orders are still
  * arriving and some end OUT_OF_STOCK.
@@ -136,6 +172,9 @@ export const planSoak = (random: Random, options: PlanOptions): SoakPlan => {
     const user = random.int(0, options.users - 1);
     const duplicate = random.chance(options.rates.duplicate);
     const deliver = random.chance(options.rates.deliver);
+    const ship = random.chance(options.rates.ship);
+    const cancel = cancelMomentFor(random, options.rates);
+    const cancelAfterMs = random.int(0, 1500);
     orders.push({
       index,
       user,
@@ -152,8 +191,11 @@ export const planSoak = (random: Random, options: PlanOptions): SoakPlan => {
         },
       },
       duplication: duplicate ? (random.chance(0.5) ? 'concurrent' : 'sequential') : 'none',
+      ship,
       deliver,
       deliverTwice: deliver && random.chance(0.25),
+      cancel,
+      cancelAfterMs,
     });
   }
   const products: SoakProduct[] = ids.map((id, i) => ({
@@ -179,8 +221,12 @@ export const planSoak = (random: Random, options: PlanOptions): SoakPlan => {
       },
     },
     duplication: 'none',
+    ship: index === 1,
     deliver: index === 1,
     deliverTwice: false,
+    // The third is cancelled once confirmed, so the cancellation's functions and state machine start too.
+    cancel: index === 2 ? 'after' : 'none',
+    cancelAfterMs: 0,
   }));
   products.push({ id: warmupProduct, name: 'Soak warm-up', price: { amount: 100, currency: 'EUR' }, initialStock: options.warmupOrders });
   return { products, warmup, orders };

@@ -16,7 +16,7 @@ import { checkInvariants, soakOrders, type InvariantResult } from './invariants'
 import { describeReply, OrderDriver, type OrderRun } from './order-driver';
 import { DEFAULT_MIX, planSoak, type MixRates, type PlannedOrder, type SoakProduct } from './order-mix';
 import { seededRandom } from './random';
-import { readExecutionTraces, runningExecutions, sagaArnOf, type ExecutionTrace } from './saga-history';
+import { cancellationArnOf, readExecutionTraces, runningExecutions, sagaArnOf, type ExecutionTrace } from './saga-history';
 import { ShopHttp, type HttpCounters } from './shop-http';
 import { readSnapshot, readStock, soakTablesOf, type TableSnapshot } from './table-snapshot';
 
@@ -105,6 +105,10 @@ export interface SoakReport {
   readonly http: Readonly<HttpCounters>;
   /** Saga executions by how they ended (their last state, or their status when they did not end in one). */
   readonly executions: Readonly<Record<string, number>>;
+  /** Cancellation state machine executions, likewise. */
+  readonly cancellationExecutions: Readonly<Record<string, number>>;
+  /** The customers' cancellations the client sent, by moment and answer (`after 202`, `during 409`...). */
+  readonly cancellations: Readonly<Record<string, number>>;
   readonly invariants: readonly InvariantResult[];
   /** How many invariants do not hold. */
   readonly violations: number;
@@ -180,7 +184,8 @@ const STOCK_SAMPLE_INTERVAL_MS = 250;
  * first unless given an assembly), stocks a catalog short of demand, places
  * the planned orders over HTTP from several users at bounded concurrency —
  * declining cards, an unserved country, requests sent twice with the same
- * Idempotency-Key, some deliveries — with the faults switched on, polls each
+ * Idempotency-Key, cancellations before, during and after the saga, some
+ * shipments and deliveries — with the faults switched on, polls each
  * order to a terminal status (for at most `settleMs` after the last request),
  * then reads every table and every saga execution's history and checks the
  * invariants (see `./invariants`). Stops everything it started, also on
@@ -250,6 +255,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
   try {
     const tables = soakTablesOf(cloud.tables);
     const stateMachineArn = await sagaArnOf(sfn);
+    const cancellationArn = await cancellationArnOf(sfn);
     const http = new ShopHttp(cloud.apiUrl);
     const admin = cloud.issuer.mint({ username: 'soak-admin', groups: ['admin'] }).token;
     const shoppers = Array.from({ length: users }, (_, i) => cloud.issuer.mint({ username: `soak-user-${i + 1}` }));
@@ -301,7 +307,8 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
     let quiet = 0;
     const settleDeadline = driver.lastRequestAt + settleMs;
     while (quiet < 2 && Date.now() < settleDeadline) {
-      quiet = (await runningExecutions(sfn, stateMachineArn)) === 0 ? quiet + 1 : 0;
+      const running = (await runningExecutions(sfn, stateMachineArn)) + (await runningExecutions(sfn, cancellationArn));
+      quiet = running === 0 ? quiet + 1 : 0;
       await sleep(500);
     }
     sampling = false;
@@ -310,14 +317,21 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
     enter('checking');
     const snapshot = await readSnapshot(dynamo, tables);
     const traces = await readExecutionTraces(sfn, stateMachineArn);
+    const cancellationTraces = await readExecutionTraces(sfn, cancellationArn);
     const userIds = new Set(shoppers.map((shopper) => shopper.sub));
     const invariants = checkInvariants({
       products: plan.products.map((product) => ({ id: product.id, initialStock: product.initialStock })),
       minObservedStock,
       snapshot,
       traces,
+      cancellationTraces,
       userIds,
-      client: { plannedOrders: orders + warmups.length, idempotencyMismatches: driver.idempotencyMismatches, placementFailures: driver.placementFailures },
+      client: {
+        plannedOrders: orders + warmups.length,
+        idempotencyMismatches: driver.idempotencyMismatches,
+        placementFailures: driver.placementFailures,
+        cancellations: driver.cancellations,
+      },
     });
 
     const firstPost = Math.min(...runs.map((run) => run.postedAt ?? Number.POSITIVE_INFINITY));
@@ -338,10 +352,12 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
       outcomes: outcomesOf(snapshot, userIds),
       http: { ...http.counters },
       executions: executionEndings(traces),
+      cancellationExecutions: executionEndings(cancellationTraces),
+      cancellations: countBy(driver.cancellations.map((seen) => `${seen.moment} ${seen.answer}`)),
       invariants,
       violations: invariants.filter((invariant) => !invariant.ok).length,
       notes: driver.notes,
-      diagnostics: diagnosticsOf(invariants, snapshot, traces, collected),
+      diagnostics: diagnosticsOf(invariants, snapshot, [...traces, ...cancellationTraces], collected),
     };
   } finally {
     enter('stopping');
@@ -412,6 +428,12 @@ const outcomesOf = (snapshot: TableSnapshot, userIds: ReadonlySet<string>): Reco
     outcomes[key] = (outcomes[key] ?? 0) + 1;
   }
   return outcomes;
+};
+
+const countBy = (keys: readonly string[]): Record<string, number> => {
+  const counts: Record<string, number> = {};
+  for (const key of keys) counts[key] = (counts[key] ?? 0) + 1;
+  return counts;
 };
 
 const executionEndings = (traces: readonly ExecutionTrace[]): Record<string, number> => {

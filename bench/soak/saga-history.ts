@@ -63,13 +63,23 @@ export class SagaNotFoundError extends Error {
   }
 }
 
-/** The ARN of the only state machine (the order saga). */
-export const sagaArnOf = async (sfn: SFNClient): Promise<string> => {
+/** The state machines the soak reads, by the construct id their names start with. */
+const STATE_MACHINE_PREFIXES = { saga: 'OrderSaga', cancellation: 'OrderCancellation' } as const;
+
+/** The ARN of the one state machine whose name starts with `prefix`. */
+const stateMachineArnOf = async (sfn: SFNClient, prefix: string): Promise<string> => {
   const { stateMachines = [] } = await sfn.send(new ListStateMachinesCommand({}));
-  const arn = stateMachines.length === 1 ? stateMachines[0].stateMachineArn : undefined;
-  if (!arn) throw new SagaNotFoundError(`Expected one state machine (the order saga), found ${stateMachines.length}.`);
+  const matching = stateMachines.filter((machine) => machine.name?.startsWith(prefix) === true);
+  const arn = matching.length === 1 ? matching[0]?.stateMachineArn : undefined;
+  if (!arn) throw new SagaNotFoundError(`Expected one state machine ${prefix}…, found ${matching.length} among ${stateMachines.map((m) => m.name ?? '?').join(', ')}.`);
   return arn;
 };
+
+/** The ARN of the order saga. */
+export const sagaArnOf = (sfn: SFNClient): Promise<string> => stateMachineArnOf(sfn, STATE_MACHINE_PREFIXES.saga);
+
+/** The ARN of the cancellation state machine (a customer's cancellation: refund, release, OrderCancelled). */
+export const cancellationArnOf = (sfn: SFNClient): Promise<string> => stateMachineArnOf(sfn, STATE_MACHINE_PREFIXES.cancellation);
 
 /** How many executions are still running. */
 export const runningExecutions = async (sfn: SFNClient, stateMachineArn: string): Promise<number> => {
@@ -95,7 +105,7 @@ const historyOf = async (sfn: SFNClient, executionArn: string): Promise<HistoryE
 };
 
 /**
- * Every execution of the saga with its history, through the AWS API
+ * Every execution of a state machine (the saga, the cancellation) with its history, through the AWS API
  * (`ListExecutions` + `GetExecutionHistory`), as one would read them on AWS.
  * Histories are fetched `parallelism` at a time.
  */

@@ -44,8 +44,10 @@ export const shipmentItemSchema = z.object({
   pk: z.string().startsWith('SHIPMENT#'),
   shipmentId: z.string(),
   orderId: z.string(),
-  status: z.enum(['CREATED', 'CANCELLED', 'DELIVERED']),
+  status: z.enum(['CREATED', 'SHIPPED', 'DELIVERED', 'CANCELLED']),
   items: z.array(line),
+  /** Written CANCELLED by a customer's cancellation before the saga created it. */
+  cancelledBeforeCreation: z.boolean().optional(),
 });
 export type ShipmentItem = z.infer<typeof shipmentItemSchema>;
 
@@ -59,8 +61,10 @@ export const orderItemSchema = z.object({
   total: money,
   paymentToken: z.string(),
   shippingAddress: z.object({ country: z.string() }),
-  status: z.enum(['PENDING', 'CONFIRMED', 'CANCELLED', 'DELIVERED']),
+  status: z.enum(['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED']),
   cancellationReason: z.string().optional(),
+  /** When its owner asked to cancel it (kept on a cancelled order, dropped when the request could not be met). */
+  cancelRequestedAt: z.string().optional(),
   correlationId: z.string(),
 });
 export type OrderItem = z.infer<typeof orderItemSchema>;

@@ -3,10 +3,17 @@ import { readConfig } from '../shared/config';
 
 const table = z.object({ TABLE_NAME: z.string().min(1) });
 
+/** What cancelling an order needs: shipping's CancelShipment and the cancellation state machine. */
+const cancellation = {
+  SHIPMENTS_CANCEL_FUNCTION: z.string().min(1),
+  CANCELLATION_STATE_MACHINE_ARN: z.string().min(1),
+};
+
 /**
- * Configuration of the HTTP function: its table and the functions of the
- * other services it invokes — catalog's GetPrices, payments' GetPayment and
- * shipping's GetShipment.
+ * Configuration of the HTTP function: its table, the functions of the
+ * other services it invokes — catalog's GetPrices, payments' GetPayment,
+ * shipping's GetShipment and CancelShipment — and the cancellation state
+ * machine it starts.
  */
 export const loadOrdersApiConfig = () =>
   readConfig(
@@ -14,11 +21,15 @@ export const loadOrdersApiConfig = () =>
       CATALOG_PRICES_FUNCTION: z.string().min(1),
       PAYMENTS_QUERY_FUNCTION: z.string().min(1),
       SHIPMENTS_QUERY_FUNCTION: z.string().min(1),
+      ...cancellation,
     }),
   );
 
 /** Configuration of the status consumer: only its table. */
 export const loadOrderStatusConfig = () => readConfig(table);
 
-/** Configuration of the reconciler: its table and the order saga it reads and starts. */
-export const loadReconcilerConfig = () => readConfig(table.extend({ STATE_MACHINE_ARN: z.string().min(1) }));
+/**
+ * Configuration of the reconciler: its table, the order saga it reads and
+ * starts, and what finishing an interrupted cancellation needs.
+ */
+export const loadReconcilerConfig = () => readConfig(table.extend({ STATE_MACHINE_ARN: z.string().min(1), ...cancellation }));

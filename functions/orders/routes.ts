@@ -6,4 +6,5 @@ export const ordersRoutes = {
   'GET /orders': 'user',
   'GET /orders/{id}': 'user',
   'GET /orders/{id}/details': 'user',
+  'POST /orders/{id}/cancel': 'user',
 } as const satisfies RouteTable;

@@ -7,10 +7,16 @@
 export const BY_USER_INDEX = 'byUser';
 
 /**
- * The sparse index of orders still PENDING, oldest first: `gsi2pk` =
- * `PENDING` and `gsi2sk` = `<createdAt>#<orderId>` exist only while the order
- * is PENDING (every status change removes them), so the reconciler finds the
- * orders that may be stuck without reading the others. Keys only.
+ * The sparse index of the orders the reconciler must look at, oldest first:
+ * those still PENDING, and those whose owner asked to cancel them and that
+ * are not cancelled yet (CONFIRMED ones included). `gsi2pk` = `PENDING` and
+ * `gsi2sk` = `<time>#<orderId>`, the time being the cancellation request's if
+ * there is one, else the order's creation; they exist only while the order
+ * needs looking at, so the reconciler finds the orders that may be stuck
+ * without reading the others: a global secondary index holds only the items
+ * that have its key attributes
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/bp-indexes-general-sparse-indexes.html).
+ * Keys only.
  */
 export const PENDING_INDEX = 'pendingByAge';
 

@@ -23,5 +23,5 @@ export const loadCreateShipmentConfig = () =>
     }),
   );
 
-/** Configuration of the delivery route: the table and the bus it announces deliveries on. */
+/** Configuration of the carrier routes (ship, deliver): the table and the bus they announce on. */
 export const loadDeliveryConfig = () => readConfig(table.extend({ EVENT_BUS_NAME: z.string().min(1) }));

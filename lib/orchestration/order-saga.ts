@@ -1,34 +1,25 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import {
-  DefinitionBody,
-  Errors,
-  Fail,
-  JitterType,
-  JsonPath,
-  LogLevel,
-  Pass,
-  QueryLanguage,
-  Result,
-  StateMachine,
-  StateMachineType,
-  Succeed,
-  TaskInput,
-  type RetryProps,
-} from 'aws-cdk-lib/aws-stepfunctions';
-import { EventBridgePutEvents, LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Errors, JitterType, JsonPath, Pass, Result, Succeed, type LogLevel, type RetryProps, type StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { CancellationReason } from '../../functions/shared/contracts/common';
-import type { EventContract } from '../../functions/shared/contracts/envelope';
-import { CompensationFailed, OrderCancelled, OrderConfirmed, OrderPlaced } from '../../functions/shared/contracts/events';
+import { OrderConfirmed, OrderPlaced } from '../../functions/shared/contracts/events';
 import { SagaErrors } from '../../functions/shared/contracts/saga';
-import { iamWildcardResource, XRAY_WILDCARD_REASON } from '../constructs/nag';
 import type { ShopBus } from '../constructs/shop-bus';
 import { ShopFunction } from '../constructs/shop-function';
+import {
+  CompensationStates,
+  compensatingStateMachine,
+  compensationChain,
+  compensationRetryOf,
+  invokeTask,
+  publishTask,
+  type CompensationRetryProps,
+} from './compensations';
+
+export type { CompensationRetryProps } from './compensations';
 
 /**
  * Names of the saga's states. They are a contract: the saga tests and the
@@ -47,19 +38,10 @@ export const OrderSagaStates = {
   paymentDeclined: 'PaymentDeclined',
   chargeFailed: 'ChargeFailed',
   shippingUnavailable: 'ShippingUnavailable',
+  cancelledByCustomer: 'CancelledByCustomer',
   shipmentFailed: 'ShipmentFailed',
   confirmFailed: 'ConfirmFailed',
-  cancelShipment: 'CancelShipment',
-  refundPayment: 'RefundPayment',
-  releaseInventory: 'ReleaseInventory',
-  publishOrderCancelled: 'PublishOrderCancelled',
-  orderCancelled: 'OrderCancelled',
-  cancelShipmentFailed: 'CancelShipmentFailed',
-  refundPaymentFailed: 'RefundPaymentFailed',
-  releaseInventoryFailed: 'ReleaseInventoryFailed',
-  publishCompensationFailed: 'PublishCompensationFailed',
-  compensationFailed: 'CompensationFailed',
-  cancellationNotPublished: 'CancellationNotPublished',
+  ...CompensationStates,
 } as const;
 
 /**
@@ -98,18 +80,6 @@ export const TRANSIENT_TASK_ERRORS: readonly string[] = [
   Errors.TIMEOUT,
 ];
 
-/** How a compensation is retried before a person is asked to look. */
-export interface CompensationRetryProps {
-  /** Attempts after the first one. @default 20 */
-  readonly maxAttempts?: number;
-  /** Wait before the first retry. @default Duration.seconds(1) */
-  readonly interval?: Duration;
-  /** Factor the wait grows by on each retry. @default 2 */
-  readonly backoffRate?: number;
-  /** Longest wait between two attempts (before jitter). @default Duration.seconds(60) */
-  readonly maxDelay?: Duration;
-}
-
 /** Props of {@link OrderSaga}. */
 export interface OrderSagaProps {
   /** The `shop` bus: OrderPlaced starts the saga; its outcome events are published here. */
@@ -126,7 +96,7 @@ export interface OrderSagaProps {
   readonly chargePayment: IFunction;
   /** Refunds the order's payment; a no-op when nothing was captured. */
   readonly refundPayment: IFunction;
-  /** Creates the shipment; throws ShippingUnavailableError. */
+  /** Creates the shipment; throws ShippingUnavailableError, or ShipmentCancelledError when the order's owner cancelled it first. */
   readonly createShipment: IFunction;
   /** Cancels the order's shipment; a no-op when there is none. */
   readonly cancelShipment: IFunction;
@@ -158,6 +128,12 @@ export interface OrderSagaProps {
  * PublishOrderConfirmed`, and on a failure the compensations of the steps
  * that may have run, newest first (`CancelShipment → RefundPayment →
  * ReleaseInventory`), then `OrderCancelled` with a reason.
+ *
+ * CreateShipment finding the shipment already cancelled (its owner cancelled
+ * the order before the saga got there: shipping wrote a cancelled shipment in
+ * its place) is a cancellation with reason CUSTOMER_REQUEST: refund, release,
+ * OrderCancelled. The happy path has no state for it: a customer's
+ * cancellation costs nothing on orders nobody cancels.
  *
  * A Standard state machine (exactly-once state transitions, an auditable
  * history) in JSONPath. Forward Lambda steps retry only transient errors,
@@ -193,8 +169,6 @@ export class OrderSaga extends Construct {
     const bus = props.bus.bus;
     const names = OrderSagaStates;
 
-    const orderId = JsonPath.stringAt('$.data.orderId');
-    const correlationId = JsonPath.stringAt('$.metadata.correlationId');
     const forwardRetry: RetryProps = {
       errors: [...TRANSIENT_TASK_ERRORS],
       interval: Duration.seconds(1),
@@ -205,84 +179,23 @@ export class OrderSaga extends Construct {
     const publishRetry: RetryProps = { ...forwardRetry, errors: [Errors.ALL] };
     const catchInto = { resultPath: '$.error' };
 
-    const invoke = (name: string, fn: IFunction, payload: Record<string, unknown>, resultPath: string) =>
-      LambdaInvoke.jsonPath(this, name, {
-        lambdaFunction: unqualified(fn),
-        payload: TaskInput.fromObject({ orderId, correlationId, ...payload }),
-        payloadResponseOnly: true,
-        retryOnServiceExceptions: false,
-        resultPath,
-      });
-
-    const publish = (name: string, contract: EventContract, data: Record<string, unknown>) =>
-      EventBridgePutEvents.jsonPath(this, name, {
-        entries: [
-          {
-            eventBus: bus,
-            source: contract.source,
-            detailType: contract.detailType,
-            detail: TaskInput.fromObject({
-              metadata: { eventId: JsonPath.uuid(), version: contract.version, occurredAt: JsonPath.stateEnteredTime, correlationId },
-              data,
-            }),
-          },
-        ],
-        resultPath: JsonPath.DISCARD,
-      });
-
     const cancellation = (name: string, reason: CancellationReason) =>
       Pass.jsonPath(this, name, { result: Result.fromObject({ reason }), resultPath: '$.cancellation' });
 
-    const orderCancelled = Succeed.jsonPath(this, names.orderCancelled);
-    const publishOrderCancelled = publish(names.publishOrderCancelled, OrderCancelled, {
-      orderId,
-      userId: JsonPath.stringAt('$.data.userId'),
-      reason: JsonPath.stringAt('$.cancellation.reason'),
-      error: JsonPath.stringAt('$.error.Error'),
-    })
-      .addRetry(compensationRetry)
-      .addCatch(
-        Fail.jsonPath(this, names.cancellationNotPublished, {
-          error: 'CancellationNotPublished',
-          cause: 'The order was compensated but OrderCancelled could not be published after all retries',
-        }),
-        { resultPath: '$.publishError' },
-      )
-      .next(orderCancelled);
+    const compensations = compensationChain(this, {
+      bus,
+      cancelShipment: props.cancelShipment,
+      refundPayment: props.refundPayment,
+      releaseInventory: props.releaseInventory,
+      retry: compensationRetry,
+      publishRetry,
+      errorPath: '$.error.Error',
+    });
+    const { refundPayment, releaseInventory, publishOrderCancelled } = compensations;
+    const cancelShipment = compensations.cancelShipment ?? refundPayment;
 
-    const publishCompensationFailed = publish(names.publishCompensationFailed, CompensationFailed, {
-      orderId,
-      step: JsonPath.stringAt('$.compensationFailure.step'),
-      error: JsonPath.stringAt('$.compensationError.Error'),
-      cause: JsonPath.stringAt('$.compensationError.Cause'),
-    })
-      .addRetry(publishRetry)
-      .next(
-        Fail.jsonPath(this, names.compensationFailed, {
-          error: 'CompensationFailed',
-          cause: 'A compensation still failed after all its retries; CompensationFailed was published',
-        }),
-      );
-
-    const compensation = (name: string, failedName: string, fn: IFunction, resultKey: string) =>
-      invoke(name, fn, {}, `$.compensations.${resultKey}`)
-        .addRetry(compensationRetry)
-        .addCatch(
-          Pass.jsonPath(this, failedName, {
-            result: Result.fromObject({ step: name }),
-            resultPath: '$.compensationFailure',
-          }).next(publishCompensationFailed),
-          { resultPath: '$.compensationError' },
-        );
-
-    const releaseInventory = compensation(names.releaseInventory, names.releaseInventoryFailed, props.releaseInventory, 'releaseInventory').next(
-      publishOrderCancelled,
-    );
-    const refundPayment = compensation(names.refundPayment, names.refundPaymentFailed, props.refundPayment, 'refundPayment').next(releaseInventory);
-    const cancelShipment = compensation(names.cancelShipment, names.cancelShipmentFailed, props.cancelShipment, 'cancelShipment').next(refundPayment);
-
-    const publishOrderConfirmed = publish(names.publishOrderConfirmed, OrderConfirmed, {
-      orderId,
+    const publishOrderConfirmed = publishTask(this, names.publishOrderConfirmed, bus, OrderConfirmed, {
+      orderId: JsonPath.stringAt('$.data.orderId'),
       userId: JsonPath.stringAt('$.data.userId'),
       total: JsonPath.objectAt('$.data.total'),
       paymentId: JsonPath.stringAt('$.results.payment.paymentId'),
@@ -292,7 +205,8 @@ export class OrderSaga extends Construct {
       .addCatch(cancellation(names.confirmFailed, 'TECHNICAL').next(cancelShipment), catchInto)
       .next(Succeed.jsonPath(this, names.orderConfirmed));
 
-    const createShipment = invoke(
+    const createShipment = invokeTask(
+      this,
       names.createShipment,
       props.createShipment,
       { address: JsonPath.objectAt('$.data.shippingAddress'), items: JsonPath.listAt('$.data.items') },
@@ -303,10 +217,16 @@ export class OrderSaga extends Construct {
         ...catchInto,
         errors: [SagaErrors.shippingUnavailable],
       })
+      // Nothing was shipped, nor will be: the shipment stands cancelled. Undo the charge and the reservation.
+      .addCatch(cancellation(names.cancelledByCustomer, 'CUSTOMER_REQUEST').next(refundPayment), {
+        ...catchInto,
+        errors: [SagaErrors.shipmentCancelled],
+      })
       .addCatch(cancellation(names.shipmentFailed, 'TECHNICAL').next(cancelShipment), catchInto)
       .next(publishOrderConfirmed);
 
-    const chargePayment = invoke(
+    const chargePayment = invokeTask(
+      this,
       names.chargePayment,
       props.chargePayment,
       { amount: JsonPath.objectAt('$.data.total'), paymentToken: JsonPath.stringAt('$.data.paymentToken') },
@@ -320,7 +240,8 @@ export class OrderSaga extends Construct {
       .addCatch(cancellation(names.chargeFailed, 'TECHNICAL').next(refundPayment), catchInto)
       .next(createShipment);
 
-    const reserveInventory = invoke(
+    const reserveInventory = invokeTask(
+      this,
       names.reserveInventory,
       props.reserveInventory,
       { executionId: JsonPath.executionId, items: JsonPath.listAt('$.data.items') },
@@ -338,24 +259,16 @@ export class OrderSaga extends Construct {
       .addCatch(cancellation(names.reserveFailed, 'TECHNICAL').next(releaseInventory), catchInto)
       .next(chargePayment);
 
-    const logGroup = new LogGroup(this, 'Logs', {
-      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    const logLevel = props.logLevel ?? LogLevel.ERROR;
-    this.stateMachine = new StateMachine(this, 'StateMachine', {
+    this.stateMachine = compensatingStateMachine(this, {
       comment: `Order saga: reserve, charge, ship, confirm; compensate newest first. Started by ${OrderPlaced.detailType}.`,
-      definitionBody: DefinitionBody.fromChainable(reserveInventory),
-      stateMachineType: StateMachineType.STANDARD,
-      queryLanguage: QueryLanguage.JSON_PATH,
+      definition: reserveInventory,
       timeout,
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: logLevel, includeExecutionData: false },
+      alarmTopic: props.alarmTopic,
+      executions: 'order saga',
+      failedMeans: 'a compensation or a publication needs a person',
+      ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
+      ...(props.logLevel !== undefined ? { logLevel: props.logLevel } : {}),
     });
-    this.acknowledgeNagFindings(logLevel);
-
-    this.alarm('FailedAlarm', 'An order saga execution failed: a compensation or a publication needs a person', this.stateMachine.metricFailed(), props.alarmTopic);
-    this.alarm('TimedOutAlarm', `An order saga execution ran longer than ${timeout.toHumanString()}`, this.stateMachine.metricTimedOut(), props.alarmTopic);
 
     this.starter = new ShopFunction(this, 'Starter', {
       service: 'orchestration',
@@ -372,62 +285,4 @@ export class OrderSaga extends Construct {
       deadLetters: { id: 'StartOrderSagaStarterDeadLetters', what: 'OrderPlaced events the saga starter failed on' },
     });
   }
-
-  /** What cdk-nag reports on the state machine that is so by design, each with why. */
-  private acknowledgeNagFindings(logLevel: LogLevel): void {
-    if (logLevel !== LogLevel.ALL) {
-      Validations.of(this.stateMachine).acknowledge({
-        id: 'AwsSolutions-SF1',
-        reason:
-          `Logs ${logLevel} events, not ALL: a Standard state machine already keeps every state transition in its execution history ` +
-          '(90 days, GetExecutionHistory and the console), so ALL would copy each transition into CloudWatch Logs at ingestion cost ' +
-          'and add nothing. Execution data is never logged: the input carries the payment token and the shipping address.',
-      });
-    }
-    const role = this.stateMachine.role;
-    Validations.of(role).acknowledge({
-      id: iamWildcardResource(role, '*'),
-      reason:
-        `${XRAY_WILDCARD_REASON} Execution logging needs the CloudWatch Logs vended-delivery actions (logs:CreateLogDelivery, ` +
-        'logs:PutResourcePolicy, logs:DescribeLogGroups...), which also accept only "*" (Step Functions guide, "IAM policies for ' +
-        'logging to CloudWatch Logs").',
-    });
-  }
-
-  private alarm(id: string, description: string, metric: IMetric, topic: ITopic): void {
-    new Alarm(this, id, {
-      alarmDescription: description,
-      metric,
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new SnsAction(topic));
-  }
 }
-
-/**
- * The function as a task invokes it: by its unqualified ARN, so the task's
- * grant names that ARN only. `LambdaInvoke` grants `resourceArnsForGrantInvoke`,
- * which for a function adds `<arn>:*` (every version and alias) — a grant no
- * call of this saga uses.
- */
-const unqualified = (fn: IFunction): IFunction =>
-  new Proxy(fn, { get: (target, property) => (property === 'resourceArnsForGrantInvoke' ? [target.functionArn] : Reflect.get(target, property, target)) });
-
-/** Resolves the compensation retry defaults and rejects values Step Functions would refuse. */
-const compensationRetryOf = (scope: Construct, props: CompensationRetryProps = {}): RetryProps => {
-  const maxAttempts = props.maxAttempts ?? 20;
-  const interval = props.interval ?? Duration.seconds(1);
-  const backoffRate = props.backoffRate ?? 2;
-  const maxDelay = props.maxDelay ?? Duration.seconds(60);
-  const fail = (what: string): never => {
-    throw new Error(`${scope.node.path}: compensationRetry.${what}`);
-  };
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) fail(`maxAttempts must be an integer of at least 1 (got ${maxAttempts})`);
-  if (!Number.isFinite(backoffRate) || backoffRate < 1) fail(`backoffRate must be at least 1 (got ${backoffRate})`);
-  const intervalSeconds = interval.toSeconds({ integral: false });
-  if (!Number.isInteger(intervalSeconds) || intervalSeconds < 1) fail(`interval must be a whole number of seconds, at least 1 (got ${interval.toHumanString()})`);
-  if (maxDelay.toSeconds({ integral: false }) < intervalSeconds) fail(`maxDelay must not be shorter than interval (got ${maxDelay.toHumanString()})`);
-  return { errors: [Errors.ALL], maxAttempts, interval, backoffRate, maxDelay, jitterStrategy: JitterType.FULL };
-};

@@ -5,6 +5,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -20,6 +21,10 @@ export interface OrderReconcilerProps {
   readonly ordersTable: ITableV2;
   /** The order saga, whose executions are named after their orders. */
   readonly stateMachine: StateMachine;
+  /** The cancellation state machine, whose executions are named after their orders too. */
+  readonly cancellationStateMachine: StateMachine;
+  /** Shipping's CancelShipment, to finish a cancellation that was interrupted. */
+  readonly shipmentCancelFunction: IFunction;
   /** For the schedule target's dead-letter queue and its alarm. */
   readonly bus: ShopBus;
   /** Where the alarm on orders needing a person goes. */
@@ -50,10 +55,13 @@ export interface OrderReconcilerProps {
  * orders PENDING for longer than {@link OrderReconcilerProps.stuckAfter} and
  * drives each to the outcome the system already decided (starts a saga that
  * never started, applies a saga's outcome the order never heard of, leaves a
- * running saga alone, and reports a failed one to a person through an alarm).
+ * running saga alone, and reports a failed one to a person through an alarm),
+ * and finishes customers' cancellations requested longer ago than that and
+ * not carried through.
  *
  * Its grants are the calls it makes: a query of the pending index, reading
- * and moving one order, describing executions of the saga and starting one.
+ * and moving one order, describing executions of the saga and of the
+ * cancellation state machine and starting one, and shipping's CancelShipment.
  */
 export class OrderReconciler extends Construct {
   public readonly function: ShopFunction;
@@ -76,29 +84,40 @@ export class OrderReconciler extends Construct {
       service: 'orders',
       entry: 'orders/entries/reconcile-orders.ts',
       description: 'Drives orders stuck in PENDING to the outcome already decided',
-      environment: { TABLE_NAME: props.ordersTable.tableName, STATE_MACHINE_ARN: props.stateMachine.stateMachineArn },
+      environment: {
+        TABLE_NAME: props.ordersTable.tableName,
+        STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        CANCELLATION_STATE_MACHINE_ARN: props.cancellationStateMachine.stateMachineArn,
+        SHIPMENTS_CANCEL_FUNCTION: props.shipmentCancelFunction.functionName,
+      },
       timeout: Duration.minutes(1),
       version: props.version,
     });
     this.function.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${props.ordersTable.tableArn}/index/${PENDING_INDEX}`] }));
     this.function.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [props.ordersTable.tableArn] }));
-    // Executions are named after their orders, so any order's is addressed by pattern: this state machine's only.
-    const executions = Stack.of(this).formatArn({
-      service: 'states',
-      resource: 'execution',
-      resourceName: `${props.stateMachine.stateMachineName}:*`,
-      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-    });
-    this.function.addToRolePolicy(new PolicyStatement({ actions: ['states:DescribeExecution'], resources: [executions] }));
+    // Executions are named after their orders, so any order's is addressed by pattern: these state machines' only.
+    const executionsOf = (stateMachine: StateMachine) =>
+      Stack.of(this).formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${stateMachine.stateMachineName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    const executions = [executionsOf(props.stateMachine), executionsOf(props.cancellationStateMachine)];
+    this.function.addToRolePolicy(new PolicyStatement({ actions: ['states:DescribeExecution'], resources: executions }));
     props.stateMachine.grantStartExecution(this.function);
+    props.cancellationStateMachine.grantStartExecution(this.function);
+    this.function.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.shipmentCancelFunction.functionArn] }));
     const role = this.function.role;
     if (role) {
-      Validations.of(role).acknowledge({
-        id: iamWildcardResource(role, executions),
-        reason:
-          'The reconciler describes the saga execution of whichever order it finds stuck; executions are named after orders, so they ' +
-          "can only be granted by pattern. The pattern spans this one state machine's executions, and DescribeExecution only reads.",
-      });
+      Validations.of(role).acknowledge(
+        ...executions.map((pattern) => ({
+          id: iamWildcardResource(role, pattern),
+          reason:
+            'The reconciler describes the saga (or cancellation) execution of whichever order it finds stuck; executions are named after ' +
+            "orders, so they can only be granted by pattern. The pattern spans one state machine's executions, and DescribeExecution only reads.",
+        })),
+      );
     }
 
     const deadLetterQueue = props.bus.deadLetterQueue('ReconcilerScheduleDeadLetters', 'Reconciler runs the schedule could not start');

@@ -4,10 +4,11 @@ import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ordersRoutes } from '../../functions/orders/routes';
 import { BY_USER_INDEX, PENDING_INDEX } from '../../functions/orders/table-layout';
-import { OrderCancelled, OrderConfirmed, OrderPlaced, ShipmentDelivered } from '../../functions/shared/contracts/events';
+import { OrderCancelled, OrderConfirmed, OrderPlaced, OrderShipped, ShipmentDelivered } from '../../functions/shared/contracts/events';
 import { ServiceTable } from '../constructs/service-table';
 import type { ShopApi } from '../constructs/shop-api';
 import type { ShopBus } from '../constructs/shop-bus';
@@ -26,6 +27,10 @@ export interface OrdersServiceProps {
   readonly paymentQueryFunction: IFunction;
   /** Shipping's GetShipment query, for order details. */
   readonly shipmentQueryFunction: IFunction;
+  /** Shipping's CancelShipment, which a customer's cancellation invokes first: the fence against the carrier. */
+  readonly shipmentCancelFunction: IFunction;
+  /** The cancellation state machine (refund, release, OrderCancelled) a customer's cancellation starts. */
+  readonly cancellationStateMachine: StateMachine;
   /**
    * Retries of a stream batch (enrichment or PutEvents failing) before the
    * pipe parks it in the outbox dead-letter queue. Each retry holds the
@@ -47,9 +52,9 @@ export interface OrdersServiceProps {
 }
 
 /**
- * Orders: the HTTP routes, the table, the transactional outbox that
- * publishes OrderPlaced, and the consumer that moves orders through their
- * statuses.
+ * Orders: the HTTP routes (a customer's cancellation among them), the table,
+ * the transactional outbox that publishes OrderPlaced, and the consumer that
+ * moves orders through their statuses.
  *
  * The outbox is the table's stream read by an EventBridge Pipe: the HTTP
  * function only writes the order, and the pipe — filtering new orders,
@@ -68,21 +73,24 @@ export class OrdersService extends Construct {
   public readonly apiFunction: ShopFunction;
   /** Turns stream records into OrderPlaced details for the pipe. */
   public readonly enrichmentFunction: ShopFunction;
-  /** Applies OrderConfirmed / OrderCancelled / ShipmentDelivered. */
+  /** Applies OrderConfirmed / OrderCancelled / OrderShipped / ShipmentDelivered. */
   public readonly statusConsumer: ShopFunction;
   /** Where the pipe parks batches it could not publish. */
   public readonly outboxDeadLetterQueue: IQueue;
+
+  private readonly cancellation: Pick<OrderReconcilerProps, 'cancellationStateMachine' | 'shipmentCancelFunction'>;
 
   /**
    * Adds the reconciler of orders left behind (see {@link OrderReconciler}),
    * once the saga it reads exists.
    */
-  public addReconciler(props: Omit<OrderReconcilerProps, 'ordersTable'>): OrderReconciler {
-    return new OrderReconciler(this, 'Reconciler', { ...props, ordersTable: this.table });
+  public addReconciler(props: Omit<OrderReconcilerProps, 'ordersTable' | 'cancellationStateMachine' | 'shipmentCancelFunction'>): OrderReconciler {
+    return new OrderReconciler(this, 'Reconciler', { ...props, ...this.cancellation, ordersTable: this.table });
   }
 
   public constructor(scope: Construct, id: string, props: OrdersServiceProps) {
     super(scope, id);
+    this.cancellation = { cancellationStateMachine: props.cancellationStateMachine, shipmentCancelFunction: props.shipmentCancelFunction };
     const retryAttempts = props.outboxRetryAttempts ?? 20;
     if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 185) {
       throw new Error(`OrdersService outboxRetryAttempts must be an integer from 0 to 185; got ${retryAttempts}.`);
@@ -118,17 +126,21 @@ export class OrdersService extends Construct {
         CATALOG_PRICES_FUNCTION: props.pricesFunction.functionName,
         PAYMENTS_QUERY_FUNCTION: props.paymentQueryFunction.functionName,
         SHIPMENTS_QUERY_FUNCTION: props.shipmentQueryFunction.functionName,
+        SHIPMENTS_CANCEL_FUNCTION: props.shipmentCancelFunction.functionName,
+        CANCELLATION_STATE_MACHINE_ARN: props.cancellationStateMachine.stateMachineArn,
       },
       version: props.version,
     });
-    this.apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem'], resources: [this.table.tableArn] }));
+    // UpdateItem records and withdraws a customer's cancellation request.
+    this.apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
     this.apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${this.table.tableArn}/index/${BY_USER_INDEX}`] }));
     this.apiFunction.addToRolePolicy(
       new PolicyStatement({
         actions: ['lambda:InvokeFunction'],
-        resources: [props.pricesFunction, props.paymentQueryFunction, props.shipmentQueryFunction].map((fn) => fn.functionArn),
+        resources: [props.pricesFunction, props.paymentQueryFunction, props.shipmentQueryFunction, props.shipmentCancelFunction].map((fn) => fn.functionArn),
       }),
     );
+    props.cancellationStateMachine.grantStartExecution(this.apiFunction);
     props.api.addRoutes('Orders', this.apiFunction, ordersRoutes);
 
     this.enrichmentFunction = new ShopFunction(this, 'PublishOrderPlaced', {
@@ -180,11 +192,12 @@ export class OrdersService extends Construct {
     });
     this.pipe.node.addDependency(pipeRole);
 
-    const statusSources = [...new Set([OrderConfirmed.source, OrderCancelled.source, ShipmentDelivered.source])];
+    const statusEvents = [OrderConfirmed, OrderCancelled, OrderShipped, ShipmentDelivered];
+    const statusSources = [...new Set(statusEvents.map((event) => event.source))];
     this.statusConsumer = new ShopFunction(this, 'StatusConsumer', {
       service: 'orders',
       entry: 'orders/entries/status-consumer.ts',
-      description: 'Moves orders forward on OrderConfirmed, OrderCancelled and ShipmentDelivered',
+      description: 'Moves orders forward on OrderConfirmed, OrderCancelled, OrderShipped and ShipmentDelivered',
       environment: { TABLE_NAME: this.table.tableName },
       version: props.version,
     });
@@ -193,7 +206,7 @@ export class OrdersService extends Construct {
       description: 'Order status changes for the orders service',
       eventPattern: {
         source: statusSources,
-        detailType: [OrderConfirmed.detailType, OrderCancelled.detailType, ShipmentDelivered.detailType],
+        detailType: statusEvents.map((event) => event.detailType),
       },
       consumer: this.statusConsumer,
       deadLetters: { id: 'OrderStatusConsumerDeadLetters', what: 'Order status events the consumer failed on' },

@@ -8,7 +8,7 @@ import { ShopFunction } from '../constructs/shop-function';
 /** Props of {@link ShippingService}. */
 export interface ShippingServiceProps {
   readonly api: ShopApi;
-  /** The bus deliveries are announced on (ShipmentDelivered). */
+  /** The bus the carrier's steps are announced on (OrderShipped, ShipmentDelivered). */
   readonly bus: ShopBus;
   /**
    * Countries the simulated carrier does not serve: a shipment to one of
@@ -23,20 +23,21 @@ export interface ShippingServiceProps {
 const COUNTRY_CODE = /^[A-Z]{2}$/;
 
 /**
- * Shipments, one per order: the saga's CreateShipment / CancelShipment tasks,
- * the GetShipment query for order details, and the carrier's delivery route
- * which announces ShipmentDelivered. Each function can make only the calls it
- * makes.
+ * Shipments, one per order: the saga's CreateShipment / CancelShipment tasks
+ * (CancelShipment is also what the orders service invokes when a customer
+ * cancels), the GetShipment query for order details, and the carrier's
+ * routes, which ship (OrderShipped) and deliver (ShipmentDelivered). Each
+ * function can make only the calls it makes.
  */
 export class ShippingService extends Construct {
   public readonly table: ServiceTable['table'];
   /** Saga task CreateShipment. */
   public readonly createFunction: ShopFunction;
-  /** Saga compensation CancelShipment. */
+  /** Saga compensation CancelShipment; the orders service invokes it too, when a customer cancels. */
   public readonly cancelFunction: ShopFunction;
   /** Internal query GetShipment, invoked by the orders service. Read-only. */
   public readonly getShipmentFunction: ShopFunction;
-  /** `POST /shipments/{id}/deliver`. */
+  /** `POST /shipments/{id}/ship` and `POST /shipments/{id}/deliver`. */
   public readonly apiFunction: ShopFunction;
 
   public constructor(scope: Construct, id: string, props: ShippingServiceProps) {
@@ -58,13 +59,14 @@ export class ShippingService extends Construct {
     });
     this.table.grant(this.createFunction, 'dynamodb:PutItem', 'dynamodb:GetItem');
 
-    this.cancelFunction = fn('CancelShipment', 'cancel-shipment.ts', 'Saga compensation: cancel the order shipment');
-    this.table.grant(this.cancelFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem');
+    this.cancelFunction = fn('CancelShipment', 'cancel-shipment.ts', 'Cancel the order shipment: saga compensation and customer cancellation');
+    // PutItem writes the cancelled stand-in when a customer cancels before the saga created the shipment.
+    this.table.grant(this.cancelFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem');
 
     this.getShipmentFunction = fn('GetShipment', 'get-shipment.ts', 'The shipment of an order, for order details');
     this.table.grant(this.getShipmentFunction, 'dynamodb:GetItem');
 
-    this.apiFunction = fn('Api', 'api.ts', 'Shipping HTTP routes: mark a shipment delivered', {
+    this.apiFunction = fn('Api', 'api.ts', 'Shipping HTTP routes: ship a shipment, mark it delivered', {
       ...tableEnv,
       EVENT_BUS_NAME: props.bus.bus.eventBusName,
     });

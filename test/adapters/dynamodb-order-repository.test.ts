@@ -190,16 +190,23 @@ describe('DynamoDbOrderRepository (DynamoDB Local)', () => {
       repository.transition(orderId, statusChange(to, '2026-03-02T00:00:00.000Z', reason));
 
     // Act
-    const results = [await change('CONFIRMED'), await change('CONFIRMED'), await change('CANCELLED', 'TECHNICAL'), await change('DELIVERED'), await change('CONFIRMED')];
+    const results = [
+      await change('CONFIRMED'),
+      await change('CONFIRMED'),
+      await change('SHIPPED'),
+      await change('CANCELLED', 'TECHNICAL'),
+      await change('DELIVERED'),
+      await change('CONFIRMED'),
+    ];
     const missing = await repository.transition(idOf(2), statusChange('CONFIRMED', '2026-03-02T00:00:00.000Z'));
 
     // Assess
-    expect(results.map((changed) => changed?.status)).toEqual(['CONFIRMED', undefined, undefined, 'DELIVERED', undefined]);
+    expect(results.map((changed) => changed?.status)).toEqual(['CONFIRMED', undefined, 'SHIPPED', undefined, 'DELIVERED', undefined]);
     const stored = (await repository.get(orderId)) as Order;
-    expect(results[3]).toEqual(stored);
+    expect(results[4]).toEqual(stored);
     expect(stored.status).toBe('DELIVERED');
     expect(stored.cancellationReason).toBeUndefined();
-    expect(stored.statusHistory.map((h) => h.status)).toEqual(['PENDING', 'CONFIRMED', 'DELIVERED']);
+    expect(stored.statusHistory.map((h) => h.status)).toEqual(['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED']);
     expect(missing).toBeUndefined();
     expect(await repository.get(idOf(2))).toBeUndefined();
   });
@@ -214,6 +221,91 @@ describe('DynamoDbOrderRepository (DynamoDB Local)', () => {
       cancellationReason: 'OUT_OF_STOCK',
       updatedAt: '2026-03-02T00:00:00.000Z',
       statusHistory: [{ status: 'PENDING' }, { status: 'CANCELLED', at: '2026-03-02T00:00:00.000Z', reason: 'OUT_OF_STOCK' }],
+    });
+  });
+
+  describe('cancellation requests', () => {
+    const indexKeysOf = async (orderId: string) => {
+      const items = (await scanAll(client, tableName)) as Array<Record<string, unknown>>;
+      const item = items.find((candidate) => candidate.pk === `ORDER#${orderId}`);
+      return { gsi2pk: item?.gsi2pk, gsi2sk: item?.gsi2sk };
+    };
+
+    it('records the first request of a PENDING or CONFIRMED order and moves it in the index to its time; refuses any other order', async () => {
+      // Prepare
+      await repository.create(order({ orderId: idOf(1), createdAt: CREATED_AT }));
+      await repository.create(order({ orderId: idOf(2), createdAt: CREATED_AT }));
+      await repository.transition(idOf(2), statusChange('CONFIRMED', '2026-03-01T12:00:05.000Z'));
+      await repository.create(order({ orderId: idOf(3), createdAt: CREATED_AT }));
+      await repository.transition(idOf(3), statusChange('SHIPPED', '2026-03-01T12:00:05.000Z'));
+
+      // Act
+      const pending = await repository.recordCancelRequest(idOf(1), '2026-03-01T12:30:00.000Z');
+      const repeated = await repository.recordCancelRequest(idOf(1), '2026-03-01T12:45:00.000Z');
+      const confirmed = await repository.recordCancelRequest(idOf(2), '2026-03-01T12:31:00.000Z');
+      const shipped = await repository.recordCancelRequest(idOf(3), '2026-03-01T12:32:00.000Z');
+      const missing = await repository.recordCancelRequest(idOf(4), '2026-03-01T12:32:00.000Z');
+
+      // Assess
+      expect(pending).toMatchObject({ orderId: idOf(1), status: 'PENDING', cancelRequestedAt: '2026-03-01T12:30:00.000Z' });
+      expect(pending).not.toHaveProperty('gsi2pk');
+      expect(repeated?.cancelRequestedAt).toBe('2026-03-01T12:30:00.000Z');
+      expect(confirmed).toMatchObject({ status: 'CONFIRMED', cancelRequestedAt: '2026-03-01T12:31:00.000Z' });
+      expect([shipped, missing]).toEqual([undefined, undefined]);
+      expect(await indexKeysOf(idOf(2))).toEqual({ gsi2pk: 'PENDING', gsi2sk: `2026-03-01T12:31:00.000Z#${idOf(2)}` });
+      expect(await repository.listPendingSince('2026-03-01T12:31:30.000Z', 10)).toEqual([idOf(2)]);
+      expect(await repository.listPendingSince('2026-03-01T13:00:00.000Z', 10)).toEqual([idOf(2), idOf(1)]);
+      expect(await repository.get(idOf(3))).not.toHaveProperty('cancelRequestedAt');
+    });
+
+    it('keeps an order whose cancellation is requested in the index when it is confirmed, and takes it out when it is cancelled', async () => {
+      // Prepare
+      await repository.create(order({ orderId: idOf(1) }));
+      await repository.recordCancelRequest(idOf(1), '2026-03-01T12:30:00.000Z');
+
+      // Act
+      const confirmed = await repository.transition(idOf(1), statusChange('CONFIRMED', '2026-03-01T12:30:01.000Z'));
+      const whileConfirmed = await indexKeysOf(idOf(1));
+      const cancelled = await repository.transition(idOf(1), statusChange('CANCELLED', '2026-03-01T12:30:02.000Z', 'CUSTOMER_REQUEST'));
+
+      // Assess
+      expect([confirmed, cancelled]).toEqual([true, true]);
+      expect(whileConfirmed).toEqual({ gsi2pk: 'PENDING', gsi2sk: `2026-03-01T12:30:00.000Z#${idOf(1)}` });
+      expect(await indexKeysOf(idOf(1))).toEqual({ gsi2pk: undefined, gsi2sk: undefined });
+      expect(await repository.get(idOf(1))).toMatchObject({
+        status: 'CANCELLED',
+        cancellationReason: 'CUSTOMER_REQUEST',
+        cancelRequestedAt: '2026-03-01T12:30:00.000Z',
+        statusHistory: [{ status: 'PENDING' }, { status: 'CONFIRMED' }, { status: 'CANCELLED', reason: 'CUSTOMER_REQUEST' }],
+      });
+    });
+
+    it('drops a request when the order ships, and takes it out of the index', async () => {
+      await repository.create(order({ orderId: idOf(1) }));
+      await repository.transition(idOf(1), statusChange('CONFIRMED', '2026-03-01T12:29:00.000Z'));
+      await repository.recordCancelRequest(idOf(1), '2026-03-01T12:30:00.000Z');
+      expect(await repository.transition(idOf(1), statusChange('SHIPPED', '2026-03-01T12:30:01.000Z'))).toBe(true);
+      expect(await repository.get(idOf(1))).not.toHaveProperty('cancelRequestedAt');
+      expect(await indexKeysOf(idOf(1))).toEqual({ gsi2pk: undefined, gsi2sk: undefined });
+    });
+
+    it('withdraws a request: a PENDING order stays in the index aged from its creation, a CONFIRMED one leaves it', async () => {
+      // Prepare
+      await repository.create(order({ orderId: idOf(1), createdAt: CREATED_AT }));
+      await repository.create(order({ orderId: idOf(2), createdAt: CREATED_AT }));
+      await repository.transition(idOf(2), statusChange('CONFIRMED', '2026-03-01T12:00:05.000Z'));
+      for (const id of [idOf(1), idOf(2)]) await repository.recordCancelRequest(id, '2026-03-01T12:30:00.000Z');
+
+      // Act
+      const withdrawn = [await repository.withdrawCancelRequest({ orderId: idOf(1), createdAt: CREATED_AT }), await repository.withdrawCancelRequest({ orderId: idOf(2), createdAt: CREATED_AT })];
+      const again = await repository.withdrawCancelRequest({ orderId: idOf(1), createdAt: CREATED_AT });
+
+      // Assess
+      expect([...withdrawn, again]).toEqual([true, true, false]);
+      expect(await indexKeysOf(idOf(1))).toEqual({ gsi2pk: 'PENDING', gsi2sk: `${CREATED_AT}#${idOf(1)}` });
+      expect(await indexKeysOf(idOf(2))).toEqual({ gsi2pk: undefined, gsi2sk: undefined });
+      expect((await repository.get(idOf(1)))?.cancelRequestedAt).toBeUndefined();
+      expect((await repository.get(idOf(2)))?.cancelRequestedAt).toBeUndefined();
     });
   });
 });

@@ -45,7 +45,26 @@ describe('DynamoDbShipmentRepository (DynamoDB Local)', () => {
     expect(await repository.cancel(SHIPMENT_ID, '2026-03-02T00:00:00.000Z')).toBe(true);
     expect(await repository.cancel(SHIPMENT_ID, '2026-03-02T00:00:01.000Z')).toBe(false);
     expect(await repository.markDelivered(SHIPMENT_ID, '2026-03-02T00:00:02.000Z')).toBeUndefined();
-    expect(await repository.get(SHIPMENT_ID)).toEqual(shipment({ status: 'CANCELLED', updatedAt: '2026-03-02T00:00:00.000Z' }));
+    expect(await repository.get(SHIPMENT_ID)).toEqual(shipment({ status: 'CANCELLED', updatedAt: '2026-03-02T00:00:00.000Z', cancelledAt: '2026-03-02T00:00:00.000Z' }));
+  });
+
+  it('ships only a CREATED shipment; a shipped one can be delivered but not cancelled or shipped again', async () => {
+    await repository.create(shipment());
+    const shipped = await repository.markShipped(SHIPMENT_ID, '2026-03-02T08:00:00.000Z');
+    expect(shipped).toEqual(shipment({ status: 'SHIPPED', updatedAt: '2026-03-02T08:00:00.000Z', shippedAt: '2026-03-02T08:00:00.000Z' }));
+    expect(await repository.markShipped(SHIPMENT_ID, '2026-03-02T08:00:01.000Z')).toBeUndefined();
+    expect(await repository.cancel(SHIPMENT_ID, '2026-03-02T08:00:02.000Z')).toBe(false);
+    expect(await repository.markDelivered(SHIPMENT_ID, '2026-03-03T09:00:00.000Z')).toMatchObject({
+      status: 'DELIVERED',
+      shippedAt: '2026-03-02T08:00:00.000Z',
+      deliveredAt: '2026-03-03T09:00:00.000Z',
+    });
+  });
+
+  it('never ships a cancelled shipment (the fence a customer cancellation puts up)', async () => {
+    await repository.create(shipment({ status: 'CANCELLED', cancelledAt: '2026-03-01T00:00:00.000Z', cancelledBeforeCreation: true }));
+    expect(await repository.markShipped(SHIPMENT_ID, '2026-03-02T08:00:00.000Z')).toBeUndefined();
+    expect(await repository.create(shipment())).toMatchObject({ created: false, existing: { status: 'CANCELLED', cancelledBeforeCreation: true } });
   });
 
   it('delivers only a CREATED shipment, and a delivered one cannot be cancelled', async () => {
@@ -60,6 +79,7 @@ describe('DynamoDbShipmentRepository (DynamoDB Local)', () => {
   it('never creates a shipment by cancelling or delivering a missing one', async () => {
     expect(await repository.cancel(SHIPMENT_ID, '2026-03-02T00:00:00.000Z')).toBe(false);
     expect(await repository.markDelivered(SHIPMENT_ID, '2026-03-02T00:00:00.000Z')).toBeUndefined();
+    expect(await repository.markShipped(SHIPMENT_ID, '2026-03-02T00:00:00.000Z')).toBeUndefined();
     expect(await scanAll(client, tableName)).toHaveLength(0);
   });
 });

@@ -1,6 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Schedule } from 'aws-cdk-lib/aws-events';
+import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Pass, StateMachine, DefinitionBody } from 'aws-cdk-lib/aws-stepfunctions';
 import { PENDING_INDEX } from '../../functions/orders/table-layout';
@@ -9,18 +10,24 @@ import { ShopBus } from '../../lib/constructs/shop-bus';
 import { OrderReconciler, type OrderReconcilerProps } from '../../lib/services/order-reconciler';
 import { pathOf, shopTemplate } from './support/template';
 
-/** The reconciler alone in a stack, with a table, a state machine and a bus of its own. */
+/** The reconciler alone in a stack, with a table, two state machines, a function and a bus of its own. */
 const synth = (props: Partial<OrderReconcilerProps> = {}) => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, 'Test', { env: { account: '123456789012', region: 'eu-west-1' } });
   const alarmTopic = new Topic(stack, 'Alarms');
   const ordersTable = new ServiceTable(stack, 'Orders').table;
   const stateMachine = new StateMachine(stack, 'Saga', { definitionBody: DefinitionBody.fromChainable(new Pass(stack, 'P')) });
+  const cancellationStateMachine = new StateMachine(stack, 'Cancellation', { definitionBody: DefinitionBody.fromChainable(new Pass(stack, 'C')) });
+  const shipmentCancelFunction = new LambdaFunction(stack, 'CancelShipment', { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = async () => ({});') });
   const bus = new ShopBus(stack, 'Events', { alarmTopic });
-  const reconciler = new OrderReconciler(stack, 'Reconciler', { ordersTable, stateMachine, bus, alarmTopic, ...props });
+  const reconciler = new OrderReconciler(stack, 'Reconciler', { ordersTable, stateMachine, cancellationStateMachine, shipmentCancelFunction, bus, alarmTopic, ...props });
   const template = Template.fromStack(stack);
   const id = (construct: { node: { defaultChild?: unknown } }) => stack.getLogicalId(construct.node.defaultChild as never);
-  return { template, reconciler, ids: { table: id(ordersTable), stateMachine: id(stateMachine), fn: id(reconciler.function) } };
+  return {
+    template,
+    reconciler,
+    ids: { table: id(ordersTable), stateMachine: id(stateMachine), cancellation: id(cancellationStateMachine), cancelShipment: id(shipmentCancelFunction), fn: id(reconciler.function) },
+  };
 };
 
 describe('OrderReconciler', () => {
@@ -41,20 +48,22 @@ describe('OrderReconciler', () => {
     });
   });
 
-  it('may query the pending index, read and move an order, describe the saga executions and start one: nothing else', () => {
+  it('may query the pending index, read and move an order, describe and start saga and cancellation executions, cancel a shipment: nothing else', () => {
     const [policy] = Object.values(template.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: Match.stringLikeRegexp('ReconcilerFunctionServiceRole') }] } }));
     const business = (policy?.Properties.PolicyDocument.Statement as Array<{ Action: string | string[]; Resource: unknown }>).filter(
       (statement) => ![statement.Action].flat().every((action) => /^(xray|logs):/.test(action)),
     );
 
+    const executionsOf = (stateMachineId: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:eu-west-1:123456789012:execution:', { 'Fn::GetAtt': [stateMachineId, 'Name'] }, ':*']],
+    });
     expect(business).toEqual([
       expect.objectContaining({ Action: 'dynamodb:Query', Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [ids.table, 'Arn'] }, `/index/${PENDING_INDEX}`]] } }),
       expect.objectContaining({ Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Resource: { 'Fn::GetAtt': [ids.table, 'Arn'] } }),
-      expect.objectContaining({
-        Action: 'states:DescribeExecution',
-        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':states:eu-west-1:123456789012:execution:', { 'Fn::GetAtt': [ids.stateMachine, 'Name'] }, ':*']] },
-      }),
+      expect.objectContaining({ Action: 'states:DescribeExecution', Resource: [executionsOf(ids.stateMachine), executionsOf(ids.cancellation)] }),
       expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: ids.stateMachine } }),
+      expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: ids.cancellation } }),
+      expect.objectContaining({ Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [ids.cancelShipment, 'Arn'] } }),
     ]);
   });
 

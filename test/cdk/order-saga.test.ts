@@ -55,7 +55,7 @@ describe('OrderSaga', () => {
   it.each([
     ['ReserveInventory', [['OutOfStockError', 'OutOfStock'], ['DuplicateSagaError', 'AlreadyHandled'], ['States.ALL', 'ReserveFailed']]],
     ['ChargePayment', [['PaymentDeclinedError', 'PaymentDeclined'], ['States.ALL', 'ChargeFailed']]],
-    ['CreateShipment', [['ShippingUnavailableError', 'ShippingUnavailable'], ['States.ALL', 'ShipmentFailed']]],
+    ['CreateShipment', [['ShippingUnavailableError', 'ShippingUnavailable'], ['ShipmentCancelledError', 'CancelledByCustomer'], ['States.ALL', 'ShipmentFailed']]],
     ['PublishOrderConfirmed', [['States.ALL', 'ConfirmFailed']]],
   ])('%s catches each error into its cancellation state, keeping the error at $.error', (name, catches) => {
     expect(state(name).Catch).toEqual(catches.map(([error, next]) => ({ ErrorEquals: [error], Next: next, ResultPath: '$.error' })));
@@ -67,6 +67,7 @@ describe('OrderSaga', () => {
     ['PaymentDeclined', 'PAYMENT_DECLINED', 'ReleaseInventory'],
     ['ChargeFailed', 'TECHNICAL', 'RefundPayment'],
     ['ShippingUnavailable', 'SHIPPING_UNAVAILABLE', 'RefundPayment'],
+    ['CancelledByCustomer', 'CUSTOMER_REQUEST', 'RefundPayment'],
     ['ShipmentFailed', 'TECHNICAL', 'CancelShipment'],
     ['ConfirmFailed', 'TECHNICAL', 'CancelShipment'],
   ])('%s records the reason %s and enters the compensations at %s', (name, reason, next) => {

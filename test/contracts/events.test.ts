@@ -4,6 +4,7 @@ import {
   orderCancelledDetail,
   orderConfirmedDetail,
   orderPlacedDetail,
+  orderShippedDetail,
   shipmentDeliveredDetail,
   stockChangedDetail,
 } from '../fixtures/events';
@@ -13,6 +14,7 @@ const fixtures: Record<string, unknown> = {
   OrderConfirmed: orderConfirmedDetail,
   OrderCancelled: orderCancelledDetail,
   CompensationFailed: compensationFailedDetail,
+  OrderShipped: orderShippedDetail,
   ShipmentDelivered: shipmentDeliveredDetail,
   StockChanged: stockChangedDetail,
 };

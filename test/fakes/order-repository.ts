@@ -1,7 +1,7 @@
 import { decodeCursor, encodeCursor } from '../../functions/shared/cursor';
 import { ValidationError } from '../../functions/shared/errors';
 import type { IdempotencyRecord } from '../../functions/orders/domain/idempotency';
-import type { Order, StatusChange } from '../../functions/orders/domain/order';
+import { CANCELLABLE, needsReconciling, reconcilerIndexTime, type Order, type StatusChange } from '../../functions/orders/domain/order';
 import type { CreateOrderOutcome, OrderPage, OrderRepository } from '../../functions/orders/ports/order-repository';
 
 const PAGE_KEY = ['pk', 'gsi1pk', 'gsi1sk'] as const;
@@ -11,7 +11,9 @@ const sortKeyOf = (order: Order): string => `${order.createdAt}#${order.orderId}
  * In-memory {@link OrderRepository} with the DynamoDB one's conditional
  * behaviour: the order and its key's record are written together or not at
  * all, a live record holds its key, status changes apply only from the
- * allowed statuses, and pages are newest first with the same cursor format.
+ * allowed statuses, a cancellation request only to a cancellable order,
+ * pages are newest first with the same cursor format, and the reconciler's
+ * index holds what the table's sparse index holds.
  */
 export class InMemoryOrderRepository implements OrderRepository {
   public readonly orders = new Map<string, Order>();
@@ -61,9 +63,10 @@ export class InMemoryOrderRepository implements OrderRepository {
   }
 
   public async listPendingSince(before: string, limit: number): Promise<string[]> {
+    const indexKeyOf = (order: Order): string => `${reconcilerIndexTime(order)}#${order.orderId}`;
     return [...this.orders.values()]
-      .filter((order) => order.status === 'PENDING' && sortKeyOf(order) < before)
-      .sort((a, b) => sortKeyOf(a).localeCompare(sortKeyOf(b)))
+      .filter((order) => needsReconciling(order) && indexKeyOf(order) < before)
+      .sort((a, b) => indexKeyOf(a).localeCompare(indexKeyOf(b)))
       .slice(0, limit)
       .map((order) => order.orderId);
   }
@@ -72,16 +75,37 @@ export class InMemoryOrderRepository implements OrderRepository {
     const order = this.orders.get(orderId);
     if (!order || !change.from.includes(order.status)) return undefined;
     const entry = { status: change.to, at: change.at, ...(change.reason !== undefined ? { reason: change.reason } : {}) };
+    const { cancelRequestedAt, ...rest } = order;
+    const keepsRequest = cancelRequestedAt !== undefined && change.to !== 'SHIPPED' && change.to !== 'DELIVERED';
     const changed: Order = {
-      ...order,
+      ...rest,
       status: change.to,
       updatedAt: change.at,
       statusHistory: [...order.statusHistory, entry],
       ...(change.reason !== undefined ? { cancellationReason: change.reason } : {}),
+      ...(keepsRequest ? { cancelRequestedAt } : {}),
     };
     this.orders.set(orderId, changed);
     this.writes += 1;
     return changed;
+  }
+
+  public async recordCancelRequest(orderId: string, requestedAt: string): Promise<Order | undefined> {
+    const order = this.orders.get(orderId);
+    if (!order || !CANCELLABLE.includes(order.status)) return undefined;
+    const recorded = { ...order, cancelRequestedAt: order.cancelRequestedAt ?? requestedAt };
+    this.orders.set(orderId, recorded);
+    this.writes += 1;
+    return recorded;
+  }
+
+  public async withdrawCancelRequest(withdrawn: Pick<Order, 'orderId' | 'createdAt'>): Promise<boolean> {
+    const order = this.orders.get(withdrawn.orderId);
+    if (order?.cancelRequestedAt === undefined || order.status === 'CANCELLED') return false;
+    const { cancelRequestedAt: _withdrawn, ...rest } = order;
+    this.orders.set(order.orderId, rest);
+    this.writes += 1;
+    return true;
   }
 
   /** Synchronous, so that create's check-and-write is atomic like the DynamoDB transaction. */

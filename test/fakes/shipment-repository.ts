@@ -1,4 +1,4 @@
-import type { Shipment } from '../../functions/shipping/domain/shipment';
+import type { Shipment, ShipmentStatus } from '../../functions/shipping/domain/shipment';
 import type { CreateShipmentOutcome, ShipmentRepository } from '../../functions/shipping/ports/shipment-repository';
 
 /** In-memory {@link ShipmentRepository} with the DynamoDB one's conditional behaviour. */
@@ -6,13 +6,22 @@ export class InMemoryShipmentRepository implements ShipmentRepository {
   public readonly shipments = new Map<string, Shipment>();
   /** Every successful write, for asserting that none happened. */
   public writes = 0;
+  /**
+   * Runs once, after the next read of a shipment and before it returns: a
+   * concurrent writer (another Lambda) acting between two calls of the code under test.
+   */
+  public meanwhile: (() => void) | undefined;
 
   public constructor(seed: readonly Shipment[] = []) {
     for (const shipment of seed) this.shipments.set(shipment.shipmentId, shipment);
   }
 
   public async get(shipmentId: string): Promise<Shipment | undefined> {
-    return this.shipments.get(shipmentId);
+    const found = this.shipments.get(shipmentId);
+    const meanwhile = this.meanwhile;
+    this.meanwhile = undefined;
+    meanwhile?.();
+    return found;
   }
 
   public async create(shipment: Shipment): Promise<CreateShipmentOutcome> {
@@ -24,16 +33,20 @@ export class InMemoryShipmentRepository implements ShipmentRepository {
   }
 
   public async cancel(shipmentId: string, at: string): Promise<boolean> {
-    return (await this.fromCreated(shipmentId, { status: 'CANCELLED', updatedAt: at })) !== undefined;
+    return (await this.transition(shipmentId, ['CREATED'], { status: 'CANCELLED', updatedAt: at, cancelledAt: at })) !== undefined;
+  }
+
+  public markShipped(shipmentId: string, at: string): Promise<Shipment | undefined> {
+    return this.transition(shipmentId, ['CREATED'], { status: 'SHIPPED', updatedAt: at, shippedAt: at });
   }
 
   public markDelivered(shipmentId: string, at: string): Promise<Shipment | undefined> {
-    return this.fromCreated(shipmentId, { status: 'DELIVERED', updatedAt: at, deliveredAt: at });
+    return this.transition(shipmentId, ['CREATED', 'SHIPPED'], { status: 'DELIVERED', updatedAt: at, deliveredAt: at });
   }
 
-  private async fromCreated(shipmentId: string, change: Partial<Shipment>): Promise<Shipment | undefined> {
+  private async transition(shipmentId: string, from: readonly ShipmentStatus[], change: Partial<Shipment>): Promise<Shipment | undefined> {
     const current = this.shipments.get(shipmentId);
-    if (current?.status !== 'CREATED') return undefined;
+    if (current === undefined || !from.includes(current.status)) return undefined;
     const next = { ...current, ...change };
     this.shipments.set(shipmentId, next);
     this.writes += 1;

@@ -102,6 +102,15 @@ describe('the template grants exactly what the code calls', () => {
     );
     expect(failures.map((o) => o.status)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED', 'CANCELLED']);
 
+    // The lifecycle: a carrier ships; a customer cancels a confirmed order (CancelShipment, then the cancellation state machine).
+    const toShip = await shop.placeAcceptedOrder(alice, order('iam-mug', 1));
+    await shop.outcomeOf(alice, toShip);
+    expect((await shop.call('POST', `/shipments/shp-${toShip.orderId}/ship`, { as: admin })).status).toBe(200);
+    const toCancel = await shop.placeAcceptedOrder(alice, order('iam-mug', 1));
+    await shop.outcomeOf(alice, toCancel);
+    expect((await shop.call('POST', `/orders/${toCancel.orderId}/cancel`, { as: alice })).status).toBe(202);
+    await shop.reachedStatus(alice, toCancel, 'CANCELLED');
+
     // The paths only failures take: a shipment that fails after the charge (CancelShipment), and every dead-letter queue.
     await withFaults({ 'ShippingCreateShipment*': { errorRate: 1 }, 'OrdersStatusConsumer*': { errorRate: 1 } }, async () => {
       await shop.placeAcceptedOrder(alice, order('iam-mug', 1));
@@ -109,6 +118,9 @@ describe('the template grants exactly what the code calls', () => {
     });
     await withFaults({ 'OrderSagaStarter*': { errorRate: 1 } }, async () => {
       await shop.placeAcceptedOrder(alice, order('iam-mug', 1));
+      // Cancelled before any saga: CancelShipment writes the shipment cancelled in its place; the reconciler finishes it.
+      const cancelledEarly = await shop.placeAcceptedOrder(alice, order('iam-mug', 1));
+      expect((await shop.call('POST', `/orders/${cancelledEarly.orderId}/cancel`, { as: alice })).status).toBe(202);
       await waitForDeadLetter('EventsStartOrderSagaStarterDeadLetters');
     });
     await withFaults({ 'OrdersPublishOrderPlaced*': { errorRate: 1 } }, async () => {
@@ -121,13 +133,14 @@ describe('the template grants exactly what the code calls', () => {
     });
 
     // The reconciler: its schedule's permission, then a run over the orders the dead letters left behind
-    // (a saga never started: start it; a saga that cancelled unheard: apply its outcome).
+    // (a saga never started: start it; a saga that cancelled unheard: apply its outcome; a cancellation whose
+    // saga never started: start the cancellation state machine).
     const reconciler = fresh.cloud.runtime.functions().find((fn) => fn.name.startsWith('OrdersReconcilerFunction'));
     const schedule = fresh.cloud.scheduledRuleLogicalIds().find((id) => id.startsWith('OrdersReconcilerSchedule'));
     if (!reconciler || !schedule) throw new Error('the template has no order reconciler');
     fresh.cloud.fireSchedule(schedule);
     const run = await fresh.cloud.runtime.invoke(reconciler.arn, { olderThanSeconds: 0, limit: 100 });
-    expect(run).toMatchObject({ ok: true, payload: { actions: { 'saga-started': 2, cancelled: 1, failed: 0 } } });
+    expect(run).toMatchObject({ ok: true, payload: { actions: { 'saga-started': 2, cancelled: 1, 'cancellation-started': 1, failed: 0 } } });
   }, 200_000);
 
   it('denies nothing the shop calls', () => {

@@ -1,8 +1,8 @@
-import { reserveInventoryInput } from '../../functions/shared/contracts/saga';
+import { reserveInventoryInput, sagaOutcomeSchema } from '../../functions/shared/contracts/saga';
 import { ORDER_ID, USER_ID, orderPlacedDetail } from '../fixtures/events';
 import { shopSagaDefinition } from './support/definition';
 import { alwaysFailing, publishedEvents, runSaga, type TaskHandler } from './support/run-saga';
-import { DuplicateSagaError, OutOfStockError, PaymentDeclinedError, ShippingUnavailableError } from './support/task-errors';
+import { DuplicateSagaError, OutOfStockError, PaymentDeclinedError, ShipmentCancelledError, ShippingUnavailableError } from './support/task-errors';
 
 /** The saga's business outcomes, run on the app's synthesized definition. */
 
@@ -83,6 +83,22 @@ describe('order saga: business outcomes', () => {
     expect(publishedEvents(run)).toEqual([
       ['OrderCancelled', { orderId: ORDER_ID, userId: USER_ID, reason: 'SHIPPING_UNAVAILABLE', error: 'ShippingUnavailableError' }],
     ]);
+  });
+
+  it('refunds then releases, and cancels with CUSTOMER_REQUEST, when its owner cancelled the order before the shipment was created', async () => {
+    // Act
+    const run = await runSaga(definition, orderPlacedDetail, { handlers: { CreateShipment: alwaysFailing(() => new ShipmentCancelledError(ORDER_ID)) } });
+
+    // Assess: no retry (retrying cannot revive the shipment), no CancelShipment (there is nothing of the saga's to cancel).
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.tasks).toEqual(['ReserveInventory', 'ChargePayment', 'CreateShipment', 'RefundPayment', 'ReleaseInventory', 'PublishOrderCancelled']);
+    expect(run.states).toContain('CancelledByCustomer');
+    expect(run.inputs.get('RefundPayment')).toEqual([correlation]);
+    expect(run.inputs.get('ReleaseInventory')).toEqual([correlation]);
+    expect(publishedEvents(run)).toEqual([
+      ['OrderCancelled', { orderId: ORDER_ID, userId: USER_ID, reason: 'CUSTOMER_REQUEST', error: 'ShipmentCancelledError' }],
+    ]);
+    expect(sagaOutcomeSchema.parse(run.output)).toEqual({ kind: 'cancelled', reason: 'CUSTOMER_REQUEST' });
   });
 
   it('lets a redelivered OrderPlaced end in AlreadyHandled without touching anything', async () => {

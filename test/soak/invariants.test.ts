@@ -136,7 +136,7 @@ describe('soak invariants', () => {
     // Assess
     expect(results.filter((r) => !r.ok)).toEqual([]);
     expect(results.map((r) => r.value)).toEqual(results.map(() => 0));
-    expect(results).toHaveLength(13);
+    expect(results).toHaveLength(14);
   });
 
   it('count units oversold when stock was seen below zero, more is reserved than ever existed, or units are both on hand and shipped', () => {
@@ -252,6 +252,98 @@ describe('soak invariants', () => {
     const facts = consistentFacts();
 
     expect(failing({ ...facts, traces: [...facts.traces, alreadyHandled, secondOutOfStock] })).toEqual([]);
+  });
+
+  describe('with the lifecycle', () => {
+    const D = '00000000-0000-4000-8000-00000000000d';
+    const REQUESTED = '2026-03-01T12:00:05.000Z';
+    /** D: placed, confirmed with 1 unit, cancelled by its owner: shipment cancelled, payment refunded, stock back. */
+    const withCustomerCancellation = (): SoakFacts => {
+      const facts = consistentFacts();
+      return {
+        ...withSnapshot(facts, (s) => ({
+          orders: [...s.orders, order(D, 'CANCELLED', 1, { cancellationReason: 'CUSTOMER_REQUEST', cancelRequestedAt: REQUESTED })],
+          reservations: [...s.reservations, reservation(D, 'RELEASED', 1)],
+          payments: [...s.payments, payment(D, 'REFUNDED', PRICE)],
+          shipments: [...s.shipments, shipment(D, 'CANCELLED', 1)],
+          idempotency: [...s.idempotency, { pk: `IDEMPOTENCY#${USER}#key-${D}`, type: 'IDEMPOTENCY' as const, orderId: D, requestHash: 'h' }],
+        })),
+        cancellationTraces: [
+          trace(D, [entered('CustomerRequest'), entered('RefundPayment'), ok, entered('ReleaseInventory'), ok, entered('PublishOrderCancelled'), ok, entered('OrderCancelled')]),
+        ],
+        client: { ...facts.client, plannedOrders: 4, cancellations: [{ orderId: D, moment: 'after', answer: 202 }] },
+      };
+    };
+
+    it('hold for an order its owner cancelled once confirmed, and for a shipped one whose cancellation came too late', () => {
+      // Prepare: A was shipped; its owner's cancellation was refused.
+      const facts = withCustomerCancellation();
+      const shipped = withSnapshot(facts, (s) => ({
+        orders: replaceOrder(s, A, { status: 'SHIPPED' }),
+        shipments: s.shipments.map((x) => (x.orderId === A ? { ...x, status: 'SHIPPED' as const } : x)),
+      }));
+
+      // Act
+      const results = checkInvariants({ ...shipped, client: { ...shipped.client, cancellations: [...(shipped.client.cancellations ?? []), { orderId: A, moment: 'after', answer: 409 }] } });
+
+      // Assess
+      expect(results.filter((r) => !r.ok)).toEqual([]);
+    });
+
+    it('flag money kept, stock held or a shipment alive for an order cancelled by its owner', () => {
+      const facts = withCustomerCancellation();
+      const moneyKept = withSnapshot(facts, (s) => ({ payments: s.payments.map((p) => (p.orderId === D ? { ...p, status: 'CAPTURED' as const } : p)) }));
+      const stockHeld = withSnapshot(facts, (s) => ({
+        reservations: s.reservations.map((r) => (r.orderId === D ? { ...r, status: 'RESERVED' as const } : r)),
+        stock: [{ pk: 'PRODUCT#p1', productId: 'p1', stock: 7 }],
+      }));
+      const shipmentAlive = withSnapshot(facts, (s) => ({ shipments: s.shipments.map((x) => (x.orderId === D ? { ...x, status: 'SHIPPED' as const } : x)) }));
+
+      expect(failing(moneyKept)).toEqual(['money', 'endStates']);
+      expect(failing(stockHeld)).toEqual(['stockConservation', 'endStates']);
+      expect(failing(shipmentAlive)).toEqual(['unitsOversold', 'doubleShipments', 'endStates']);
+    });
+
+    it('flag a cancellation accepted but not carried out, one refused although nothing shipped, one never answered, and a failed execution', () => {
+      const facts = withCustomerCancellation();
+      const notCarriedOut = withSnapshot(facts, (s) => ({ orders: replaceOrder(s, D, { status: 'CONFIRMED', cancellationReason: undefined }) }));
+      const refusedForNothing = { ...facts, client: { ...facts.client, cancellations: [{ orderId: A, moment: 'during', answer: 409 }] } };
+      const unanswered = { ...facts, client: { ...facts.client, cancellations: [{ orderId: D, moment: 'before', answer: 503 }] } };
+      const failedExecution = { ...facts, cancellationTraces: [trace(D, [entered('CustomerRequest'), entered('RefundPayment'), failed('TransientError')], 'FAILED')] };
+
+      expect(verdicts(notCarriedOut).cancellations.value).toBe(1);
+      expect(verdicts(notCarriedOut).ordersNotTerminal.value).toBe(1);
+      expect(verdicts(refusedForNothing).cancellations.value).toBe(1);
+      expect(verdicts(unanswered).cancellations.value).toBe(1);
+      expect(verdicts(failedExecution).cancellations.value).toBe(1);
+    });
+
+    it('flag CUSTOMER_REQUEST on an order nobody asked to cancel', () => {
+      const facts = withSnapshot(withCustomerCancellation(), (s) => ({ orders: replaceOrder(s, D, { cancelRequestedAt: undefined }) }));
+
+      expect(failing(facts)).toEqual(['endStates', 'cancellations']);
+    });
+
+    it('accept the saga compensating an order whose shipment its owner cancelled before it was created', () => {
+      const steps = [
+        entered('ReserveInventory'),
+        ok,
+        entered('ChargePayment'),
+        ok,
+        entered('CreateShipment'),
+        failed('ShipmentCancelledError'),
+        entered('CancelledByCustomer'),
+        entered('RefundPayment'),
+        ok,
+        entered('ReleaseInventory'),
+        ok,
+        entered('PublishOrderCancelled'),
+        ok,
+        entered('OrderCancelled'),
+      ];
+
+      expect(compensationFindings({ status: 'SUCCEEDED', steps })).toEqual({ outOfOrder: [], repeated: [], withoutForwardStep: [], missing: [] });
+    });
   });
 
   it('count malformed items', () => {

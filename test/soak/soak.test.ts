@@ -65,11 +65,19 @@ describe.each([
     expect(report.outcomes.PENDING).toBeUndefined();
   });
 
-  it('exercises what it claims to: declines, out of stock, unserved country, and duplicate deliveries', () => {
+  it('exercises what it claims to: declines, out of stock, unserved country, shipping, cancellations, and duplicate deliveries', () => {
     expect(Object.keys(report.outcomes)).toEqual(
-      expect.arrayContaining(['CONFIRMED', 'DELIVERED', 'CANCELLED(OUT_OF_STOCK)', 'CANCELLED(PAYMENT_DECLINED)', 'CANCELLED(SHIPPING_UNAVAILABLE)']),
+      expect.arrayContaining(['CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED(OUT_OF_STOCK)', 'CANCELLED(PAYMENT_DECLINED)', 'CANCELLED(SHIPPING_UNAVAILABLE)', 'CANCELLED(CUSTOMER_REQUEST)']),
     );
     expect(report.faults.some((line) => /duplicate/i.test(line))).toBe(true);
+  });
+
+  it('cancels orders before, during and after their saga, and every cancellation is answered', () => {
+    const moments = new Set(Object.keys(report.cancellations).map((key) => key.split(' ')[0]));
+    const answers = new Set(Object.keys(report.cancellations).map((key) => key.split(' ')[1]));
+
+    expect([...moments].sort()).toEqual(['after', 'before', 'during']);
+    expect([...answers].filter((answer) => answer !== '202' && answer !== '409')).toEqual([]);
   });
 
   it('runs exactly one saga per order although OrderPlaced is delivered more than once', () => {

@@ -1,11 +1,11 @@
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { dynamoDb } from '../../shared/aws-clients';
 import { decodeCursor, encodeCursor, type PageKey } from '../../shared/cursor';
 import { isConditionFailed, transactionCancellationReasons } from '../../shared/dynamodb';
 import { DependencyUnavailableError, ValidationError } from '../../shared/errors';
 import type { IdempotencyRecord } from '../domain/idempotency';
-import type { Order, StatusChange } from '../domain/order';
+import { CANCELLABLE, needsReconciling, reconcilerIndexTime, type Order, type StatusChange } from '../domain/order';
 import type { CreateOrderOutcome, OrderPage, OrderRepository } from '../ports/order-repository';
 import { BY_USER_INDEX, PENDING_INDEX, PENDING_PARTITION } from '../table-layout';
 
@@ -14,7 +14,7 @@ interface OrderItem extends Order {
   readonly type: 'ORDER';
   readonly gsi1pk: string;
   readonly gsi1sk: string;
-  /** Only while PENDING: the order's place in the pending index. */
+  /** Only while the reconciler must look at it (see `needsReconciling`): the order's place in the pending index. */
   readonly gsi2pk?: string;
   readonly gsi2sk?: string;
 }
@@ -37,8 +37,10 @@ const toOrderItem = (order: Order): OrderItem => ({
   ...order,
   gsi1pk: order.userId,
   gsi1sk: `${order.createdAt}#${order.orderId}`,
-  ...(order.status === 'PENDING' ? { gsi2pk: PENDING_PARTITION, gsi2sk: `${order.createdAt}#${order.orderId}` } : {}),
+  ...(needsReconciling(order) ? { gsi2pk: PENDING_PARTITION, gsi2sk: indexSortKey(reconcilerIndexTime(order), order.orderId) } : {}),
 });
+
+const indexSortKey = (time: string, orderId: string): string => `${time}#${orderId}`;
 
 const fromOrderItem = (item: Record<string, unknown>): Order => {
   const { pk: _pk, type: _type, gsi1pk: _gsi1pk, gsi1sk: _gsi1sk, gsi2pk: _gsi2pk, gsi2sk: _gsi2sk, ...order } = item as unknown as OrderItem;
@@ -62,10 +64,21 @@ const PAGE_KEY = ['pk', 'gsi1pk', 'gsi1sk'] as const;
 const TRANSACTION_ATTEMPTS = 4;
 
 /**
+ * Rounds of the two forms of a write whose index update depends on whether a
+ * cancellation is requested. An UpdateItem's condition decides for the whole
+ * update, never per action, so a REMOVE cannot depend on an attribute: each
+ * form states its assumption in its condition, and the one whose assumption
+ * is false writes nothing
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html).
+ * Three rounds cover a request being recorded or withdrawn meanwhile.
+ */
+const CANCEL_MARK_ROUNDS = 3;
+
+/**
  * Orders and Idempotency-Key records in the orders table. Orders are
  * `ORDER#<orderId>` with `gsi1pk` = user and `gsi1sk` = `<createdAt>#<orderId>`
- * for the `byUser` index (and, while PENDING, `gsi2pk`/`gsi2sk` for the
- * `pendingByAge` index); idempotency records are `IDEMPOTENCY#<userId>#<key>`
+ * for the `byUser` index (and, while the reconciler must look at them,
+ * `gsi2pk`/`gsi2sk` for the `pendingByAge` index); idempotency records are `IDEMPOTENCY#<userId>#<key>`
  * with an `expiresAt` TTL. The table's stream (INSERTs of type ORDER) is the
  * outbox that publishes OrderPlaced.
  */
@@ -169,28 +182,93 @@ export class DynamoDbOrderRepository implements OrderRepository {
   public async transition(orderId: string, change: StatusChange): Promise<Order | undefined> {
     const from = Object.fromEntries(change.from.map((status, i) => [`:from${i}`, status]));
     const entry = { status: change.to, at: change.at, ...(change.reason !== undefined ? { reason: change.reason } : {}) };
+    const update = (remove: readonly string[], markCondition: string) =>
+      this.conditionalUpdate({
+        Key: orderKey(orderId),
+        UpdateExpression: `SET #status = :to, updatedAt = :at, statusHistory = list_append(statusHistory, :entry)${
+          change.reason !== undefined ? ', cancellationReason = :reason' : ''
+        }${remove.length > 0 ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ConditionExpression: `attribute_exists(pk) AND #status IN (${Object.keys(from).join(', ')})${markCondition}`,
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: {
+          ':to': change.to,
+          ':at': change.at,
+          ':entry': [entry],
+          ...from,
+          ...(change.reason !== undefined ? { ':reason': change.reason } : {}),
+        },
+      });
+    switch (change.to) {
+      case 'CANCELLED':
+        return update(['gsi2pk', 'gsi2sk'], '');
+      case 'SHIPPED':
+      case 'DELIVERED':
+        // On its way: a cancellation request can no longer be met, and nothing is left to reconcile.
+        return update(['gsi2pk', 'gsi2sk', 'cancelRequestedAt'], '');
+      case 'CONFIRMED':
+        // Confirmed, the order leaves the index, unless its owner asked to cancel it: that still needs finishing.
+        for (let round = 0; round < CANCEL_MARK_ROUNDS; round += 1) {
+          const confirmed = (await update(['gsi2pk', 'gsi2sk'], ' AND attribute_not_exists(cancelRequestedAt)')) ?? (await update([], ' AND attribute_exists(cancelRequestedAt)'));
+          if (confirmed) return confirmed;
+        }
+        return undefined;
+    }
+  }
+
+  public async recordCancelRequest(orderId: string, requestedAt: string): Promise<Order | undefined> {
+    const cancellable = Object.fromEntries(CANCELLABLE.map((status, i) => [`:cancellable${i}`, status]));
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: orderKey(orderId),
-          // Every change moves the order out of PENDING, so it leaves the pending index too.
-          UpdateExpression: `SET #status = :to, updatedAt = :at, statusHistory = list_append(statusHistory, :entry)${
-            change.reason !== undefined ? ', cancellationReason = :reason' : ''
-          } REMOVE gsi2pk, gsi2sk`,
-          ConditionExpression: `attribute_exists(pk) AND #status IN (${Object.keys(from).join(', ')})`,
+          UpdateExpression: 'SET cancelRequestedAt = if_not_exists(cancelRequestedAt, :at), gsi2pk = :partition, gsi2sk = :sk',
+          ConditionExpression: `attribute_exists(pk) AND #status IN (${Object.keys(cancellable).join(', ')})`,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':to': change.to,
-            ':at': change.at,
-            ':entry': [entry],
-            ...from,
-            ...(change.reason !== undefined ? { ':reason': change.reason } : {}),
-          },
-          // The order as written costs no more capacity than the write itself.
+          ExpressionAttributeValues: { ':at': requestedAt, ':partition': PENDING_PARTITION, ':sk': indexSortKey(requestedAt, orderId), ...cancellable },
           ReturnValues: 'ALL_NEW',
         }),
       );
+      return Attributes ? fromOrderItem(Attributes) : undefined;
+    } catch (error) {
+      if (isConditionFailed(error)) return undefined;
+      throw error;
+    }
+  }
+
+  public async withdrawCancelRequest(order: Pick<Order, 'orderId' | 'createdAt'>): Promise<boolean> {
+    const key = orderKey(order.orderId);
+    const names = { '#status': 'status' };
+    // Still PENDING: it stays in the index, aged from its creation again. Otherwise it leaves it.
+    if (
+      await this.conditionalUpdate({
+        Key: key,
+        UpdateExpression: 'REMOVE cancelRequestedAt SET gsi2sk = :sk',
+        ConditionExpression: 'attribute_exists(cancelRequestedAt) AND #status = :pending',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: { ':sk': indexSortKey(order.createdAt, order.orderId), ':pending': 'PENDING' },
+      })
+    ) {
+      return true;
+    }
+    const withdrawn = await this.conditionalUpdate({
+      Key: key,
+      UpdateExpression: 'REMOVE cancelRequestedAt, gsi2pk, gsi2sk',
+      ConditionExpression: 'attribute_exists(cancelRequestedAt) AND #status IN (:confirmed, :shipped, :delivered)',
+      ExpressionAttributeNames: names,
+      ExpressionAttributeValues: { ':confirmed': 'CONFIRMED', ':shipped': 'SHIPPED', ':delivered': 'DELIVERED' },
+    });
+    return withdrawn !== undefined;
+  }
+
+  /**
+   * One conditional UpdateItem: the order as written (which costs no more
+   * capacity than the write itself), or undefined (nothing written) when its
+   * condition does not hold.
+   */
+  private async conditionalUpdate(input: Omit<UpdateCommandInput, 'TableName'>): Promise<Order | undefined> {
+    try {
+      const { Attributes } = await this.client.send(new UpdateCommand({ TableName: this.tableName, ...input, ReturnValues: 'ALL_NEW' }));
       return Attributes ? fromOrderItem(Attributes) : undefined;
     } catch (error) {
       if (isConditionFailed(error)) return undefined;

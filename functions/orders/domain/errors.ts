@@ -39,3 +39,11 @@ export class OrderTooLargeError extends ValidationError {
     this.name = 'OrderTooLargeError';
   }
 }
+
+/** 409: the order has shipped (or been delivered): it can no longer be cancelled. */
+export class OrderNotCancellableError extends ConflictError {
+  public constructor(orderId: string, status: 'SHIPPED' | 'DELIVERED') {
+    super('ORDER_NOT_CANCELLABLE', `Order '${orderId}' is ${status}; it can no longer be cancelled.`);
+    this.name = 'OrderNotCancellableError';
+  }
+}

@@ -14,8 +14,12 @@ import {
   type PricedLine,
 } from '../../shared/contracts/common';
 
-/** Where an order is. CANCELLED and DELIVERED are final. */
-export const orderStatusSchema = z.enum(['PENDING', 'CONFIRMED', 'CANCELLED', 'DELIVERED']);
+/**
+ * Where an order is: `PENDING → CONFIRMED → SHIPPED → DELIVERED`, or
+ * `→ CANCELLED(reason)` from PENDING or CONFIRMED. CANCELLED and DELIVERED
+ * are final; once SHIPPED an order can no longer be cancelled.
+ */
+export const orderStatusSchema = z.enum(['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED']);
 export type OrderStatus = z.infer<typeof orderStatusSchema>;
 
 /** One step of an order's history, appended on every status change. */
@@ -35,6 +39,12 @@ export interface Order {
   readonly shippingAddress: Address;
   readonly status: OrderStatus;
   readonly cancellationReason?: CancellationReason;
+  /**
+   * When its owner first asked to cancel it. Set before anything else of the
+   * cancellation runs, so the reconciler can finish one that was interrupted;
+   * removed again if the shipment turned out to be on its way.
+   */
+  readonly cancelRequestedAt?: string;
   readonly statusHistory: readonly StatusEntry[];
   /** Correlation id of the request that placed it; carried by its events and saga. */
   readonly correlationId: string;
@@ -58,6 +68,7 @@ export const storedOrderSchema = z.object({
   shippingAddress: addressSchema,
   status: orderStatusSchema,
   cancellationReason: cancellationReasonSchema.optional(),
+  cancelRequestedAt: timestamp.optional(),
   statusHistory: z.array(z.object({ status: orderStatusSchema, at: timestamp, reason: cancellationReasonSchema.optional() })),
   correlationId: z.string().min(1),
   createdAt: timestamp,
@@ -90,12 +101,36 @@ export type PlaceOrderRequest = z.infer<typeof placeOrderRequestSchema>;
 /**
  * The statuses an order may move to a status from. Only forward: an event
  * that arrives late or twice finds the order elsewhere and changes nothing.
+ * Events may overtake each other (a shipment delivered before its order was
+ * heard to be confirmed), so a status may be reached from any earlier one.
+ * CONFIRMED → CANCELLED is a customer cancelling a confirmed order, or a saga
+ * that compensated after its OrderConfirmed was put but reported failed.
  */
 export const ALLOWED_FROM: Readonly<Record<Exclude<OrderStatus, 'PENDING'>, readonly OrderStatus[]>> = {
   CONFIRMED: ['PENDING'],
-  CANCELLED: ['PENDING'],
-  DELIVERED: ['PENDING', 'CONFIRMED'],
+  SHIPPED: ['PENDING', 'CONFIRMED'],
+  DELIVERED: ['PENDING', 'CONFIRMED', 'SHIPPED'],
+  CANCELLED: ['PENDING', 'CONFIRMED'],
 };
+
+/** The statuses a customer may cancel an order in: before it ships. */
+export const CANCELLABLE: readonly OrderStatus[] = ['PENDING', 'CONFIRMED'];
+
+/**
+ * Whether the reconciler must look at an order: one still PENDING (its saga
+ * may be stuck), and one its owner asked to cancel that is not cancelled yet
+ * (the cancellation may have been interrupted). The orders table keeps
+ * exactly these in its sparse index, keyed by {@link reconcilerIndexTime}.
+ */
+export const needsReconciling = (order: Pick<Order, 'status' | 'cancelRequestedAt'>): boolean =>
+  order.status === 'PENDING' || (order.cancelRequestedAt !== undefined && CANCELLABLE.includes(order.status));
+
+/**
+ * From when the reconciler counts an order's age: the cancellation request if
+ * there is one (a cancellation is as young as its request, however old the
+ * order), else its creation.
+ */
+export const reconcilerIndexTime = (order: Pick<Order, 'createdAt' | 'cancelRequestedAt'>): string => order.cancelRequestedAt ?? order.createdAt;
 
 /** A forward status change, applied only if the order is in one of `from`. */
 export interface StatusChange {

@@ -4,7 +4,7 @@ import { orderIdSchema } from '../../shared/contracts/common';
 import { ValidationError } from '../../shared/errors';
 import { jsonResponse, parseJsonBody, validate, type HttpEvent } from '../../shared/http';
 import { httpApi } from '../../shared/middleware';
-import { metrics } from '../../shared/powertools';
+import { logger, metrics } from '../../shared/powertools';
 import { safeParse } from '../../shared/validation';
 import { idempotencyKeySchema } from '../domain/idempotency';
 import { placeOrderRequestSchema } from '../domain/order';
@@ -12,7 +12,10 @@ import type { PaymentReader } from '../ports/payment-reader';
 import type { PriceCatalog } from '../ports/price-catalog';
 import type { ShipmentReader } from '../ports/shipment-reader';
 import type { OrderRepository } from '../ports/order-repository';
+import type { SagaExecutions } from '../ports/saga-executions';
+import type { ShipmentCanceller } from '../ports/shipment-canceller';
 import { ordersRoutes } from '../routes';
+import { cancelOrder } from '../use-cases/cancel-order';
 import { placeOrder } from '../use-cases/place-order';
 import { getOrderDetails, getOwnOrder, listOwnOrders } from '../use-cases/read-orders';
 import { toDetailsView, toOrderView, toPlacementView } from './views';
@@ -23,6 +26,10 @@ export interface OrdersApiDeps {
   readonly catalog: PriceCatalog;
   readonly payments: PaymentReader;
   readonly shipments: ShipmentReader;
+  /** Shipping's CancelShipment, invoked when an order's owner cancels it. */
+  readonly shipping: ShipmentCanceller;
+  /** The cancellation state machine, started when an order's owner cancels it. */
+  readonly cancellations: Pick<SagaExecutions, 'start'>;
   /** @default the clock */
   readonly now?: () => Date;
   /** @default a random UUID */
@@ -75,5 +82,12 @@ export const createOrdersApi = (deps: OrdersApiDeps) =>
     'GET /orders/{id}/details': async ({ event, principal, correlationId }) => {
       const { id } = validate(orderPath, event.pathParameters ?? {});
       return jsonResponse(200, toDetailsView(await getOrderDetails(deps, principal.userId, id, correlationId)));
+    },
+    'POST /orders/{id}/cancel': async ({ event, principal }) => {
+      const { id } = validate(orderPath, event.pathParameters ?? {});
+      const { order, step, firstRequest } = await cancelOrder(deps, { userId: principal.userId, orderId: id });
+      if (firstRequest) metrics.addMetric('OrdersCancelRequested', MetricUnit.Count, 1);
+      logger.info('Cancellation requested', { orderId: id, orderCorrelationId: order.correlationId, status: order.status, step, firstRequest });
+      return jsonResponse(202, toOrderView(order), { location: `/orders/${order.orderId}` });
     },
   });

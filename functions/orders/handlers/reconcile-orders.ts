@@ -2,7 +2,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod';
 import { scheduledJob } from '../../shared/middleware';
 import { logger, metrics } from '../../shared/powertools';
-import { reconcileOrders, type ReconcileOrdersDeps } from '../use-cases/reconcile-orders';
+import { RECOVERY_ACTIONS, reconcileOrders, type ReconcileOrdersDeps } from '../use-cases/reconcile-orders';
 
 /** Most orders one run looks at: a run stays well inside its timeout; the next run takes the rest. */
 export const MAX_RECONCILE_BATCH = 200;
@@ -18,7 +18,7 @@ export const reconcileInputSchema = z
 
 /**
  * The reconciler, run on a schedule: finds orders stuck in PENDING and drives
- * them to the outcome already decided. Metrics: `OrdersReconciled` by action,
+ * them to the outcome already decided, and finishes interrupted cancellations. Metrics: `OrdersReconciled` by action,
  * `OrdersRecovered` and `OrdersNeedingAttention` (alarms watch both); each order a person must look
  * at is logged as an error with what stopped its saga.
  */
@@ -29,7 +29,7 @@ export const createReconcileOrdersHandler = (deps: ReconcileOrdersDeps) =>
       if (count > 0 && action !== 'needs-attention' && action !== 'failed') metrics.singleMetric().addDimension('action', action).addMetric('OrdersReconciled', MetricUnit.Count, count);
     }
     // Every order recovered is one some hop gave up on: worth a look even though the customer is served.
-    metrics.addMetric('OrdersRecovered', MetricUnit.Count, report.actions['saga-started'] + report.actions.confirmed + report.actions.cancelled);
+    metrics.addMetric('OrdersRecovered', MetricUnit.Count, RECOVERY_ACTIONS.reduce((sum, action) => sum + report.actions[action], 0));
     metrics.addMetric('OrdersNeedingAttention', MetricUnit.Count, report.needsAttention.length);
     if (report.failures.length > 0) metrics.addMetric('OrdersReconcileFailed', MetricUnit.Count, report.failures.length);
     for (const stuck of report.needsAttention) logger.error('Order needs a person: its saga stopped without an outcome', stuck);

@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { OrderCancelled, OrderConfirmed, ShipmentDelivered } from '../../shared/contracts/events';
+import { OrderCancelled, OrderConfirmed, OrderShipped, ShipmentDelivered } from '../../shared/contracts/events';
 import { queuedEventConsumer } from '../../shared/middleware';
 import { logger, metrics } from '../../shared/powertools';
 import type { Order } from '../domain/order';
@@ -20,13 +20,14 @@ const countSagaDuration = (order: Order, occurredAt: string, outcome: 'CONFIRMED
 };
 
 /**
- * Keeps the order's status in step with the saga and the carrier:
- * OrderConfirmed → CONFIRMED, OrderCancelled → CANCELLED(reason),
+ * Keeps the order's status in step with the saga, the cancellation and the
+ * carrier: OrderConfirmed → CONFIRMED (from PENDING), OrderCancelled →
+ * CANCELLED(reason) (from PENDING or CONFIRMED), OrderShipped → SHIPPED,
  * ShipmentDelivered → DELIVERED. Forward only; a late or repeated event is
  * logged and changes nothing (and is not an error: retrying cannot help).
  */
 export const createStatusConsumer = (deps: AdvanceOrderDeps) =>
-  queuedEventConsumer([OrderConfirmed, OrderCancelled, ShipmentDelivered] as const, async (event) => {
+  queuedEventConsumer([OrderConfirmed, OrderCancelled, OrderShipped, ShipmentDelivered] as const, async (event) => {
     const { orderId } = event.detail.data;
     switch (event.detailType) {
       case 'OrderConfirmed': {
@@ -43,11 +44,18 @@ export const createStatusConsumer = (deps: AdvanceOrderDeps) =>
         const order = await advanceOrder(deps, orderId, 'CANCELLED', reason);
         if (order) {
           metrics.singleMetric().addDimension('reason', reason).addMetric('OrdersCancelled', MetricUnit.Count, 1);
-          countSagaDuration(order, event.detail.metadata.occurredAt, 'CANCELLED');
+          // A cancellation of a confirmed order (its owner's) is not the saga deciding: the saga already did.
+          if (!order.statusHistory.some((step) => step.status === 'CONFIRMED')) countSagaDuration(order, event.detail.metadata.occurredAt, 'CANCELLED');
           return;
         }
         break;
       }
+      case 'OrderShipped':
+        if (await advanceOrder(deps, orderId, 'SHIPPED')) {
+          metrics.addMetric('OrdersShipped', MetricUnit.Count, 1);
+          return;
+        }
+        break;
       case 'ShipmentDelivered':
         if (await advanceOrder(deps, orderId, 'DELIVERED')) {
           metrics.addMetric('OrdersDelivered', MetricUnit.Count, 1);

@@ -9,6 +9,7 @@ export const toOrderView = (order: Order) => ({
   total: order.total,
   shippingAddress: order.shippingAddress,
   ...(order.cancellationReason !== undefined ? { cancellationReason: order.cancellationReason } : {}),
+  ...(order.cancelRequestedAt !== undefined ? { cancellationRequestedAt: order.cancelRequestedAt } : {}),
   statusHistory: order.statusHistory,
   createdAt: order.createdAt,
   updatedAt: order.updatedAt,

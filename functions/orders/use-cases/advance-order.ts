@@ -10,10 +10,10 @@ export interface AdvanceOrderDeps {
 }
 
 /**
- * Moves an order forward (PENDING → CONFIRMED → DELIVERED, or PENDING →
- * CANCELLED) with a conditional write. Returns the order as changed, or
- * `undefined` when it was not where the change may come from — a late or
- * repeated event — and then nothing was written.
+ * Moves an order forward (PENDING → CONFIRMED → SHIPPED → DELIVERED, or to
+ * CANCELLED from PENDING or CONFIRMED) with a conditional write. Returns the
+ * order as changed, or `undefined` when it was not where the change may come
+ * from — a late or repeated event — and then nothing was written.
  */
 export const advanceOrder = (
   deps: AdvanceOrderDeps,

@@ -1,12 +1,20 @@
-import { orderPlacedDetail } from './order-placed-event';
-import { advanceOrder } from './advance-order';
+import { CANCELLABLE, type Order } from '../domain/order';
 import type { OrderRepository } from '../ports/order-repository';
 import type { SagaExecutions } from '../ports/saga-executions';
+import type { ShipmentCanceller } from '../ports/shipment-canceller';
+import { advanceOrder } from './advance-order';
+import { continueCancellation, startCancellation } from './cancel-order';
+import { orderPlacedDetail } from './order-placed-event';
 
 /** Dependencies of {@link reconcileOrders}. */
 export interface ReconcileOrdersDeps {
   readonly orders: OrderRepository;
+  /** The order sagas, one execution per order. */
   readonly sagas: SagaExecutions;
+  /** The cancellation state machine's executions, one per cancelled order. */
+  readonly cancellations: SagaExecutions;
+  /** Shipping's CancelShipment, to finish a cancellation that was interrupted. */
+  readonly shipping: ShipmentCanceller;
   /** @default the clock */
   readonly now?: () => Date;
 }
@@ -21,8 +29,14 @@ export type ReconcileAction =
   | 'cancelled'
   /** The saga is still running: left to it. */
   | 'left-running'
-  /** The saga failed, timed out or was stopped (a compensation that kept failing): a person must look. */
+  /** The saga (or the cancellation) failed, timed out or was stopped (a compensation that kept failing): a person must look. */
   | 'needs-attention'
+  /** A cancellation was requested but not carried through (the request crashed or got a 503): finished it, and started the cancellation state machine. */
+  | 'cancellation-started'
+  /** The cancellation state machine succeeded but the order never heard (its OrderCancelled was lost): cancelled it, CUSTOMER_REQUEST. */
+  | 'cancellation-applied'
+  /** A cancellation was requested but the shipment had shipped meanwhile: withdrew the request. */
+  | 'cancellation-withdrawn'
   /** The order moved on meanwhile (the index lags), or is gone. */
   | 'skipped'
   /** Looking at it failed (a dependency down); the next run tries again. */
@@ -38,9 +52,13 @@ export interface ReconcileReport {
   readonly failures: ReadonlyArray<{ readonly orderId: string; readonly error: string }>;
 }
 
+/** The actions that finished an order some hop had given up on (the `OrdersRecovered` metric counts them). */
+export const RECOVERY_ACTIONS: readonly ReconcileAction[] = ['saga-started', 'confirmed', 'cancelled', 'cancellation-started', 'cancellation-applied', 'cancellation-withdrawn'];
+
 /**
  * Drives orders left PENDING for longer than `olderThanSeconds` to the
- * outcome the system already decided. Every hop of an order's way is at least
+ * outcome the system already decided, and finishes cancellations requested
+ * longer ago than that (see {@link reconcileCancellation}). Every hop of an order's way is at least
  * once and ends in a dead-letter queue when its retries run out, so an order
  * can be left behind: OrderPlaced dead-lettered before any saga started, or
  * the saga's OrderConfirmed / OrderCancelled dead-lettered before the order
@@ -55,7 +73,18 @@ export const reconcileOrders = async (deps: ReconcileOrdersDeps, input: { readon
   const now = (deps.now ?? (() => new Date()))();
   const before = new Date(now.getTime() - input.olderThanSeconds * 1000).toISOString();
   const candidates = await deps.orders.listPendingSince(before, input.limit);
-  const actions: Record<ReconcileAction, number> = { 'saga-started': 0, confirmed: 0, cancelled: 0, 'left-running': 0, 'needs-attention': 0, skipped: 0, failed: 0 };
+  const actions: Record<ReconcileAction, number> = {
+    'saga-started': 0,
+    confirmed: 0,
+    cancelled: 0,
+    'left-running': 0,
+    'needs-attention': 0,
+    'cancellation-started': 0,
+    'cancellation-applied': 0,
+    'cancellation-withdrawn': 0,
+    skipped: 0,
+    failed: 0,
+  };
   const needsAttention: Array<{ orderId: string; status: string; error?: string }> = [];
   const failures: Array<{ orderId: string; error: string }> = [];
   for (const orderId of candidates) {
@@ -70,9 +99,13 @@ export const reconcileOrders = async (deps: ReconcileOrdersDeps, input: { readon
   return { examined: candidates.length, actions, needsAttention, failures };
 };
 
-const reconcileOne = async (deps: ReconcileOrdersDeps, orderId: string, attention: (status: string, error?: string) => void): Promise<ReconcileAction> => {
+type Attention = (status: string, error?: string) => void;
+
+const reconcileOne = async (deps: ReconcileOrdersDeps, orderId: string, attention: Attention): Promise<ReconcileAction> => {
   const order = await deps.orders.get(orderId);
-  if (!order || order.status !== 'PENDING') return 'skipped';
+  if (!order) return 'skipped';
+  if (order.cancelRequestedAt !== undefined && CANCELLABLE.includes(order.status)) return reconcileCancellation(deps, order, attention);
+  if (order.status !== 'PENDING') return 'skipped';
   const saga = await deps.sagas.stateOf(orderId);
   switch (saga.kind) {
     case 'absent':
@@ -88,5 +121,62 @@ const reconcileOne = async (deps: ReconcileOrdersDeps, orderId: string, attentio
     case 'needs-attention':
       attention(saga.status, saga.error);
       return 'needs-attention';
+  }
+};
+
+/**
+ * Finishes a cancellation its owner requested that has not cancelled the
+ * order yet (the request crashed after recording itself, got a 503, or the
+ * outcome event was lost):
+ * - the cancellation state machine succeeded → apply CANCELLED(CUSTOMER_REQUEST);
+ *   running → leave it; failed → a person;
+ * - none yet → run the request's remaining steps again (CancelShipment with
+ *   the tombstone, then the state machine); a shipment already on its way
+ *   withdraws the request;
+ * - the shipment never existed and is now cancelled in its place → the saga
+ *   decides: running, it will fail at CreateShipment and compensate; ended
+ *   with a cancellation, apply it; never started (or ended without one), start
+ *   the cancellation state machine, which undoes whatever is there.
+ */
+const reconcileCancellation = async (deps: ReconcileOrdersDeps, order: Order, attention: Attention): Promise<ReconcileAction> => {
+  const cancellation = await deps.cancellations.stateOf(order.orderId);
+  switch (cancellation.kind) {
+    case 'cancelled':
+      return (await advanceOrder(deps, order.orderId, 'CANCELLED', cancellation.reason)) ? 'cancellation-applied' : 'skipped';
+    case 'running':
+      return 'left-running';
+    case 'needs-attention':
+      attention(cancellation.status, cancellation.error);
+      return 'needs-attention';
+    case 'confirmed':
+      attention('SUCCEEDED', 'the cancellation execution succeeded without cancelling the order');
+      return 'needs-attention';
+    case 'absent':
+      break;
+  }
+  const step = await continueCancellation(deps, order);
+  switch (step) {
+    case 'shipped':
+    case 'delivered':
+      return 'cancellation-withdrawn';
+    case 'started':
+      return 'cancellation-started';
+    case 'already-started':
+      return 'left-running';
+    case 'left-to-saga':
+      break;
+  }
+  const saga = await deps.sagas.stateOf(order.orderId);
+  switch (saga.kind) {
+    case 'running':
+      return 'left-running';
+    case 'cancelled':
+      return (await advanceOrder(deps, order.orderId, 'CANCELLED', saga.reason)) ? 'cancelled' : 'skipped';
+    case 'needs-attention':
+      attention(saga.status, saga.error);
+      return 'needs-attention';
+    case 'absent':
+    case 'confirmed':
+      return (await startCancellation(deps, order)) === 'started' ? 'cancellation-started' : 'left-running';
   }
 };

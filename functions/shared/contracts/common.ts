@@ -43,6 +43,9 @@ export const addressSchema = z
   .strict();
 export type Address = z.infer<typeof addressSchema>;
 
-/** Why an order was cancelled. */
-export const cancellationReasonSchema = z.enum(['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'SHIPPING_UNAVAILABLE', 'TECHNICAL']);
+/**
+ * Why an order was cancelled: the saga's reasons, or `CUSTOMER_REQUEST` when
+ * its owner cancelled it before it shipped.
+ */
+export const cancellationReasonSchema = z.enum(['OUT_OF_STOCK', 'PAYMENT_DECLINED', 'SHIPPING_UNAVAILABLE', 'TECHNICAL', 'CUSTOMER_REQUEST']);
 export type CancellationReason = z.infer<typeof cancellationReasonSchema>;

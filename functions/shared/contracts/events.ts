@@ -43,7 +43,12 @@ export const OrderConfirmed = defineEvent(
   }),
 );
 
-/** The saga gave up and compensated what it had done. */
+/**
+ * The order was cancelled and what had been done for it was undone: by the
+ * saga when a step failed (or found the shipment cancelled by the customer),
+ * or by the cancellation state machine when its owner cancelled it
+ * (`CUSTOMER_REQUEST`).
+ */
 export const OrderCancelled = defineEvent(
   'OrderCancelled',
   Sources.orders,
@@ -67,6 +72,22 @@ export const CompensationFailed = defineEvent(
     step: z.enum(['CancelShipment', 'RefundPayment', 'ReleaseInventory']),
     error: z.string(),
     cause: z.string().optional(),
+  }),
+);
+
+/**
+ * A carrier (or an admin) handed the shipment over for delivery. From then on
+ * the order can no longer be cancelled: the shipment's conditional write is
+ * the fence between shipping and cancelling.
+ */
+export const OrderShipped = defineEvent(
+  'OrderShipped',
+  Sources.shipping,
+  '1',
+  z.object({
+    orderId: orderIdSchema,
+    shipmentId: z.string().min(1),
+    shippedAt: z.iso.datetime({ offset: true }),
   }),
 );
 
@@ -102,4 +123,4 @@ export const StockChanged = defineEvent(
 );
 
 /** Every contract on the bus. */
-export const AllEvents = [OrderPlaced, OrderConfirmed, OrderCancelled, CompensationFailed, ShipmentDelivered, StockChanged] as const;
+export const AllEvents = [OrderPlaced, OrderConfirmed, OrderCancelled, CompensationFailed, OrderShipped, ShipmentDelivered, StockChanged] as const;

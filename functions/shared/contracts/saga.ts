@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { addressSchema, cancellationReasonSchema, moneySchema, orderIdSchema, productIdSchema } from './common';
+import { addressSchema, cancellationReasonSchema, moneySchema, orderIdSchema, productIdSchema, userIdSchema } from './common';
 
 /**
  * The contract between the order saga (Step Functions) and its task
@@ -17,6 +17,11 @@ export const SagaErrors = {
   paymentDeclined: 'PaymentDeclinedError',
   /** The carrier does not serve the address: cancel with SHIPPING_UNAVAILABLE. */
   shippingUnavailable: 'ShippingUnavailableError',
+  /**
+   * The order's shipment was cancelled before the saga could create it (its
+   * owner cancelled the order): compensate and cancel with CUSTOMER_REQUEST.
+   */
+  shipmentCancelled: 'ShipmentCancelledError',
   /** May pass if retried: retried with backoff and jitter. */
   transient: 'TransientError',
 } as const;
@@ -65,11 +70,52 @@ export interface CreateShipmentOutput {
   readonly shipmentId: string;
 }
 
-export const cancelShipmentInput = z.object(base);
+/**
+ * What a cancelled shipment is written with when none exists yet: the
+ * order's address and lines, so the record is complete and a later
+ * CreateShipment for the order finds it cancelled.
+ */
+export const shipmentTombstoneSchema = z.object({ address: addressSchema, items: z.array(quantityLine).min(1) });
+export type ShipmentTombstone = z.infer<typeof shipmentTombstoneSchema>;
+
+/**
+ * CancelShipment's input. The saga's compensation sends none of `tombstone`;
+ * the orders service sends one when the order's owner cancels it, so that a
+ * shipment the saga has not created yet never will be.
+ */
+export const cancelShipmentInput = z.object({ ...base, tombstone: shipmentTombstoneSchema.optional() });
 export type CancelShipmentInput = z.infer<typeof cancelShipmentInput>;
+
+/**
+ * What CancelShipment found and did:
+ * - `cancelled`: a CREATED shipment is now CANCELLED;
+ * - `cancelled-before-creation`: there was no shipment, and a cancelled one
+ *   now stands in its place (written by this call or an earlier one with a
+ *   tombstone), so the saga's CreateShipment will fail and compensate;
+ * - `already-cancelled`: a shipment that had been created was cancelled before;
+ * - `absent`: no shipment, and no tombstone to write;
+ * - `shipped`, `delivered`: too late, nothing was changed.
+ */
+export const cancelShipmentOutcomeSchema = z.enum(['cancelled', 'cancelled-before-creation', 'already-cancelled', 'absent', 'shipped', 'delivered']);
+export type CancelShipmentOutcome = z.infer<typeof cancelShipmentOutcomeSchema>;
+
 export interface CancelShipmentOutput {
+  /** True when this call changed something (cancelled a shipment or wrote the cancelled stand-in). */
   readonly cancelled: boolean;
+  readonly outcome: CancelShipmentOutcome;
 }
+
+/**
+ * The input of the cancellation state machine (the orders service starts it
+ * when an order's owner cancels it): the same paths the saga's compensation
+ * tasks and its OrderCancelled read, `$.data.orderId`, `$.data.userId` and
+ * `$.metadata.correlationId`.
+ */
+export const cancellationInputSchema = z.object({
+  data: z.object({ orderId: orderIdSchema, userId: userIdSchema }),
+  metadata: z.object({ correlationId: z.string().min(1).max(128) }),
+});
+export type CancellationInput = z.infer<typeof cancellationInputSchema>;
 
 /**
  * What the output of a saga execution that SUCCEEDED says became of the order:

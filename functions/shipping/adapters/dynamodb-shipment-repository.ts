@@ -1,12 +1,15 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from '../../shared/aws-clients';
 import { isConditionFailed } from '../../shared/dynamodb';
-import type { Shipment } from '../domain/shipment';
+import type { Shipment, ShipmentStatus } from '../domain/shipment';
 import type { CreateShipmentOutcome, ShipmentRepository } from '../ports/shipment-repository';
 
 interface ShipmentItem extends Shipment {
   readonly pk: string;
 }
+
+/** The attribute that keeps when a shipment reached a status. */
+const CHANGED_AT = { CANCELLED: 'cancelledAt', SHIPPED: 'shippedAt', DELIVERED: 'deliveredAt' } as const;
 
 const keyOf = (shipmentId: string) => ({ pk: `SHIPMENT#${shipmentId}` });
 
@@ -46,23 +49,29 @@ export class DynamoDbShipmentRepository implements ShipmentRepository {
   }
 
   public async cancel(shipmentId: string, at: string): Promise<boolean> {
-    return (await this.transitionFromCreated(shipmentId, 'CANCELLED', at)) !== undefined;
+    return (await this.transition(shipmentId, ['CREATED'], 'CANCELLED', at)) !== undefined;
+  }
+
+  public markShipped(shipmentId: string, at: string): Promise<Shipment | undefined> {
+    return this.transition(shipmentId, ['CREATED'], 'SHIPPED', at);
   }
 
   public markDelivered(shipmentId: string, at: string): Promise<Shipment | undefined> {
-    return this.transitionFromCreated(shipmentId, 'DELIVERED', at);
+    return this.transition(shipmentId, ['CREATED', 'SHIPPED'], 'DELIVERED', at);
   }
 
-  private async transitionFromCreated(shipmentId: string, to: 'CANCELLED' | 'DELIVERED', at: string): Promise<Shipment | undefined> {
+  /** One conditional status change; the time of the change is kept in `<status>At` as well. */
+  private async transition(shipmentId: string, from: readonly ShipmentStatus[], to: 'CANCELLED' | 'SHIPPED' | 'DELIVERED', at: string): Promise<Shipment | undefined> {
+    const fromValues = Object.fromEntries(from.map((status, i) => [`:from${i}`, status]));
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keyOf(shipmentId),
-          UpdateExpression: to === 'DELIVERED' ? 'SET #status = :to, updatedAt = :at, deliveredAt = :at' : 'SET #status = :to, updatedAt = :at',
-          ConditionExpression: 'attribute_exists(pk) AND #status = :from',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':to': to, ':from': 'CREATED', ':at': at },
+          UpdateExpression: 'SET #status = :to, updatedAt = :at, #changedAt = :at',
+          ConditionExpression: `attribute_exists(pk) AND #status IN (${Object.keys(fromValues).join(', ')})`,
+          ExpressionAttributeNames: { '#status': 'status', '#changedAt': CHANGED_AT[to] },
+          ExpressionAttributeValues: { ':to': to, ':at': at, ...fromValues },
           ReturnValues: 'ALL_NEW',
         }),
       );

@@ -2,8 +2,14 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { orderIdSchema, type Address } from '../../shared/contracts/common';
 
-/** Where a shipment is in its life. CANCELLED and DELIVERED are final. */
-export type ShipmentStatus = 'CREATED' | 'CANCELLED' | 'DELIVERED';
+/**
+ * Where a shipment is in its life: `CREATED → SHIPPED → DELIVERED` (a
+ * created one may also be delivered at once), or `CREATED → CANCELLED`.
+ * CANCELLED and DELIVERED are final; a SHIPPED one can no longer be
+ * cancelled, which is what decides whether an order can be.
+ */
+export const SHIPMENT_STATUSES = ['CREATED', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
+export type ShipmentStatus = (typeof SHIPMENT_STATUSES)[number];
 
 /** A product and how many of it travel in the parcel. */
 export interface ShipmentLine {
@@ -25,7 +31,15 @@ export interface Shipment {
   readonly trackingNumber: string;
   readonly createdAt: string;
   readonly updatedAt: string;
+  readonly shippedAt?: string;
   readonly deliveredAt?: string;
+  readonly cancelledAt?: string;
+  /**
+   * True for a shipment written CANCELLED because the order was cancelled
+   * before the saga created its shipment: it stands in for the shipment, so
+   * CreateShipment for the order finds it cancelled and the saga compensates.
+   */
+  readonly cancelledBeforeCreation?: boolean;
 }
 
 const SHIPMENT_PREFIX = 'shp-';

@@ -5,16 +5,20 @@ import { logger, metrics } from '../../shared/powertools';
 import { cancelShipment, type ShippingDeps } from '../use-cases/shipments';
 
 /**
- * Compensation CancelShipment. Idempotent: only a CREATED shipment changes;
- * the metric counts compensations that actually undid something.
+ * CancelShipment: the saga's compensation, and what the orders service
+ * invokes when an order's owner cancels it (with a tombstone: the order's
+ * address and lines). Idempotent: only a CREATED shipment changes, or, with a
+ * tombstone, a missing one is written cancelled. The answer says what it
+ * found; a shipment too far along (shipped, delivered) is reported, never
+ * thrown, so the saga's compensation carries on and the orders service can
+ * refuse the cancellation. The metric counts calls that undid something.
  */
 export const createCancelShipmentHandler = (deps: ShippingDeps) =>
-  sagaTask('CancelShipment', cancelShipmentInput, async ({ orderId }): Promise<CancelShipmentOutput> => {
-    const outcome = await cancelShipment(deps, orderId);
-    if (outcome === 'delivered') {
-      logger.warn('Shipment already delivered; it cannot be cancelled', { orderId });
+  sagaTask('CancelShipment', cancelShipmentInput, async ({ orderId, tombstone }): Promise<CancelShipmentOutput> => {
+    const { outcome, changed } = await cancelShipment(deps, orderId, tombstone);
+    if (outcome === 'shipped' || outcome === 'delivered') {
+      logger.warn(`Shipment already ${outcome}; it cannot be cancelled`, { orderId });
     }
-    if (outcome !== 'cancelled') return { cancelled: false };
-    metrics.singleMetric().addDimension('step', 'CancelShipment').addMetric('CompensationsRun', MetricUnit.Count, 1);
-    return { cancelled: true };
+    if (changed) metrics.singleMetric().addDimension('step', 'CancelShipment').addMetric('CompensationsRun', MetricUnit.Count, 1);
+    return { cancelled: changed, outcome };
   });

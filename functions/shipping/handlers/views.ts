@@ -1,19 +1,21 @@
 import * as z from 'zod';
 import { addressSchema, orderIdSchema, productIdSchema } from '../../shared/contracts/common';
-import { CARRIER, type Shipment } from '../domain/shipment';
+import { CARRIER, SHIPMENT_STATUSES, type Shipment } from '../domain/shipment';
 
 /** A shipment as other services and carriers see it. */
 export const shipmentViewSchema = z.object({
   shipmentId: z.string(),
   orderId: orderIdSchema,
-  status: z.enum(['CREATED', 'CANCELLED', 'DELIVERED']),
+  status: z.enum(SHIPMENT_STATUSES),
   address: addressSchema,
   items: z.array(z.object({ productId: productIdSchema, quantity: z.number().int().min(1) })),
   carrier: z.literal(CARRIER),
   trackingNumber: z.string(),
   createdAt: z.iso.datetime({ offset: true }),
   updatedAt: z.iso.datetime({ offset: true }),
+  shippedAt: z.iso.datetime({ offset: true }).optional(),
   deliveredAt: z.iso.datetime({ offset: true }).optional(),
+  cancelledAt: z.iso.datetime({ offset: true }).optional(),
 });
 export type ShipmentView = z.infer<typeof shipmentViewSchema>;
 
@@ -28,5 +30,7 @@ export const toShipmentView = (shipment: Shipment): ShipmentView => ({
   trackingNumber: shipment.trackingNumber,
   createdAt: shipment.createdAt,
   updatedAt: shipment.updatedAt,
+  ...(shipment.shippedAt !== undefined ? { shippedAt: shipment.shippedAt } : {}),
   ...(shipment.deliveredAt !== undefined ? { deliveredAt: shipment.deliveredAt } : {}),
+  ...(shipment.cancelledAt !== undefined ? { cancelledAt: shipment.cancelledAt } : {}),
 });

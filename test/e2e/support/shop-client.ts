@@ -28,7 +28,7 @@ export class UnexpectedReplyError extends Error {
 const money = z.object({ amount: z.number().int(), currency: z.string() });
 const line = z.object({ productId: z.string(), quantity: z.number().int(), unitPrice: money });
 
-export const orderStatusSchema = z.enum(['PENDING', 'CONFIRMED', 'CANCELLED', 'DELIVERED']);
+export const orderStatusSchema = z.enum(['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED', 'CANCELLED']);
 export type OrderStatus = z.infer<typeof orderStatusSchema>;
 
 /** `GET /orders/{id}`. */
@@ -38,6 +38,7 @@ export const orderViewSchema = z.object({
   items: z.array(line),
   total: money,
   cancellationReason: z.string().optional(),
+  cancellationRequestedAt: z.string().optional(),
   statusHistory: z.array(z.object({ status: orderStatusSchema, at: z.string(), reason: z.string().optional() })),
 });
 export type OrderView = z.infer<typeof orderViewSchema>;

@@ -716,6 +716,8 @@ export const routeModels = (world: FuzzWorld): readonly RouteModel[] => {
     route('GET /orders', { page: 'orders', weight: 3 }),
     route('GET /orders/{id}', { param: { kind: 'order', unknown: problem(404, 'ORDER_NOT_FOUND') }, weight: 2 }),
     route('GET /orders/{id}/details', { param: { kind: 'order', unknown: problem(404, 'ORDER_NOT_FOUND') }, weight: 2 }),
+    route('POST /orders/{id}/cancel', { param: { kind: 'order', unknown: problem(404, 'ORDER_NOT_FOUND') }, weight: 2 }),
+    route('POST /shipments/{id}/ship', { param: { kind: 'shipment', unknown: problem(404, 'SHIPMENT_NOT_FOUND') }, weight: 2 }),
     route('POST /shipments/{id}/deliver', { param: { kind: 'shipment', unknown: problem(404, 'SHIPMENT_NOT_FOUND') }, weight: 2 }),
   ];
 };

@@ -5,8 +5,9 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { z } from 'zod';
 import { ShopBus } from '../../../lib/constructs/shop-bus';
+import { OrderCancellation, type OrderCancellationProps } from '../../../lib/orchestration/order-cancellation';
 import { OrderSaga, type OrderSagaProps } from '../../../lib/orchestration/order-saga';
-import { shopTemplate } from '../../cdk/support/template';
+import { pathOf, shopTemplate } from '../../cdk/support/template';
 import { resolveIntrinsics, type IntrinsicLookups, type JsonValue, type PseudoParameters } from '../../../local/cloudformation/intrinsics';
 
 /**
@@ -136,7 +137,7 @@ export type SagaDefinition = z.infer<typeof definitionSchema>;
 export type SagaState = z.infer<typeof stateSchema>;
 
 /** The synthesized saga definition with every intrinsic resolved to the fake ARNs. */
-export const resolvedDefinition = (synthesized: SagaTestStack): SagaDefinition => {
+export const resolvedDefinition = (synthesized: Pick<SagaTestStack, 'template' | 'stateMachineId'>): SagaDefinition => {
   const resources = synthesized.template.toJSON().Resources as Record<string, { readonly Properties?: Record<string, unknown> }>;
   const definitionString = resources[synthesized.stateMachineId]?.Properties?.DefinitionString;
   const resolved: JsonValue = resolveIntrinsics(
@@ -148,24 +149,70 @@ export const resolvedDefinition = (synthesized: SagaTestStack): SagaDefinition =
   return definitionSchema.parse(JSON.parse(resolved));
 };
 
+/** The two functions the cancellation state machine invokes. */
+export const CANCELLATION_FUNCTIONS = ['refundPayment', 'releaseInventory'] as const;
+export type CancellationFunction = (typeof CANCELLATION_FUNCTIONS)[number];
+
+/** A synthesized cancellation test stack and the logical ids its assertions need. */
+export interface CancellationTestStack {
+  readonly stack: Stack;
+  readonly cancellation: OrderCancellation;
+  readonly template: Template;
+  readonly functionIds: Readonly<Record<CancellationFunction, string>>;
+  readonly busId: string;
+  readonly stateMachineId: string;
+  readonly stateMachineRoleId: string;
+  readonly topicId: string;
+}
+
+/** Like {@link synthesizeSagaStack}, for the cancellation state machine. */
+export const synthesizeCancellationStack = (overrides: Partial<Pick<OrderCancellationProps, 'compensationRetry' | 'timeout'>> = {}): CancellationTestStack => {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new Stack(app, TEST_PSEUDO_PARAMETERS.stackName);
+  const alarmTopic = new Topic(stack, 'Alarms');
+  const bus = new ShopBus(stack, 'Events', { alarmTopic });
+  const functions = Object.fromEntries(
+    CANCELLATION_FUNCTIONS.map((name) => [
+      name,
+      new LambdaFunction(stack, `${name}Function`, { runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler = async () => ({});') }),
+    ]),
+  ) as Record<CancellationFunction, LambdaFunction>;
+  const cancellation = new OrderCancellation(stack, 'OrderCancellation', { bus, alarmTopic, ...functions, ...overrides });
+  const template = Template.fromStack(stack);
+  return {
+    stack,
+    cancellation,
+    template,
+    functionIds: Object.fromEntries(CANCELLATION_FUNCTIONS.map((name) => [name, logicalIdOf(functions[name])])) as Record<CancellationFunction, string>,
+    busId: logicalIdOf(bus.bus),
+    stateMachineId: logicalIdOf(cancellation.stateMachine),
+    stateMachineRoleId: stack.getLogicalId(cancellation.stateMachine.role.node.defaultChild as CfnElement),
+    topicId: logicalIdOf(alarmTopic),
+  };
+};
+
 /**
- * The saga that ships: the state machine of the app's own ShopStack (the one
- * `cdk deploy` and `npm start` run), resolved like the test stack's, with
+ * A state machine that ships: one of the app's own ShopStack (the one `cdk
+ * deploy` and `npm start` run), found by the construct it belongs to
+ * (`OrderSaga`, `OrderCancellation`), resolved like the test stacks', with
  * the ARN of the shop's bus.
  */
-export const shopSagaDefinition = (): { readonly definition: SagaDefinition; readonly busArn: string } => {
+export const shopStateMachineDefinition = (construct: 'OrderSaga' | 'OrderCancellation'): { readonly definition: SagaDefinition; readonly busArn: string } => {
   const template = shopTemplate();
-  const only = (type: string): string => {
-    const ids = Object.keys(template.findResources(type));
-    if (ids.length !== 1) throw new Error(`The shop has ${ids.length} ${type}, expected one`);
+  const only = (type: string, filter: (resource: { Type: string; Metadata?: Record<string, unknown> }) => boolean = () => true): string => {
+    const ids = Object.entries(template.findResources(type)).filter(([, resource]) => filter({ Type: type, ...resource } as never)).map(([id]) => id);
+    if (ids.length !== 1) throw new Error(`The shop has ${ids.length} ${type} (${construct}), expected one`);
     return ids[0];
   };
-  const stateMachineId = only('AWS::StepFunctions::StateMachine');
+  const stateMachineId = only('AWS::StepFunctions::StateMachine', (resource) => pathOf(resource).startsWith(`Shop/${construct}/`));
   const definitionString = (template.toJSON().Resources as Record<string, { Properties?: Record<string, unknown> }>)[stateMachineId]?.Properties?.DefinitionString;
   const resolved = resolveIntrinsics(definitionString, { lookups: fakeLookups(template), pseudoParameters: TEST_PSEUDO_PARAMETERS }, `Resources.${stateMachineId}.Properties.DefinitionString`);
   if (typeof resolved !== 'string') throw new Error(`DefinitionString resolved to ${typeof resolved}, not a string`);
   return { definition: definitionSchema.parse(JSON.parse(resolved)), busArn: fakeArn('AWS::Events::EventBus', only('AWS::Events::EventBus')) };
 };
+
+/** The saga that ships (see {@link shopStateMachineDefinition}). */
+export const shopSagaDefinition = () => shopStateMachineDefinition('OrderSaga');
 
 /** Synthesizes the default saga stack and returns its resolved definition. */
 export const sagaDefinition = (overrides?: Parameters<typeof synthesizeSagaStack>[0]): SagaDefinition => resolvedDefinition(synthesizeSagaStack(overrides));

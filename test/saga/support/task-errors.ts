@@ -35,6 +35,14 @@ export class ShippingUnavailableError extends BusinessRuleError {
   }
 }
 
+/** CreateShipment finding the order's shipment cancelled: its owner cancelled the order before the saga got there. */
+export class ShipmentCancelledError extends BusinessRuleError {
+  public constructor(orderId: string) {
+    super(`Shipment 'shp-${orderId}' was cancelled and cannot be created again.`);
+    this.name = SagaErrors.shipmentCancelled;
+  }
+}
+
 /** What a dependency being down looks like from a task. */
 export const providerUnavailable = (): TransientError => new TransientError('payment provider unavailable');
 

@@ -1,5 +1,6 @@
 import { createOrdersApi } from '../../../functions/orders/handlers/api';
 import { metrics } from '../../../functions/shared/powertools';
+import { FakeExecutions, FakeShipmentCanceller } from '../../fakes/cancellations';
 import { FakePaymentReader, FakeShipmentReader } from '../../fakes/order-readers';
 import { InMemoryOrderRepository } from '../../fakes/order-repository';
 import { FakePriceCatalog } from '../../fakes/price-catalog';
@@ -18,6 +19,8 @@ const setup = () => {
     catalog,
     payments: new FakePaymentReader(),
     shipments: new FakeShipmentReader(),
+    shipping: new FakeShipmentCanceller(),
+    cancellations: new FakeExecutions(),
     now: () => NOW,
     newOrderId: () => `00000000-0000-4000-8000-${String((next += 1)).padStart(12, '0')}`,
   });

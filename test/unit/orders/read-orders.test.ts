@@ -9,6 +9,7 @@ import type { Order } from '../../../functions/orders/domain/order';
 import { UnservedCountriesCoverage } from '../../../functions/shipping/adapters/unserved-countries-coverage';
 import { createGetShipmentHandler } from '../../../functions/shipping/handlers/get-shipment';
 import { createShipment } from '../../../functions/shipping/use-cases/shipments';
+import { FakeExecutions, FakeShipmentCanceller } from '../../fakes/cancellations';
 import { FakePaymentReader, FakeShipmentReader } from '../../fakes/order-readers';
 import { InMemoryOrderRepository, order } from '../../fakes/order-repository';
 import { FakePriceCatalog } from '../../fakes/price-catalog';
@@ -22,7 +23,12 @@ const setup = (seed: Order[] = [order()]) => {
   const orders = new InMemoryOrderRepository(seed);
   const payments = new FakePaymentReader();
   const shipments = new FakeShipmentReader();
-  return { orders, payments, shipments, api: createOrdersApi({ orders, catalog: new FakePriceCatalog(), payments, shipments }) };
+  return {
+    orders,
+    payments,
+    shipments,
+    api: createOrdersApi({ orders, catalog: new FakePriceCatalog(), payments, shipments, shipping: new FakeShipmentCanceller(), cancellations: new FakeExecutions() }),
+  };
 };
 
 const orderAt = (n: number, userId = 'user-alice'): Order =>

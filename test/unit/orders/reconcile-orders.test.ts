@@ -1,27 +1,13 @@
 import { createReconcileOrdersHandler } from '../../../functions/orders/handlers/reconcile-orders';
-import type { SagaExecutions, SagaState } from '../../../functions/orders/ports/saga-executions';
+import type { SagaState } from '../../../functions/orders/ports/saga-executions';
 import { reconcileOrders } from '../../../functions/orders/use-cases/reconcile-orders';
 import { OrderPlaced } from '../../../functions/shared/contracts/events';
 import { metrics } from '../../../functions/shared/powertools';
+import { shipmentIdFor, trackingNumberFor, type Shipment } from '../../../functions/shipping/domain/shipment';
+import { FakeExecutions, FakeShipmentCanceller } from '../../fakes/cancellations';
 import { InMemoryOrderRepository, order } from '../../fakes/order-repository';
+import { InMemoryShipmentRepository } from '../../fakes/shipment-repository';
 import { invoke } from '../../support/lambda';
-
-/** Sagas by order id, and the executions started meanwhile. */
-class FakeSagas implements SagaExecutions {
-  public readonly started: Array<{ orderId: string; input: string }> = [];
-
-  public constructor(private readonly states: Readonly<Record<string, SagaState>> = {}) {}
-
-  public async stateOf(orderId: string): Promise<SagaState> {
-    return this.started.some((s) => s.orderId === orderId) ? { kind: 'running' } : (this.states[orderId] ?? { kind: 'absent' });
-  }
-
-  public async start(orderId: string, input: string): Promise<'started' | 'already-started'> {
-    if (this.started.some((s) => s.orderId === orderId)) return 'already-started';
-    this.started.push({ orderId, input });
-    return 'started';
-  }
-}
 
 /** Order ids (the contracts want UUIDs), named for what each test makes of them. */
 const id = {
@@ -41,10 +27,16 @@ const NOW = new Date('2026-03-01T12:30:00.000Z');
 /** Placed 30 minutes before NOW: old enough to be looked at with a 10-minute threshold. */
 const stuck = (orderId: string, overrides: Parameters<typeof order>[0] = {}) => order({ orderId, createdAt: '2026-03-01T12:00:00.000Z', ...overrides });
 
-const setup = (orders: ReturnType<typeof order>[], states: Record<string, SagaState> = {}) => {
+const setup = (
+  orders: ReturnType<typeof order>[],
+  states: Record<string, SagaState> = {},
+  options: { readonly cancellations?: Record<string, SagaState>; readonly shipments?: Shipment[] } = {},
+) => {
   const repository = new InMemoryOrderRepository(orders);
-  const sagas = new FakeSagas(states);
-  return { repository, sagas, deps: { orders: repository, sagas, now: () => NOW } };
+  const sagas = new FakeExecutions(states);
+  const cancellations = new FakeExecutions(options.cancellations);
+  const shipping = new FakeShipmentCanceller(new InMemoryShipmentRepository(options.shipments));
+  return { repository, sagas, cancellations, shipping, deps: { orders: repository, sagas, cancellations, shipping, now: () => NOW } };
 };
 
 describe('the order reconciler', () => {
@@ -61,7 +53,18 @@ describe('the order reconciler', () => {
     // Assess
     expect(report).toEqual({
       examined: 4,
-      actions: { 'saga-started': 1, confirmed: 1, cancelled: 1, 'left-running': 1, 'needs-attention': 0, skipped: 0, failed: 0 },
+      actions: {
+        'saga-started': 1,
+        confirmed: 1,
+        cancelled: 1,
+        'left-running': 1,
+        'needs-attention': 0,
+        'cancellation-started': 0,
+        'cancellation-applied': 0,
+        'cancellation-withdrawn': 0,
+        skipped: 0,
+        failed: 0,
+      },
       needsAttention: [],
       failures: [],
     });
@@ -117,7 +120,7 @@ describe('the order reconciler', () => {
   });
 
   it('skips an order the index still lists although it moved on', async () => {
-    // Prepare: the fake lists by status like the index; make it lag by listing a CONFIRMED order anyway.
+    // Prepare: the fake lists like the index; make it lag by listing a CONFIRMED order anyway.
     const { repository, sagas, deps } = setup([stuck(id.moved, { status: 'CONFIRMED' })]);
     jest.spyOn(repository, 'listPendingSince').mockResolvedValue([id.moved, id.gone]);
 
@@ -127,6 +130,105 @@ describe('the order reconciler', () => {
     // Assess
     expect(report.actions.skipped).toBe(2);
     expect(sagas.started).toEqual([]);
+  });
+});
+
+describe('the order reconciler, for cancellations its owner requested', () => {
+  /** Requested 20 minutes before NOW: old enough with a 10-minute threshold. */
+  const REQUESTED = '2026-03-01T12:10:00.000Z';
+  const requested = (orderId: string, overrides: Parameters<typeof order>[0] = {}) => stuck(orderId, { status: 'CONFIRMED', cancelRequestedAt: REQUESTED, ...overrides });
+  const shipmentOf = (orderId: string, overrides: Partial<Shipment> = {}): Shipment => ({
+    shipmentId: shipmentIdFor(orderId),
+    orderId,
+    status: 'CREATED',
+    address: order().shippingAddress,
+    items: [{ productId: 'p-mug', quantity: 2 }],
+    carrier: 'SimCarrier',
+    trackingNumber: trackingNumberFor(orderId),
+    createdAt: '2026-03-01T12:00:05.000Z',
+    updatedAt: '2026-03-01T12:00:05.000Z',
+    ...overrides,
+  });
+
+  it('finishes an interrupted one: cancels the shipment and starts the cancellation state machine, never the saga', async () => {
+    // Prepare
+    const { repository, sagas, cancellations, shipping, deps } = setup([requested(id.a), requested(id.b, { status: 'PENDING' })], {}, { shipments: [shipmentOf(id.a)] });
+
+    // Act
+    const report = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
+
+    // Assess: the shipped-to-be order's shipment is cancelled; the order without a shipment (and no saga) gets its stand-in written,
+    // and, as no saga will ever fail on it, the cancellation state machine too.
+    expect(report.actions).toMatchObject({ 'cancellation-started': 2, 'saga-started': 0 });
+    expect(shipping.repository.shipments.get(shipmentIdFor(id.a))?.status).toBe('CANCELLED');
+    expect(shipping.repository.shipments.get(shipmentIdFor(id.b))).toMatchObject({ status: 'CANCELLED', cancelledBeforeCreation: true });
+    expect(cancellations.started.map((s) => s.orderId).sort()).toEqual([id.a, id.b].sort());
+    expect(sagas.started).toEqual([]);
+    expect([repository.orders.get(id.a)?.status, repository.orders.get(id.b)?.status]).toEqual(['CONFIRMED', 'PENDING']);
+  });
+
+  it('leaves a cancellation to a saga still running when the shipment never existed: the saga fails at CreateShipment and compensates', async () => {
+    const { cancellations, deps } = setup([requested(id.running, { status: 'PENDING' })], { [id.running]: { kind: 'running' } });
+    const report = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
+    expect(report.actions).toMatchObject({ 'left-running': 1, 'cancellation-started': 0 });
+    expect(cancellations.started).toEqual([]);
+  });
+
+  it("applies the saga's own cancellation when it ended before creating the shipment and its outcome was lost", async () => {
+    const { repository, cancellations, deps } = setup([requested(id.cancelled, { status: 'PENDING' })], { [id.cancelled]: { kind: 'cancelled', reason: 'OUT_OF_STOCK' } });
+    const report = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
+    expect(report.actions.cancelled).toBe(1);
+    expect(repository.orders.get(id.cancelled)).toMatchObject({ status: 'CANCELLED', cancellationReason: 'OUT_OF_STOCK' });
+    expect(cancellations.started).toEqual([]);
+  });
+
+  it('applies CANCELLED(CUSTOMER_REQUEST) when the cancellation state machine succeeded but its OrderCancelled was lost, and then forgets the order', async () => {
+    // Prepare
+    const { repository, shipping, deps } = setup([requested(id.confirmed)], {}, { cancellations: { [id.confirmed]: { kind: 'cancelled', reason: 'CUSTOMER_REQUEST' } } });
+
+    // Act
+    const report = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
+    const again = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
+
+    // Assess
+    expect(report.actions['cancellation-applied']).toBe(1);
+    expect(repository.orders.get(id.confirmed)).toMatchObject({ status: 'CANCELLED', cancellationReason: 'CUSTOMER_REQUEST', cancelRequestedAt: REQUESTED });
+    expect(again.examined).toBe(0);
+    expect(shipping.calls).toEqual([]);
+  });
+
+  it('leaves a running cancellation alone and reports a failed one to a person', async () => {
+    const { cancellations, shipping, deps } = setup([requested(id.running), requested(id.failed)], {}, {
+      cancellations: { [id.running]: { kind: 'running' }, [id.failed]: { kind: 'needs-attention', status: 'FAILED', error: 'CompensationFailed' } },
+    });
+    const report = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
+    expect(report.actions).toMatchObject({ 'left-running': 1, 'needs-attention': 1 });
+    expect(report.needsAttention).toEqual([{ orderId: id.failed, status: 'FAILED', error: 'CompensationFailed' }]);
+    expect([shipping.calls, cancellations.started]).toEqual([[], []]);
+  });
+
+  it('withdraws the request when the shipment shipped meanwhile, and the order leaves the index', async () => {
+    const { repository, cancellations, deps } = setup([requested(id.moved)], {}, { shipments: [shipmentOf(id.moved, { status: 'SHIPPED' })] });
+    const report = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
+    expect(report.actions['cancellation-withdrawn']).toBe(1);
+    expect(repository.orders.get(id.moved)?.cancelRequestedAt).toBeUndefined();
+    expect(cancellations.started).toEqual([]);
+    expect(await repository.listPendingSince(NOW.toISOString(), 10)).toEqual([]);
+  });
+
+  it("counts a cancellation's age from its request, not from the order", async () => {
+    const { shipping, deps } = setup([requested(id.young, { cancelRequestedAt: '2026-03-01T12:25:00.000Z' })]);
+    const report = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
+    expect(report.examined).toBe(0);
+    expect(shipping.calls).toEqual([]);
+  });
+
+  it('counts a run that fails on one order (shipping down) and carries on with the others', async () => {
+    const { shipping, deps } = setup([requested(id.a), stuck(id.no_saga)]);
+    shipping.available = false;
+    const report = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
+    expect(report.actions).toMatchObject({ failed: 1, 'saga-started': 1 });
+    expect(report.failures).toEqual([{ orderId: id.a, error: expect.stringMatching(/^DependencyUnavailableError/) }]);
   });
 });
 
@@ -150,5 +252,21 @@ describe('the reconciler handler', () => {
       ['OrdersNeedingAttention', 1],
     ]);
     await expect(refused).rejects.toMatchObject({ name: 'ContractViolationError' });
+  });
+
+  it('counts finished cancellations among the recovered orders, by action', async () => {
+    // Prepare
+    const { deps } = setup([stuck(id.a, { status: 'CONFIRMED', cancelRequestedAt: '2026-03-01T12:10:00.000Z' })]);
+    const single = metrics.singleMetric();
+    const addDimension = jest.spyOn(single, 'addDimension');
+    jest.spyOn(metrics, 'singleMetric').mockReturnValue(single);
+    const addMetric = jest.spyOn(metrics, 'addMetric');
+
+    // Act
+    await invoke(createReconcileOrdersHandler(deps), { olderThanSeconds: 600 });
+
+    // Assess
+    expect(addDimension).toHaveBeenCalledWith('action', 'cancellation-started');
+    expect(addMetric.mock.calls.map(([name, , value]) => [name, value])).toContainEqual(['OrdersRecovered', 1]);
   });
 });

@@ -6,7 +6,9 @@ import {
   eventBridgeEvent,
   ORDER_ID,
   orderCancelledDetail,
+  orderCancelledByCustomerDetail,
   orderConfirmedDetail,
+  orderShippedDetail,
   queued,
   shipmentDeliveredDetail,
 } from '../../fixtures/events';
@@ -16,6 +18,8 @@ const SECOND_ORDER = '5b0c1d2e-3f40-4a51-8b62-7c8d9eaf0b1c';
 const confirmed = queued(eventBridgeEvent('OrderConfirmed', 'shop.orders', orderConfirmedDetail));
 const cancelled = queued(eventBridgeEvent('OrderCancelled', 'shop.orders', orderCancelledDetail));
 const delivered = queued(eventBridgeEvent('ShipmentDelivered', 'shop.shipping', shipmentDeliveredDetail));
+const shipped = queued(eventBridgeEvent('OrderShipped', 'shop.shipping', orderShippedDetail));
+const cancelledByCustomer = queued(eventBridgeEvent('OrderCancelled', 'shop.orders', orderCancelledByCustomerDetail));
 
 const setup = (seed: Order[] = [order({ orderId: ORDER_ID })]) => {
   const orders = new InMemoryOrderRepository(seed);
@@ -136,11 +140,40 @@ describe('order status consumer', () => {
     ]);
   });
 
-  it('does not cancel a confirmed order', async () => {
-    const { orders, consumer } = setup([order({ orderId: ORDER_ID, status: 'CONFIRMED' })]);
-    await invoke(consumer, cancelled);
-    expect(statusOf(orders)).toBe('CONFIRMED');
-    expect(orders.writes).toBe(0);
+  it('moves an order PENDING → CONFIRMED → SHIPPED → DELIVERED, counting the shipment', async () => {
+    // Prepare
+    const { orders, consumer } = setup();
+    const addMetric = jest.spyOn(metrics, 'addMetric');
+
+    // Act
+    for (const event of [confirmed, shipped, delivered]) await invoke(consumer, event);
+
+    // Assess
+    expect(orders.orders.get(ORDER_ID)?.statusHistory.map((h) => h.status)).toEqual(['PENDING', 'CONFIRMED', 'SHIPPED', 'DELIVERED']);
+    expect(addMetric.mock.calls.map(([name]) => name)).toEqual(['OrdersConfirmed', 'OrdersShipped', 'OrdersDelivered']);
+  });
+
+  it('ships an order whose confirmation has not arrived, then ignores the late confirmation and a late shipment after delivery', async () => {
+    const { orders, consumer } = setup();
+    for (const event of [shipped, confirmed, delivered, shipped]) await invoke(consumer, event);
+    expect(orders.orders.get(ORDER_ID)?.statusHistory.map((h) => h.status)).toEqual(['PENDING', 'SHIPPED', 'DELIVERED']);
+  });
+
+  it("cancels a confirmed order (its owner cancelled it), keeping the request's time, and never a shipped one", async () => {
+    // Prepare
+    const requested = '2026-03-01T12:30:00.000Z';
+    const { orders, consumer } = setup([order({ orderId: ORDER_ID, status: 'CONFIRMED', cancelRequestedAt: requested })]);
+    const shippedFirst = setup([order({ orderId: ORDER_ID, status: 'CONFIRMED' })]);
+    await invoke(shippedFirst.consumer, shipped);
+
+    // Act
+    await invoke(consumer, cancelledByCustomer);
+    await invoke(shippedFirst.consumer, cancelledByCustomer);
+
+    // Assess
+    expect(orders.orders.get(ORDER_ID)).toMatchObject({ status: 'CANCELLED', cancellationReason: 'CUSTOMER_REQUEST', cancelRequestedAt: requested });
+    expect(statusOf(shippedFirst.orders)).toBe('SHIPPED');
+    expect(shippedFirst.orders.writes).toBe(1);
   });
 
   it('changes nothing for an unknown order', async () => {

@@ -12,6 +12,8 @@ import { invoke } from '../../support/lambda';
 const NOW = new Date('2026-03-02T10:00:00.000Z');
 const address = { name: 'Alice', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' };
 const createInput = { orderId: ORDER_ID, correlationId: 'corr-1', address, items: [{ productId: 'p-mug', quantity: 2 }] };
+/** CancelShipment as the orders service sends it when the order's owner cancels. */
+const cancelInput = { orderId: ORDER_ID, correlationId: 'corr-1', tombstone: { address, items: [{ productId: 'p-mug', quantity: 2 }] } };
 
 const shipment = (overrides: Partial<Shipment> = {}): Shipment => ({
   shipmentId: shipmentIdFor(ORDER_ID),
@@ -76,9 +78,10 @@ describe('CreateShipment', () => {
     expect(delivered.shipments.writes).toBe(0);
   });
 
-  it('refuses to revive a cancelled shipment with ShipmentCancelledError', async () => {
+  it('refuses to revive a cancelled shipment with ShipmentCancelledError, the name the saga catches', async () => {
     const { create, shipments } = setup([shipment({ status: 'CANCELLED' })]);
-    await expect(invoke(create, createInput)).rejects.toMatchObject({ name: 'ShipmentCancelledError' });
+    await expect(invoke(create, createInput)).rejects.toMatchObject({ name: SagaErrors.shipmentCancelled });
+    expect(SagaErrors.shipmentCancelled).toBe('ShipmentCancelledError');
     expect(shipments.shipments.get(`shp-${ORDER_ID}`)?.status).toBe('CANCELLED');
   });
 
@@ -111,23 +114,89 @@ describe('CancelShipment', () => {
     const second = await invoke(cancel, { orderId: ORDER_ID, correlationId: 'corr-1' });
 
     // Assess
-    expect([first, second]).toEqual([{ cancelled: true }, { cancelled: false }]);
-    expect(shipments.shipments.get(`shp-${ORDER_ID}`)).toMatchObject({ status: 'CANCELLED', updatedAt: NOW.toISOString() });
+    expect([first, second]).toEqual([
+      { cancelled: true, outcome: 'cancelled' },
+      { cancelled: false, outcome: 'already-cancelled' },
+    ]);
+    expect(shipments.shipments.get(`shp-${ORDER_ID}`)).toMatchObject({ status: 'CANCELLED', updatedAt: NOW.toISOString(), cancelledAt: NOW.toISOString() });
     expect(shipments.writes).toBe(1);
     expect(addDimension).toHaveBeenCalledWith('step', 'CancelShipment');
     expect(addMetric).toHaveBeenCalledTimes(1);
     expect(addMetric).toHaveBeenCalledWith('CompensationsRun', 'Count', 1);
   });
 
-  it('changes nothing when there is no shipment or it was delivered', async () => {
+  it('changes nothing without a tombstone when there is no shipment, and never cancels a shipped or delivered one', async () => {
+    // Prepare
     const none = setup();
-    expect(await invoke(none.cancel, { orderId: ORDER_ID, correlationId: 'corr-1' })).toEqual({ cancelled: false });
-    expect(none.shipments.shipments.size).toBe(0);
-
+    const shipped = setup([shipment({ status: 'SHIPPED', shippedAt: '2026-03-02T00:00:00.000Z' })]);
     const delivered = setup([shipment({ status: 'DELIVERED', deliveredAt: '2026-03-02T00:00:00.000Z' })]);
-    expect(await invoke(delivered.cancel, { orderId: ORDER_ID, correlationId: 'corr-1' })).toEqual({ cancelled: false });
-    expect(delivered.shipments.shipments.get(`shp-${ORDER_ID}`)?.status).toBe('DELIVERED');
-    expect(delivered.shipments.writes).toBe(0);
+
+    // Act
+    const answers = await Promise.all([none, shipped, delivered].map(({ cancel }) => invoke(cancel, { orderId: ORDER_ID, correlationId: 'corr-1' })));
+    const withTombstone = await Promise.all([shipped, delivered].map(({ cancel }) => invoke(cancel, cancelInput)));
+
+    // Assess
+    expect(answers).toEqual([
+      { cancelled: false, outcome: 'absent' },
+      { cancelled: false, outcome: 'shipped' },
+      { cancelled: false, outcome: 'delivered' },
+    ]);
+    expect(withTombstone).toEqual([
+      { cancelled: false, outcome: 'shipped' },
+      { cancelled: false, outcome: 'delivered' },
+    ]);
+    expect(none.shipments.shipments.size).toBe(0);
+    expect([shipped, delivered].map((s) => s.shipments.shipments.get(`shp-${ORDER_ID}`)?.status)).toEqual(['SHIPPED', 'DELIVERED']);
+    expect(shipped.shipments.writes + delivered.shipments.writes).toBe(0);
+  });
+
+  it('with a tombstone and no shipment, writes it cancelled, so the saga can never create it', async () => {
+    // Prepare
+    const { cancel, create, shipments } = setup();
+
+    // Act
+    const first = await invoke(cancel, cancelInput);
+    const repeated = await invoke(cancel, cancelInput);
+    const sagaLater = invoke(create, createInput);
+
+    // Assess
+    expect([first, repeated]).toEqual([
+      { cancelled: true, outcome: 'cancelled-before-creation' },
+      { cancelled: false, outcome: 'cancelled-before-creation' },
+    ]);
+    await expect(sagaLater).rejects.toMatchObject({ name: SagaErrors.shipmentCancelled });
+    expect(shipments.shipments.get(`shp-${ORDER_ID}`)).toEqual({
+      ...shipment({ createdAt: NOW.toISOString(), updatedAt: NOW.toISOString() }),
+      status: 'CANCELLED',
+      cancelledAt: NOW.toISOString(),
+      cancelledBeforeCreation: true,
+    });
+    expect(shipments.writes).toBe(1);
+  });
+
+  it('cancels the shipment a concurrent CreateShipment wrote when that won the race against the tombstone', async () => {
+    // Prepare: CreateShipment writes between CancelShipment's read (nothing there) and its put of the tombstone.
+    const { cancel, shipments } = setup();
+    shipments.meanwhile = () => void shipments.shipments.set(`shp-${ORDER_ID}`, shipment());
+
+    // Act
+    const answer = await invoke(cancel, cancelInput);
+
+    // Assess
+    expect(answer).toEqual({ cancelled: true, outcome: 'cancelled' });
+    expect(shipments.shipments.get(`shp-${ORDER_ID}`)).toMatchObject({ status: 'CANCELLED', cancelledAt: NOW.toISOString() });
+    expect(shipments.shipments.get(`shp-${ORDER_ID}`)?.cancelledBeforeCreation).toBeUndefined();
+  });
+
+  it('tells a shipment the saga cancelled apart from one cancelled before creation', async () => {
+    const { cancel } = setup([shipment({ status: 'CANCELLED', cancelledAt: '2026-03-01T01:00:00.000Z' })]);
+    expect(await invoke(cancel, cancelInput)).toEqual({ cancelled: false, outcome: 'already-cancelled' });
+  });
+
+  it('rejects a tombstone outside its contract', async () => {
+    const { cancel, shipments } = setup();
+    await expect(invoke(cancel, { ...cancelInput, tombstone: { address, items: [] } })).rejects.toMatchObject({ name: 'ContractViolationError' });
+    expect(shipments.shipments.size).toBe(0);
   });
 });
 
