@@ -81,7 +81,7 @@ export class ShopStack extends Stack {
       version,
       tables: { catalog: catalog.table, inventory: inventory.table, orders: orders.table, payments: payments.table, shipping: shipping.table },
       bus: bus.bus,
-      stateMachine: saga.stateMachine,
+      stateMachines: { 'order-saga': saga.stateMachine, 'order-cancellation': cancellation.stateMachine },
       functions: {
         'catalog-get-prices': catalog.pricesFunction,
         'payments-get-payment': payments.getPaymentFunction,

@@ -21,8 +21,8 @@ export interface HealthCheckProps {
   readonly tables: Readonly<Record<string, TableV2>>;
   /** The bus the services talk through. */
   readonly bus: IEventBus;
-  /** The order saga. */
-  readonly stateMachine: IStateMachine;
+  /** The state machines the shop starts (the order saga, the cancellation), by the name readiness shows (`order-saga`). */
+  readonly stateMachines: Readonly<Record<string, IStateMachine>>;
   /** The functions the shop invokes synchronously, by the name readiness shows (`catalog-get-prices`). */
   readonly functions: Readonly<Record<string, IFunction>>;
   /** How long each readiness check may take. @default Duration.seconds(1) */
@@ -97,7 +97,7 @@ export class HealthCheck extends Construct {
       add(`${service}-table`, { kind: 'table', tableName: table.tableName, partitionKey, ...(sortKey ? { sortKey } : {}) });
     }
     add('events-bus', { kind: 'eventBus', eventBusName: props.bus.eventBusName });
-    add('order-saga', { kind: 'stateMachine', stateMachineArn: props.stateMachine.stateMachineArn });
+    for (const [name, machine] of Object.entries(props.stateMachines)) add(name, { kind: 'stateMachine', stateMachineArn: machine.stateMachineArn });
     for (const [name, fn] of Object.entries(props.functions)) add(name, { kind: 'function', functionName: fn.functionName });
 
     this.function = new ShopFunction(this, 'Function', {
@@ -124,7 +124,7 @@ export class HealthCheck extends Construct {
       }),
     );
     this.function.addToRolePolicy(new PolicyStatement({ actions: ['events:DescribeEventBus'], resources: [props.bus.eventBusArn] }));
-    this.function.addToRolePolicy(new PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: [props.stateMachine.stateMachineArn] }));
+    this.function.addToRolePolicy(new PolicyStatement({ actions: ['states:DescribeStateMachine'], resources: Object.values(props.stateMachines).map((machine) => machine.stateMachineArn) }));
     this.function.addToRolePolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: Object.values(props.functions).map((fn) => fn.functionArn) }));
     props.api.addRoutes('Health', this.function, healthRoutes);
   }

@@ -269,7 +269,7 @@ describe('DynamoDbOrderRepository (DynamoDB Local)', () => {
       const cancelled = await repository.transition(idOf(1), statusChange('CANCELLED', '2026-03-01T12:30:02.000Z', 'CUSTOMER_REQUEST'));
 
       // Assess
-      expect([confirmed, cancelled]).toEqual([true, true]);
+      expect([confirmed?.status, cancelled?.status]).toEqual(['CONFIRMED', 'CANCELLED']);
       expect(whileConfirmed).toEqual({ gsi2pk: 'PENDING', gsi2sk: `2026-03-01T12:30:00.000Z#${idOf(1)}` });
       expect(await indexKeysOf(idOf(1))).toEqual({ gsi2pk: undefined, gsi2sk: undefined });
       expect(await repository.get(idOf(1))).toMatchObject({
@@ -284,7 +284,7 @@ describe('DynamoDbOrderRepository (DynamoDB Local)', () => {
       await repository.create(order({ orderId: idOf(1) }));
       await repository.transition(idOf(1), statusChange('CONFIRMED', '2026-03-01T12:29:00.000Z'));
       await repository.recordCancelRequest(idOf(1), '2026-03-01T12:30:00.000Z');
-      expect(await repository.transition(idOf(1), statusChange('SHIPPED', '2026-03-01T12:30:01.000Z'))).toBe(true);
+      expect((await repository.transition(idOf(1), statusChange('SHIPPED', '2026-03-01T12:30:01.000Z')))?.status).toBe('SHIPPED');
       expect(await repository.get(idOf(1))).not.toHaveProperty('cancelRequestedAt');
       expect(await indexKeysOf(idOf(1))).toEqual({ gsi2pk: undefined, gsi2sk: undefined });
     });
