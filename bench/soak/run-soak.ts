@@ -414,8 +414,15 @@ const countActions = (payload: unknown, into: Record<string, number>): void => {
 /** Creates the products and sets their stock, retrying what faults or throttling refuse. */
 const seedCatalog = async (http: ShopHttp, admin: string, products: readonly SoakProduct[]): Promise<void> => {
   for (const product of products) {
-    const created = await http.callWithRetries('POST', '/products', { token: admin, json: { id: product.id, name: product.name, category: 'soak', price: product.price } });
-    if (created.status !== 201) throw new SoakSetupError(`creating product ${product.id}: ${describeReply(created)}`);
+    let attempts = 0;
+    const created = await http.callWithRetries('POST', '/products', {
+      token: admin,
+      json: { id: product.id, name: product.name, category: 'soak', price: product.price },
+      onRetry: () => (attempts += 1),
+    });
+    // A retried create whose earlier attempt was written but answered 5xx (a deadline passed after the write) finds its product: that is success.
+    const alreadyMade = created.status === 409 && attempts > 0;
+    if (created.status !== 201 && !alreadyMade) throw new SoakSetupError(`creating product ${product.id}: ${describeReply(created)}`);
     const stocked = await http.callWithRetries('PUT', `/inventory/${product.id}`, { token: admin, json: { stock: product.initialStock } });
     if (stocked.status !== 200) throw new SoakSetupError(`stocking product ${product.id}: ${describeReply(stocked)}`);
   }
