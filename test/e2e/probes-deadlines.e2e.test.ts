@@ -69,7 +69,7 @@ describe('readiness against the local cloud', () => {
       expect(problem.detail).toContain(table);
       expect({ table, ok: problem.checks[table]?.ok }).toEqual({ table, ok: false });
     }
-    for (const other of ['events-bus', 'order-saga', 'catalog-get-prices', 'payments-get-payment', 'shipping-get-shipment']) {
+    for (const other of ['events-bus', 'order-saga', 'order-cancellation', 'catalog-get-prices', 'payments-get-payment', 'shipping-get-shipment']) {
       expect({ other, ok: problem.checks[other]?.ok }).toEqual({ other, ok: true });
     }
     expect(live.status).toBe(200);

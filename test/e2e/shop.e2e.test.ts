@@ -71,7 +71,7 @@ describe(`serverless-shop end to end (${remote ? 'deployed stack at SHOP_API_URL
       expect(health.build).toMatch(/\S/);
     });
 
-    it('GET /ready answers 200 without a token, every table, the bus, the saga and the query functions ok', async () => {
+    it('GET /ready answers 200 without a token, every table, the bus, both state machines and the query functions ok', async () => {
       const reply = await shop.call('GET', '/ready');
 
       expect(reply.status).toBe(200);
@@ -85,6 +85,7 @@ describe(`serverless-shop end to end (${remote ? 'deployed stack at SHOP_API_URL
           'shipping-table',
           'events-bus',
           'order-saga',
+          'order-cancellation',
           'catalog-get-prices',
           'payments-get-payment',
           'shipping-get-shipment',
