@@ -40,7 +40,7 @@ const queueId = (prefix: string): string => {
 const depth = (prefix: string): number => fresh.cloud.queueMessages(queueId(prefix)).length;
 
 const waitForDeadLetter = (prefix: string) =>
-  // A queued consumer's event moves to its dead-letter queue at the 31st receive, 30 × 0.6 s (its visibility timeout, scaled) after it failed first.
+  // A queued consumer's event moves to its dead-letter queue at the 31st receive, 30 × 0.3 s (its visibility timeout, scaled) after it failed first.
   eventually(`a message in ${prefix}`, async () => depth(prefix), (count) => count > 0, { timeoutMs: 90_000, diagnostics: () => collected.describe() });
 
 const run = (queue: string, options: Partial<RedriveOptions> = {}) => redrive(clients, { queue, log: (line) => lines.push(line), ...options });
@@ -50,7 +50,7 @@ let stuckAfterSaga: string;
 let stuckInOutbox: string;
 
 beforeAll(async () => {
-  fresh = await startFreshLocalCloud({ log: collected.log, retryDelayScale: 0.01, scheduleScale: 0, iam: 'strict' });
+  fresh = await startFreshLocalCloud({ log: collected.log, retryDelayScale: 0.005, scheduleScale: 0, iam: 'strict' });
   shop = new ShopClient({ apiUrl: fresh.cloud.apiUrl, waitMs: 20_000, diagnostics: (id) => collected.describe(id) });
   const admin = { name: 'admin', token: fresh.cloud.issuer.mint({ username: 'admin@example.com', groups: ['admin'] }).token };
   alice = { name: 'alice', token: fresh.cloud.issuer.mint({ username: 'alice@example.com' }).token };
