@@ -1,5 +1,5 @@
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
@@ -120,10 +120,11 @@ export class OrderReconciler extends Construct {
       );
     }
 
+    const schedule = props.schedule ?? Schedule.rate(Duration.minutes(5));
     const deadLetterQueue = props.bus.deadLetterQueue('ReconcilerScheduleDeadLetters', 'Reconciler runs the schedule could not start');
     this.schedule = new Rule(this, 'Schedule', {
       description: 'Runs the order reconciler',
-      schedule: props.schedule ?? Schedule.rate(Duration.minutes(5)),
+      schedule,
       targets: [
         new LambdaFunction(this.function, {
           event: RuleTargetInput.fromObject({ olderThanSeconds: stuckAfter.toSeconds(), limit: batchSize }),
@@ -134,40 +135,43 @@ export class OrderReconciler extends Construct {
       ],
     });
 
-    new Alarm(this, 'RecoveredOrdersAlarm', {
-      alarmDescription: 'The reconciler recovered orders some hop had given up on: the customers are served, but look at the dead-letter queues for the cause (see the runbook in README)',
-      metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: 'OrdersRecovered', dimensionsMap: { service: 'orders' }, statistic: 'Sum', period: Duration.minutes(5) }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new SnsAction(props.alarmTopic));
-    // Recovery that silently stops is worse than none: alarm when it keeps failing, and when it stops running at all.
-    new Alarm(this, 'FailingAlarm', {
-      alarmDescription: 'The order reconciler failed in every run for 15 minutes: stuck orders are not being recovered (see the runbook in README)',
-      metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 3,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new SnsAction(props.alarmTopic));
-    const runEvery = (props.schedule ?? Schedule.rate(Duration.minutes(5))).expressionString;
-    new Alarm(this, 'NotRunningAlarm', {
-      alarmDescription: `The order reconciler has not run for ${notRunningAfter.toHumanString()} (its schedule: ${runEvery}): is its rule disabled or its function gone?`,
-      metric: this.function.metricInvocations({ period: notRunningAfter, statistic: 'Sum' }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.BREACHING,
-    }).addAlarmAction(new SnsAction(props.alarmTopic));
+    /** An alarm that notifies the alarm topic; missing data means nothing happened unless said otherwise. */
+    const alarm = (id: string, alarmDescription: string, metric: IMetric, over: { threshold: number; evaluationPeriods?: number; below?: boolean; missingIsBreach?: boolean }) =>
+      new Alarm(this, id, {
+        alarmDescription,
+        metric,
+        threshold: over.threshold,
+        comparisonOperator: over.below ? ComparisonOperator.LESS_THAN_THRESHOLD : ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: over.evaluationPeriods ?? 1,
+        treatMissingData: over.missingIsBreach ? TreatMissingData.BREACHING : TreatMissingData.NOT_BREACHING,
+      }).addAlarmAction(new SnsAction(props.alarmTopic));
+    const ordersMetric = (metricName: string, statistic: string) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: 'orders' }, statistic, period: Duration.minutes(5) });
 
-    new Alarm(this, 'NeedsAttentionAlarm', {
-      alarmDescription: 'The reconciler found orders whose saga stopped without an outcome: a person must decide (see the runbook in README)',
-      metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: 'OrdersNeedingAttention', dimensionsMap: { service: 'orders' }, statistic: 'Maximum', period: Duration.minutes(5) }),
-      threshold: 0,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    }).addAlarmAction(new SnsAction(props.alarmTopic));
+    alarm(
+      'RecoveredOrdersAlarm',
+      'The reconciler recovered orders some hop had given up on: the customers are served, but look at the dead-letter queues for the cause (see the runbook in README)',
+      ordersMetric('OrdersRecovered', 'Sum'),
+      { threshold: 0 },
+    );
+    // Recovery that silently stops is worse than none: alarm when it keeps failing, and when it stops running at all.
+    alarm(
+      'FailingAlarm',
+      'The order reconciler failed in every run for 15 minutes: stuck orders are not being recovered (see the runbook in README)',
+      this.function.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      { threshold: 0, evaluationPeriods: 3 },
+    );
+    alarm(
+      'NotRunningAlarm',
+      `The order reconciler has not run for ${notRunningAfter.toHumanString()} (its schedule: ${schedule.expressionString}): is its rule disabled or its function gone?`,
+      this.function.metricInvocations({ period: notRunningAfter, statistic: 'Sum' }),
+      { threshold: 1, below: true, missingIsBreach: true },
+    );
+    alarm(
+      'NeedsAttentionAlarm',
+      'The reconciler found orders whose saga stopped without an outcome: a person must decide (see the runbook in README)',
+      ordersMetric('OrdersNeedingAttention', 'Maximum'),
+      { threshold: 0 },
+    );
   }
 }
