@@ -63,8 +63,13 @@ export interface RetryOptions extends CallOptions {
   readonly onRetry?: (reply: HttpReply, attempt: number) => void;
 }
 
-/** Longest wait between two attempts. */
+/** Longest backoff between two attempts the client chooses itself. */
 const MAX_BACKOFF_MS = 2000;
+/**
+ * Longest `Retry-After` honoured: an open circuit breaker asks for up to its
+ * 30 s open window, and a client that came back sooner would only be refused again.
+ */
+const MAX_RETRY_AFTER_MS = 30_000;
 /** Longer than the HTTP API's 30 s integration timeout. */
 const REQUEST_TIMEOUT_MS = 35_000;
 
@@ -76,8 +81,8 @@ const retryAfterOf = (response: Response): number | undefined => {
 
 /**
  * The soak's HTTP client: `fetch`, JSON in and out, and retries with
- * exponential backoff and full jitter (honouring `Retry-After`, capped at
- * 2 s) on 429, 5xx and no answer. Retrying is only safe for idempotent
+ * exponential backoff and full jitter (capped at 2 s; a longer
+ * `Retry-After` is honoured up to 30 s) on 429, 5xx and no answer. Retrying is only safe for idempotent
  * calls; the soak sends every `POST /orders` with an Idempotency-Key.
  */
 export class ShopHttp {
@@ -127,7 +132,7 @@ export class ShopHttp {
       this.counters.retries += 1;
       options.onRetry?.(reply, attempt);
       const backoff = Math.random() * Math.min(MAX_BACKOFF_MS, 50 * 2 ** attempt);
-      await sleep(Math.min(MAX_BACKOFF_MS, Math.max(backoff, reply.retryAfterMs ?? 0)));
+      await sleep(Math.max(backoff, Math.min(MAX_RETRY_AFTER_MS, reply.retryAfterMs ?? 0)));
     }
   }
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { breakerVariables } from '../shared/breaker-config';
 import { readConfig } from '../shared/config';
 
 const table = z.object({ TABLE_NAME: z.string().min(1) });
@@ -12,8 +13,8 @@ const cancellation = {
 /**
  * Configuration of the HTTP function: its table, the functions of the
  * other services it invokes — catalog's GetPrices, payments' GetPayment,
- * shipping's GetShipment and CancelShipment — and the cancellation state
- * machine it starts.
+ * shipping's GetShipment and CancelShipment — the settings of the circuit
+ * breakers in front of them, and the cancellation state machine it starts.
  */
 export const loadOrdersApiConfig = () =>
   readConfig(
@@ -21,6 +22,9 @@ export const loadOrdersApiConfig = () =>
       CATALOG_PRICES_FUNCTION: z.string().min(1),
       PAYMENTS_QUERY_FUNCTION: z.string().min(1),
       SHIPMENTS_QUERY_FUNCTION: z.string().min(1),
+      CALL_BREAKER_FAILURES: breakerVariables.failures,
+      CALL_BREAKER_OPEN_MS: breakerVariables.openMs,
+      CALL_BREAKER_CACHE_MS: breakerVariables.cacheMs,
       ...cancellation,
     }),
   );

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { breakerVariables } from '../shared/breaker-config';
 import { readConfig } from '../shared/config';
 
 /** Default time a payment provider call may take before it counts as unavailable. */
@@ -11,12 +12,10 @@ export const loadPaymentsConfig = () =>
       TABLE_NAME: z.string().min(1),
       /** @default 2000 */
       PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(DEFAULT_PROVIDER_TIMEOUT_MS),
-      /** Consecutive provider failures, across all environments, that open its circuit. @default 5 */
-      PROVIDER_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1_000).default(5),
-      /** How long the provider's circuit stays open before one probe, in ms. @default 30000 */
-      PROVIDER_BREAKER_OPEN_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
-      /** How long an environment trusts the circuit's state it last read, in ms. @default 1000 */
-      PROVIDER_BREAKER_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(1_000),
+      /** The provider's circuit breaker, shared by every environment of the charge and refund functions. */
+      PROVIDER_BREAKER_FAILURES: breakerVariables.failures,
+      PROVIDER_BREAKER_OPEN_MS: breakerVariables.openMs,
+      PROVIDER_BREAKER_CACHE_MS: breakerVariables.cacheMs,
     }),
   );
 

@@ -4,6 +4,7 @@ import { lambda } from './aws-clients';
 import { isTransientAwsError } from './aws-errors';
 import { DeadlineExceededError, loadDeadlines, withDeadline } from './deadlines';
 import { DependencyUnavailableError } from './errors';
+import { CircuitOpenError, type SharedCircuitBreaker } from './shared-circuit-breaker';
 import { safeParse } from './validation';
 
 /** Options of {@link invokeFunction}. */
@@ -19,15 +20,39 @@ export interface InvokeOptions {
   readonly signal?: AbortSignal;
   /** @default the shared, traced Lambda client */
   readonly client?: Pick<LambdaClient, 'send'>;
+  /**
+   * The callee's circuit breaker, shared by every environment of the caller.
+   * Every failure of the call (no answer in time, an error, an answer outside
+   * the contract) counts; an open circuit answers 503 at once, without
+   * calling, with `Retry-After` until its probe. @default none: every call is made
+   */
+  readonly breaker?: Pick<SharedCircuitBreaker, 'guard'>;
 }
+
+/** Seconds until an open circuit lets its probe through, for `Retry-After` (at least 1). */
+const retryAfterOf = (error: CircuitOpenError): number => Math.max(1, Math.ceil(error.retryAfterMs / 1000));
 
 /**
  * Calls another service's internal-query function synchronously, with a
- * deadline. Any failure of the callee (error, no answer in time, malformed
- * answer, throttling) is the dependency being unavailable: the HTTP caller
- * answers 503 + Retry-After, within the deadline whatever the callee does.
+ * deadline and, when given one, through the callee's circuit breaker. Any
+ * failure of the callee (error, no answer in time, malformed answer,
+ * throttling, an open circuit) is the dependency being unavailable: the HTTP
+ * caller answers 503 + Retry-After, within the deadline whatever the callee does.
  */
 export const invokeFunction = async <T>(functionName: string, payload: unknown, schema: ZodType<T>, options: InvokeOptions = {}): Promise<T> => {
+  const { breaker } = options;
+  if (!breaker) return invokeOnce(functionName, payload, schema, options);
+  try {
+    return await breaker.guard(() => invokeOnce(functionName, payload, schema, options));
+  } catch (error) {
+    if (!(error instanceof CircuitOpenError)) throw error;
+    const why = error.state === 'OPEN' ? 'its circuit is open after repeated failures' : 'its circuit is half-open and a probe call is in flight';
+    throw new DependencyUnavailableError(`${functionName} was not called: ${why}.`, retryAfterOf(error), { cause: error });
+  }
+};
+
+/** One call, with its deadline; every way it can fail is a {@link DependencyUnavailableError}. */
+const invokeOnce = async <T>(functionName: string, payload: unknown, schema: ZodType<T>, options: InvokeOptions): Promise<T> => {
   const deadlineMs = options.deadlineMs ?? loadDeadlines().callMs;
   const client = options.client ?? lambda();
   let result: InvokeCommandOutput;

@@ -9,6 +9,7 @@ import { Construct } from 'constructs';
 import { ordersRoutes } from '../../functions/orders/routes';
 import { BY_USER_INDEX, PENDING_INDEX } from '../../functions/orders/table-layout';
 import { OrderCancelled, OrderConfirmed, OrderPlaced, OrderShipped, ShipmentDelivered } from '../../functions/shared/contracts/events';
+import { breakerEnvironment, type BreakerProps } from '../constructs/breaker-settings';
 import { ServiceTable } from '../constructs/service-table';
 import type { ShopApi } from '../constructs/shop-api';
 import type { ShopBus } from '../constructs/shop-bus';
@@ -47,6 +48,15 @@ export interface OrdersServiceProps {
    * @default Duration.seconds(2)
    */
   readonly queryDeadline?: Duration;
+  /**
+   * The circuit breakers of the HTTP function's calls to other services
+   * (one per callee, shared by every environment: the items
+   * `BREAKER#<callee>` of the orders table, which its GetItem and
+   * UpdateItem grant covers). An open circuit answers 503 + Retry-After
+   * without calling.
+   * @default 5 failures, open for 30 s, each environment trusting its last read for 1 s
+   */
+  readonly callBreaker?: BreakerProps;
   /** @default 'unknown' */
   readonly version?: string;
 }
@@ -128,10 +138,11 @@ export class OrdersService extends Construct {
         SHIPMENTS_QUERY_FUNCTION: props.shipmentQueryFunction.functionName,
         SHIPMENTS_CANCEL_FUNCTION: props.shipmentCancelFunction.functionName,
         CANCELLATION_STATE_MACHINE_ARN: props.cancellationStateMachine.stateMachineArn,
+        ...breakerEnvironment(`OrdersService '${id}': callBreaker`, 'CALL', props.callBreaker),
       },
       version: props.version,
     });
-    // UpdateItem records and withdraws a customer's cancellation request.
+    // UpdateItem records and withdraws a customer's cancellation request, and counts the failures of its callees (BREAKER#…).
     this.apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
     this.apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${this.table.tableArn}/index/${BY_USER_INDEX}`] }));
     this.apiFunction.addToRolePolicy(

@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { breakerEnvironment, type BreakerProps } from '../constructs/breaker-settings';
 import { ServiceTable } from '../constructs/service-table';
 import { ShopFunction } from '../constructs/shop-function';
 
@@ -20,41 +21,8 @@ export interface PaymentsServiceProps {
    * `BREAKER#payment-provider` in the payments table).
    * @default 5 failures, open for 30 s, each environment trusting its last read for 1 s
    */
-  readonly providerBreaker?: ProviderBreakerProps;
+  readonly providerBreaker?: BreakerProps;
 }
-
-/** Settings of the payment provider's circuit breaker. */
-export interface ProviderBreakerProps {
-  /** Consecutive failures, counted across all environments, that open the circuit. @default 5 */
-  readonly failureThreshold?: number;
-  /** How long the circuit stays open before it lets one probe through. @default Duration.seconds(30) */
-  readonly openFor?: Duration;
-  /**
-   * How long an environment trusts the state it last read before reading it
-   * again: a closed circuit costs one read per environment per this period,
-   * and an environment may go on calling for this long after the circuit
-   * opened elsewhere. At most `openFor`. @default Duration.seconds(1)
-   */
-  readonly cacheFor?: Duration;
-}
-
-/** The breaker's environment variables, checked at synth so a bad setting never reaches a cold start. */
-const breakerEnvironment = (id: string, props: ProviderBreakerProps = {}): Record<string, string> => {
-  const failureThreshold = props.failureThreshold ?? 5;
-  const openMs = (props.openFor ?? Duration.seconds(30)).toMilliseconds();
-  const cacheMs = (props.cacheFor ?? Duration.seconds(1)).toMilliseconds();
-  const problems = [
-    ...(Number.isInteger(failureThreshold) && failureThreshold >= 1 && failureThreshold <= 1_000 ? [] : [`failureThreshold must be an integer from 1 to 1000, not ${failureThreshold}`]),
-    ...(openMs <= 3_600_000 ? [] : [`openFor must be at most 1 hour, not ${String(openMs)} ms`]),
-    ...(cacheMs <= openMs && cacheMs <= 60_000 ? [] : [`cacheFor must be at most openFor and 1 minute, not ${String(cacheMs)} ms`]),
-  ];
-  if (problems.length > 0) throw new Error(`PaymentsService '${id}': providerBreaker: ${problems.join('; ')}.`);
-  return {
-    PROVIDER_BREAKER_FAILURES: String(failureThreshold),
-    PROVIDER_BREAKER_OPEN_MS: String(openMs),
-    PROVIDER_BREAKER_CACHE_MS: String(cacheMs),
-  };
-};
 
 /** Timeout of the charge and refund functions: a provider call plus the table writes around it. */
 const PROVIDER_FUNCTION_TIMEOUT = Duration.seconds(15);
@@ -89,7 +57,7 @@ export class PaymentsService extends Construct {
 
     this.table = new ServiceTable(this, 'Payments').table;
     const tableEnvironment = { TABLE_NAME: this.table.tableName };
-    const providerEnvironment = { ...tableEnvironment, PROVIDER_TIMEOUT_MS: String(providerTimeoutMs), ...breakerEnvironment(id, props.providerBreaker) };
+    const providerEnvironment = { ...tableEnvironment, PROVIDER_TIMEOUT_MS: String(providerTimeoutMs), ...breakerEnvironment(`PaymentsService '${id}': providerBreaker`, 'PROVIDER', props.providerBreaker) };
 
     this.chargeFunction = new ShopFunction(this, 'ChargePayment', {
       service: 'payments',

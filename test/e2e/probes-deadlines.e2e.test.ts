@@ -8,7 +8,9 @@ import { CollectedLog, type Caller } from './support/target';
  * broken on purpose by the local cloud's fault injection (so on the local
  * cloud only): readiness turns 503 naming what failed and comes back when
  * it recovers, and a catalog that hangs makes POST /orders answer our 503 +
- * Retry-After within its deadline instead of waiting for it. IAM strict.
+ * Retry-After within its deadline instead of waiting for it, and one that
+ * keeps failing opens its circuit, shared by every environment of the
+ * orders function. IAM strict.
  */
 
 jest.setTimeout(120_000);
@@ -102,5 +104,36 @@ describe('deadlines against the local cloud', () => {
 
     // Assess
     expect((await shop.outcomeOf(alice, placed)).status).toBe('CONFIRMED');
+  });
+});
+
+// Last: the circuit it opens stays open for 30 s, past the end of this suite.
+describe('the circuit breaker in front of the catalog', () => {
+  it('opens after 5 failed calls in a row: the next POST /orders is 503 at once with Retry-After, without calling the catalog even once it is healthy', async () => {
+    // Prepare
+    const ordersBefore = (await shop.allOrders(alice)).length;
+    const failed = await fresh.cloud.withFaults({ functions: { 'CatalogGetPrices*': { errorRate: 1 } } }, async () => {
+      const replies: ApiReply[] = [];
+      for (let i = 0; i < 5; i += 1) replies.push(await shop.placeOrder(alice, order()));
+      return replies;
+    });
+    const catalogRuns = / CatalogGetPrices\S* (\d+ ms|failed:)/;
+    const calledBefore = collected.count(catalogRuns);
+
+    // Act
+    const started = Date.now();
+    const refused = await shop.placeOrder(alice, order());
+    const ms = Date.now() - started;
+
+    // Assess
+    expect(failed.map((reply) => `${reply.status} ${bodyAs(problemSchema, reply).detail}`)).toEqual(Array(5).fill(expect.stringMatching(/^503 CatalogGetPrices\S* failed\.$/)));
+    expect(refused).toMatchObject({ status: 503, contentType: 'application/problem+json' });
+    expect(bodyAs(problemSchema, refused)).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', detail: expect.stringMatching(/^CatalogGetPrices\S* was not called: its circuit is open after repeated failures\.$/) });
+    expect(Number(refused.retryAfter)).toBeGreaterThanOrEqual(25);
+    expect(Number(refused.retryAfter)).toBeLessThanOrEqual(30);
+    expect(ms).toBeLessThan(1000);
+    expect(calledBefore).toBeGreaterThanOrEqual(5);
+    expect(collected.count(catalogRuns)).toBe(calledBefore);
+    expect((await shop.allOrders(alice)).length).toBe(ordersBefore);
   });
 });

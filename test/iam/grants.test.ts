@@ -111,6 +111,12 @@ describe('the template grants exactly what the code calls', () => {
     expect((await shop.call('POST', `/orders/${toCancel.orderId}/cancel`, { as: alice })).status).toBe(202);
     await shop.reachedStatus(alice, toCancel, 'CANCELLED');
 
+    // A service call that fails is counted against its callee's circuit breaker (BREAKER#… in the orders table);
+    // the next success resets the count.
+    await withFaults({ 'CatalogGetPrices*': { errorRate: 1 } }, async () => {
+      expect((await shop.placeOrder(alice, order('iam-mug', 1))).status).toBe(503);
+    });
+
     // The paths only failures take: a shipment that fails after the charge (CancelShipment), and every dead-letter queue.
     await withFaults({ 'ShippingCreateShipment*': { errorRate: 1 }, 'OrdersStatusConsumer*': { errorRate: 1 } }, async () => {
       await shop.placeAcceptedOrder(alice, order('iam-mug', 1));

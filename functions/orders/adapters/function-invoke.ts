@@ -1,5 +1,6 @@
 import type { ZodType } from 'zod';
 import { invokeFunction } from '../../shared/function-invoker';
+import type { SharedCircuitBreaker } from '../../shared/shared-circuit-breaker';
 
 /**
  * How the Lambda-backed adapters call another service's internal query:
@@ -10,3 +11,9 @@ export type InvokeFn = <T>(functionName: string, payload: unknown, schema: ZodTy
 
 /** The production {@link InvokeFn}: a synchronous Lambda Invoke through the shared invoker. */
 export const defaultInvoke: InvokeFn = (functionName, payload, schema) => invokeFunction(functionName, payload, schema);
+
+/** An {@link InvokeFn} whose every call goes through the callee's circuit breaker. */
+export const invokeThrough =
+  (breaker: Pick<SharedCircuitBreaker, 'guard'>): InvokeFn =>
+  (functionName, payload, schema) =>
+    invokeFunction(functionName, payload, schema, { breaker });

@@ -20,6 +20,8 @@ export interface ShopTarget {
   readonly userB: Caller;
   /** A member of the `admin` group. */
   readonly admin: Caller;
+  /** A member of the `carrier` group, when the target has one (the local cloud mints one; a deployed stack's suite uses the admin). */
+  readonly carrier?: Caller;
   /**
    * Distinct signed-in callers for the concurrency scenario: five fresh users
    * locally; on a deployed stack the three configured ones, taken in turn.
@@ -105,6 +107,7 @@ const localTarget = async (): Promise<ShopTarget> => {
     userA: caller('alice'),
     userB: caller('bob'),
     admin: caller('admin', ['admin']),
+    carrier: caller('carrier', ['carrier']),
     shoppers: ['carol', 'dave', 'erin', 'frank', 'grace'].map((name) => caller(name)),
     waitMs: waitMsFromEnv(20_000),
     diagnostics: (correlationId) => collected.describe(correlationId),

@@ -4,6 +4,8 @@ import { DEFAULT_CALL_DEADLINE_MS } from '../../../functions/shared/deadlines';
 import { DependencyUnavailableError } from '../../../functions/shared/errors';
 import { invokeFunction } from '../../../functions/shared/function-invoker';
 import { httpApi } from '../../../functions/shared/middleware';
+import { SharedCircuitBreaker } from '../../../functions/shared/shared-circuit-breaker';
+import { InMemoryBreakerStore, RecordingBreakerObserver } from '../../fakes/breaker-store';
 import { bodyOf, httpEvent, invoke } from '../../support/lambda';
 
 type Send = Pick<LambdaClient, 'send'>['send'];
@@ -147,5 +149,73 @@ describe('invokeFunction', () => {
     expect(response.statusCode).toBe(503);
     expect(response.headers).toMatchObject({ 'content-type': 'application/problem+json', 'retry-after': '1' });
     expect(bodyOf(response)).toMatchObject({ status: 503, code: 'DEPENDENCY_UNAVAILABLE', detail: 'CatalogGetPrices did not answer within 300 ms.' });
+  });
+
+  describe('through a circuit breaker', () => {
+    /** A Lambda client that fails while `down` is true and answers prices otherwise; counts its calls. */
+    const flakyClient = () => {
+      const state = { down: true, calls: 0 };
+      const send = (async () => {
+        state.calls += 1;
+        if (state.down) throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+        return { $metadata: {}, StatusCode: 200, Payload: new TextEncoder().encode(JSON.stringify({ prices: { 'p-1': 1250 } })) };
+      }) as unknown as Send;
+      return { client: { send }, state };
+    };
+
+    const setup = () => {
+      const clock = { now: 1_000_000 };
+      const store = new InMemoryBreakerStore();
+      const observer = new RecordingBreakerObserver();
+      const breaker = new SharedCircuitBreaker({ dependency: 'catalog-get-prices', store, observer, now: () => clock.now });
+      return { clock, store, observer, breaker, ...flakyClient() };
+    };
+
+    it('stops calling a callee after 5 failures in a row, answering 503 at once with Retry-After until the probe', async () => {
+      // Prepare
+      const { clock, breaker, client, state, observer } = setup();
+      for (let i = 0; i < 5; i += 1) await failureOf(invokeFunction('CatalogGetPrices', {}, prices, { client, breaker }));
+      clock.now += 10_000;
+
+      // Act
+      const refused = await failureOf(invokeFunction('CatalogGetPrices', {}, prices, { client, breaker }));
+
+      // Assess
+      expect(state.calls).toBe(5);
+      expect(refused.retryAfterSeconds).toBe(20);
+      expect(refused.message).toBe('CatalogGetPrices was not called: its circuit is open after repeated failures.');
+      expect(observer.transitions.map((t) => `${t.from}→${t.to}`)).toEqual(['CLOSED→OPEN']);
+    });
+
+    it('lets one probe through after the open window and closes when the callee answers again', async () => {
+      // Prepare
+      const { clock, breaker, client, state, observer } = setup();
+      for (let i = 0; i < 5; i += 1) await failureOf(invokeFunction('CatalogGetPrices', {}, prices, { client, breaker }));
+      clock.now += 30_000;
+      state.down = false;
+
+      // Act
+      const probe = await invokeFunction('CatalogGetPrices', {}, prices, { client, breaker });
+      const next = await invokeFunction('CatalogGetPrices', {}, prices, { client, breaker });
+
+      // Assess
+      expect([probe, next]).toEqual([{ prices: { 'p-1': 1250 } }, { prices: { 'p-1': 1250 } }]);
+      expect(state.calls).toBe(7);
+      expect(observer.transitions.map((t) => `${t.from}→${t.to}`)).toEqual(['CLOSED→OPEN', 'OPEN→HALF_OPEN', 'HALF_OPEN→CLOSED']);
+    });
+
+    it('counts an answer outside the contract as a failure, and an answer within it as a success', async () => {
+      // Prepare
+      const { breaker, store } = setup();
+
+      // Act
+      for (let i = 0; i < 4; i += 1) await failureOf(invokeFunction('CatalogGetPrices', {}, prices, { client: answering({ prices: 'free' }), breaker }));
+      const countedFailures = store.items.get('catalog-get-prices')?.failures;
+      await invokeFunction('CatalogGetPrices', {}, prices, { client: answering({ prices: {} }), breaker });
+
+      // Assess
+      expect(countedFailures).toBe(4);
+      expect(store.items.get('catalog-get-prices')?.failures).toBe(0);
+    });
   });
 });
