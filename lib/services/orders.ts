@@ -1,6 +1,6 @@
-import { type Duration, Validations } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import { AttributeType, ProjectionType, StreamViewType } from 'aws-cdk-lib/aws-dynamodb';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -13,8 +13,8 @@ import { breakerEnvironment, type BreakerProps } from '../constructs/breaker-set
 import { ServiceTable } from '../constructs/service-table';
 import type { ShopApi } from '../constructs/shop-api';
 import type { ShopBus } from '../constructs/shop-bus';
-import { iamWildcardResource } from '../constructs/nag';
 import { ShopFunction } from '../constructs/shop-function';
+import { TableOutbox } from '../constructs/table-outbox';
 import { OrderReconciler, type OrderReconcilerProps } from './order-reconciler';
 
 /** Props of {@link OrdersService}. */
@@ -101,10 +101,6 @@ export class OrdersService extends Construct {
   public constructor(scope: Construct, id: string, props: OrdersServiceProps) {
     super(scope, id);
     this.cancellation = { cancellationStateMachine: props.cancellationStateMachine, shipmentCancelFunction: props.shipmentCancelFunction };
-    const retryAttempts = props.outboxRetryAttempts ?? 20;
-    if (!Number.isInteger(retryAttempts) || retryAttempts < 0 || retryAttempts > 185) {
-      throw new Error(`OrdersService outboxRetryAttempts must be an integer from 0 to 185; got ${retryAttempts}.`);
-    }
 
     this.table = new ServiceTable(this, 'Orders', {
       globalSecondaryIndexes: [
@@ -123,8 +119,6 @@ export class OrdersService extends Construct {
       stream: StreamViewType.NEW_IMAGE,
       timeToLiveAttribute: 'expiresAt',
     }).table;
-    const streamArn = this.table.tableStreamArn;
-    if (!streamArn) throw new Error('OrdersService needs the orders table stream for its outbox.');
 
     this.apiFunction = new ShopFunction(this, 'Api', {
       service: 'orders',
@@ -161,47 +155,18 @@ export class OrdersService extends Construct {
       version: props.version,
     });
 
-    this.outboxDeadLetterQueue = props.bus.deadLetterQueue('OrdersOutboxDeadLetters', 'OrderPlaced batches the orders outbox could not publish');
-    const pipeRole = new Role(this, 'OutboxRole', {
-      assumedBy: new ServicePrincipal('pipes.amazonaws.com'),
-      description: 'Orders outbox pipe: read the orders stream, enrich, put on the bus',
-    });
-    // What the Pipes guide lists for a DynamoDB stream source: the stream actions on the stream, ListStreams on "*"
-    // (it has no resource type). grantStreamRead would scope ListStreams to the stream ARN, where it applies to nothing.
-    pipeRole.addToPolicy(new PolicyStatement({ actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'], resources: [streamArn] }));
-    pipeRole.addToPolicy(new PolicyStatement({ actions: ['dynamodb:ListStreams'], resources: ['*'] }));
-    Validations.of(pipeRole).acknowledge({
-      id: iamWildcardResource(pipeRole, '*'),
-      reason:
-        'dynamodb:ListStreams supports no resource-level permissions (Service Authorization Reference, Amazon DynamoDB), and the ' +
-        'Pipes guide lists it for a DynamoDB stream source; it lists stream ARNs and reads no data.',
-    });
-    pipeRole.addToPolicy(new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.enrichmentFunction.functionArn] }));
-    props.bus.bus.grantPutEventsTo(pipeRole);
-    pipeRole.addToPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.outboxDeadLetterQueue.queueArn] }));
-
-    this.pipe = new CfnPipe(this, 'Outbox', {
+    const outbox = new TableOutbox(this, 'Outbox', {
+      table: this.table,
+      bus: props.bus,
+      event: OrderPlaced,
+      enrichment: this.enrichmentFunction,
+      filters: [{ eventName: ['INSERT'], dynamodb: { NewImage: { type: { S: ['ORDER'] } } } }],
+      deadLetters: { id: 'OrdersOutboxDeadLetters', what: 'OrderPlaced batches the orders outbox could not publish' },
       description: 'Transactional outbox: new orders to OrderPlaced on the shop bus',
-      roleArn: pipeRole.roleArn,
-      source: streamArn,
-      sourceParameters: {
-        dynamoDbStreamParameters: {
-          startingPosition: 'TRIM_HORIZON',
-          batchSize: 10,
-          maximumRetryAttempts: retryAttempts,
-          deadLetterConfig: { arn: this.outboxDeadLetterQueue.queueArn },
-        },
-        filterCriteria: {
-          filters: [{ pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { type: { S: ['ORDER'] } } } }) }],
-        },
-      },
-      enrichment: this.enrichmentFunction.functionArn,
-      target: props.bus.bus.eventBusArn,
-      targetParameters: {
-        eventBridgeEventBusParameters: { detailType: OrderPlaced.detailType, source: OrderPlaced.source },
-      },
+      retryAttempts: props.outboxRetryAttempts,
     });
-    this.pipe.node.addDependency(pipeRole);
+    this.pipe = outbox.pipe;
+    this.outboxDeadLetterQueue = outbox.deadLetterQueue;
 
     const statusEvents = [OrderConfirmed, OrderCancelled, OrderShipped, ShipmentDelivered];
     const statusSources = [...new Set(statusEvents.map((event) => event.source))];
