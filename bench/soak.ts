@@ -8,6 +8,7 @@ import { harshSoakFaults } from './soak/faults';
 import type { InvariantResult } from './soak/invariants';
 import { runSoak, type SoakOptions, type SoakProgress, type SoakReport } from './soak/run-soak';
 import { formatMs } from './stats';
+import { formatBill } from '../local/cost/bill';
 
 /**
  * `npm run soak [-- --orders 1000 --concurrency 25 --users 8 --seed N --no-faults]`:
@@ -106,6 +107,7 @@ const printReport = (report: SoakReport, write: (text: string) => void): void =>
     `\nthroughput: ${report.throughput.toFixed(2)} orders/s (${report.latency.samples} terminal orders in ${formatMs(report.durationMs)})\n` +
       `latency POST → terminal: p50 ${formatMs(report.latency.p50)}, p99 ${formatMs(report.latency.p99)}, max ${formatMs(report.latency.max)}\n`,
   );
+  write(`\n${formatBill('cost of this run on AWS, faults and retries included', report.cost, report.orders + report.warmup)}\n`);
   write(report.violations === 0 ? '\nall invariants hold\n' : `\n${report.violations} invariant(s) violated\n`);
 };
 

@@ -1,6 +1,8 @@
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { formatBill, priceUsage, totalOf } from './cost/bill';
+import type { Usage } from './cost/meter';
 import { startDynamoDbLocal, JavaMissingError, type DynamoDbLocal } from './dynamodb/dynamodb-local';
 import { UnsupportedFeatureError } from './errors';
 import { IAM_MODES } from './iam/authorizer';
@@ -33,6 +35,16 @@ const HELP = `npm start [-- options]    the whole shop on this machine
   --help
 `;
 
+
+/** What this run would have cost on AWS: per million orders when it placed any (one order saga execution each). */
+const describeRunCost = (usage: Usage): string => {
+  const orders = Object.entries(usage.stateMachines)
+    .filter(([name]) => name.startsWith('OrderSaga'))
+    .reduce((sum, [, machine]) => sum + machine.executions, 0);
+  const bill = priceUsage(usage, Math.max(orders, 1));
+  if (orders === 0) return `No orders were placed; what the run did would have cost $${totalOf(bill).toFixed(6)} on AWS (npm run cost prices an order).`;
+  return formatBill(`What this run would have cost on AWS (${orders} orders, everything it did included)`, bill, orders);
+};
 
 /** DynamoDB Local while start-up is under way, so a failure or Ctrl-C can stop it. */
 let starting: Promise<DynamoDbLocal> | undefined;
@@ -122,6 +134,7 @@ const main = async (): Promise<void> => {
     process.stdout.write(`\n${signal}: stopping (in-flight work may finish for up to 10 s; press Ctrl-C again to force)…\n`);
     await cloud.stop(10_000);
     removeState();
+    process.stdout.write(`${describeRunCost(cloud.meter.usage())}\n`);
     process.stdout.write('Stopped. Nothing left running.\n');
     process.exit(0);
   };

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import * as path from 'node:path';
+import { CostMeter, type FunctionProfile } from './cost/meter';
 import { ControlServer } from './apigateway/control-server';
 import { HTTP_API_RESOURCE_TYPES, HttpApiEmulator, type HttpApiHop } from './apigateway/http-api';
 import { COGNITO_RESOURCE_TYPES, LocalJwtIssuer } from './apigateway/jwt-issuer';
@@ -109,6 +110,8 @@ export class LocalCloud {
     public readonly runtime: LambdaRuntime,
     /** The template's IAM as the local cloud enforces it: its mode, every denial, and which statement allowed each call. */
     public readonly iam: LocalIam,
+    /** What AWS would bill for what this cloud did so far (see `./cost/meter`). */
+    public readonly meter: CostMeter,
     private readonly injection: {
       readonly injector: FaultInjector;
       /** The active faults, one line each (empty when nothing is broken). */
@@ -195,6 +198,7 @@ export class LocalCloud {
           `Fault patterns that govern no function (they match none, or only functions an earlier pattern claims): ${unused.map((p) => `"${p}"`).join(', ')}. Functions: ${functionNames.join(', ')}.`,
         );
       }
+      const meter = costMeterFor(resources);
       const iam = LocalIam.create(resources, { mode: options.iam ?? 'strict', onDenied: (denial) => LocalCloud.logDenial(log, denial) });
       const principals = rolePrincipals(resources, iam);
       const endpoint = new AwsEndpoint();
@@ -214,6 +218,7 @@ export class LocalCloud {
         hashKeyOf: (table) => keySchemas.get(table)?.[0],
         intercept: (call) => dynamoDbFaults.intercept(call),
         transform: (call, output) => dynamoDbFaults.transform(call, output),
+        onConsumedCapacity: (kind, consumed) => meter.dynamoDbConsumed(kind, consumed),
       });
       const dynamoDbProxyUrl = await dynamoDbProxy.listen(0);
       cleanups.push(() => dynamoDbProxy.close());
@@ -226,8 +231,12 @@ export class LocalCloud {
           log.hop({ kind: 'info', text: `${fn} returned with work still pending (${describePendingWork(resources)}): on AWS it is frozen until the next invocation [request ${requestId.slice(0, 8)}]` }),
         faults: (fn) => injector.planInvocation(fn),
         onFault: (fn, requestId, fault) => log.hop({ kind: 'fault', text: `${describeInjectedFault(fn, fault)} [request ${requestId.slice(0, 8)}]` }),
-        onLog: (fn, line) => void logDelivery.deliver(fn, line),
+        onLog: (fn, line) => {
+          meter.lambdaLogLine(fn, line);
+          void logDelivery.deliver(fn, line);
+        },
         onInvoked: (fn, _requestId, result) => {
+          meter.lambdaInvoked(fn, result.durationMs, result.coldStartMs);
           const cold = result.coldStartMs !== undefined ? `, cold start ${result.coldStartMs} ms` : '';
           if (result.ok) log.hop({ kind: 'fn', text: `${fn} ${result.durationMs} ms${cold}` });
           else log.hop({ kind: 'error', text: `${fn} failed: ${result.error.errorType}: ${result.error.errorMessage} (${result.durationMs} ms${cold})` });
@@ -237,8 +246,10 @@ export class LocalCloud {
       // Queues event source mappings read are work queues, not dead-letter queues: a send to one is not a red line.
       const mappingSources = new Set(resources.filter((r) => r.type === EVENT_SOURCE_MAPPING_TYPE).map((r) => r.properties.EventSourceArn));
       const queues = SqsQueues.create(resources, {
-        onSend: (queue, message) =>
-          mappingSources.has(queue.arn) ? log.hop({ kind: 'info', correlationId: bodyCorrelationId(message.body), text: `SQS ${queue.name}: message sent` }) : log.hop({ kind: 'dlq', text: `message sent to ${queue.name}` }),
+        onSend: (queue, message) => {
+          meter.sqsRequests(1);
+          return mappingSources.has(queue.arn) ? log.hop({ kind: 'info', correlationId: bodyCorrelationId(message.body), text: `SQS ${queue.name}: message sent` }) : log.hop({ kind: 'dlq', text: `message sent to ${queue.name}` });
+        },
         onMove: (from, to, message, receiveCount) => log.hop({ kind: 'dlq', correlationId: bodyCorrelationId(message.body), text: `SQS ${from.name} → ${to.name} after ${String(receiveCount)} receives` }),
       });
       const sqsApi = new SqsApi(queues, { onHop: (hop) => LocalCloud.logSqs(log, hop) });
@@ -293,6 +304,7 @@ export class LocalCloud {
         {
           retryIntervalScale: scale,
           onHop: (hop) => {
+            meterSaga(meter, hop);
             if (hop.kind === 'execution-started') void traceExecution(hop.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''));
             LocalCloud.logSaga(log, hop);
           },
@@ -318,7 +330,11 @@ export class LocalCloud {
         duplicateRate: faults.eventBridge?.duplicateRate ?? 0,
         random: injector.random('eventBridge'),
         scheduleScale: options.scheduleScale ?? 0.05,
-        onHop: (hop) => LocalCloud.logEvent(log, hop),
+        onHop: (hop) => {
+          if (hop.kind === 'event') meter.eventPut(hop.bytes, hop.archived);
+          if (hop.kind === 'target' && hop.targetArn.includes(':function:')) meter.traceStarted();
+          LocalCloud.logEvent(log, hop);
+        },
       });
       eventBus.registerOn(endpoint);
       eventBusRef = eventBus;
@@ -330,7 +346,10 @@ export class LocalCloud {
         backoff,
         duplicateRate: faults.pipes?.duplicateRate ?? 0,
         random: injector.random('pipes'),
-        onHop: (hop) => LocalCloud.logPipe(log, hop),
+        onHop: (hop) => {
+          if (hop.kind === 'batch') meter.pipeEvents(hop.matched);
+          LocalCloud.logPipe(log, hop);
+        },
       });
       const mappings = EventSourceMappings.create(resources, {
         queues,
@@ -339,7 +358,14 @@ export class LocalCloud {
         unreservedConcurrency: () => runtime.unreservedConcurrency,
         iam,
         principalOf: (functionArn) => principals.get(functionArn),
-        onHop: (hop) => LocalCloud.logMapping(log, hop),
+        onHop: (hop) => {
+          // The mapping's receive and its delete of the batch; its empty long polls are a fixed cost, not an order's.
+          if (hop.kind === 'batch') {
+            meter.sqsRequests(2);
+            meter.traceStarted();
+          }
+          LocalCloud.logMapping(log, hop);
+        },
       });
       progress('starting DynamoDB Local');
       dynamoDb = await dynamoDbStarting;
@@ -362,7 +388,16 @@ export class LocalCloud {
       registerInvokeApi(endpoint, runtime, lambdaAsync);
       const ofTypes = (types: readonly string[]) => resources.filter((r) => types.includes(r.type));
       const issuer = LocalJwtIssuer.fromResources(ofTypes(COGNITO_RESOURCE_TYPES));
-      const http = HttpApiEmulator.create(ofTypes(HTTP_API_RESOURCE_TYPES), { invoker: runtime, issuer, iam, onHop: (hop) => LocalCloud.logHttp(log, hop) });
+      const http = HttpApiEmulator.create(ofTypes(HTTP_API_RESOURCE_TYPES), {
+        invoker: runtime,
+        issuer,
+        iam,
+        onHop: (hop) => {
+          meter.apiRequest(hop.functionName !== undefined);
+          LocalCloud.logHttp(log, hop);
+        },
+        onAccessLog: (record) => meter.accessLogLine(record.line),
+      });
       progress('checking permissions as AWS would at deploy time');
       await runDeployChecks(resources, iam);
       const control = new ControlServer({ issuer });
@@ -403,6 +438,7 @@ export class LocalCloud {
         issuer,
         runtime,
         iam,
+        meter,
         { injector, lines: injector.active ? injector.describe(functionNames) : [], eventBus, pipes, mappings },
         {
           dynamoDb,
@@ -719,6 +755,30 @@ const describeDynamoDbFault = (fault: InjectedDynamoDbFault): string => {
 };
 
 /** True for a state machine with X-Ray tracing enabled. */
+/** A cost meter that knows the template's functions (memory, architecture) and state machines (type, tracing). */
+const costMeterFor = (resources: readonly LocalResource[]): CostMeter => {
+  const functions = new Map<string, FunctionProfile>();
+  for (const r of resources.filter((resource) => resource.type === 'AWS::Lambda::Function')) {
+    const p = r.properties as { MemorySize?: number; Architectures?: string[] };
+    functions.set(r.ref, { memoryMb: p.MemorySize ?? 128, architecture: p.Architectures?.[0] === 'arm64' ? 'arm64' : 'x86_64' });
+  }
+  const machines = resources.filter((r) => r.type === 'AWS::StepFunctions::StateMachine');
+  const nameOf = (r: LocalResource) => (r.arn ?? r.ref).split(':').at(-1) ?? r.ref;
+  return new CostMeter({
+    functions,
+    stateMachines: new Map(machines.map((r) => [nameOf(r), r.properties.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD'])),
+    tracedStateMachines: new Set(machines.filter(isTraced).map(nameOf)),
+  });
+};
+
+/** Counts what a state machine's execution bills: executions, states entered, retries; Express durations. */
+const meterSaga = (meter: CostMeter, hop: StepFunctionsHop): void => {
+  if (hop.kind === 'execution-started' || hop.kind === 'state-entered' || hop.kind === 'state-retried') meter.stateMachineStep(hop.stateMachine, hop.kind);
+  else if (hop.kind === 'execution-succeeded' || hop.kind === 'execution-failed' || hop.kind === 'execution-aborted' || hop.kind === 'execution-timed-out') {
+    meter.stateMachineStep(hop.stateMachine, 'execution-ended', hop.durationMs);
+  }
+};
+
 const isTraced = (resource: LocalResource): boolean => {
   const tracing = resource.properties.TracingConfiguration;
   return typeof tracing === 'object' && tracing !== null && (tracing as { Enabled?: unknown }).Enabled === true;

@@ -2,6 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { priceUsage, type BillLine } from '../../local/cost/bill';
+import { usageBetween } from '../../local/cost/meter';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb/dynamodb-local';
 import type { FaultConfig } from '../../local/faults';
 import { startFreshLocalCloud } from '../../local/fresh-local-cloud';
@@ -116,6 +118,8 @@ export interface SoakReport {
   readonly notes: readonly string[];
   /** The local cloud's log lines of the orders named by a violated invariant (bounded). */
   readonly diagnostics: readonly string[];
+  /** What AWS would bill for the run's orders (warm-up included, faults and retries included), per component. */
+  readonly cost: readonly BillLine[];
 }
 
 /** The soak could not run (as opposed to: it ran and found violations). */
@@ -262,6 +266,8 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
 
     enter('seeding');
     await cloud.withoutFaults(() => seedCatalog(http, admin, plan.products));
+    // What AWS would bill from here on is the orders' (the catalog's seeding is left out).
+    const meteredFrom = cloud.meter.usage();
 
     const minObservedStock = new Map<string, number>();
     let sampling = true;
@@ -358,6 +364,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
       violations: invariants.filter((invariant) => !invariant.ok).length,
       notes: driver.notes,
       diagnostics: diagnosticsOf(invariants, snapshot, [...traces, ...cancellationTraces], collected),
+      cost: priceUsage(usageBetween(meteredFrom, cloud.meter.usage()), orders + warmups.length),
     };
   } finally {
     enter('stopping');

@@ -49,7 +49,39 @@ export interface DynamoDbProxyOptions {
    * replace its body (index read lag). @default none
    */
   readonly transform?: (call: DynamoDbCall, output: Record<string, unknown>) => Record<string, unknown> | undefined;
+  /**
+   * Hears the capacity each read or write consumed, as DynamoDB Local
+   * reports it (`ReturnConsumedCapacity` is asked for on the caller's
+   * behalf, and left out of the answer if the caller did not ask). @default none
+   */
+  readonly onConsumedCapacity?: (kind: 'read' | 'write', consumed: readonly ConsumedCapacityEntry[]) => void;
 }
+
+/** The request's headers for a body sent whole (the meter may have rewritten it). */
+const withoutChunking = (headers: IncomingHttpHeaders): IncomingHttpHeaders => {
+  const { 'transfer-encoding': _chunked, ...rest } = headers;
+  return rest;
+};
+
+/** One table's share of a call's `ConsumedCapacity`. */
+export interface ConsumedCapacityEntry {
+  readonly TableName?: string;
+  readonly CapacityUnits?: number;
+}
+
+/** The operations that consume capacity, and of which kind. */
+const CAPACITY_KINDS: Readonly<Record<string, 'read' | 'write'>> = {
+  GetItem: 'read',
+  BatchGetItem: 'read',
+  Query: 'read',
+  Scan: 'read',
+  TransactGetItems: 'read',
+  PutItem: 'write',
+  UpdateItem: 'write',
+  DeleteItem: 'write',
+  BatchWriteItem: 'write',
+  TransactWriteItems: 'write',
+};
 
 /** Shard iterators remembered for GetRecords authorization (each lives 15 minutes; a poller makes a few per second). */
 const ITERATOR_LIMIT = 20_000;
@@ -130,16 +162,35 @@ export class DynamoDbProxy {
     }
     const injected = await this.options.intercept?.(call);
     if (injected) return json(injected.status, injected.body);
-    const upstream = await this.forward(request, body);
+    const capacityKind = this.options.onConsumedCapacity ? CAPACITY_KINDS[operation] : undefined;
+    const askedForCapacity = input.ReturnConsumedCapacity !== undefined && input.ReturnConsumedCapacity !== 'NONE';
+    const forwarded = capacityKind && !askedForCapacity ? Buffer.from(JSON.stringify({ ...input, ReturnConsumedCapacity: 'TOTAL' })) : body;
+    const upstream = await this.forward(request, forwarded);
     if (upstream.status === 200) this.rememberIterators(operation, input, upstream.body);
+    if (capacityKind && upstream.status === 200) return this.rewrite(call, this.meterCapacity(capacityKind, upstream, askedForCapacity));
     return this.rewrite(call, upstream);
+  }
+
+  /** Reports the call's consumed capacity; takes it out of the answer when only the meter asked for it. */
+  private meterCapacity(
+    kind: 'read' | 'write',
+    upstream: { status: number; headers: IncomingHttpHeaders; body: Buffer },
+    keep: boolean,
+  ): { status: number; headers: IncomingHttpHeaders; body: Buffer } {
+    const output = JSON.parse(upstream.body.toString('utf8')) as { ConsumedCapacity?: ConsumedCapacityEntry | ConsumedCapacityEntry[] };
+    const consumed = output.ConsumedCapacity;
+    if (consumed !== undefined) this.options.onConsumedCapacity?.(kind, Array.isArray(consumed) ? consumed : [consumed]);
+    if (keep || consumed === undefined) return upstream;
+    delete output.ConsumedCapacity;
+    const text = Buffer.from(JSON.stringify(output));
+    return { ...upstream, headers: { ...upstream.headers, 'content-length': String(text.length), 'x-amz-crc32': String(crc32(text)) }, body: text };
   }
 
   private async forward(request: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }> {
     const base = new URL(await this.options.target());
     return new Promise((resolve, reject) => {
       const upstream = httpRequest(
-        { host: base.hostname, port: base.port, path: request.url ?? '/', method: request.method ?? 'POST', headers: { ...request.headers, host: base.host }, agent: this.agent },
+        { host: base.hostname, port: base.port, path: request.url ?? '/', method: request.method ?? 'POST', headers: { ...withoutChunking(request.headers), host: base.host, 'content-length': String(body.length) }, agent: this.agent },
         (reply) => {
           readBody(reply).then((replyBody) => resolve({ status: reply.statusCode ?? 500, headers: reply.headers, body: replyBody }), reject);
         },

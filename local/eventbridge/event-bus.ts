@@ -210,7 +210,7 @@ export interface TargetHopContext extends HopContext {
  * queue, or the dead-letter queue refused it).
  */
 export type EventBridgeHop =
-  | (HopContext & { readonly kind: 'event' })
+  | (HopContext & { readonly kind: 'event'; readonly bytes: number; readonly archived: number })
   | (HopContext & { readonly kind: 'rule'; readonly rule: string })
   | (TargetHopContext & { readonly kind: 'target' })
   | (TargetHopContext & { readonly kind: 'retry'; readonly delayMs: number; readonly errorCode: DeliveryErrorCode; readonly errorMessage: string })
@@ -842,10 +842,13 @@ export class EventBridgeEmulator extends BackgroundService {
   private route(bus: Bus, event: BusEvent, busHops: number): void {
     const context = hopContext(bus, event);
     const receivedAt = this.now();
-    this.hop({ ...context, kind: 'event' });
+    let archived = 0;
     for (const archive of bus.archives) {
-      if (!archive.pattern || matchesEventPattern(archive.pattern, event)) archive.events.push({ event, archivedAt: receivedAt });
+      if (archive.pattern && !matchesEventPattern(archive.pattern, event)) continue;
+      archive.events.push({ event, archivedAt: receivedAt });
+      archived += 1;
     }
+    this.hop({ ...context, kind: 'event', bytes: Buffer.byteLength(JSON.stringify(event)), archived });
     for (const rule of bus.rules) {
       if (rule.state === 'DISABLED' || rule.pattern === undefined || !matchesEventPattern(rule.pattern, event)) continue;
       this.hop({ ...context, kind: 'rule', rule: rule.name });

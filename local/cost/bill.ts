@@ -1,0 +1,102 @@
+import { dollars, PRICES, PRICES_AS_OF, PRICES_REGION } from './prices';
+import type { Usage } from './meter';
+
+/** What the bill assumes about things a run cannot show. */
+export interface BillAssumptions {
+  /**
+   * Orders a month: custom metrics are billed per metric per month, so
+   * their share of an order depends on the volume. @default 1,000,000
+   */
+  readonly ordersPerMonth?: number;
+  /**
+   * The share of trace roots X-Ray records. Lambda's default sampling rule
+   * records the first request each second and 5 % of the rest: below about
+   * one order a second (2.6 million a month) that is nearly every trace.
+   * @default 1
+   */
+  readonly tracesSampled?: number;
+}
+
+/** One line of a bill. */
+export interface BillLine {
+  /** e.g. `Step Functions`. */
+  readonly component: string;
+  readonly usd: number;
+  /** What was counted per order, e.g. `14 transitions`. */
+  readonly detail: string;
+}
+
+const GB = 1024 ** 3;
+const sum = (values: Iterable<number>): number => [...values].reduce((a, b) => a + b, 0);
+const count = (n: number, unit: string): string => `${Number.isInteger(n) ? n : n < 10 ? n.toFixed(2) : n.toFixed(0)} ${unit}`;
+
+/**
+ * Prices a usage at the list prices of {@link PRICES}: one line per
+ * component, every component listed even at $0, largest first.
+ */
+export const priceUsage = (usage: Usage, orders: number, assumptions: BillAssumptions = {}): BillLine[] => {
+  const ordersPerMonth = assumptions.ordersPerMonth ?? 1_000_000;
+  const sampled = assumptions.tracesSampled ?? 1;
+  const functions = Object.values(usage.functions);
+  const machines = Object.values(usage.stateMachines);
+  const tables = Object.values(usage.tables);
+  const invocations = sum(functions.map((f) => f.invocations));
+  const armGbS = sum(functions.filter((f) => f.architecture === 'arm64').map((f) => f.gbSeconds));
+  const x86GbS = sum(functions.filter((f) => f.architecture !== 'arm64').map((f) => f.gbSeconds));
+  const transitions = sum(machines.filter((m) => m.type === 'STANDARD').map((m) => m.transitions));
+  const express = machines.filter((m) => m.type === 'EXPRESS');
+  const expressRequests = sum(express.map((m) => m.executions));
+  // Express memory is billed in 64 MB chunks; the shop's payloads fit in the first.
+  const expressGbS = sum(express.map((m) => (m.billedMs / 1000) * (64 / 1024)));
+  const readUnits = sum(tables.map((t) => t.readUnits));
+  const writeUnits = sum(tables.map((t) => t.writeUnits));
+  const logBytes = sum(functions.map((f) => f.logBytes)) + usage.accessLogBytes;
+  const metricShare = orders / ordersPerMonth;
+  /** Quantities in the details are per order. */
+  const each = (n: number): number => (orders > 0 ? n / orders : n);
+  const lines: BillLine[] = [
+    { component: 'Lambda requests', usd: dollars('lambdaRequests', invocations), detail: count(each(invocations), 'invocations') },
+    { component: 'Lambda compute', usd: dollars('lambdaGbSecondArm', armGbS) + dollars('lambdaGbSecondX86', x86GbS), detail: count(each(armGbS + x86GbS), 'GB-s') },
+    {
+      component: 'Step Functions',
+      usd: dollars('standardTransitions', transitions) + dollars('expressRequests', expressRequests) + dollars('expressGbSecond', expressGbS),
+      detail: [transitions > 0 ? count(each(transitions), 'transitions') : '', expressRequests > 0 ? count(each(expressRequests), 'Express executions') : ''].filter(Boolean).join(', ') || 'none',
+    },
+    { component: 'DynamoDB writes', usd: dollars('dynamoDbWriteUnits', writeUnits), detail: count(each(writeUnits), 'WRU') },
+    { component: 'DynamoDB reads', usd: dollars('dynamoDbReadUnits', readUnits), detail: count(each(readUnits), 'RRU') },
+    { component: 'EventBridge events', usd: dollars('eventBridgeEvents', usage.events), detail: count(each(usage.events), 'events') },
+    { component: 'EventBridge archive', usd: dollars('eventBridgeArchiveGb', usage.archivedBytes / GB), detail: count(each(usage.archivedBytes), 'bytes') },
+    { component: 'EventBridge Pipes', usd: dollars('pipesRequests', usage.pipeRequests), detail: count(each(usage.pipeRequests), 'requests') },
+    { component: 'API Gateway', usd: dollars('httpApiRequests', usage.apiRequests), detail: count(each(usage.apiRequests), 'requests') },
+    { component: 'SQS', usd: dollars('sqsRequests', usage.sqsRequests), detail: count(each(usage.sqsRequests), 'requests') },
+    { component: 'CloudWatch Logs', usd: dollars('logsIngestedGb', logBytes / GB), detail: count(each(logBytes), 'bytes') },
+    { component: 'X-Ray', usd: dollars('xrayTraces', usage.traces * sampled), detail: `${count(each(usage.traces), 'traces')}${sampled < 1 ? ` × ${sampled} sampled` : ''}` },
+    {
+      component: 'CloudWatch metrics',
+      usd: dollars('metricMonth', usage.metricSeries.length * metricShare),
+      detail: `${usage.metricSeries.length} series at ${ordersPerMonth.toLocaleString('en-US')} orders a month`,
+    },
+  ];
+  return lines.sort((a, b) => b.usd - a.usd);
+};
+
+/** Dollars per million orders, from the dollars of `orders` orders. */
+export const perMillion = (usd: number, orders: number): number => (orders > 0 ? (usd / orders) * 1_000_000 : 0);
+
+/** The total of a bill. */
+export const totalOf = (lines: readonly BillLine[]): number => sum(lines.map((line) => line.usd));
+
+const money = (usd: number): string => `$${usd >= 100 ? usd.toFixed(0) : usd >= 10 ? usd.toFixed(1) : usd.toFixed(2)}`;
+
+/** A bill as text: dollars per million orders per component, what was counted per order, and the prices' date. */
+export const formatBill = (title: string, lines: readonly BillLine[], orders: number): string => {
+  const width = Math.max(...lines.map((line) => line.component.length));
+  const rows = lines.map((line) => `  ${line.component.padEnd(width)}  ${money(perMillion(line.usd, orders)).padStart(8)}  ${line.detail}`);
+  return [
+    `${title}: ${money(perMillion(totalOf(lines), orders))} per million orders (${orders} order${orders === 1 ? '' : 's'} measured; counts per order)`,
+    ...rows,
+    `  prices: ${PRICES_REGION} list prices as of ${PRICES_AS_OF} (local/cost/prices.ts)`,
+  ].join('\n');
+};
+
+export { PRICES };

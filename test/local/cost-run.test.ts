@@ -1,0 +1,112 @@
+import { runCost, SAGA_PATHS, type CostRun, type PathCost } from '../../bench/cost/run-cost';
+import type { Usage } from '../../local/cost/meter';
+
+/*
+ * The cost meter against the shop itself: one happy and one compensated
+ * order through a fresh local cloud, and what the meter counted for each,
+ * checked against a count by hand from the template and the code (below).
+ * Counts that depend on how the stream poller and the queues batch records
+ * (two stock changes a few ms apart may travel in one batch) are bounded;
+ * the rest are exact.
+ */
+
+jest.setTimeout(240_000);
+
+let run: CostRun;
+
+beforeAll(async () => {
+  const paths = SAGA_PATHS.filter((path) => path.name === 'confirmed' || path.name === 'declined');
+  run = await runCost({ ordersPerPath: 1, paths });
+}, 240_000);
+
+const pathNamed = (name: string): PathCost => {
+  const found = run.paths.find((p) => p.path.name === name);
+  if (!found) throw new Error(`no ${name} path measured`);
+  return found;
+};
+
+/** Invocations per function, by the function's name without its CDK hash. */
+const invocations = (usage: Usage): Record<string, number> =>
+  Object.fromEntries(
+    Object.entries(usage.functions)
+      .filter(([, f]) => f.invocations > 0)
+      .map(([name, f]) => [name.replace(/[0-9A-F]{8}$/, ''), f.invocations]),
+  );
+
+const transitions = (usage: Usage, machine: RegExp): number =>
+  Object.entries(usage.stateMachines)
+    .filter(([name]) => machine.test(name))
+    .reduce((sum, [, m]) => sum + m.transitions, 0);
+
+describe('what one order makes AWS bill, counted by the meter', () => {
+  it('a confirmed order: 5 transitions, 11 invocations, 3 events, 2 pipe requests, 2 HTTP requests', () => {
+    const { usage } = pathNamed('confirmed');
+
+    // ReserveInventory → ChargePayment → CreateShipment → PublishOrderConfirmed (events:putEvents) → OrderConfirmed (Succeed).
+    expect(transitions(usage, /^OrderSaga/)).toBe(5);
+    expect(invocations(usage)).toEqual({
+      OrdersApi: 2, // POST /orders, GET /orders/{id}
+      CatalogGetPrices: 1, // the prices of POST /orders
+      OrdersPublishOrderPlaced: 1, // the orders outbox's enrichment
+      OrderSagaStarter: 1, // OrderPlaced, from its queue
+      InventoryReserveInventory: 1,
+      PaymentsChargePayment: 1,
+      ShippingCreateShipment: 1,
+      OrdersStatusConsumer: 1, // OrderConfirmed, from its queue
+      InventoryPublishStockChanged: 1, // the reservation changed the units on sale
+      CatalogAvailabilityConsumer: 1, // StockChanged, from its queue
+    });
+    // OrderPlaced, OrderConfirmed, StockChanged.
+    expect(usage.events).toBe(3);
+    // One record past each outbox's filter: the new order, the stock change.
+    expect(usage.pipeRequests).toBe(2);
+    expect(usage.apiRequests).toBe(2);
+    // Three queued consumers: a send, a receive and a delete each.
+    expect(usage.sqsRequests).toBe(9);
+    // Trace roots: 2 HTTP requests, 2 pipe batches, 3 queue batches, 1 traced execution.
+    expect(usage.traces).toBe(8);
+    const writes = Object.values(usage.tables).reduce((sum, t) => sum + t.writeUnits, 0);
+    const reads = Object.values(usage.tables).reduce((sum, t) => sum + t.readUnits, 0);
+    expect(writes).toBeGreaterThan(0);
+    expect(reads).toBeGreaterThan(0);
+  });
+
+  it('a declined order: 6 transitions, the reservation released, OrderCancelled instead of OrderConfirmed', () => {
+    const { usage } = pathNamed('declined');
+
+    // ReserveInventory → ChargePayment (caught) → PaymentDeclined (Pass) → ReleaseInventory → PublishOrderCancelled → OrderCancelled.
+    expect(transitions(usage, /^OrderSaga/)).toBe(6);
+    const counted = invocations(usage);
+    // Reserving and releasing are two stock changes; they reach the outbox in one stream batch or two.
+    const { InventoryPublishStockChanged: published = 0, CatalogAvailabilityConsumer: consumed = 0, ...exact } = counted;
+    expect(exact).toEqual({
+      OrdersApi: 2,
+      CatalogGetPrices: 1,
+      OrdersPublishOrderPlaced: 1,
+      OrderSagaStarter: 1,
+      InventoryReserveInventory: 1,
+      PaymentsChargePayment: 1,
+      InventoryReleaseInventory: 1,
+      OrdersStatusConsumer: 1, // OrderCancelled
+    });
+    for (const count of [published, consumed]) {
+      expect(count).toBeGreaterThanOrEqual(1);
+      expect(count).toBeLessThanOrEqual(2);
+    }
+    // OrderPlaced, OrderCancelled, and a StockChanged for the reservation and for the release.
+    expect(usage.events).toBe(4);
+    expect(usage.pipeRequests).toBe(3);
+    expect(usage.apiRequests).toBe(2);
+  });
+
+  it('prices each path, and the confirmed order below the compensated one', () => {
+    const confirmed = pathNamed('confirmed');
+    const declined = pathNamed('declined');
+
+    expect(confirmed.perMillion).toBeGreaterThan(0);
+    expect(confirmed.perMillion).toBeLessThan(declined.perMillion);
+    // Standard transitions are $25 per million: 5 of them are $125 per million orders.
+    expect(confirmed.bill.find((line) => line.component === 'Step Functions')?.usd).toBeCloseTo(0.000125, 9);
+    expect(run.blended).toBeCloseTo(confirmed.perMillion * 0.9 + declined.perMillion * 0.04, 6);
+  });
+});
