@@ -43,7 +43,7 @@ const describeRunCost = (usage: Usage): string => {
     .reduce((sum, [, machine]) => sum + machine.executions, 0);
   const bill = priceUsage(usage, Math.max(orders, 1));
   if (orders === 0) return `No orders were placed; what the run did would have cost $${totalOf(bill).toFixed(6)} on AWS (npm run cost prices an order).`;
-  return formatBill(`What this run would have cost on AWS (${orders} orders, everything it did included)`, bill, orders);
+  return formatBill('What this run would have cost on AWS, everything it did included (demo data, cold starts)', bill, orders);
 };
 
 /** DynamoDB Local while start-up is under way, so a failure or Ctrl-C can stop it. */
