@@ -1,5 +1,4 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
@@ -21,11 +20,25 @@ import { safeParse } from './validation';
  * invocation — and its own error contract.
  */
 
+/**
+ * Flushes the invocation's metrics, if it recorded any: Powertools' own
+ * middleware logs a "No application metrics to publish" warning on every
+ * invocation that recorded none (most of an order's), which CloudWatch
+ * Logs bills. No ColdStart metric either: one series per function, billed
+ * monthly, for what Lambda's own `InitDuration` already shows.
+ */
+const flushMetrics = (): middy.MiddlewareObj => {
+  const flush = async (): Promise<void> => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: flush, onError: flush };
+};
+
 const withPowertools = <TEvent, TResult>(fn: (event: TEvent, context: Context) => Promise<TResult>) =>
   middy(fn)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
-    .use(logMetrics(metrics, { captureColdStartMetric: true }));
+    .use(flushMetrics());
 
 const CORRELATION_HEADER = 'x-correlation-id';
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
