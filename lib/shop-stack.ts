@@ -2,6 +2,7 @@ import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { throttlesFromContext, type ApiThrottles } from './config/throttles';
 import { ShopApi } from './constructs/shop-api';
 import { ShopBus } from './constructs/shop-bus';
 import { OrderCancellation } from './orchestration/order-cancellation';
@@ -17,6 +18,8 @@ import { ShippingService } from './services/shipping';
 export interface ShopStackProps extends StackProps {
   /** Version of the code, from `git describe`. @default 'unknown' */
   readonly version?: string;
+  /** The API's throttles. @default the CDK context value `throttles` over DEFAULT_THROTTLES (lib/config/throttles.ts) */
+  readonly throttles?: ApiThrottles;
 }
 
 /** The whole shop. The stack only composes; each construct owns one concern. */
@@ -39,7 +42,7 @@ export class ShopStack extends Stack {
         },
       }),
     );
-    const api = new ShopApi(this, 'Api', { alarmTopic });
+    const api = new ShopApi(this, 'Api', { alarmTopic, ...(props.throttles ?? throttlesFromContext(this.node.tryGetContext('throttles'))) });
     const bus = new ShopBus(this, 'Events', { alarmTopic });
 
     const catalog = new CatalogService(this, 'Catalog', { api, bus, version });

@@ -8,6 +8,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { DEFAULT_THROTTLES } from '../config/throttles';
 import { RouteLambdaIntegration } from './route-lambda-integration';
 
 /** Who may call a route; mirrors `Access` in functions/shared/http.ts. */
@@ -22,11 +23,11 @@ export interface Throttle {
 /** Props of {@link ShopApi}. */
 export interface ShopApiProps {
   readonly alarmTopic: ITopic;
-  /** Throttle of every route. @default 50 requests/s, burst 100 */
+  /** Throttle of every route. @default DEFAULT_THROTTLES (lib/config/throttles.ts): 500 requests/s, burst 1,000 */
   readonly throttle?: Throttle;
   /**
-   * Tighter throttles for some routes.
-   * @default `POST /orders` and `GET /ready` (public, and it calls every dependency): 10/s, burst 20
+   * Throttles of some routes; each must name a route the API has (synth fails otherwise).
+   * @default DEFAULT_THROTTLES: `POST /orders` 100/s (burst 200), `GET /ready` (public, and it calls every dependency) 10/s (burst 20)
    */
   readonly routeThrottles?: Readonly<Record<string, Throttle>>;
 }
@@ -102,12 +103,19 @@ export class ShopApi extends Construct {
     });
     this.authorizer = new HttpUserPoolAuthorizer('Cognito', this.userPool, { userPoolClients: [this.userPoolClient] });
 
-    const throttle = props.throttle ?? { rateLimit: 50, burstLimit: 100 };
+    const throttle = props.throttle ?? DEFAULT_THROTTLES.throttle;
     this.httpApi = new HttpApi(this, 'Api', { description: 'serverless-shop API', createDefaultStage: true });
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const stage = this.httpApi.defaultStage?.node.defaultChild as CfnStage;
     this.stage = stage;
-    this.routeThrottles = props.routeThrottles ?? { 'POST /orders': { rateLimit: 10, burstLimit: 20 }, 'GET /ready': { rateLimit: 10, burstLimit: 20 } };
+    this.routeThrottles = props.routeThrottles ?? DEFAULT_THROTTLES.routeThrottles;
+    // A throttle for a route the API never gets is a typo: AWS would reject it, so synth says so first.
+    this.node.addValidation({
+      validate: () =>
+        Object.keys(this.routeThrottles)
+          .filter((key) => !this.throttledRoutes.has(key))
+          .map((key) => `A throttle is configured for route '${key}', which the API does not have.`),
+    });
     stage.defaultRouteSettings = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
     // Route settings may only name routes that exist, so they are filled in as routes are added.
     // A Lazy value is not case-converted by CDK: it must already use CloudFormation's keys.

@@ -131,10 +131,10 @@ describe('HTTP API', () => {
     }
   });
 
-  it('throttles the stage, and POST /orders and GET /ready (public, and it calls every dependency) tighter', () => {
+  it('throttles the stage for a shop\'s peak, and POST /orders and GET /ready (public, and it calls every dependency) tighter', () => {
     shopTemplate().hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
-      RouteSettings: { 'POST /orders': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 }, 'GET /ready': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } },
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+      RouteSettings: { 'POST /orders': { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 }, 'GET /ready': { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } },
       AccessLogSettings: { DestinationArn: Match.anyValue(), Format: Match.stringLikeRegexp('requestId') },
     });
   });
