@@ -237,6 +237,7 @@ export class LocalCloud {
         },
         onInvoked: (fn, _requestId, result) => {
           meter.lambdaInvoked(fn, result.durationMs, result.coldStartMs);
+          void logDelivery.invoked(fn);
           const cold = result.coldStartMs !== undefined ? `, cold start ${result.coldStartMs} ms` : '';
           if (result.ok) log.hop({ kind: 'fn', text: `${fn} ${result.durationMs} ms${cold}` });
           else log.hop({ kind: 'error', text: `${fn} failed: ${result.error.errorType}: ${result.error.errorMessage} (${result.durationMs} ms${cold})` });
@@ -811,14 +812,26 @@ class LogDelivery {
 
   /** Prints the line if the function's role may write it to its log group; drops it otherwise. */
   public async deliver(functionName: string, line: string): Promise<void> {
+    if (await this.mayWrite(functionName)) this.print(functionName, line);
+  }
+
+  /**
+   * An invocation ended: Lambda writes its START, END and REPORT lines to the
+   * log group with the function's role, whether the code logged or not.
+   */
+  public async invoked(functionName: string): Promise<void> {
+    await this.mayWrite(functionName);
+  }
+
+  private mayWrite(functionName: string): Promise<boolean> {
     const target = this.targets.get(functionName);
-    if (!target || this.iam.mode === 'off') return this.print(functionName, line);
+    if (!target || this.iam.mode === 'off') return Promise.resolve(true);
     let allowed = this.allowed.get(functionName);
     if (!allowed) {
       allowed = this.authorize(functionName, target);
       this.allowed.set(functionName, allowed);
     }
-    if (await allowed) this.print(functionName, line);
+    return allowed;
   }
 
   private async authorize(functionName: string, target: { readonly principal: IamPrincipal; readonly groupArn: string }): Promise<boolean> {
