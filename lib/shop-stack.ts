@@ -42,7 +42,12 @@ export class ShopStack extends Stack {
         },
       }),
     );
-    const api = new ShopApi(this, 'Api', { alarmTopic, ...(props.throttles ?? throttlesFromContext(this.node.tryGetContext('throttles'))) });
+    const throttles = props.throttles ?? throttlesFromContext(this.node.tryGetContext('throttles'));
+    const api = new ShopApi(this, 'Api', { alarmTopic, throttle: throttles.throttle, routeThrottles: throttles.routeThrottles });
+    // A throttle for a route the API does not have is a typo: AWS would refuse the stage, so synth says so first.
+    this.node.addValidation({
+      validate: () => (throttles.namedRoutes ?? []).filter((key) => !api.hasRoute(key)).map((key) => `A throttle is configured for route '${key}', which the API does not have.`),
+    });
     const bus = new ShopBus(this, 'Events', { alarmTopic });
 
     const catalog = new CatalogService(this, 'Catalog', { api, bus, version });

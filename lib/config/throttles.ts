@@ -35,6 +35,8 @@ const throttlesSchema = z
 export interface ApiThrottles {
   readonly throttle: Throttle;
   readonly routeThrottles: Readonly<Record<string, Throttle>>;
+  /** The routes the configuration named (each must be a route of the API). */
+  readonly namedRoutes?: readonly string[];
 }
 
 /**
@@ -85,6 +87,7 @@ export const throttlesFromContext = (value: unknown): ApiThrottles => {
   return {
     throttle: parsed.data.default ?? DEFAULT_THROTTLES.throttle,
     routeThrottles: { ...DEFAULT_THROTTLES.routeThrottles, ...parsed.data.routes },
+    namedRoutes: Object.keys(parsed.data.routes ?? {}),
   };
 };
 
