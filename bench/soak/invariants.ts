@@ -628,7 +628,7 @@ export const checkDuplicateSagas = (facts: Pick<SoakFacts, 'traces'>): Invariant
   for (const [orderId, traces] of groupBy(facts.traces.filter((t) => t.orderId !== undefined), (trace) => trace.orderId ?? '')) {
     if (traces.length < 2) continue;
     const pastReserve = traces.filter((trace) => trace.steps.some((step) => step.kind === 'entered' && step.state === S.chargePayment));
-    const outcomes = new Set(traces.map((trace) => lastState(trace.steps)).filter((state) => state === S.orderConfirmed || state === S.orderCancelled));
+    const outcomes = new Set(traces.map((trace) => lastState(trace.steps)).filter((state) => state === S.publishOrderConfirmed || state === S.publishOrderCancelled));
     if (pastReserve.length > 1 || outcomes.size > 1) {
       examples.push(`order ${orderId}: ${traces.length} executions, ${pastReserve.length} past ReserveInventory, ending ${traces.map((t) => lastState(t.steps) ?? t.status).join(' / ')}`);
     }

@@ -16,7 +16,6 @@ import {
   QueryLanguage,
   StateMachine,
   StateMachineType,
-  Succeed,
   TaskInput,
   Result,
   type IChainable,
@@ -44,7 +43,6 @@ export const CompensationStates = {
   refundPayment: 'RefundPayment',
   releaseInventory: 'ReleaseInventory',
   publishOrderCancelled: 'PublishOrderCancelled',
-  orderCancelled: 'OrderCancelled',
   cancelShipmentFailed: 'CancelShipmentFailed',
   refundPaymentFailed: 'RefundPaymentFailed',
   releaseInventoryFailed: 'ReleaseInventoryFailed',
@@ -141,13 +139,13 @@ export interface CompensationChain {
   readonly cancelShipment?: IChainable;
   readonly refundPayment: IChainable;
   readonly releaseInventory: IChainable;
-  /** Publishes OrderCancelled with the reason at `$.cancellation.reason`, then succeeds. */
+  /** Publishes OrderCancelled with the reason at `$.cancellation.reason`: the execution succeeds there. */
   readonly publishOrderCancelled: IChainable;
 }
 
 /**
  * The compensations, newest first: `[CancelShipment →] RefundPayment →
- * ReleaseInventory → PublishOrderCancelled → OrderCancelled`. Each
+ * ReleaseInventory → PublishOrderCancelled`, the last state. Each
  * compensation is idempotent (a no-op when there is nothing to undo), so it
  * retries every error; one that still fails publishes CompensationFailed and
  * fails the execution, which alarms. OrderCancelled that cannot be published
@@ -167,9 +165,9 @@ export const compensationChain = (scope: Construct, props: CompensationChainProp
         error: 'CancellationNotPublished',
         cause: 'The order was compensated but OrderCancelled could not be published after all retries',
       }),
+      // The last state: a Succeed after it would only cost a transition on every cancelled order.
       { resultPath: '$.publishError' },
-    )
-    .next(Succeed.jsonPath(scope, names.orderCancelled));
+    );
 
   const publishCompensationFailed = publishTask(scope, names.publishCompensationFailed, props.bus, CompensationFailed, {
     orderId: ORDER_ID,

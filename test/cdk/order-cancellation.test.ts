@@ -38,7 +38,7 @@ describe('OrderCancellation', () => {
     expect(state('PublishOrderCancelled')).toMatchObject({
       Resource: 'arn:aws:states:::events:putEvents',
       Parameters: { Entries: [{ DetailType: 'OrderCancelled', Source: 'shop.orders', EventBusName: fakeArn('AWS::Events::EventBus', synthesized.busId) }] },
-      Next: 'OrderCancelled',
+      End: true,
     });
     expect(Object.keys(definition.States)).not.toContain('CancelShipment');
   });
