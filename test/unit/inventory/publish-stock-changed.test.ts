@@ -1,8 +1,8 @@
-import { marshall } from '@aws-sdk/util-dynamodb';
 import { createPublishStockChangedHandler } from '../../../functions/inventory/handlers/publish-stock-changed';
 import { StockChanged } from '../../../functions/shared/contracts/events';
 import { stockChangedDetail } from '../../fixtures/events';
 import { invoke } from '../../support/lambda';
+import { streamRecordsOf } from '../../support/stream-records';
 
 /** The stock item of the StockChanged fixture, as the inventory table stores it. */
 const stockItem = (overrides: Record<string, unknown> = {}) => ({
@@ -16,22 +16,7 @@ const stockItem = (overrides: Record<string, unknown> = {}) => ({
 });
 
 /** A DynamoDB stream record as an EventBridge Pipe hands it to the enrichment. */
-const streamRecord = (eventID: string, image: Record<string, unknown>, eventName = 'MODIFY') => ({
-  eventID,
-  eventName,
-  eventVersion: '1.1',
-  eventSource: 'aws:dynamodb',
-  awsRegion: 'us-east-1',
-  dynamodb: {
-    ApproximateCreationDateTime: 1772366399,
-    Keys: { pk: { S: String(image.pk) } },
-    NewImage: marshall(image, { removeUndefinedValues: true }),
-    SequenceNumber: '100',
-    SizeBytes: 128,
-    StreamViewType: 'NEW_IMAGE',
-  },
-  eventSourceARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/stock/stream/2026-03-01T00:00:00.000',
-});
+const streamRecord = streamRecordsOf({ table: 'stock', defaultEventName: 'MODIFY', sizeBytes: 128 });
 
 describe('inventory outbox enrichment (stream batch → StockChanged details)', () => {
   it('turns each stock write into a StockChanged detail shaped like the fixture, keyed by the stream record', async () => {

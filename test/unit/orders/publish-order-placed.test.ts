@@ -1,10 +1,10 @@
-import { marshall } from '@aws-sdk/util-dynamodb';
 import type { Order } from '../../../functions/orders/domain/order';
 import { createPublishOrderPlacedHandler } from '../../../functions/orders/handlers/publish-order-placed';
 import { OrderPlaced } from '../../../functions/shared/contracts/events';
 import { order } from '../../fakes/order-repository';
 import { orderPlacedDetail } from '../../fixtures/events';
 import { invoke } from '../../support/lambda';
+import { streamRecordsOf } from '../../support/stream-records';
 
 /** The order of the OrderPlaced fixture, as the orders table stores it. */
 const fixtureOrder = (): Order =>
@@ -30,22 +30,7 @@ const storedItem = (o: Order): Record<string, unknown> => ({
 });
 
 /** A DynamoDB stream record as an EventBridge Pipe hands it to the enrichment. */
-const streamRecord = (eventID: string, image: Record<string, unknown>, eventName = 'INSERT') => ({
-  eventID,
-  eventName,
-  eventVersion: '1.1',
-  eventSource: 'aws:dynamodb',
-  awsRegion: 'us-east-1',
-  dynamodb: {
-    ApproximateCreationDateTime: 1772366399,
-    Keys: { pk: { S: String(image.pk) } },
-    NewImage: marshall(image, { removeUndefinedValues: true }),
-    SequenceNumber: '100',
-    SizeBytes: 512,
-    StreamViewType: 'NEW_IMAGE',
-  },
-  eventSourceARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-03-01T00:00:00.000',
-});
+const streamRecord = streamRecordsOf({ table: 'orders', defaultEventName: 'INSERT', sizeBytes: 512 });
 
 describe('outbox enrichment (stream batch → OrderPlaced details)', () => {
   it('turns each new-order record into an OrderPlaced detail shaped like the fixture', async () => {
