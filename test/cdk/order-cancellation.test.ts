@@ -1,26 +1,15 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { resolveIntrinsics, type JsonValue } from '../../local/cloudformation/intrinsics';
 import {
   CANCELLATION_FUNCTIONS,
-  TEST_PSEUDO_PARAMETERS,
   fakeArn,
-  fakeLookups,
-  resolvedDefinition,
+  inspectStateMachine,
   synthesizeCancellationStack,
-  type CancellationFunction,
 } from '../saga/support/definition';
 import { referencedIds, resourcesOf, type CfnResource } from './support/template';
 
 const synthesized = synthesizeCancellationStack();
 const { template } = synthesized;
-const definition = resolvedDefinition(synthesized);
-const resolve = (value: unknown): JsonValue => resolveIntrinsics(value, { lookups: fakeLookups(template), pseudoParameters: TEST_PSEUDO_PARAMETERS });
-const functionArn = (name: CancellationFunction): string => fakeArn('AWS::Lambda::Function', synthesized.functionIds[name]);
-const state = (name: string) => {
-  const found = definition.States[name];
-  if (found === undefined) throw new Error(`no state ${name}`);
-  return found;
-};
+const { definition, resolve, functionArn, state } = inspectStateMachine(synthesized);
 
 interface Statement {
   readonly Effect: string;

@@ -1,29 +1,19 @@
 import { Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { TRANSIENT_TASK_ERRORS } from '../../lib/orchestration/order-saga';
-import { resolveIntrinsics, type JsonValue } from '../../local/cloudformation/intrinsics';
 import {
   SAGA_FUNCTIONS,
-  TEST_PSEUDO_PARAMETERS,
   fakeArn,
-  fakeLookups,
+  inspectStateMachine,
   resolvedDefinition,
   synthesizeSagaStack,
-  type SagaFunction,
 } from '../saga/support/definition';
 import { OBSERVABILITY_ACTIONS } from './support/iam';
 
 const synthesized = synthesizeSagaStack();
 const { template } = synthesized;
-const definition = resolvedDefinition(synthesized);
-const resolve = (value: unknown): JsonValue => resolveIntrinsics(value, { lookups: fakeLookups(template), pseudoParameters: TEST_PSEUDO_PARAMETERS });
-const functionArn = (name: SagaFunction): string => fakeArn('AWS::Lambda::Function', synthesized.functionIds[name]);
+const { definition, resolve, functionArn, state } = inspectStateMachine(synthesized);
 const busArn = fakeArn('AWS::Events::EventBus', synthesized.busId);
-const state = (name: string) => {
-  const found = definition.States[name];
-  if (found === undefined) throw new Error(`no state ${name}`);
-  return found;
-};
 
 interface Statement {
   readonly Effect: string;

@@ -216,3 +216,24 @@ export const shopSagaDefinition = () => shopStateMachineDefinition('OrderSaga');
 
 /** Synthesizes the default saga stack and returns its resolved definition. */
 export const sagaDefinition = (overrides?: Parameters<typeof synthesizeSagaStack>[0]): SagaDefinition => resolvedDefinition(synthesizeSagaStack(overrides));
+
+/**
+ * What a CDK test of a state machine reads it with: its resolved definition,
+ * one of its states (failing when it has none), a function's fake ARN, and
+ * any value of the template with its intrinsics resolved.
+ */
+export const inspectStateMachine = <F extends string>(
+  synthesized: Pick<SagaTestStack, 'template' | 'stateMachineId'> & { readonly functionIds: Readonly<Record<F, string>> },
+) => {
+  const definition = resolvedDefinition(synthesized);
+  return {
+    definition,
+    resolve: (value: unknown): JsonValue => resolveIntrinsics(value, { lookups: fakeLookups(synthesized.template), pseudoParameters: TEST_PSEUDO_PARAMETERS }),
+    functionArn: (name: F): string => fakeArn('AWS::Lambda::Function', synthesized.functionIds[name]),
+    state: (name: string) => {
+      const found = definition.States[name];
+      if (found === undefined) throw new Error(`no state ${name}`);
+      return found;
+    },
+  };
+};
