@@ -88,7 +88,7 @@ const compile = (pattern: string): { regex: RegExp; names: string[] } => {
  * AWS wire protocols of the emulated services, so the SDK (via
  * `AWS_ENDPOINT_URL_*`) and the AWS CLI (`--endpoint-url`) work against it.
  * Services register JSON operations by target prefix (`AWSEvents`,
- * `AWSStepFunctions`) and REST routes (Lambda's Invoke).
+ * `AWSStepFunctions`, `AmazonSQS`, `Logs_20140328`) and REST routes (Lambda's Invoke).
  */
 export class AwsEndpoint {
   private readonly operations = new Map<string, JsonOperation>();

@@ -3,11 +3,11 @@
  * (the contract in `./faults`) and draws, from one seed, what to break. The
  * emulators realise the decisions: the Lambda runtime (errors, latency,
  * timeouts, crashes), the EventBridge emulator and the pipes (duplicate
- * deliveries).
+ * deliveries), Step Functions (duplicate Express starts).
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import type { DeliveryFaults, DynamoDbFaults, FaultConfig, FunctionFaults } from './faults';
+import type { DeliveryFaults, DynamoDbFaults, FaultConfig, FunctionFaults, StepFunctionsFaults } from './faults';
 import type { InvocationFaults } from './lambda/lambda-runtime';
 import { MAX_SEED, seededRandom, type Random } from './support/random';
 
@@ -48,12 +48,15 @@ const dynamoDbFaultsSchema = z.strictObject({
   indexLagMs: z.number().int().min(0).max(60_000).optional(),
 }) satisfies z.ZodType<DynamoDbFaults>;
 
+const stepFunctionsFaultsSchema = z.strictObject({ duplicateExpressStartRate: rate.optional() }) satisfies z.ZodType<StepFunctionsFaults>;
+
 /** The schema of a fault configuration (a `--faults` file): unknown fields are errors, not ignored. */
 export const faultConfigSchema = z.strictObject({
   functions: z.record(z.string().min(1), functionFaultsSchema).optional(),
   eventBridge: deliveryFaultsSchema.optional(),
   pipes: deliveryFaultsSchema.optional(),
   dynamodb: dynamoDbFaultsSchema.optional(),
+  stepFunctions: stepFunctionsFaultsSchema.optional(),
   seed: z.number().int().min(0).max(MAX_SEED).optional(),
 }) satisfies z.ZodType<FaultConfig>;
 
@@ -178,7 +181,8 @@ export class FaultInjector {
       any(this.config.pipes?.duplicateRate) ||
       any(this.config.dynamodb?.transactionConflictRate) ||
       any(this.config.dynamodb?.throttleRate) ||
-      any(this.config.dynamodb?.indexLagRate)
+      any(this.config.dynamodb?.indexLagRate) ||
+      any(this.config.stepFunctions?.duplicateExpressStartRate)
     );
   }
 
@@ -269,6 +273,7 @@ export class FaultInjector {
     });
     if (this.config.eventBridge?.duplicateRate) lines.push(`event-bus targets: duplicate ${percent(this.config.eventBridge.duplicateRate)}`);
     if (this.config.pipes?.duplicateRate) lines.push(`pipe deliveries: duplicate ${percent(this.config.pipes.duplicateRate)}`);
+    if (this.config.stepFunctions?.duplicateExpressStartRate) lines.push(`Express executions: started twice ${percent(this.config.stepFunctions.duplicateExpressStartRate)}`);
     const dynamodb = this.config.dynamodb;
     if (dynamodb && (dynamodb.transactionConflictRate || dynamodb.throttleRate || dynamodb.indexLagRate)) {
       const parts = [

@@ -68,6 +68,26 @@ export interface DynamoDbFaults {
   readonly indexLagMs?: number;
 }
 
+/**
+ * Faults of Step Functions that the local engine never produces by itself.
+ * Each rate is drawn per start, from the seeded generator (stream
+ * `stepFunctions`), like the duplicate deliveries of the bus and the pipes.
+ */
+export interface StepFunctionsFaults {
+  /**
+   * An asynchronous Express execution is started twice: one `StartExecution`
+   * (API, EventBridge target or `states:startExecution` task) runs two
+   * executions of the same name and input (the second with its own ARN, its
+   * `execution-started` hop marked `duplicate`), as Express workflows'
+   * at-least-once execution semantics allow
+   * (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html:
+   * "Asynchronous Express Workflows: At-least-once workflow execution").
+   * The caller gets the first execution's ARN. Standard executions
+   * (exactly-once) are never duplicated. @default 0
+   */
+  readonly duplicateExpressStartRate?: number;
+}
+
 /** Everything the local cloud can break on purpose. */
 export interface FaultConfig {
   /**
@@ -82,6 +102,8 @@ export interface FaultConfig {
   readonly pipes?: DeliveryFaults;
   /** DynamoDB conflicts, throttling and index lag. @default none */
   readonly dynamodb?: DynamoDbFaults;
+  /** Duplicate starts of Express executions. @default none */
+  readonly stepFunctions?: StepFunctionsFaults;
   /** Seed of the random draws. @default a random seed, printed at start-up */
   readonly seed?: number;
 }

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import * as path from 'node:path';
+import { CloudWatchLogs, type LogEventQuery, type StoredLogEvent } from './cloudwatch/logs';
 import { CostMeter, type FunctionProfile } from './cost/meter';
 import { ControlServer } from './apigateway/control-server';
 import { HTTP_API_RESOURCE_TYPES, HttpApiEmulator, type HttpApiHop } from './apigateway/http-api';
@@ -35,7 +36,7 @@ import { SqsQueues, type QueueMessage } from './sqs/queues';
 import { SqsApi, type SqsApiHop } from './sqs/sqs-api';
 import { EVENT_SOURCE_MAPPING_TYPE, EventSourceMappings, type EventSourceMappingHop } from './sqs/event-source-mapping';
 import { randomSeed } from './support/random';
-import { StepFunctionsEmulator, type StepFunctionsHop } from './stepfunctions/state-machines';
+import { StepFunctionsEmulator, type ExecutionLogRecord, type StepFunctionsHop } from './stepfunctions/state-machines';
 import { buildTemplateModel } from './template-model';
 
 /** Options of {@link LocalCloud.start}. */
@@ -119,10 +120,12 @@ export class LocalCloud {
       readonly eventBus: EventBridgeEmulator;
       readonly pipes: PipesEmulator;
       readonly mappings: EventSourceMappings;
+      readonly stepFunctions: StepFunctionsEmulator;
     },
     private readonly parts: {
       readonly dynamoDb: DynamoDbLocal;
       readonly queues: SqsQueues;
+      readonly logs: CloudWatchLogs;
       readonly tables: ReadonlyMap<string, string>;
       readonly endpoint: AwsEndpoint;
       readonly http: HttpApiEmulator;
@@ -146,21 +149,48 @@ export class LocalCloud {
   }
 
   /**
-   * Runs `work` with every fault off (function faults and duplicate
-   * deliveries), e.g. start-up's own seeding through the API.
+   * Runs `work` with every fault off (function faults, duplicate deliveries
+   * and duplicate Express starts), e.g. start-up's own seeding through the API.
    */
   public async withoutFaults<T>(work: () => Promise<T>): Promise<T> {
-    const { injector, eventBus, pipes } = this.injection;
+    const { injector, eventBus, pipes, stepFunctions } = this.injection;
     const busRate = eventBus.duplicateRate;
     const pipeRate = pipes.duplicateRate;
+    const expressRate = stepFunctions.duplicateExpressStartRate;
     eventBus.duplicateRate = 0;
     pipes.duplicateRate = 0;
+    stepFunctions.duplicateExpressStartRate = 0;
     try {
       return await injector.paused(work);
     } finally {
       eventBus.duplicateRate = busRate;
       pipes.duplicateRate = pipeRate;
+      stepFunctions.duplicateExpressStartRate = expressRate;
     }
+  }
+
+  /**
+   * The events of a log group of the template (the execution logs of its
+   * state machines), oldest first, as `FilterLogEvents` would list them.
+   *
+   * @throws {Error} for a log group that is not the template's.
+   */
+  public logEvents(logGroupName: string, query: LogEventQuery = {}): StoredLogEvent[] {
+    return this.parts.logs.events(logGroupName, query);
+  }
+
+  /**
+   * A state machine's execution log records (by logical id, name or ARN),
+   * parsed, oldest first: for Express workflows, the only record of what
+   * their executions did.
+   *
+   * @throws {Error} for a state machine that is not the template's, or writes no execution logs.
+   */
+  public executionLogRecords(stateMachine: string): ExecutionLogRecord[] {
+    const { stepFunctions } = this.injection;
+    const found = stepFunctions.stateMachines().find((machine) => machine.logicalId === stateMachine || machine.name === stateMachine || machine.arn === stateMachine);
+    if (!found) throw new Error(`No state machine ${stateMachine} in the template`);
+    return stepFunctions.executionLogRecords(found.arn);
   }
 
   public static async start(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -286,9 +316,12 @@ export class LocalCloud {
         const denial = await iam.check({ principal, action, resource, hop: `${principal.label} → ${what}` });
         if (denial) throw new AwsServiceError('AccessDeniedException', denial.message, action.startsWith('lambda:') ? 403 : 400);
       };
+      const logs = CloudWatchLogs.create(resources, options.persistDir ? { persistDir: options.persistDir } : {});
+      logs.registerOn(endpoint);
       const stepFunctions = StepFunctionsEmulator.create(
         resources,
         {
+          ...(iam.mode === 'off' ? {} : { iam }),
           invokeFunction: async (arn, payload, call) => {
             await asStateMachine(call.stateMachineArn, 'lambda:InvokeFunction', runtime.resolve(arn)?.arn ?? arn, `Lambda ${arn.split(':').pop() ?? arn}`);
             return runtime.invoke(arn, payload);
@@ -306,9 +339,13 @@ export class LocalCloud {
           retryIntervalScale: scale,
           onHop: (hop) => {
             meterSaga(meter, hop);
-            if (hop.kind === 'execution-started') void traceExecution(hop.executionArn.replace(':execution:', ':stateMachine:').replace(/:[^:]+$/, ''));
+            if (hop.kind === 'execution-started') void traceExecution(hop.stateMachineArn);
             LocalCloud.logSaga(log, hop);
           },
+          logs,
+          onExecutionLog: (stateMachine, message) => meter.stateMachineLogLine(stateMachine, message),
+          duplicateExpressStartRate: faults.stepFunctions?.duplicateExpressStartRate ?? 0,
+          random: injector.random('stepFunctions'),
           ...(options.persistDir ? { persistDir: options.persistDir } : {}),
         },
       );
@@ -433,6 +470,7 @@ export class LocalCloud {
         [
           ...Object.entries(model.notEnforced).map(([type, count]) => `${type} ×${count}`),
           ...(iam.mode === 'off' ? [`IAM (--iam off): ${[...IAM_RESOURCE_TYPES].join(', ')}`] : []),
+          ...stepFunctions.notEnforced,
           'X-Ray traces (no daemon, POWERTOOLS_TRACE_ENABLED=false; the permission to send them is checked)',
         ],
         lambdaNodes,
@@ -440,10 +478,11 @@ export class LocalCloud {
         runtime,
         iam,
         meter,
-        { injector, lines: injector.active ? injector.describe(functionNames) : [], eventBus, pipes, mappings },
+        { injector, lines: injector.active ? injector.describe(functionNames) : [], eventBus, pipes, mappings, stepFunctions },
         {
           dynamoDb,
           queues,
+          logs,
           tables: new Map(tables.map((table) => [table.logicalId, table.tableName])),
           endpoint,
           http,
@@ -625,6 +664,10 @@ export class LocalCloud {
 
   private static logSaga(log: HopLog, hop: StepFunctionsHop): void {
     if (hop.kind === 'state-entered' && !log.verbose) return;
+    if (hop.duplicate === true && hop.kind === 'execution-started') {
+      log.hop({ kind: 'fault', correlationId: hop.correlationId, text: `${describeSagaHop(hop)} again (injected duplicate Express start)` });
+      return;
+    }
     const kind = hop.compensating ? 'comp' : 'saga';
     log.hop({ kind, correlationId: hop.correlationId, text: describeSagaHop(hop) });
   }

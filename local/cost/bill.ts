@@ -46,11 +46,12 @@ export const priceUsage = (usage: Usage, orders: number, assumptions: BillAssump
   const transitions = sum(machines.filter((m) => m.type === 'STANDARD').map((m) => m.transitions));
   const express = machines.filter((m) => m.type === 'EXPRESS');
   const expressRequests = sum(express.map((m) => m.executions));
-  // Express memory is billed in 64 MB chunks; the shop's payloads fit in the first.
-  const expressGbS = sum(express.map((m) => (m.billedMs / 1000) * (64 / 1024)));
+  // Billed duration × billed memory (64 MB chunks; see EXPRESS_BILLED_MEMORY_MB), counted by the meter.
+  const expressGbS = sum(express.map((m) => m.gbSeconds));
   const readUnits = sum(tables.map((t) => t.readUnits));
   const writeUnits = sum(tables.map((t) => t.writeUnits));
-  const logBytes = sum(functions.map((f) => f.logBytes)) + usage.accessLogBytes;
+  // Functions' logs, the HTTP API's access logs, and state machines' execution logs (vended logs, same rate in us-east-1).
+  const logBytes = sum(functions.map((f) => f.logBytes)) + usage.accessLogBytes + sum(machines.map((m) => m.logBytes));
   const metricShare = orders / ordersPerMonth;
   /** Quantities in the details are per order. */
   const each = (n: number): number => (orders > 0 ? n / orders : n);
@@ -60,7 +61,14 @@ export const priceUsage = (usage: Usage, orders: number, assumptions: BillAssump
     {
       component: 'Step Functions',
       usd: dollars('standardTransitions', transitions) + dollars('expressRequests', expressRequests) + dollars('expressGbSecond', expressGbS),
-      detail: [transitions > 0 ? count(each(transitions), 'transitions') : '', expressRequests > 0 ? count(each(expressRequests), 'Express executions') : ''].filter(Boolean).join(', ') || 'none',
+      detail:
+        [
+          transitions > 0 ? count(each(transitions), 'transitions') : '',
+          expressRequests > 0 ? count(each(expressRequests), 'Express executions') : '',
+          expressGbS > 0 ? count(each(expressGbS), 'Express GB-s') : '',
+        ]
+          .filter(Boolean)
+          .join(', ') || 'none',
     },
     { component: 'DynamoDB writes', usd: dollars('dynamoDbWriteUnits', writeUnits), detail: count(each(writeUnits), 'WRU') },
     { component: 'DynamoDB reads', usd: dollars('dynamoDbReadUnits', readUnits), detail: count(each(readUnits), 'RRU') },

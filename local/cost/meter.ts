@@ -1,7 +1,8 @@
 /**
  * What the local cloud did that AWS bills, counted as AWS counts it. The
  * local cloud reports each billable thing as it happens (a Lambda
- * invocation and its log lines, a state entered or retried, the capacity
+ * invocation and its log lines, a state entered or retried, an execution's
+ * duration and its execution log records, the capacity
  * DynamoDB says a call consumed, an event put on a bus, a pipe request, an
  * HTTP request, an SQS request, a trace started); {@link CostMeter.usage}
  * is the running total, and two snapshots subtract, so a run can be priced
@@ -27,11 +28,16 @@ export interface FunctionUsage {
 
 export interface StateMachineUsage {
   type: 'STANDARD' | 'EXPRESS';
+  /** Executions started: what Express workflows bill as requests. */
   executions: number;
   /** States entered plus retries: what Standard workflows bill. */
   transitions: number;
-  /** Express: duration rounded up to 100 ms, summed. */
+  /** Express: each execution's duration rounded up to the next 100 ms, summed. */
   billedMs: number;
+  /** Express: each execution's billed duration × its billed memory ({@link EXPRESS_BILLED_MEMORY_MB}), summed. */
+  gbSeconds: number;
+  /** Bytes CloudWatch Logs would ingest of its execution logs: each record, with 26 bytes of metadata. */
+  logBytes: number;
 }
 
 export interface TableUsage {
@@ -64,6 +70,19 @@ export interface Usage {
 
 /** Bytes CloudWatch Logs counts per event on top of its text. */
 export const LOG_EVENT_OVERHEAD_BYTES = 26;
+
+/**
+ * The memory an Express execution is billed for. AWS estimates it per
+ * execution ("Workflow memory utilized = 50 MB + state machine definition
+ * size + execution data size x Number of Parallel or Map Steps", billed in
+ * 64 MB chunks: https://aws.amazon.com/step-functions/pricing/); the shop's
+ * saga (a definition of a few KB, payloads of a few KB, no Parallel or Map)
+ * stays in the first chunk, so the meter bills 64 MB rather than measure it.
+ */
+export const EXPRESS_BILLED_MEMORY_MB = 64;
+
+/** An Express execution's billed duration: rounded up to the next 100 ms, at least 100 ms. */
+export const expressBilledMs = (durationMs: number): number => Math.max(100, Math.ceil(durationMs / 100) * 100);
 
 const CHUNK_64_KB = 64 * 1024;
 const chunks = (bytes: number, size = CHUNK_64_KB): number => Math.max(1, Math.ceil(bytes / size));
@@ -178,22 +197,31 @@ export class CostMeter {
     this.touch();
   }
 
-  /** A state machine started an execution, entered a state, or retried one. */
+  /**
+   * A state machine started an execution, entered a state, or retried one
+   * (what Standard workflows bill), or an execution ended after `durationMs`
+   * (what Express workflows bill, with the start).
+   */
   public stateMachineStep(stateMachine: string, step: 'execution-started' | 'state-entered' | 'state-retried' | 'execution-ended', durationMs = 0): void {
-    const usage = (this.total.stateMachines[stateMachine] ??= {
-      type: this.options.stateMachines.get(stateMachine) ?? 'STANDARD',
-      executions: 0,
-      transitions: 0,
-      billedMs: 0,
-    });
+    const usage = this.stateMachineUsage(stateMachine);
     if (step === 'execution-started') {
       usage.executions += 1;
       if (this.options.tracedStateMachines.has(stateMachine)) this.total.traces += 1;
     } else if (step === 'execution-ended') {
-      if (usage.type === 'EXPRESS') usage.billedMs += Math.max(100, Math.ceil(durationMs / 100) * 100);
+      if (usage.type === 'EXPRESS') {
+        const billedMs = expressBilledMs(durationMs);
+        usage.billedMs += billedMs;
+        usage.gbSeconds += (billedMs / 1000) * (EXPRESS_BILLED_MEMORY_MB / 1024);
+      }
     } else {
       usage.transitions += 1;
     }
+    this.touch();
+  }
+
+  /** A state machine wrote an execution log record to CloudWatch Logs (vended logs, billed as ingested bytes). */
+  public stateMachineLogLine(stateMachine: string, line: string): void {
+    this.stateMachineUsage(stateMachine).logBytes += Buffer.byteLength(line) + LOG_EVENT_OVERHEAD_BYTES;
     this.touch();
   }
 
@@ -243,6 +271,17 @@ export class CostMeter {
   public traceStarted(): void {
     this.total.traces += 1;
     this.touch();
+  }
+
+  private stateMachineUsage(stateMachine: string): StateMachineUsage {
+    return (this.total.stateMachines[stateMachine] ??= {
+      type: this.options.stateMachines.get(stateMachine) ?? 'STANDARD',
+      executions: 0,
+      transitions: 0,
+      billedMs: 0,
+      gbSeconds: 0,
+      logBytes: 0,
+    });
   }
 
   private functionUsage(name: string, profile: FunctionProfile): FunctionUsage {

@@ -39,9 +39,15 @@ export const PRICES = {
   lambdaGbSecondArm: price(0.0000133334, 1, 'GB-seconds', LAMBDA),
   /** Step Functions Standard: each state entered, each retry included. */
   standardTransitions: price(0.025, 1_000, 'state transitions', STEP_FUNCTIONS),
-  /** Step Functions Express: each execution started. */
+  /** Step Functions Express: each execution started ("$1.00 per million requests", pricing page, read 2026-12-04). */
   expressRequests: price(1.0, 1_000_000, 'requests', STEP_FUNCTIONS),
-  /** Step Functions Express duration, rounded up to 100 ms, memory in 64 MB chunks. */
+  /**
+   * Step Functions Express duration: each execution rounded up to the next
+   * 100 ms, × memory in 64 MB chunks. First tier (the first 1,000 GB-hours a
+   * month): $0.06000 per GB-hour, listed as $0.00001667 per GB-second (pricing
+   * page, us-east-1, read 2026-12-04; later tiers $0.03000 and $0.01642 per
+   * GB-hour are not applied).
+   */
   expressGbSecond: price(0.00001667, 1, 'GB-seconds', STEP_FUNCTIONS),
   /** DynamoDB on-demand writes (Standard table class); transactional writes count two units per KB. */
   dynamoDbWriteUnits: price(0.625, 1_000_000, 'write request units', DYNAMODB),
@@ -57,7 +63,11 @@ export const PRICES = {
   httpApiRequests: price(1.0, 1_000_000, 'requests', API_GATEWAY),
   /** SQS standard queue requests (send, receive, delete; each 64 KB chunk is one request). */
   sqsRequests: price(0.4, 1_000_000, 'requests', SQS),
-  /** CloudWatch Logs ingestion, Standard log class (uncompressed bytes). */
+  /**
+   * CloudWatch Logs ingestion, Standard log class (uncompressed bytes). Step
+   * Functions' execution logs are vended logs, whose first tier (10 TB a
+   * month) is the same $0.50 per GB in us-east-1.
+   */
   logsIngestedGb: price(0.5, 1, 'GB ingested', CLOUDWATCH),
   /** CloudWatch custom metrics (first 10,000 a month): each distinct namespace, name and dimension values. */
   metricMonth: price(0.3, 1, 'metric-months', CLOUDWATCH),

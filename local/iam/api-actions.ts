@@ -1,12 +1,13 @@
 /**
  * What IAM authorizes for the API calls the local AWS endpoint serves
- * (EventBridge, Step Functions, Lambda's Invoke): the action and resource of
- * each operation, from the Service Authorization Reference.
+ * (EventBridge, Step Functions, Lambda's Invoke, SQS, CloudWatch Logs): the
+ * action and resource of each operation, from the Service Authorization Reference.
  *
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoneventbridge.html
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsstepfunctions.html
  * https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
  * https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-api-permissions-reference.html
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatchlogs.html
  */
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../resources';
 
@@ -18,6 +19,21 @@ export interface ApiAuthorization {
 }
 
 const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/**
+ * The log group a CloudWatch Logs call names (`logGroupName`, or
+ * `logGroupIdentifier`: a name or an ARN), as IAM sees it for the group's own
+ * actions: `arn:aws:logs:<region>:<account>:log-group:<name>:*`, the ARN
+ * CloudFormation's `Fn::GetAtt Arn` gives and the CDK's `LogGroup.grantRead`
+ * grants `logs:FilterLogEvents` on (so the `:*` form is the one such grants
+ * must match; a statement on the bare `log-group:<name>` does not match it
+ * locally — whether it does on AWS is not confirmed).
+ */
+const logGroupArn = (input: Readonly<Record<string, unknown>>): string => {
+  const identifier = text(input.logGroupIdentifier);
+  const arn = /^(arn:aws[a-z-]*:logs:[a-z0-9-]*:\d{12}:log-group:.+?)(?::\*)?$/.exec(identifier)?.[1];
+  return `${arn ?? `arn:aws:logs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:log-group:${text(input.logGroupName) || identifier}`}:*`;
+};
 
 const eventBusArn = (nameOrArn: string): string =>
   nameOrArn.startsWith('arn:') ? nameOrArn : `arn:aws:events:${LOCAL_REGION}:${LOCAL_ACCOUNT}:event-bus/${nameOrArn || 'default'}`;
@@ -92,6 +108,16 @@ export const jsonApiAuthorizations = (target: string, input: Readonly<Record<str
     }
     const action = SQS_ACTIONS[operation];
     return action === undefined ? undefined : [{ action, resource: queueArnOfUrl(text(input.QueueUrl)) }];
+  }
+  if (prefix === 'Logs_20140328') {
+    switch (operation) {
+      case 'FilterLogEvents':
+        return [{ action: 'logs:FilterLogEvents', resource: logGroupArn(input) }];
+      case 'GetLogEvents':
+        return [{ action: 'logs:GetLogEvents', resource: `${logGroupArn(input).slice(0, -2)}:log-stream:${text(input.logStreamName)}` }];
+      default:
+        return undefined;
+    }
   }
   if (prefix === 'AWSStepFunctions') {
     switch (operation) {

@@ -206,6 +206,7 @@ export const localFunctions = (
             AWS_ENDPOINT_URL_EVENTBRIDGE: runtime.awsEndpoint,
             AWS_ENDPOINT_URL_SFN: runtime.awsEndpoint,
             AWS_ENDPOINT_URL_LAMBDA: runtime.awsEndpoint,
+            AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: runtime.awsEndpoint,
           },
         },
       };

@@ -23,6 +23,9 @@
  * - Task `TimeoutSeconds` defaults to "none" as on AWS (the library's
  *   default is 60 s); timeouts longer than a Node timer can hold (~24.8
  *   days) are capped there.
+ * - An execution may be held to a longest run (`maxExecutionSeconds`, the
+ *   5 minutes of Express workflows): it times out (`States.Timeout`) at the
+ *   smaller of that and the definition's `TimeoutSeconds`.
  * - Retry intervals are real unless `retryIntervalScale` shrinks them.
  * - An event log with AWS's task events (scheduled, started, succeeded,
  *   failed, timed out) interleaved in order with the library's state events.
@@ -80,7 +83,7 @@ import {
   type TaskIntegration,
 } from './integrations';
 
-export type { EngineDeps, EventEntry, FunctionInvocation, InvokeFunction, PutEvents, PutEventsResponse, TaskCall } from './integrations';
+export type { EngineDeps, EventEntry, FunctionInvocation, InvokeFunction, PutEvents, PutEventsResponse, StartExecution, StartExecutionCall, TaskCall } from './integrations';
 export { MAX_PAYLOAD_BYTES, StateFailedError, TERMINAL_ERRORS, TaskFailedError } from './integrations';
 
 /** setTimeout's longest delay, in seconds; a longer one fires at once. */
@@ -227,12 +230,24 @@ export interface StepFunctionsEngineOptions {
    * @default 1 (real intervals)
    */
   readonly retryIntervalScale?: number;
+  /**
+   * The longest an execution may run, in seconds, whatever the definition's
+   * `TimeoutSeconds` says: the execution times out (`States.Timeout`,
+   * TIMED_OUT) at the smaller of the two. Express workflows' 5 minutes.
+   * @default the definition's `TimeoutSeconds` alone
+   */
+  readonly maxExecutionSeconds?: number;
 }
 
 /** Options of one execution. */
 export interface StartOptions {
-  /** The execution's name (the last part of its ARN). @default a random UUID */
+  /** The execution's name. @default a random UUID */
   readonly name?: string;
+  /**
+   * The execution's ARN (`$$.Execution.Id`).
+   * @default the Standard form, `arn:aws:states:<region>:<account>:execution:<state machine>:<name>`
+   */
+  readonly executionArn?: string;
   /** Hears every event as it is logged. Must not throw (what it throws is dropped). */
   readonly onEvent?: (event: EngineEvent, execution: EngineExecution) => void;
 }
@@ -448,6 +463,7 @@ export class StepFunctionsEngine {
   public readonly region: string;
   private readonly tasks = new Map<string, CompiledTask>();
   private readonly retryIntervalScale: number;
+  private readonly maxExecutionSeconds?: number;
   private readonly fail: (property: string, detail: string) => UnsupportedFeatureError;
 
   /**
@@ -457,7 +473,7 @@ export class StepFunctionsEngine {
    *
    * @throws {UnsupportedFeatureError} naming the state and property the
    *   local engine cannot run (or the library's validation message).
-   * @throws {RangeError} for a negative or non-finite `retryIntervalScale`.
+   * @throws {RangeError} for a negative or non-finite `retryIntervalScale`, or a `maxExecutionSeconds` that is not a positive integer.
    */
   public constructor(
     definition: unknown,
@@ -471,6 +487,12 @@ export class StepFunctionsEngine {
     this.retryIntervalScale = options.retryIntervalScale ?? 1;
     if (!(Number.isFinite(this.retryIntervalScale) && this.retryIntervalScale >= 0)) {
       throw new RangeError(`retryIntervalScale must be a finite number >= 0; got ${String(this.retryIntervalScale)}`);
+    }
+    if (options.maxExecutionSeconds !== undefined) {
+      if (!(Number.isInteger(options.maxExecutionSeconds) && options.maxExecutionSeconds > 0)) {
+        throw new RangeError(`maxExecutionSeconds must be a positive integer; got ${String(options.maxExecutionSeconds)}`);
+      }
+      this.maxExecutionSeconds = options.maxExecutionSeconds;
     }
     const property = options.definitionProperty ?? 'DefinitionString';
     this.fail = (path, detail) => new UnsupportedFeatureError(options.logicalId ?? this.stateMachineName, STATE_MACHINE_TYPE, `${property}${path}`, detail);
@@ -506,7 +528,7 @@ export class StepFunctionsEngine {
     return new EngineExecution({
       engine: this,
       name,
-      executionArn: `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
+      executionArn: options.executionArn ?? `${this.stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`,
       input,
       onEvent: options.onEvent,
       prepare: (onEnter) => this.executable(onEnter),
@@ -518,6 +540,8 @@ export class StepFunctionsEngine {
   private executable(onEnter: (state: string) => void): Record<string, unknown> {
     const copy = cloneJson(this.definition) as Record<string, unknown>;
     this.prepareMachine(copy, {});
+    const limit = this.maxExecutionSeconds;
+    if (limit !== undefined) copy.TimeoutSeconds = typeof copy.TimeoutSeconds === 'number' ? Math.min(copy.TimeoutSeconds, limit) : limit;
     if (typeof copy.TimeoutSeconds === 'number') copy.TimeoutSeconds = Math.min(copy.TimeoutSeconds, MAX_TIMER_SECONDS);
     const states = copy.States as Record<string, unknown>;
     copy.States = new Proxy(states, {

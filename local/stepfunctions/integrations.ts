@@ -64,6 +64,22 @@ export interface PutEventsResponse {
 /** Puts events on the local buses; reject only when the request as a whole is refused. */
 export type PutEvents = (entries: readonly EventEntry[], call: TaskCall) => PutEventsResponse | Promise<PutEventsResponse>;
 
+/** A `StartExecution` request, as a `states:startExecution` task makes it (`input` is JSON text). */
+export interface StartExecutionCall {
+  readonly stateMachineArn: string;
+  readonly input: string;
+  readonly name?: string;
+}
+
+/**
+ * Starts an execution (`StepFunctionsEmulator.startExecution` has this shape,
+ * with the IAM check of the calling state machine's role in front). Resolve
+ * with what `StartExecution` answers; reject with an error named as the Step
+ * Functions API names it (`ExecutionAlreadyExists`, `StateMachineDoesNotExist`,
+ * `AccessDeniedException`...), as the local AWS endpoint's `AwsServiceError` is.
+ */
+export type StartExecution = (request: StartExecutionCall, call: TaskCall) => Promise<{ readonly executionArn: string; readonly startDate: Date }>;
+
 /**
  * The local services a definition's Task states call. Each is optional: a
  * definition using an integration whose dependency is missing is refused
@@ -79,6 +95,11 @@ export interface EngineDeps {
    * ASL); a function gives each state machine its own client (signed with its role's credentials).
    */
   readonly dynamoDb?: DynamoDBClient | ((stateMachineArn: string) => DynamoDBClient);
+  /**
+   * For `arn:aws:states:::states:startExecution` (request-response only). Optional, as
+   * every dependency: a definition with such a task and no `startExecution` is refused when it is loaded.
+   */
+  readonly startExecution?: StartExecution;
 }
 
 /**
@@ -128,10 +149,10 @@ export class IntegrationRefusal {
 /** How a Task state is run locally, and what AWS's history calls it. */
 export interface TaskIntegration {
   /** `lambda-function` is the `Resource: <function ARN>` form (history: `LambdaFunction*` events). */
-  readonly kind: 'lambda-function' | 'lambda:invoke' | 'events:putEvents' | 'dynamodb';
-  /** History `resourceType`: `lambda`, `events`, `dynamodb`. */
+  readonly kind: 'lambda-function' | 'lambda:invoke' | 'events:putEvents' | 'dynamodb' | 'states:startExecution';
+  /** History `resourceType`: `lambda`, `events`, `dynamodb`, `states`. */
   readonly resourceType: string;
-  /** History `resource`: `invoke`, `putEvents`, `putItem`...; the function ARN for `lambda-function`. */
+  /** History `resource`: `invoke`, `putEvents`, `putItem`, `startExecution`...; the function ARN for `lambda-function`. */
   readonly resource: string;
   readonly run: (parameters: JsonValue, call: TaskCall) => Promise<JsonValue>;
 }
@@ -183,6 +204,8 @@ const DYNAMODB_OPERATIONS = {
 type DynamoDbOperation = keyof typeof DYNAMODB_OPERATIONS;
 
 const LAMBDA_INVOKE_PARAMETERS = ['FunctionName', 'Payload', 'InvocationType'];
+/** What the `states:startExecution` integration passes to StartExecution (https://docs.aws.amazon.com/step-functions/latest/dg/connect-stepfunctions.html). */
+const START_EXECUTION_PARAMETERS = ['StateMachineArn', 'Name', 'Input'];
 const PUT_EVENTS_ENTRY_FIELDS = ['Detail', 'DetailType', 'EventBusName', 'Resources', 'Source', 'Time', 'TraceHeader'];
 const MAX_PUT_EVENTS_ENTRIES = 10;
 /**
@@ -236,6 +259,9 @@ export const integrationFor = (resource: unknown, parameters: unknown, deps: Eng
   if (pattern?.startsWith('.waitForTaskToken')) {
     throw new IntegrationRefusal('Resource', 'the .waitForTaskToken (callback) pattern is not emulated: nothing locally sends SendTaskSuccess');
   }
+  if (pattern?.startsWith('.sync') && service === 'states') {
+    throw new IntegrationRefusal('Resource', `the ${pattern} (start and wait for the child execution) pattern of states:${action} is not emulated; only request-response arn:aws:states:::states:startExecution is`);
+  }
   if (pattern?.startsWith('.sync')) throw new IntegrationRefusal('Resource', 'the .sync (run a job and wait) pattern is not emulated');
   if (pattern !== undefined) throw new IntegrationRefusal('Resource', `the integration pattern ${pattern} is not emulated`);
 
@@ -266,7 +292,18 @@ export const integrationFor = (resource: unknown, parameters: unknown, deps: Eng
     const clientFor = (call: TaskCall): DynamoDBClient => (typeof client === 'function' ? client(call.stateMachineArn) : client);
     return { kind: 'dynamodb', resourceType: 'dynamodb', resource: operation, run: (input, call) => dynamoDbTask(clientFor(call), operation, input) };
   }
-  throw new IntegrationRefusal('Resource', `no local adapter for ${resource} (emulated: Lambda functions, lambda:invoke, events:putEvents, dynamodb:${Object.keys(DYNAMODB_OPERATIONS).join('|')})`);
+  if (service === 'states' && action === 'startExecution') {
+    const start = deps.startExecution;
+    if (!start) throw new IntegrationRefusal('Resource', 'a states:startExecution task, but the engine was given no startExecution');
+    checkKeys(parameters, START_EXECUTION_PARAMETERS, 'Parameters');
+    const literal = parameters as Record<string, unknown>;
+    if (!('StateMachineArn' in literal) && !('StateMachineArn.$' in literal)) throw new IntegrationRefusal('Parameters.StateMachineArn', 'states:startExecution needs a StateMachineArn');
+    return { kind: 'states:startExecution', resourceType: 'states', resource: 'startExecution', run: (input, call) => startExecutionTask(start, input, call) };
+  }
+  throw new IntegrationRefusal(
+    'Resource',
+    `no local adapter for ${resource} (emulated: Lambda functions, lambda:invoke, events:putEvents, dynamodb:${Object.keys(DYNAMODB_OPERATIONS).join('|')}, states:startExecution)`,
+  );
 };
 
 // ---------------------------------------------------------------------------
@@ -277,7 +314,12 @@ const awsErrorCause = (service: string, message: string, status: number, code: s
   `${message} (Service: ${service}; Status Code: ${status}; Error Code: ${code}; Request ID: ${randomUUID()}; Proxy: null)`;
 
 /** The base exception of each service's Java SDK, which Step Functions names unmodeled errors after. */
-const BASE_EXCEPTION: Readonly<Record<string, string>> = { Lambda: 'AWSLambdaException', EventBridge: 'AmazonEventBridgeException', DynamoDB: 'AmazonDynamoDBException' };
+const BASE_EXCEPTION: Readonly<Record<string, string>> = {
+  Lambda: 'AWSLambdaException',
+  EventBridge: 'AmazonEventBridgeException',
+  DynamoDB: 'AmazonDynamoDBException',
+  StepFunctions: 'AWSStepFunctionsException',
+};
 
 /** HTTP statuses of the exceptions a local service may throw without one. */
 const STATUS_BY_EXCEPTION: Readonly<Record<string, number>> = {
@@ -308,7 +350,7 @@ interface ServiceModel {
 }
 
 /** Errors that carry their Step Functions name already (a local service may throw them so). */
-const NAMED_ERROR = /^(Lambda|Sandbox|Runtime|States|EventBridge|DynamoDB)\./;
+const NAMED_ERROR = /^(Lambda|Sandbox|Runtime|States|EventBridge|DynamoDB|StepFunctions)\./;
 
 /**
  * An error of the service behind an integration, named as Step Functions
@@ -571,4 +613,86 @@ const dynamoDbTask = async (client: DynamoDBClient, operation: DynamoDbOperation
   answer.SdkHttpMetadata = sdkHttpMetadata(requestId, 'application/x-amz-json-1.0', JSON.stringify(body), { Server: 'Server', 'x-amz-crc32': '0' });
   answer.SdkResponseMetadata = { RequestId: requestId };
   return answer;
+};
+
+// ---------------------------------------------------------------------------
+// Step Functions (states:startExecution, request-response)
+// ---------------------------------------------------------------------------
+
+/**
+ * The errors StartExecution models, by wire code
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_StartExecution.html#API_StartExecution_Errors).
+ * Step Functions calls its own API with the AWS SDK for Java, whose exception
+ * classes add `Exception` to the codes that lack it, and names the task's
+ * error after the class with the `StepFunctions.` prefix:
+ * `StepFunctions.ExecutionAlreadyExistsException`,
+ * `StepFunctions.StateMachineDoesNotExistException`... (as AWS recorded it in
+ * LocalStack's parity tests, and as CDK examples catch it). Any other error
+ * code of the service (`AccessDeniedException`, throttling) is the SDK's base
+ * class, `StepFunctions.AWSStepFunctionsException`, as for the other services.
+ */
+const START_EXECUTION_ERRORS: ReadonlySet<string> = new Set([
+  'ExecutionAlreadyExists',
+  'ExecutionLimitExceeded',
+  'InvalidArn',
+  'InvalidExecutionInput',
+  'InvalidName',
+  'KmsAccessDeniedException',
+  'KmsInvalidStateException',
+  'KmsThrottlingException',
+  'StateMachineDeleting',
+  'StateMachineDoesNotExist',
+  'ValidationException',
+]);
+
+/** True for an error a service answered (it carries an HTTP status), as opposed to a failure to reach one. */
+const answeredByService = (error: Error): boolean => {
+  const candidate = error as { statusCode?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  return typeof candidate.statusCode === 'number' || typeof candidate.$metadata?.httpStatusCode === 'number';
+};
+
+/** A StartExecution failure as the `states:startExecution` task reports it. */
+const stepFunctionsError = (error: unknown): TaskFailedError => {
+  if (error instanceof TaskFailedError) return error;
+  if (!(error instanceof Error)) return new TaskFailedError('StepFunctions.SdkClientException', String(error));
+  if (NAMED_ERROR.test(error.name)) return new TaskFailedError(error.name, error.message);
+  if (error.name === 'TimeoutError' || error.name === 'ClientExecutionTimeoutException') {
+    return new TaskFailedError('StepFunctions.ClientExecutionTimeoutException', `Client execution did not complete before the specified timeout configuration: ${error.message}`);
+  }
+  const cause = awsErrorCause('AWSStepFunctions', error.message, statusOf(error), error.name);
+  if (START_EXECUTION_ERRORS.has(error.name)) return new TaskFailedError(`StepFunctions.${error.name.endsWith('Exception') ? error.name : `${error.name}Exception`}`, cause);
+  if (!answeredByService(error) && !/Exception$/.test(error.name)) return new TaskFailedError('StepFunctions.SdkClientException', `Unable to execute HTTP request: ${error.message}`);
+  return new TaskFailedError(`StepFunctions.${BASE_EXCEPTION.StepFunctions ?? 'AWSStepFunctionsException'}`, cause);
+};
+
+/**
+ * Starts an execution and answers what the request-response integration
+ * answers: StartExecution's response as the Java SDK gives it (PascalCase,
+ * `StartDate` in epoch ms) with the SDK's HTTP metadata, as AWS recorded it:
+ * `{ExecutionArn, SdkHttpMetadata, SdkResponseMetadata, StartDate}`.
+ * `Input` is the execution's input: an object or any JSON value is sent as its
+ * JSON text, a string as it is (it must then be JSON text of an object), none as `{}`.
+ */
+const startExecutionTask = async (start: StartExecution, parameters: JsonValue, call: TaskCall): Promise<JsonValue> => {
+  if (!isRecord(parameters) || typeof parameters.StateMachineArn !== 'string') {
+    throw new TaskFailedError('States.Runtime', 'states:startExecution: StateMachineArn must evaluate to a string');
+  }
+  const name = parameters.Name;
+  if (name !== undefined && name !== null && typeof name !== 'string') throw new TaskFailedError('States.Runtime', 'states:startExecution: Name must evaluate to a string');
+  const raw = parameters.Input;
+  const input = raw === undefined || raw === null ? '{}' : typeof raw === 'string' ? raw : JSON.stringify(raw);
+  let started: { readonly executionArn: string; readonly startDate: Date };
+  try {
+    started = await start({ stateMachineArn: parameters.StateMachineArn, input, ...(typeof name === 'string' ? { name } : {}) }, call);
+  } catch (error) {
+    throw stepFunctionsError(error);
+  }
+  const requestId = randomUUID();
+  const body = JSON.stringify({ executionArn: started.executionArn, startDate: started.startDate.getTime() / 1000 });
+  return {
+    ExecutionArn: started.executionArn,
+    SdkHttpMetadata: sdkHttpMetadata(requestId, 'application/x-amz-json-1.0', body),
+    SdkResponseMetadata: { RequestId: requestId },
+    StartDate: started.startDate.getTime(),
+  };
 };

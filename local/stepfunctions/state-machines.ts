@@ -2,6 +2,7 @@
  * AWS Step Functions for the local cloud: the template's
  * `AWS::StepFunctions::StateMachine` resources, each run by the shared
  * {@link StepFunctionsEngine}, an in-memory registry of their executions,
+ * their execution logs in the local CloudWatch Logs (`../cloudwatch/logs`),
  * and the AWS-protocol operations (`AWSStepFunctions.*`) the SDK and the
  * AWS CLI use.
  *
@@ -11,23 +12,66 @@
  *   (`${Name}` placeholders replaced in the definition's text).
  * - `RoleArn` becomes `$$.Execution.RoleArn` and the history's `roleArn`;
  *   what the role may do is the local IAM's to check (`../iam`, wired by the
- *   local cloud around the integrations).
- * - `StateMachineType` STANDARD. EXPRESS is REFUSED at start-up: its
- *   at-least-once semantics, `StartSyncExecution` and the absence of
- *   `DescribeExecution`/history are not emulated.
- * - `LoggingConfiguration` and `TracingConfiguration` are accepted and
- *   reported by `DescribeStateMachine`, but NOT emulated: no execution logs
- *   are written to CloudWatch Logs and no X-Ray traces are made (the
- *   `onHop` listener is the local execution log). `Tags` are accepted.
- *   `EncryptionConfiguration` is accepted only with `AWS_OWNED_KEY`.
+ *   local cloud around the integrations, and here for `states:startExecution`
+ *   tasks: `states:StartExecution` on the target, with the calling state
+ *   machine's role).
+ * - `StateMachineType` STANDARD and EXPRESS (reported by
+ *   `DescribeStateMachine` and `ListStateMachines`). Standard executions are
+ *   exactly-once, named once (below), kept and described. Express ones
+ *   (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html):
+ *   - `StartExecution` answers `{executionArn, startDate}` at once and the
+ *     execution runs on; its ARN is
+ *     `arn:aws:states:<region>:<account>:express:<state machine>:<name>:<uuid>`
+ *     (nine colon-separated parts, as the AWS Toolkit parses them); the name is
+ *     optional (a UUID) and NOT deduplicated: "StartExecution isn't idempotent
+ *     for EXPRESS workflows" (API reference), so the same name twice runs twice.
+ *   - At-least-once starts: with the `stepFunctions.duplicateExpressStartRate`
+ *     fault (`../faults`) a start runs two executions, drawn from the seeded
+ *     generator like the bus's and the pipes' duplicate deliveries.
+ *   - At most 5 minutes: an execution times out (TIMED_OUT, `States.Timeout`)
+ *     at the smaller of its `TimeoutSeconds` and 300 s ({@link EXPRESS_MAX_SECONDS}).
+ *   - No history: `DescribeExecution`, `GetExecutionHistory` and
+ *     `StopExecution` answer `InvalidArn` "Invalid Arn: 'Resource type not
+ *     valid in this context: express'" for an Express execution ARN, and
+ *     `ListExecutions` of an Express state machine answers
+ *     `StateMachineTypeNotSupported` "This operation is not supported by this
+ *     type of state machine" (its API reference lists the error; the message
+ *     is the one other emulators checked against AWS give). Executions are
+ *     kept nowhere, not even with `persistDir`; their execution logs are.
+ * - `LoggingConfiguration` (any type): Level ALL, ERROR, FATAL or OFF,
+ *   `IncludeExecutionData`, one CloudWatch Logs destination whose ARN ends
+ *   with `:*` and names a log group of the template (otherwise start-up
+ *   stops, as CreateStateMachine refuses it). Each history event an
+ *   execution has ({@link historyOf}) becomes one log record
+ *   ({@link ExecutionLogRecord}: `id`, `type`, `details`, `previous_event_id`,
+ *   `event_timestamp` in ms, `execution_arn`, every value a string but
+ *   `details`), written as the execution runs (at most {@link LOG_DELAY_MS}
+ *   behind) and when it ends; ERROR and FATAL write only the types the table
+ *   "Log levels for Step Functions execution events" gives them
+ *   ({@link LOGGED_AT}); without `IncludeExecutionData` inputs, outputs and
+ *   task parameters are left out. Read them over `FilterLogEvents` /
+ *   `GetLogEvents`, or in-process with
+ *   {@link StepFunctionsEmulator.executionLogRecords}. The role's permission
+ *   to deliver logs is checked at start-up (`../iam/deploy-checks`).
+ * - `TracingConfiguration` is accepted and reported by `DescribeStateMachine`,
+ *   but NOT emulated: no X-Ray traces are made (the `onHop` listener is the
+ *   local execution log). `Tags` are accepted. `EncryptionConfiguration` is
+ *   accepted only with `AWS_OWNED_KEY`.
  * - The local name of a state machine is its logical id (as
  *   `local/template-model.ts` builds its ARN), whatever `StateMachineName` says.
- * - `StartExecution` (name optional → a UUID; idempotent as on AWS: the same
- *   name and input while the execution runs returns it again, otherwise
- *   `ExecutionAlreadyExists`; input must be a JSON object of at most
+ * - `StartExecution` (name optional → a UUID; for STANDARD idempotent as on
+ *   AWS: the same name and input while the execution runs returns it again,
+ *   otherwise `ExecutionAlreadyExists`; input must be a JSON object of at most
  *   256 KiB), `DescribeExecution`, `GetExecutionHistory`, `ListExecutions`
  *   (newest first, `statusFilter`, pagination), `StopExecution`,
  *   `DescribeStateMachine`, `ListStateMachines`.
+ * - The `arn:aws:states:::states:startExecution` integration
+ *   (request-response; `./integrations`): it starts an execution of this
+ *   service and answers `{ExecutionArn, SdkHttpMetadata, SdkResponseMetadata,
+ *   StartDate}`; StartExecution's errors become `StepFunctions.<code>Exception`
+ *   (`StepFunctions.ExecutionAlreadyExistsException`...), an IAM denial
+ *   `StepFunctions.AWSStepFunctionsException`. `.sync`, `.sync:2` and
+ *   `.waitForTaskToken` stop start-up.
  * - Retries wait their real intervals unless `retryIntervalScale` says
  *   otherwise (see {@link StepFunctionsOptions.retryIntervalScale}); Wait
  *   states and timeouts always take their real time.
@@ -44,6 +88,23 @@
  *   `ParallelStateStarted` per branch); a state failing without a Catch
  *   outside a Task (a `States.Runtime` in a Pass, say) appears only in
  *   `ExecutionFailed`; `SdkHttpMetadata` headers are plausible, not real.
+ *   Execution log records share these differences (`previous_event_id`).
+ * - Execution logs: AWS delivers them best effort and may drop some; here
+ *   every record is written. Records carry no `redrive_count`. How AWS
+ *   splits them into log streams is not documented: here each execution has
+ *   its own stream. Without `IncludeExecutionData` a TaskScheduled record
+ *   has no `parameters` (as GetExecutionHistory without execution data);
+ *   whether AWS's log record keeps them was not confirmed. An execution a
+ *   restart aborts (below) writes no log record of its end.
+ * - Express: `StartSyncExecution` (synchronous Express, at-most-once) is not
+ *   emulated (the endpoint answers `UnknownOperationException`; the SDK would
+ *   also prefix the host with `sync-`, which a loopback address cannot take).
+ *   Whether CreateStateMachine refuses an Express definition whose
+ *   `TimeoutSeconds` is over 300 could not be confirmed in AWS's
+ *   documentation: the local cloud accepts it, says so at start-up
+ *   (`notEnforced`) and times the executions out at 300 s, the documented
+ *   maximum duration. Express memory (billed in 64 MB chunks) is not
+ *   measured; the cost meter bills 64 MB.
  * - Executions live in memory for the life of the process, or, with
  *   {@link StepFunctionsOptions.persistDir}, on disk for 90 days after they
  *   close, as AWS keeps them: their names stay taken across restarts
@@ -61,13 +122,26 @@
  *   and state machine CRUD operations are not implemented.
  */
 import type { HistoryEventType } from '@aws-sdk/client-sfn';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { AwsServiceError, type AwsEndpoint, type JsonOperation } from '../aws-endpoint';
+import { CloudWatchLogs, logGroupNameOfArn } from '../cloudwatch/logs';
 import type { JsonValue } from '../cloudformation/intrinsics';
 import { UnsupportedFeatureError } from '../errors';
+import type { IamGate } from '../iam/local-iam';
+import type { IamPrincipal } from '../iam/principals';
 import { LOCAL_ACCOUNT, LOCAL_REGION, assertKnownProperties, type LocalResource } from '../resources';
-import { StepFunctionsEngine, type EngineDeps, type EngineEvent, type EngineExecution, type ExecutionView, type StateType } from './engine';
+import type { Random } from '../support/random';
+import {
+  StepFunctionsEngine,
+  type EngineDeps,
+  type EngineEvent,
+  type EngineExecution,
+  type ExecutionView,
+  type StartExecutionCall,
+  type StateType,
+  type TaskCall,
+} from './engine';
 import { ExecutionStore, StoredExecution, abortedByRestart, persistedOf, type PersistedExecution } from './execution-store';
 import { MAX_PAYLOAD_BYTES, isRecord } from './integrations';
 
@@ -86,9 +160,16 @@ export interface StepFunctionsHop {
     | 'state-caught';
   /** Epoch ms. */
   readonly timestamp: number;
+  /** The state machine's name. */
   readonly stateMachine: string;
+  readonly stateMachineArn: string;
   readonly executionArn: string;
   readonly executionName: string;
+  /**
+   * True on every hop of an Express execution that is the second run of one
+   * start, injected by the `duplicateExpressStartRate` fault.
+   */
+  readonly duplicate?: boolean;
   /** The input's `metadata.correlationId` (or top-level `correlationId`), to follow one order across services. */
   readonly correlationId?: string;
   readonly state?: string;
@@ -108,8 +189,20 @@ export interface StepFunctionsHop {
   readonly durationMs?: number;
 }
 
-/** What {@link StepFunctionsEmulator.create} needs from the rest of the local cloud. */
-export type StepFunctionsDeps = EngineDeps;
+/**
+ * What {@link StepFunctionsEmulator.create} needs from the rest of the local
+ * cloud: the engine's dependencies (the emulator itself serves
+ * `states:startExecution` tasks), and IAM.
+ */
+export interface StepFunctionsDeps extends Omit<EngineDeps, 'startExecution'> {
+  /**
+   * Checks that a state machine's role may `states:StartExecution` the state
+   * machine a `states:startExecution` task starts; a denial fails the task
+   * (`StepFunctions.AWSStepFunctionsException`, the AccessDeniedException).
+   * @default no check
+   */
+  readonly iam?: IamGate;
+}
 
 /** Options of {@link StepFunctionsEmulator.create}. */
 export interface StepFunctionsOptions {
@@ -130,6 +223,21 @@ export interface StepFunctionsOptions {
    * @default in memory
    */
   readonly persistDir?: string;
+  /**
+   * Where the execution logs of state machines with a `LoggingConfiguration`
+   * go. @default a CloudWatch Logs of the given resources' log groups, in memory
+   */
+  readonly logs?: CloudWatchLogs;
+  /** Hears each execution log record written (the cost meter counts its bytes); must not throw. @default none */
+  readonly onExecutionLog?: (stateMachine: string, message: string) => void;
+  /**
+   * Probability that an Express start runs two executions (at-least-once
+   * starts, see `FaultConfig.stepFunctions`). Changeable at run time
+   * ({@link StepFunctionsEmulator.duplicateExpressStartRate}). @default 0
+   */
+  readonly duplicateExpressStartRate?: number;
+  /** Draws for {@link duplicateExpressStartRate}. @default Math.random */
+  readonly random?: Random;
 }
 
 /** A state machine as `ListStateMachines` and the CLI show it. */
@@ -137,8 +245,34 @@ export interface StateMachineSummary {
   readonly logicalId: string;
   readonly name: string;
   readonly arn: string;
-  readonly type: 'STANDARD';
+  readonly type: StateMachineType;
+  /**
+   * When its executions time out, in seconds: the definition's
+   * `TimeoutSeconds`, capped at {@link EXPRESS_MAX_SECONDS} for EXPRESS.
+   * Absent for a STANDARD machine without `TimeoutSeconds`.
+   */
+  readonly timeoutSeconds?: number;
+  /** The log group its execution logs go to, when it has one. */
+  readonly logGroupName?: string;
 }
+
+export type StateMachineType = 'STANDARD' | 'EXPRESS';
+
+/** `LoggingConfiguration.Level`. */
+export type LogLevel = 'ALL' | 'ERROR' | 'FATAL' | 'OFF';
+
+/**
+ * The longest an Express execution runs: "Maximum duration ... 5 minutes"
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-standard-vs-express.html).
+ */
+export const EXPRESS_MAX_SECONDS = 300;
+
+/**
+ * When an Express execution times out, given its definition's
+ * `TimeoutSeconds`: that, but never later than {@link EXPRESS_MAX_SECONDS}.
+ */
+export const expressTimeoutSeconds = (definitionTimeoutSeconds: number | undefined): number =>
+  definitionTimeoutSeconds === undefined ? EXPRESS_MAX_SECONDS : Math.min(definitionTimeoutSeconds, EXPRESS_MAX_SECONDS);
 
 /** The request `StartExecution` takes (in-process callers such as EventBridge targets use it too). */
 export interface StartExecutionRequest {
@@ -173,6 +307,11 @@ const MAX_PAGE = 1000;
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
 const EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:execution:([^:]+):([^:]+)$/;
+/** An Express execution: `arn:aws:states:<region>:<account>:express:<state machine>:<name>:<id>`. */
+const EXPRESS_EXECUTION_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:express:/;
+const LOG_LEVELS: readonly LogLevel[] = ['ALL', 'ERROR', 'FATAL', 'OFF'];
+/** How far the execution logs may lag behind a running execution. */
+const LOG_DELAY_MS = 100;
 const INVALID_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 
 interface ExecutionRecord {
@@ -186,10 +325,22 @@ interface ExecutionRecord {
   readonly sequence: number;
 }
 
+/** Where and what a state machine logs. */
+interface ExecutionLogging {
+  readonly level: Exclude<LogLevel, 'OFF'>;
+  readonly includeExecutionData: boolean;
+  readonly logGroupName: string;
+}
+
 interface LocalStateMachine {
   readonly logicalId: string;
+  readonly resourceType: string;
   readonly arn: string;
   readonly name: string;
+  readonly type: StateMachineType;
+  /** When executions time out (see {@link StateMachineSummary.timeoutSeconds}). */
+  readonly timeoutSeconds?: number;
+  readonly logging?: ExecutionLogging;
   readonly roleArn?: string;
   readonly definitionText: string;
   readonly creationDate: Date;
@@ -271,19 +422,41 @@ const substituteIn = (value: unknown, substitutions: Readonly<Record<string, str
 export class StepFunctionsEmulator {
   /** Properties accepted but not emulated, one line each, for the CLI. */
   public readonly notEnforced: readonly string[];
+  /** Where the execution logs go. */
+  public readonly logs: CloudWatchLogs;
   private readonly machines = new Map<string, LocalStateMachine>();
   private readonly active = new Set<EngineExecution>();
   /** Writes still to happen when the executions they are for end. */
   private readonly writes = new Set<Promise<void>>();
+  /** Each state machine's principal (its role), for the IAM checks of its `states:startExecution` tasks. */
+  private readonly principals = new Map<string, IamPrincipal>();
+  private readonly random: Random;
+  private duplicates = 0;
   private store?: ExecutionStore;
+  private iam?: IamGate;
   private sequence = 0;
   private closed = false;
 
   private constructor(
     private readonly options: StepFunctionsOptions,
     notEnforced: readonly string[],
+    logs: CloudWatchLogs,
   ) {
     this.notEnforced = notEnforced;
+    this.logs = logs;
+    this.random = options.random ?? Math.random;
+    this.duplicateExpressStartRate = options.duplicateExpressStartRate ?? 0;
+  }
+
+  /** Probability that an Express start runs two executions (the `duplicateExpressStartRate` fault). */
+  public get duplicateExpressStartRate(): number {
+    return this.duplicates;
+  }
+
+  /** @throws {RangeError} for a rate outside 0..1. */
+  public set duplicateExpressStartRate(rate: number) {
+    if (!(rate >= 0 && rate <= 1)) throw new RangeError(`duplicateExpressStartRate must be between 0 and 1; got ${String(rate)}`);
+    this.duplicates = rate;
   }
 
   /**
@@ -298,14 +471,20 @@ export class StepFunctionsEmulator {
    */
   public static create(resources: readonly LocalResource[], deps: StepFunctionsDeps, options: StepFunctionsOptions = {}): StepFunctionsEmulator {
     const notEnforced: string[] = [];
-    const emulator = new StepFunctionsEmulator(options, notEnforced);
+    const emulator = new StepFunctionsEmulator(options, notEnforced, options.logs ?? CloudWatchLogs.create(resources));
+    const { iam, ...rest } = deps;
+    const engineDeps: EngineDeps = { ...rest, startExecution: (request, call) => emulator.startFromTask(request, call) };
     for (const resource of resources.filter((candidate) => candidate.type.startsWith('AWS::StepFunctions::'))) {
       if (resource.type !== STATE_MACHINE_TYPE) {
         throw new UnsupportedFeatureError(resource.logicalId, resource.type, 'Type', 'only state machines are emulated (no activities, versions or aliases)');
       }
-      const machine = readStateMachine(resource, deps, options, notEnforced);
+      const machine = readStateMachine(resource, engineDeps, options, emulator.logs, notEnforced);
       emulator.machines.set(machine.arn, machine);
+      if (iam !== undefined && machine.roleArn !== undefined) {
+        emulator.principals.set(machine.arn, iam.roleSession(machine.roleArn, machine.arn, 'state machine', { logicalId: machine.logicalId, type: machine.resourceType, property: 'RoleArn' }));
+      }
     }
+    if (iam !== undefined) emulator.iam = iam;
     if (options.persistDir !== undefined) emulator.restore(new ExecutionStore(path.join(options.persistDir, 'step-functions', 'executions')));
     return emulator;
   }
@@ -336,7 +515,7 @@ export class StepFunctionsEmulator {
         stateMachines: [...this.machines.values()].map((machine) => ({
           stateMachineArn: machine.arn,
           name: machine.name,
-          type: 'STANDARD',
+          type: machine.type,
           creationDate: epochSeconds(machine.creationDate),
         })),
       }),
@@ -344,7 +523,12 @@ export class StepFunctionsEmulator {
   }
 
   /**
-   * Starts an execution, as `StartExecution`.
+   * Starts an execution, as `StartExecution`. A STANDARD one is idempotent
+   * per name (the same name and input while it runs returns it again); an
+   * EXPRESS one is not ("StartExecution isn't idempotent for EXPRESS
+   * workflows", API reference): each call runs a new execution, with an ARN
+   * of its own (`...:express:<state machine>:<name>:<id>`), and with the
+   * `duplicateExpressStartRate` fault it may run twice.
    *
    * @throws {AwsServiceError} `InvalidArn`, `StateMachineDoesNotExist`,
    *   `InvalidName`, `InvalidExecutionInput`, `ValidationException`,
@@ -366,6 +550,11 @@ export class StepFunctionsEmulator {
       throw new AwsServiceError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${error instanceof Error ? error.message : String(error)}'`);
     }
     if (!isRecord(input)) throw new AwsServiceError('InvalidExecutionInput', 'Invalid State Machine Execution Input: the input must be a JSON object');
+    if (machine.type === 'EXPRESS') {
+      const started = this.startExpress(machine, name, input as JsonValue, false);
+      if (this.duplicates > 0 && this.random() < this.duplicates) this.startExpress(machine, name, input as JsonValue, true);
+      return started;
+    }
 
     const existing = machine.executions.get(name);
     if (existing) {
@@ -375,13 +564,15 @@ export class StepFunctionsEmulator {
       throw new AwsServiceError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.execution.executionArn}'`);
     }
     const json = input as JsonValue;
-    const hop = this.hopper(machine, correlationIdOf(json));
+    const hop = this.hopper(machine, correlationIdOf(json), false);
     let persist: (() => void) | undefined;
+    let log: (() => void) | undefined;
     const execution = machine.engine.start(json, {
       name,
       onEvent: (event, running) => {
         hop(event, running);
         persist?.();
+        log?.();
       },
     });
     const record: ExecutionRecord = {
@@ -393,17 +584,80 @@ export class StepFunctionsEmulator {
     };
     machine.executions.set(name, record);
     persist = this.persistAsItRuns(record);
+    log = this.logAsItRuns(machine, execution);
+    this.track(execution);
+    return { executionArn: execution.executionArn, startDate: execution.startDate };
+  }
+
+  /**
+   * The execution log records of a state machine (its executions' records in
+   * its log group, oldest first), as CloudWatch Logs holds them, for
+   * in-process readers such as the soak's checks.
+   *
+   * @throws {Error} for a state machine that is not the template's, or has no
+   *   `LoggingConfiguration` (or level OFF).
+   */
+  public executionLogRecords(stateMachineArn: string): ExecutionLogRecord[] {
+    const machine = this.machines.get(stateMachineArn);
+    if (!machine) throw new Error(`No state machine ${stateMachineArn} in the template`);
+    if (!machine.logging) throw new Error(`${machine.logicalId} writes no execution logs (no LoggingConfiguration, or level OFF)`);
+    const ofMachine = (arn: string): boolean => executionMachineName(arn) === machine.name;
+    return this.logs
+      .events(machine.logging.logGroupName)
+      .map((event) => JSON.parse(event.message) as ExecutionLogRecord)
+      .filter((record) => ofMachine(record.execution_arn));
+  }
+
+  /** One run of an Express start: a new execution, its own ARN, nothing kept for the API. */
+  private startExpress(machine: LocalStateMachine, name: string, input: JsonValue, duplicate: boolean): { readonly executionArn: string; readonly startDate: Date } {
+    const hop = this.hopper(machine, correlationIdOf(input), duplicate);
+    let log: (() => void) | undefined;
+    const execution = machine.engine.start(input, {
+      name,
+      executionArn: `${machine.arn.replace(':stateMachine:', ':express:')}:${name}:${randomUUID()}`,
+      onEvent: (event, running) => {
+        hop(event, running);
+        log?.();
+      },
+    });
+    log = this.logAsItRuns(machine, execution);
+    this.track(execution);
+    return { executionArn: execution.executionArn, startDate: execution.startDate };
+  }
+
+  /** Counts an execution as running until it and its task calls have ended. */
+  private track(execution: EngineExecution): void {
     this.active.add(execution);
     void execution.idle().then(() => this.active.delete(execution));
-    return { executionArn: execution.executionArn, startDate: execution.startDate };
+  }
+
+  /**
+   * A `states:startExecution` task's StartExecution: the calling state
+   * machine's role must be allowed `states:StartExecution` on the target.
+   */
+  private async startFromTask(request: StartExecutionCall, call: TaskCall): Promise<{ readonly executionArn: string; readonly startDate: Date }> {
+    const principal = this.principals.get(call.stateMachineArn);
+    if (this.iam !== undefined && principal !== undefined) {
+      const target = request.stateMachineArn.split(':').at(-1) ?? request.stateMachineArn;
+      const denial = await this.iam.check({ principal, action: 'states:StartExecution', resource: request.stateMachineArn, hop: `${principal.label} → Step Functions StartExecution (${target})` });
+      if (denial) throw new AwsServiceError('AccessDeniedException', denial.message);
+    }
+    return this.startExecution({ stateMachineArn: request.stateMachineArn, input: request.input, ...(request.name !== undefined ? { name: request.name } : {}) });
   }
 
   /** The state machines, for the CLI's start-up summary. */
   public stateMachines(): readonly StateMachineSummary[] {
-    return [...this.machines.values()].map((machine) => ({ logicalId: machine.logicalId, name: machine.name, arn: machine.arn, type: 'STANDARD' }));
+    return [...this.machines.values()].map((machine) => ({
+      logicalId: machine.logicalId,
+      name: machine.name,
+      arn: machine.arn,
+      type: machine.type,
+      ...(machine.timeoutSeconds !== undefined ? { timeoutSeconds: machine.timeoutSeconds } : {}),
+      ...(machine.logging !== undefined ? { logGroupName: machine.logging.logGroupName } : {}),
+    }));
   }
 
-  /** An execution by ARN (running here, or read back from disk), for tests and the CLI. */
+  /** A STANDARD execution by ARN (running here, or read back from disk), for tests and the CLI; Express executions are kept nowhere. */
   public execution(executionArn: string): ExecutionView | undefined {
     return this.recordOf(executionArn)?.execution;
   }
@@ -462,6 +716,8 @@ export class StepFunctionsEmulator {
   }
 
   private existingRecord(executionArn: string): ExecutionRecord {
+    // Express executions have no history on AWS: DescribeExecution, GetExecutionHistory and StopExecution refuse their ARNs.
+    if (EXPRESS_EXECUTION_ARN.test(executionArn)) throw new AwsServiceError('InvalidArn', "Invalid Arn: 'Resource type not valid in this context: express'");
     if (!EXECUTION_ARN.test(executionArn)) throw new AwsServiceError('InvalidArn', `Invalid Arn: '${executionArn}'`);
     const record = this.recordOf(executionArn);
     if (!record) throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
@@ -509,6 +765,7 @@ export class StepFunctionsEmulator {
   private listExecutions(input: Record<string, unknown>): Record<string, JsonValue> {
     if (input.mapRunArn !== undefined) throw validation('ListExecutions by mapRunArn is not emulated (no distributed Map)');
     const machine = this.machineOf(requiredString(input, 'stateMachineArn'));
+    if (machine.type === 'EXPRESS') throw new AwsServiceError('StateMachineTypeNotSupported', 'This operation is not supported by this type of state machine');
     const statusFilter = optionalString(input, 'statusFilter');
     if (statusFilter !== undefined && !STATUSES.includes(statusFilter)) {
       throw validation(`1 validation error detected: Value '${statusFilter}' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [${STATUSES.join(', ')}]`);
@@ -583,6 +840,7 @@ export class StepFunctionsEmulator {
         kind: 'execution-aborted',
         timestamp: aborted.stopDate ?? Date.now(),
         stateMachine: machine.name,
+        stateMachineArn: machine.arn,
         executionArn: aborted.executionArn,
         executionName: aborted.name,
         ...(correlationId !== undefined ? { correlationId } : {}),
@@ -632,6 +890,55 @@ export class StepFunctionsEmulator {
     }
   }
 
+  /**
+   * With a `LoggingConfiguration`, writes an execution's log records to its
+   * log group: at most {@link LOG_DELAY_MS} after each of its events, and
+   * the rest when it has ended. The function returned is to be called on each event.
+   */
+  private logAsItRuns(machine: LocalStateMachine, execution: EngineExecution): (() => void) | undefined {
+    const logging = machine.logging;
+    if (!logging) return undefined;
+    const stream = logStreamNameOf(machine.name, execution.startDate);
+    let written = 0;
+    let timer: NodeJS.Timeout | undefined;
+    const flush = (): void => {
+      const history = historyOf(execution, logging.includeExecutionData);
+      const fresh = history.slice(written);
+      written = history.length;
+      const events = fresh
+        .filter((event) => loggedAt(logging.level, event.type))
+        .map((event) => ({ timestamp: Math.round(event.timestamp * 1000), message: JSON.stringify(logRecordOf(event, execution.executionArn)) }));
+      if (events.length === 0) return;
+      try {
+        this.logs.putLogEvents(logging.logGroupName, stream, events);
+      } catch (error) {
+        process.emitWarning(`Step Functions: could not write the execution logs of ${execution.executionArn}: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+      for (const event of events) {
+        try {
+          this.options.onExecutionLog?.(machine.name, event.message);
+        } catch {
+          // A listener's failure must not change the execution.
+        }
+      }
+    };
+    // Registered before the execution is tracked, so its last records are written before drain() sees it idle.
+    void execution.outcome.then(() => {
+      clearTimeout(timer);
+      timer = undefined;
+      flush();
+    });
+    return () => {
+      if (timer !== undefined || execution.result !== undefined) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        flush();
+      }, LOG_DELAY_MS);
+      timer.unref();
+    };
+  }
+
   private describeStateMachine(stateMachineArn: string): Record<string, JsonValue> {
     const machine = this.machineOf(stateMachineArn);
     return {
@@ -640,7 +947,7 @@ export class StepFunctionsEmulator {
       status: 'ACTIVE',
       definition: machine.definitionText,
       ...(machine.roleArn !== undefined ? { roleArn: machine.roleArn } : {}),
-      type: 'STANDARD',
+      type: machine.type,
       creationDate: epochSeconds(machine.creationDate),
       loggingConfiguration: machine.loggingConfiguration ?? { level: 'OFF', includeExecutionData: false },
       ...(machine.tracingConfiguration !== undefined ? { tracingConfiguration: machine.tracingConfiguration } : {}),
@@ -648,7 +955,7 @@ export class StepFunctionsEmulator {
   }
 
   /** The engine listener that turns an execution's events into hops. */
-  private hopper(machine: LocalStateMachine, correlationId: string | undefined): (event: EngineEvent, execution: EngineExecution) => void {
+  private hopper(machine: LocalStateMachine, correlationId: string | undefined, duplicate: boolean): (event: EngineEvent, execution: EngineExecution) => void {
     const onHop = this.options.onHop;
     if (!onHop) return () => undefined;
     const enteredAt = new Map<string, number>();
@@ -658,9 +965,11 @@ export class StepFunctionsEmulator {
       const base = {
         timestamp: event.timestamp,
         stateMachine: machine.name,
+        stateMachineArn: machine.arn,
         executionArn: execution.executionArn,
         executionName: execution.name,
         ...(correlationId !== undefined ? { correlationId } : {}),
+        ...(duplicate ? { duplicate } : {}),
       };
       const sinceStart = event.timestamp - execution.startDate.getTime();
       const hop = (fields: Omit<StepFunctionsHop, keyof typeof base | 'compensating'>) => {
@@ -713,15 +1022,59 @@ export class StepFunctionsEmulator {
   }
 }
 
-const readStateMachine = (resource: LocalResource, deps: StepFunctionsDeps, options: StepFunctionsOptions, notEnforced: string[]): LocalStateMachine => {
+/** A definition's top-level `TimeoutSeconds`, when it has a number there. */
+const definitionTimeoutSeconds = (definition: unknown): number | undefined => {
+  let parsed: unknown = definition;
+  if (typeof definition === 'string') {
+    try {
+      parsed = JSON.parse(definition);
+    } catch {
+      return undefined; // the engine refuses it, naming the problem
+    }
+  }
+  return isRecord(parsed) && typeof parsed.TimeoutSeconds === 'number' ? parsed.TimeoutSeconds : undefined;
+};
+
+/**
+ * `LoggingConfiguration`, checked as CreateStateMachine checks it
+ * (https://docs.aws.amazon.com/step-functions/latest/apireference/API_LoggingConfiguration.html,
+ * https://docs.aws.amazon.com/step-functions/latest/apireference/API_CloudWatchLogsLogGroup.html):
+ * a level other than OFF needs one destination, a log group ARN that ends
+ * with `:*`, of a log group that exists (locally: one of the template's).
+ */
+const readLogging = (config: unknown, logs: CloudWatchLogs, fail: (property: string, detail: string) => UnsupportedFeatureError): ExecutionLogging | undefined => {
+  if (config === undefined) return undefined;
+  if (!isRecord(config)) throw fail('LoggingConfiguration', 'must be an object');
+  const unknown = Object.keys(config).find((key) => !['Level', 'IncludeExecutionData', 'Destinations'].includes(key));
+  if (unknown !== undefined) throw fail(`LoggingConfiguration.${unknown}`, 'not a LoggingConfiguration field');
+  const level = config.Level ?? 'OFF';
+  if (!LOG_LEVELS.includes(level as LogLevel)) throw fail('LoggingConfiguration.Level', `must be one of ${LOG_LEVELS.join(', ')}; got ${JSON.stringify(level)}`);
+  const includeExecutionData = config.IncludeExecutionData ?? false;
+  if (typeof includeExecutionData !== 'boolean') throw fail('LoggingConfiguration.IncludeExecutionData', 'must be a boolean');
+  if (level === 'OFF') return undefined;
+  const destinations = config.Destinations;
+  if (!Array.isArray(destinations) || destinations.length !== 1) {
+    throw fail('LoggingConfiguration.Destinations', `level ${String(level)} needs exactly one destination (Step Functions refuses it otherwise: InvalidLoggingConfiguration)`);
+  }
+  const [destination] = destinations as unknown[];
+  const group = isRecord(destination) ? destination.CloudWatchLogsLogGroup : undefined;
+  const arn = isRecord(group) ? group.LogGroupArn : undefined;
+  const where = 'LoggingConfiguration.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn';
+  if (typeof arn !== 'string') throw fail(where, 'must be a log group ARN once intrinsics are resolved');
+  if (!arn.endsWith(':*')) throw fail(where, `${arn}: "The ARN must end with :*" (Step Functions API reference, CloudWatchLogsLogGroup)`);
+  const name = logGroupNameOfArn(arn);
+  if (name === undefined || !logs.hasLogGroup(name)) {
+    throw fail(where, `${arn} is not a log group of this template (Step Functions refuses a log destination that does not exist; locally only the template's log groups exist)`);
+  }
+  return { level: level as Exclude<LogLevel, 'OFF'>, includeExecutionData, logGroupName: name };
+};
+
+const readStateMachine = (resource: LocalResource, deps: EngineDeps, options: StepFunctionsOptions, logs: CloudWatchLogs, notEnforced: string[]): LocalStateMachine => {
   const fail = (property: string, detail: string) => new UnsupportedFeatureError(resource.logicalId, resource.type, property, detail);
   assertKnownProperties(resource, KNOWN, (property) => fail(property, REFUSED_PROPERTIES[property] ?? 'not supported locally'));
   const p = resource.properties;
   const type = p.StateMachineType ?? 'STANDARD';
-  if (type === 'EXPRESS') {
-    throw fail('StateMachineType', 'EXPRESS workflows are not emulated (at-least-once semantics, StartSyncExecution, no DescribeExecution or history); use STANDARD locally or extend local/stepfunctions');
-  }
-  if (type !== 'STANDARD') throw fail('StateMachineType', `unknown type ${JSON.stringify(type)}`);
+  if (type !== 'STANDARD' && type !== 'EXPRESS') throw fail('StateMachineType', `unknown type ${JSON.stringify(type)}`);
   const encryption = p.EncryptionConfiguration;
   if (encryption !== undefined && !(isRecord(encryption) && encryption.Type === 'AWS_OWNED_KEY' && Object.keys(encryption).length === 1)) {
     throw fail('EncryptionConfiguration', 'customer-managed KMS keys are not emulated (only AWS_OWNED_KEY)');
@@ -742,22 +1095,34 @@ const readStateMachine = (resource: LocalResource, deps: StepFunctionsDeps, opti
   if (raw === undefined) throw fail('DefinitionString', 'a state machine needs DefinitionString or Definition');
   if (typeof raw !== 'string' && !isRecord(raw)) throw fail(property, 'must be JSON text or an object');
   const definition = typeof raw === 'string' ? substitute(raw, substitutions) : substituteIn(raw, substitutions);
+  const logging = readLogging(p.LoggingConfiguration, logs, fail);
 
   const arn = resource.arn ?? `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${resource.logicalId}`;
   const roleArn = typeof p.RoleArn === 'string' ? p.RoleArn : undefined;
+  const declaredTimeout = definitionTimeoutSeconds(definition);
   const engine = new StepFunctionsEngine(definition, deps, {
     stateMachineArn: arn,
     logicalId: resource.logicalId,
     definitionProperty: property,
     ...(roleArn !== undefined ? { roleArn } : {}),
     ...(options.retryIntervalScale !== undefined ? { retryIntervalScale: options.retryIntervalScale } : {}),
+    ...(type === 'EXPRESS' ? { maxExecutionSeconds: EXPRESS_MAX_SECONDS } : {}),
   });
-  if (p.LoggingConfiguration !== undefined) notEnforced.push(`${resource.logicalId} (${resource.type}): LoggingConfiguration accepted, not emulated — no execution logs in CloudWatch Logs`);
+  const timeoutSeconds = type === 'EXPRESS' ? expressTimeoutSeconds(declaredTimeout) : declaredTimeout;
+  if (type === 'EXPRESS' && declaredTimeout !== undefined && declaredTimeout > EXPRESS_MAX_SECONDS) {
+    notEnforced.push(
+      `${resource.logicalId} (${resource.type}): TimeoutSeconds ${String(declaredTimeout)} on an EXPRESS state machine — its executions time out at ${String(EXPRESS_MAX_SECONDS)} s, Express workflows' maximum duration`,
+    );
+  }
   if (p.TracingConfiguration !== undefined) notEnforced.push(`${resource.logicalId} (${resource.type}): TracingConfiguration accepted, not emulated — no X-Ray traces`);
   return {
     logicalId: resource.logicalId,
+    resourceType: resource.type,
     arn,
     name: arn.split(':').at(-1) ?? resource.logicalId,
+    type,
+    ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    ...(logging !== undefined ? { logging } : {}),
     ...(roleArn !== undefined ? { roleArn } : {}),
     definitionText: typeof definition === 'string' ? definition : JSON.stringify(definition),
     creationDate: new Date(),
@@ -767,6 +1132,100 @@ const readStateMachine = (resource: LocalResource, deps: StepFunctionsDeps, opti
     executions: new Map(),
   };
 };
+
+// ---------------------------------------------------------------------------
+// Execution logs in CloudWatch Logs
+// ---------------------------------------------------------------------------
+
+/**
+ * One execution log record, as Step Functions writes it to CloudWatch Logs
+ * (one JSON document per history event; every value a string but `details`).
+ * A record AWS wrote, for comparison:
+ * `{"id":"5","type":"LambdaFunctionFailed","details":{"cause":"...","error":"InvalidSTACRootTypeError"},
+ * "previous_event_id":"4","event_timestamp":"1668385717164","execution_arn":"arn:aws:states:...:execution:..."}`
+ * (https://github.com/linz/geostore/pull/2300).
+ */
+export interface ExecutionLogRecord {
+  /** The history event's id. */
+  readonly id: string;
+  readonly type: HistoryEventType;
+  /** The history event's `<type>EventDetails` object (`{}` when it has none); inputs and outputs only with `includeExecutionData`. */
+  readonly details: Readonly<Record<string, JsonValue>>;
+  readonly previous_event_id: string;
+  /** Epoch ms. */
+  readonly event_timestamp: string;
+  readonly execution_arn: string;
+}
+
+/**
+ * The event types each log level writes, from the table "Log levels for Step
+ * Functions execution events" (https://docs.aws.amazon.com/step-functions/latest/dg/cw-logs.html#cloudwatch-log-level):
+ * ALL writes every type, OFF none.
+ */
+export const LOGGED_AT: Readonly<Record<'ERROR' | 'FATAL', ReadonlySet<HistoryEventType>>> = {
+  ERROR: new Set<HistoryEventType>([
+    'ExecutionAborted',
+    'ExecutionFailed',
+    'ExecutionTimedOut',
+    'FailStateEntered',
+    'LambdaFunctionFailed',
+    'LambdaFunctionScheduleFailed',
+    'LambdaFunctionStartFailed',
+    'LambdaFunctionTimedOut',
+    'MapIterationAborted',
+    'MapIterationFailed',
+    'MapRunAborted',
+    'MapRunFailed',
+    'MapStateAborted',
+    'MapStateFailed',
+    'ParallelStateAborted',
+    'ParallelStateFailed',
+    'TaskFailed',
+    'TaskStartFailed',
+    'TaskStateAborted',
+    'TaskSubmitFailed',
+    'TaskTimedOut',
+    'WaitStateAborted',
+  ]),
+  FATAL: new Set<HistoryEventType>(['ExecutionAborted', 'ExecutionFailed', 'ExecutionTimedOut']),
+};
+
+const loggedAt = (level: LogLevel, type: HistoryEventType): boolean => (level === 'ALL' ? true : level === 'OFF' ? false : LOGGED_AT[level].has(type));
+
+/** A history event as its log record. */
+const logRecordOf = (event: WireHistoryEvent, executionArn: string): ExecutionLogRecord => {
+  const key = Object.keys(event).find((name) => name.endsWith('EventDetails'));
+  const details = key === undefined ? undefined : event[key];
+  return {
+    id: String(event.id),
+    type: event.type,
+    details: isRecord(details) ? (details as Record<string, JsonValue>) : {},
+    previous_event_id: String(event.previousEventId),
+    event_timestamp: String(Math.round(event.timestamp * 1000)),
+    execution_arn: executionArn,
+  };
+};
+
+/**
+ * The log records an execution has so far, as a state machine with this
+ * level and `includeExecutionData` writes them (what goes to its log group).
+ */
+export const executionLogRecordsOf = (execution: ExecutionView, level: LogLevel, includeExecutionData: boolean): ExecutionLogRecord[] =>
+  historyOf(execution, includeExecutionData)
+    .filter((event) => loggedAt(level, event.type))
+    .map((event) => logRecordOf(event, execution.executionArn));
+
+/** The state machine name in an execution ARN, Standard (`:execution:<machine>:<name>`) or Express (`:express:<machine>:<name>:<id>`). */
+const executionMachineName = (executionArn: string): string | undefined => executionArn.split(':')[6];
+
+/**
+ * The log stream of an execution's records: `states/<state machine>/<UTC
+ * minute it started>/<8 hex digits>`, one per execution. AWS names Step
+ * Functions' streams after the state machine too, but how it groups
+ * executions into streams is not documented.
+ */
+const logStreamNameOf = (stateMachine: string, startDate: Date): string =>
+  `states/${stateMachine}/${startDate.toISOString().slice(0, 16).replace('T', '-').replace(':', '-')}/${randomBytes(4).toString('hex')}`;
 
 // ---------------------------------------------------------------------------
 // Execution history in AWS's shape

@@ -1,5 +1,5 @@
 import { priceUsage, totalOf } from '../../local/cost/bill';
-import { CostMeter, emfSeries, LOG_EVENT_OVERHEAD_BYTES, usageBetween } from '../../local/cost/meter';
+import { CostMeter, EXPRESS_BILLED_MEMORY_MB, emfSeries, expressBilledMs, LOG_EVENT_OVERHEAD_BYTES, usageBetween } from '../../local/cost/meter';
 
 /*
  * The cost meter's arithmetic: what it counts for each billable thing, and
@@ -73,7 +73,7 @@ describe('the cost meter', () => {
     m.stateMachineStep('Saga', 'state-retried');
     m.stateMachineStep('Saga', 'execution-ended', 1234);
 
-    expect(m.usage().stateMachines.Saga).toEqual({ type: 'STANDARD', executions: 1, transitions: 5, billedMs: 0 });
+    expect(m.usage().stateMachines.Saga).toEqual({ type: 'STANDARD', executions: 1, transitions: 5, billedMs: 0, gbSeconds: 0, logBytes: 0 });
     expect(m.usage().traces).toBe(1);
   });
 
@@ -109,6 +109,67 @@ describe('the cost meter', () => {
     expect(between.functions.Charge).toMatchObject({ invocations: 1, billedMs: 7 });
     expect(between.functions.Legacy).toMatchObject({ invocations: 1, billedMs: 2 });
     expect(between).toMatchObject({ apiRequests: 1, traces: 0 });
+  });
+});
+
+describe('Express workflows on the meter', () => {
+  const expressMeter = (): CostMeter =>
+    new CostMeter({ functions: new Map(), stateMachines: new Map([['Fast', 'EXPRESS'], ['Saga', 'STANDARD']]), tracedStateMachines: new Set() });
+
+  it('rounds an execution up to the next 100 ms, 100 ms at least', () => {
+    expect(expressBilledMs(1230)).toBe(1300);
+    expect(expressBilledMs(1200)).toBe(1200);
+    expect(expressBilledMs(1201)).toBe(1300);
+    expect(expressBilledMs(1)).toBe(100);
+    expect(expressBilledMs(0)).toBe(100);
+  });
+
+  it('bills one 1.23 s Express execution 1.3 s × 64/1024 GB and one request; its states are no transitions on the bill', () => {
+    // Prepare
+    const m = expressMeter();
+
+    // Act
+    m.stateMachineStep('Fast', 'execution-started');
+    for (let i = 0; i < 4; i += 1) m.stateMachineStep('Fast', 'state-entered');
+    m.stateMachineStep('Fast', 'execution-ended', 1230);
+    const bill = priceUsage(m.usage(), 1);
+
+    // Assess
+    expect(EXPRESS_BILLED_MEMORY_MB).toBe(64);
+    expect(m.usage().stateMachines.Fast).toEqual({ type: 'EXPRESS', executions: 1, transitions: 4, billedMs: 1300, gbSeconds: 0.08125, logBytes: 0 });
+    // $1.00 per million requests + 0.08125 GB-s at $0.00001667 per GB-s; no $0.025 per thousand transitions.
+    expect(line(bill, 'Step Functions')?.usd).toBeCloseTo(0.000001 + 0.08125 * 0.00001667, 15);
+    expect(line(bill, 'Step Functions')?.detail).toBe('1 Express executions, 0.08 Express GB-s');
+  });
+
+  it('bills a Standard execution per transition and none of its duration', () => {
+    // Prepare
+    const m = expressMeter();
+
+    // Act
+    m.stateMachineStep('Saga', 'execution-started');
+    for (let i = 0; i < 4; i += 1) m.stateMachineStep('Saga', 'state-entered');
+    m.stateMachineStep('Saga', 'execution-ended', 1230);
+
+    // Assess
+    expect(m.usage().stateMachines.Saga).toMatchObject({ billedMs: 0, gbSeconds: 0 });
+    expect(line(priceUsage(m.usage(), 1), 'Step Functions')?.usd).toBeCloseTo(4 * 0.000025, 15);
+  });
+
+  it("counts a state machine's execution log records as CloudWatch Logs bytes, 26 bytes of metadata each", () => {
+    // Prepare
+    const m = expressMeter();
+    const record = JSON.stringify({ id: '1', type: 'ExecutionStarted', details: {}, previous_event_id: '0', event_timestamp: '1764880000000', execution_arn: 'arn' });
+
+    // Act
+    m.stateMachineLogLine('Fast', record);
+    m.stateMachineLogLine('Fast', record);
+    const bill = priceUsage(m.usage(), 1);
+
+    // Assess
+    const bytes = 2 * (Buffer.byteLength(record) + LOG_EVENT_OVERHEAD_BYTES);
+    expect(m.usage().stateMachines.Fast?.logBytes).toBe(bytes);
+    expect(line(bill, 'CloudWatch Logs')?.usd).toBeCloseTo((bytes / 1024 ** 3) * 0.5, 15);
   });
 });
 

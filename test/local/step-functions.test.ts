@@ -254,7 +254,7 @@ describe('the synthesized order saga on the local Step Functions', () => {
     ]);
   });
 
-  it('describes the state machine with its logging and tracing configuration (accepted, not emulated)', async () => {
+  it('describes the state machine with its logging configuration (emulated) and tracing configuration (accepted, not emulated)', async () => {
     // Act
     const described = await served.client.send(new DescribeStateMachineCommand({ stateMachineArn: sagaArn }));
 
@@ -262,7 +262,8 @@ describe('the synthesized order saga on the local Step Functions', () => {
     expect(described).toMatchObject({ name: synthesized.stateMachineId, type: 'STANDARD', status: 'ACTIVE', tracingConfiguration: { enabled: true } });
     expect(described.loggingConfiguration).toMatchObject({ level: 'ERROR', includeExecutionData: false });
     expect(JSON.parse(described.definition ?? '{}')).toMatchObject({ StartAt: 'ReserveInventory' });
-    expect(served.emulator.notEnforced).toEqual(expect.arrayContaining([expect.stringMatching(/LoggingConfiguration accepted, not emulated/), expect.stringMatching(/TracingConfiguration accepted, not emulated/)]));
+    expect(served.emulator.notEnforced).toEqual([expect.stringMatching(/TracingConfiguration accepted, not emulated/)]);
+    expect(served.emulator.stateMachines()).toEqual([expect.objectContaining({ arn: sagaArn, type: 'STANDARD', logGroupName: expect.stringMatching(/^\/local\//) })]);
   });
 });
 
@@ -347,10 +348,10 @@ describe('definitions the local Step Functions refuses', () => {
     expect(attempt).toThrow(message);
   });
 
-  it('refuses EXPRESS state machines and definitions kept in S3', () => {
+  it('refuses an unknown state machine type and definitions kept in S3', () => {
     const definition = only('Start', { Type: 'Pass', End: true });
-    expect(() => StepFunctionsEmulator.create([stateMachine('Fast', definition, { StateMachineType: 'EXPRESS' })], deps)).toThrow(
-      expect.objectContaining({ logicalId: 'Fast', property: 'StateMachineType', message: expect.stringMatching(/EXPRESS workflows are not emulated/) }),
+    expect(() => StepFunctionsEmulator.create([stateMachine('Fast', definition, { StateMachineType: 'SPEEDY' })], deps)).toThrow(
+      expect.objectContaining({ logicalId: 'Fast', property: 'StateMachineType', message: expect.stringMatching(/unknown type "SPEEDY"/) }),
     );
     expect(() => StepFunctionsEmulator.create([stateMachine('Remote', definition, { DefinitionS3Location: { Bucket: 'b', Key: 'k' } })], deps)).toThrow(
       expect.objectContaining({ logicalId: 'Remote', property: 'DefinitionS3Location' }),
