@@ -2,6 +2,7 @@ import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { sagaTypeFromContext, type SagaType } from './config/saga-type';
 import { throttlesFromContext, type ApiThrottles } from './config/throttles';
 import { ShopApi } from './constructs/shop-api';
 import { ShopBus } from './constructs/shop-bus';
@@ -20,6 +21,8 @@ export interface ShopStackProps extends StackProps {
   readonly version?: string;
   /** The API's throttles. @default the CDK context value `throttles` over DEFAULT_THROTTLES (lib/config/throttles.ts) */
   readonly throttles?: ApiThrottles;
+  /** The order saga's workflow type. @default the CDK context value `saga`, else DEFAULT_SAGA_TYPE (lib/config/saga-type.ts) */
+  readonly sagaType?: SagaType;
 }
 
 /** The whole shop. The stack only composes; each construct owns one concern. */
@@ -57,6 +60,7 @@ export class ShopStack extends Stack {
     const cancellation = new OrderCancellation(this, 'OrderCancellation', {
       bus,
       alarmTopic,
+      cancelShipment: shipping.cancelFunction,
       refundPayment: payments.refundFunction,
       releaseInventory: inventory.releaseFunction,
     });
@@ -74,6 +78,8 @@ export class ShopStack extends Stack {
       bus,
       version,
       alarmTopic,
+      type: props.sagaType ?? sagaTypeFromContext(this.node.tryGetContext('saga')),
+      repair: cancellation.stateMachine,
       reserveInventory: inventory.reserveFunction,
       releaseInventory: inventory.releaseFunction,
       chargePayment: payments.chargeFunction,
@@ -82,7 +88,7 @@ export class ShopStack extends Stack {
       cancelShipment: shipping.cancelFunction,
     });
 
-    orders.addReconciler({ stateMachine: saga.stateMachine, bus, alarmTopic, version });
+    orders.addReconciler({ stateMachine: saga.stateMachine, sagaClaims: saga.claims, bus, alarmTopic, version });
 
     new HealthCheck(this, 'Health', {
       api,

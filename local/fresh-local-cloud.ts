@@ -12,6 +12,8 @@ export interface FreshLocalCloudOptions extends Omit<LocalCloudOptions, 'assembl
   readonly assemblyDir?: string;
   /** The CDK app to synthesize when no assembly is given (e.g. `tsx bin/fidelity-probe.ts`). @default cdk.json's */
   readonly app?: string;
+  /** CDK context for that synthesis (e.g. `{ saga: 'express' }`). @default none */
+  readonly context?: Readonly<Record<string, string>>;
   /** Called once the assembly is ready, before the local cloud starts (for progress displays). */
   readonly onSynthesized?: () => void;
   /**
@@ -47,7 +49,7 @@ export interface FreshLocalCloud {
  * Nothing is left behind on failure or after `stop()`.
  */
 export const startFreshLocalCloud = async (options: FreshLocalCloudOptions): Promise<FreshLocalCloud> => {
-  const { assemblyDir: given, app, onSynthesized, failOnDenials = true, ...cloudOptions } = options;
+  const { assemblyDir: given, app, context, onSynthesized, failOnDenials = true, ...cloudOptions } = options;
   const assemblyDir = given ? path.resolve(given) : mkdtempSync(path.join(tmpdir(), 'shop-cdk-out-'));
   const removeAssembly = () => {
     if (!given) rmSync(assemblyDir, { recursive: true, force: true });
@@ -56,7 +58,7 @@ export const startFreshLocalCloud = async (options: FreshLocalCloudOptions): Pro
   dynamoDb.catch(() => undefined);
   let cloud: LocalCloud;
   try {
-    if (!given) await synthesize(assemblyDir, app ? { app } : {});
+    if (!given) await synthesize(assemblyDir, { ...(app ? { app } : {}), ...(context ? { context } : {}) });
     onSynthesized?.();
     cloud = await LocalCloud.start({ apiPort: 0, ...cloudOptions, assemblyDir, dynamoDb });
   } catch (error) {

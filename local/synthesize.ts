@@ -20,6 +20,8 @@ export interface SynthesizeOptions {
   readonly app?: string;
   /** @default 180 s */
   readonly timeoutMs?: number;
+  /** CDK context values (`-c key=value`), e.g. `{ saga: 'express' }`. @default none */
+  readonly context?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -33,7 +35,8 @@ export const synthesize = (outDir?: string, options: SynthesizeOptions = {}): Pr
   new Promise((resolve, reject) => {
     const timeoutMs = options.timeoutMs ?? 180_000;
     const bin = path.join(root, 'node_modules', '.bin');
-    const args = ['synth', '--quiet', ...(options.app ? ['--app', options.app] : []), ...(outDir ? ['-o', outDir] : [])];
+    const context = Object.entries(options.context ?? {}).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
+    const args = ['synth', '--quiet', ...(options.app ? ['--app', options.app] : []), ...context, ...(outDir ? ['-o', outDir] : [])];
     const child = spawn(path.join(bin, 'cdk'), args, {
       cwd: root,
       // The app command (`tsx bin/shop.ts`) needs tsx on PATH however we were started.

@@ -34,6 +34,8 @@ export const loadOrderStatusConfig = () => readConfig(table);
 
 /**
  * Configuration of the reconciler: its table, the order saga it reads and
- * starts, and what finishing an interrupted cancellation needs.
+ * starts (an Express saga with its claims table), and what finishing an
+ * interrupted cancellation needs.
  */
-export const loadReconcilerConfig = () => readConfig(table.extend({ STATE_MACHINE_ARN: z.string().min(1), ...cancellation }));
+export const loadReconcilerConfig = () =>
+  readConfig(table.extend({ STATE_MACHINE_ARN: z.string().min(1), SAGA_CLAIMS_TABLE: z.string().min(1).optional(), ...cancellation }));

@@ -132,6 +132,17 @@ export interface CompensationChainProps {
    * saga, where a failing step's Catch put it). @default none: the event has no `error`
    */
   readonly errorPath?: string;
+  /**
+   * Where a compensation that still fails after its retries goes (after its
+   * `<Step>Failed` state records the step at `$.compensationFailure.step`,
+   * the error at `$.compensationError`), and an OrderCancelled that cannot be
+   * published (after `CancellationNotPublished` records it the same way):
+   * given the chain that publishes CompensationFailed and fails, it returns
+   * the state to enter. @default that chain, and a Fail for OrderCancelled
+   */
+  readonly whenExhausted?: (compensationFailed: IChainable) => IChainable;
+  /** The state after PublishOrderCancelled. @default none: the execution succeeds there */
+  readonly afterCancelled?: IChainable;
 }
 
 /** The entry points of a compensation chain: each runs itself and everything after it. */
@@ -153,22 +164,6 @@ export interface CompensationChain {
  */
 export const compensationChain = (scope: Construct, props: CompensationChainProps): CompensationChain => {
   const names = CompensationStates;
-  const publishOrderCancelled = publishTask(scope, names.publishOrderCancelled, props.bus, OrderCancelled, {
-    orderId: ORDER_ID,
-    userId: JsonPath.stringAt('$.data.userId'),
-    reason: JsonPath.stringAt('$.cancellation.reason'),
-    ...(props.errorPath !== undefined ? { error: JsonPath.stringAt(props.errorPath) } : {}),
-  })
-    .addRetry(props.retry)
-    .addCatch(
-      Fail.jsonPath(scope, names.cancellationNotPublished, {
-        error: 'CancellationNotPublished',
-        cause: 'The order was compensated but OrderCancelled could not be published after all retries',
-      }),
-      // The last state: a Succeed after it would only cost a transition on every cancelled order.
-      { resultPath: '$.publishError' },
-    );
-
   const publishCompensationFailed = publishTask(scope, names.publishCompensationFailed, props.bus, CompensationFailed, {
     orderId: ORDER_ID,
     step: JsonPath.stringAt('$.compensationFailure.step'),
@@ -183,12 +178,37 @@ export const compensationChain = (scope: Construct, props: CompensationChainProp
       }),
     );
 
+  const exhausted = props.whenExhausted ? props.whenExhausted(publishCompensationFailed) : publishCompensationFailed;
+  const failure = { resultPath: '$.compensationError' };
+  const publishOrderCancelled = publishTask(scope, names.publishOrderCancelled, props.bus, OrderCancelled, {
+    orderId: ORDER_ID,
+    userId: JsonPath.stringAt('$.data.userId'),
+    reason: JsonPath.stringAt('$.cancellation.reason'),
+    ...(props.errorPath !== undefined ? { error: JsonPath.stringAt(props.errorPath) } : {}),
+  }).addRetry(props.retry);
+  if (props.whenExhausted) {
+    publishOrderCancelled.addCatch(
+      Pass.jsonPath(scope, names.cancellationNotPublished, { result: Result.fromObject({ step: names.publishOrderCancelled }), resultPath: '$.compensationFailure' }).next(exhausted),
+      failure,
+    );
+  } else {
+    publishOrderCancelled.addCatch(
+      Fail.jsonPath(scope, names.cancellationNotPublished, {
+        error: 'CancellationNotPublished',
+        cause: 'The order was compensated but OrderCancelled could not be published after all retries',
+      }),
+      // The last state: a Succeed after it would only cost a transition on every cancelled order.
+      { resultPath: '$.publishError' },
+    );
+  }
+  if (props.afterCancelled) publishOrderCancelled.next(props.afterCancelled);
+
   const compensation = (name: string, failedName: string, fn: IFunction, resultKey: string) =>
     invokeTask(scope, name, fn, {}, `$.compensations.${resultKey}`)
       .addRetry(props.retry)
       .addCatch(
-        Pass.jsonPath(scope, failedName, { result: Result.fromObject({ step: name }), resultPath: '$.compensationFailure' }).next(publishCompensationFailed),
-        { resultPath: '$.compensationError' },
+        Pass.jsonPath(scope, failedName, { result: Result.fromObject({ step: name }), resultPath: '$.compensationFailure' }).next(exhausted),
+        failure,
       );
 
   const releaseInventory = compensation(names.releaseInventory, names.releaseInventoryFailed, props.releaseInventory, 'releaseInventory').next(publishOrderCancelled);
@@ -204,6 +224,8 @@ export const compensationChain = (scope: Construct, props: CompensationChainProp
 export interface CompensatingStateMachineProps {
   readonly comment: string;
   readonly definition: IChainable;
+  /** @default 'standard' */
+  readonly type?: 'standard' | 'express';
   /** Longest an execution may run. */
   readonly timeout: Duration;
   readonly alarmTopic: ITopic;
@@ -218,10 +240,10 @@ export interface CompensatingStateMachineProps {
 }
 
 /**
- * A Standard state machine (exactly-once state transitions, an auditable
- * history) in JSONPath, traced, logging errors without execution data (the
- * input may carry a payment token and an address), with alarms on failed and
- * timed-out executions.
+ * A state machine in JSONPath — Standard (exactly-once state transitions, an
+ * auditable history) unless told Express — traced, logging without execution
+ * data (the input may carry a payment token and an address), with alarms on
+ * failed and timed-out executions.
  */
 export const compensatingStateMachine = (scope: Construct, props: CompensatingStateMachineProps): StateMachine => {
   const logGroup = new LogGroup(scope, 'Logs', { retention: props.logRetention ?? RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
@@ -229,7 +251,7 @@ export const compensatingStateMachine = (scope: Construct, props: CompensatingSt
   const stateMachine = new StateMachine(scope, 'StateMachine', {
     comment: props.comment,
     definitionBody: DefinitionBody.fromChainable(props.definition),
-    stateMachineType: StateMachineType.STANDARD,
+    stateMachineType: props.type === 'express' ? StateMachineType.EXPRESS : StateMachineType.STANDARD,
     queryLanguage: QueryLanguage.JSON_PATH,
     timeout: props.timeout,
     tracingEnabled: true,

@@ -3,17 +3,13 @@ import type { IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Errors, JitterType, Pass, Result, type LogLevel, type RetryProps, type StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Errors, JitterType, type LogLevel, type RetryProps, type StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { CancellationReason } from '../../functions/shared/contracts/common';
 import type { ShopBus } from '../constructs/shop-bus';
 import { CompensationStates, compensatingStateMachine, compensationChain, compensationRetryOf, type CompensationRetryProps } from './compensations';
 
-/** Names of the cancellation state machine's states: the compensation chain's, after the state that records the reason. */
-export const OrderCancellationStates = {
-  customerRequest: 'CustomerRequest',
-  ...CompensationStates,
-} as const;
+/** Names of the cancellation state machine's states: the compensation chain's. */
+export const OrderCancellationStates = CompensationStates;
 
 /** Props of {@link OrderCancellation}. */
 export interface OrderCancellationProps {
@@ -21,6 +17,8 @@ export interface OrderCancellationProps {
   readonly bus: ShopBus;
   /** Where the alarms (failed or timed-out executions) are sent. */
   readonly alarmTopic: ITopic;
+  /** Cancels the order's shipment; a no-op when there is none or it is cancelled already. */
+  readonly cancelShipment: IFunction;
   /** Refunds the order's payment; a no-op when nothing was captured. */
   readonly refundPayment: IFunction;
   /** Releases the order's reservation; a no-op when nothing is reserved. */
@@ -40,20 +38,25 @@ export interface OrderCancellationProps {
 }
 
 /**
- * Undoes a confirmed (or confirming) order its owner cancelled: `RefundPayment
- * → ReleaseInventory → PublishOrderCancelled(CUSTOMER_REQUEST)`, the saga's
- * own compensation chain with the saga's retries, and `CompensationFailed` +
- * a failed execution (which alarms) when a compensation still fails.
+ * Undoes an order: `CancelShipment → RefundPayment → ReleaseInventory →
+ * PublishOrderCancelled(reason)`, the saga's own compensation chain with the
+ * Standard saga's retries, and `CompensationFailed` + a failed execution
+ * (which alarms) when a compensation still fails. Input:
+ * `{data: {orderId, userId}, metadata: {correlationId}, cancellation: {reason}}`.
+ * It is started named after the order (a second start finds the name taken) by:
+ * - the orders service, when an order's owner cancels a confirmed (or
+ *   confirming) order (reason CUSTOMER_REQUEST), once shipping has cancelled
+ *   its shipment — so CancelShipment finds it cancelled already. That order
+ *   matters: a saga that has not created the shipment yet never will (it
+ *   fails at CreateShipment and compensates itself), and one that has
+ *   created it had already reserved and charged, so these compensations find
+ *   what they must undo;
+ * - an Express saga, as its durable repair: a compensation that outlasted the
+ *   Express retries (an Express execution ends at 5 minutes) is finished here,
+ *   with the saga's reason.
  *
- * The orders service starts it, named after the order (a second start finds
- * the name taken), once shipping has cancelled the order's shipment. That
- * order matters: a saga that has not created the shipment yet never will (it
- * fails at CreateShipment and compensates itself), and one that has created
- * it had already reserved and charged, so these compensations find what they
- * must undo. Input: `{data: {orderId, userId}, metadata: {correlationId}}`.
- *
- * A Standard state machine, like the saga: it runs only when someone cancels,
- * and then a handful of transitions.
+ * A Standard state machine: it runs only when someone cancels or a
+ * compensation keeps failing, and then a handful of transitions.
  */
 export class OrderCancellation extends Construct {
   public readonly stateMachine: StateMachine;
@@ -62,22 +65,19 @@ export class OrderCancellation extends Construct {
     super(scope, id);
     const retry = compensationRetryOf(this, props.compensationRetry);
     const publishRetry: RetryProps = { errors: [Errors.ALL], interval: Duration.seconds(1), backoffRate: 2, maxAttempts: 3, jitterStrategy: JitterType.FULL };
-    const { refundPayment } = compensationChain(this, {
+    const { cancelShipment } = compensationChain(this, {
       bus: props.bus.bus,
+      cancelShipment: props.cancelShipment,
       refundPayment: props.refundPayment,
       releaseInventory: props.releaseInventory,
       retry,
       publishRetry,
     });
-    const reason: CancellationReason = 'CUSTOMER_REQUEST';
-    const customerRequest = Pass.jsonPath(this, OrderCancellationStates.customerRequest, {
-      result: Result.fromObject({ reason }),
-      resultPath: '$.cancellation',
-    }).next(refundPayment);
+    if (cancelShipment === undefined) throw new Error('unreachable: the chain was given CancelShipment');
 
     this.stateMachine = compensatingStateMachine(this, {
-      comment: 'Order cancellation by its owner: refund, release, publish OrderCancelled(CUSTOMER_REQUEST). Started by the orders service.',
-      definition: customerRequest,
+      comment: 'Order cancellation: cancel the shipment, refund, release, publish OrderCancelled(reason). Started by the orders service and by an Express saga.',
+      definition: cancelShipment,
       timeout: props.timeout ?? Duration.hours(1),
       alarmTopic: props.alarmTopic,
       executions: 'order cancellation',

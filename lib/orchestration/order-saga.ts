@@ -1,9 +1,31 @@
 import { Duration } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { RuleTargetInput } from 'aws-cdk-lib/aws-events';
+import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
-import { Errors, JitterType, JsonPath, Pass, Result, Succeed, type LogLevel, type RetryProps, type StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import {
+  Errors,
+  Fail,
+  IntegrationPattern,
+  JitterType,
+  JsonPath,
+  LogLevel,
+  Pass,
+  Result,
+  Succeed,
+  TaskInput,
+  type IChainable,
+  type INextable,
+  type RetryProps,
+  type StateMachine,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { DynamoAttributeValue, DynamoPutItem, DynamoUpdateItem, StepFunctionsStartExecution } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { SAGA_CLAIM_OUTCOMES } from '../../functions/shared/contracts/saga-claims';
+import type { SagaType } from '../config/saga-type';
+import { ServiceTable } from '../constructs/service-table';
 import type { CancellationReason } from '../../functions/shared/contracts/common';
 import { OrderConfirmed, OrderPlaced } from '../../functions/shared/contracts/events';
 import { SagaErrors } from '../../functions/shared/contracts/saga';
@@ -14,7 +36,9 @@ import {
   compensatingStateMachine,
   compensationChain,
   compensationRetryOf,
+  CORRELATION_ID,
   invokeTask,
+  ORDER_ID,
   publishTask,
   type CompensationRetryProps,
 } from './compensations';
@@ -42,6 +66,23 @@ export const OrderSagaStates = {
   confirmFailed: 'ConfirmFailed',
   ...CompensationStates,
 } as const;
+
+/**
+ * The states only the Express saga has: the claim that makes one execution
+ * per order, the outcome it records on the claim, and the hand-over of a
+ * compensation that outlasts its retries to the durable (Standard) repair.
+ */
+export const ExpressSagaStates = {
+  claimOrder: 'ClaimOrder',
+  claimFailed: 'ClaimFailed',
+  recordConfirmed: 'RecordConfirmed',
+  recordCancelled: 'RecordCancelled',
+  handToRepair: 'HandToRepair',
+  recordRepair: 'RecordRepair',
+} as const;
+
+/** The longest an Express execution may run: AWS ends it there. */
+export const EXPRESS_MAX_DURATION = Duration.minutes(5);
 
 /**
  * Errors a forward step is retried on: ours ({@link SagaErrors.transient}),
@@ -87,6 +128,18 @@ export interface OrderSagaProps {
   readonly version?: string;
   /** Where the saga's alarms (failed or timed-out executions) are sent. */
   readonly alarmTopic: ITopic;
+  /**
+   * The workflow type (see {@link OrderSaga}).
+   * @default 'standard'
+   */
+  readonly type?: SagaType;
+  /**
+   * The durable repair an Express saga hands an order to when a compensation
+   * (or OrderCancelled) still fails after the Express retries: the Standard
+   * cancellation state machine, started named after the order with the
+   * order's reason. Required for `type: 'express'`.
+   */
+  readonly repair?: StateMachine;
   /** Reserves stock for every line in one transaction; throws OutOfStockError or DuplicateSagaError. */
   readonly reserveInventory: IFunction;
   /** Releases the order's reservation; a no-op when nothing is reserved. */
@@ -109,7 +162,7 @@ export interface OrderSagaProps {
   readonly compensationRetry?: CompensationRetryProps;
   /**
    * Longest an execution may run; one that takes longer times out and alarms.
-   * @default Duration.hours(1)
+   * @default Duration.hours(1) (Standard), 5 minutes (Express, its most)
    */
   readonly timeout?: Duration;
   /** How long the execution logs are kept. @default RetentionDays.ONE_MONTH */
@@ -117,7 +170,7 @@ export interface OrderSagaProps {
   /**
    * Which execution events are logged. Execution data is never logged: the
    * input carries the payment token and the shipping address.
-   * @default LogLevel.ERROR
+   * @default LogLevel.ERROR (Standard: its history has the rest), LogLevel.ALL (Express: the logs are its only history)
    */
   readonly logLevel?: LogLevel;
 }
@@ -155,16 +208,48 @@ export interface OrderSagaProps {
  * one small invocation per order. `ReserveInventory` still refuses a
  * reservation owned by another execution (`DuplicateSagaError` →
  * `AlreadyHandled`) as a second line of defence.
+ *
+ * **Express** (`type: 'express'`) runs the same steps, billed by duration
+ * instead of by transition, with what Express workflows change:
+ * - Starts are at least once and names are not deduplicated, so the rule on
+ *   `OrderPlaced` starts the state machine itself (no starter function) and
+ *   the first state, `ClaimOrder`, writes the order's claim to the saga's
+ *   claims table before any side effect, conditionally: absent, or this
+ *   execution's own (a retry after a lost answer). Any other execution's
+ *   claim ends this one at `AlreadyHandled`. The claim is its own write, not
+ *   part of the reservation's transaction, which an out-of-stock order rolls
+ *   back.
+ * - There is no execution history, so the saga records its outcome on the
+ *   claim (`RecordConfirmed`, `RecordCancelled`, `RecordRepair`): the
+ *   reconciler reads it where it would describe a Standard execution. The
+ *   execution logs (level ALL, no data) keep the states each ran through.
+ * - An execution ends at 5 minutes, so compensations retry briefly and one
+ *   that still fails (or an OrderCancelled that cannot be published) is
+ *   handed to the durable repair — the Standard cancellation state machine,
+ *   started named after the order with the saga's reason, which retries for
+ *   as long as a Standard saga's compensations would and alarms when it
+ *   still fails. Nothing is dropped: a hand-over that fails publishes
+ *   CompensationFailed and fails the execution, which alarms.
  */
 export class OrderSaga extends Construct {
   public readonly stateMachine: StateMachine;
-  /** Starts one execution per order, named after it. */
-  public readonly starter: ShopFunction;
+  public readonly type: SagaType;
+  /** Starts one execution per order, named after it (Standard only: an Express saga is started by its rule). */
+  public readonly starter?: ShopFunction;
+  /** One item per order: the execution that claimed it and its outcome (Express only). */
+  public readonly claims?: ITableV2;
 
   public constructor(scope: Construct, id: string, props: OrderSagaProps) {
     super(scope, id);
-    const compensationRetry = compensationRetryOf(this, props.compensationRetry);
-    const timeout = props.timeout ?? Duration.hours(1);
+    this.type = props.type ?? 'standard';
+    const express = this.type === 'express';
+    if (express && props.repair === undefined) throw new Error(`OrderSaga '${id}': an Express saga needs its durable repair (props.repair).`);
+    const timeout = props.timeout ?? (express ? EXPRESS_MAX_DURATION : Duration.hours(1));
+    if (express && timeout.toSeconds() > EXPRESS_MAX_DURATION.toSeconds()) {
+      throw new Error(`OrderSaga '${id}': an Express execution runs at most 5 minutes; timeout ${timeout.toHumanString()} is longer.`);
+    }
+    // Express: a few quick retries, then the repair; Standard: the retries ride out an outage themselves.
+    const compensationRetry = compensationRetryOf(this, props.compensationRetry ?? (express ? EXPRESS_COMPENSATION_RETRY : undefined));
     const bus = props.bus.bus;
     const names = OrderSagaStates;
 
@@ -181,6 +266,22 @@ export class OrderSaga extends Construct {
     const cancellation = (name: string, reason: CancellationReason) =>
       Pass.jsonPath(this, name, { result: Result.fromObject({ reason }), resultPath: '$.cancellation' });
 
+    const claims = express ? new ServiceTable(this, 'Claims').table : undefined;
+    this.claims = claims;
+    const record = (name: string, outcome: keyof typeof SAGA_CLAIM_OUTCOMES, reasonPath?: string) =>
+      DynamoUpdateItem.jsonPath(this, name, {
+        table: claimsOf(claims),
+        key: { pk: DynamoAttributeValue.fromString(ORDER_ID) },
+        updateExpression: reasonPath === undefined ? 'SET outcome = :outcome, endedAt = :at' : 'SET outcome = :outcome, reason = :reason, endedAt = :at',
+        expressionAttributeValues: {
+          ':outcome': DynamoAttributeValue.fromString(SAGA_CLAIM_OUTCOMES[outcome]),
+          ':at': DynamoAttributeValue.fromString(JsonPath.stateEnteredTime),
+          ...(reasonPath === undefined ? {} : { ':reason': DynamoAttributeValue.fromString(JsonPath.stringAt(reasonPath)) }),
+        },
+        resultPath: JsonPath.DISCARD,
+      }).addRetry({ ...publishRetry });
+
+
     const compensations = compensationChain(this, {
       bus,
       cancelShipment: props.cancelShipment,
@@ -189,6 +290,13 @@ export class OrderSaga extends Construct {
       retry: compensationRetry,
       publishRetry,
       errorPath: '$.error.Error',
+      // Express: a compensation, or OrderCancelled, that still fails goes to the durable repair.
+      ...(express
+        ? {
+            whenExhausted: (compensationFailed: IChainable) => this.handToRepair(props, publishRetry, record, compensationFailed),
+            afterCancelled: record(ExpressSagaStates.recordCancelled, 'cancelled', '$.cancellation.reason'),
+          }
+        : {}),
     });
     const { refundPayment, releaseInventory, publishOrderCancelled } = compensations;
     const cancelShipment = compensations.cancelShipment ?? refundPayment;
@@ -201,8 +309,9 @@ export class OrderSaga extends Construct {
       shipmentId: JsonPath.stringAt('$.results.shipment.shipmentId'),
     })
       .addRetry(publishRetry)
-      // The last state: a Succeed after it would only cost a transition on every order.
+      // The last state (Standard): a Succeed after it would only cost a transition on every order.
       .addCatch(cancellation(names.confirmFailed, 'TECHNICAL').next(cancelShipment), catchInto);
+    if (express) publishOrderConfirmed.next(record(ExpressSagaStates.recordConfirmed, 'confirmed'));
 
     const createShipment = invokeTask(
       this,
@@ -239,6 +348,7 @@ export class OrderSaga extends Construct {
       .addCatch(cancellation(names.chargeFailed, 'TECHNICAL').next(refundPayment), catchInto)
       .next(createShipment);
 
+    const alreadyHandled = Succeed.jsonPath(this, names.alreadyHandled, { comment: 'Another execution handles this order' });
     const reserveInventory = invokeTask(
       this,
       names.reserveInventory,
@@ -251,24 +361,33 @@ export class OrderSaga extends Construct {
         ...catchInto,
         errors: [SagaErrors.outOfStock],
       })
-      .addCatch(Succeed.jsonPath(this, names.alreadyHandled, { comment: 'Another execution handles this order' }), {
-        ...catchInto,
-        errors: [SagaErrors.duplicateSaga],
-      })
+      .addCatch(alreadyHandled, { ...catchInto, errors: [SagaErrors.duplicateSaga] })
       .addCatch(cancellation(names.reserveFailed, 'TECHNICAL').next(releaseInventory), catchInto)
       .next(chargePayment);
 
+    const definition = claims ? this.claimOrder(claims, alreadyHandled, publishRetry).next(reserveInventory) : reserveInventory;
+
     this.stateMachine = compensatingStateMachine(this, {
-      comment: `Order saga: reserve, charge, ship, confirm; compensate newest first. Started by ${OrderPlaced.detailType}.`,
-      definition: reserveInventory,
+      comment: `Order saga (${this.type}): ${express ? 'claim, ' : ''}reserve, charge, ship, confirm; compensate newest first. Started by ${OrderPlaced.detailType}.`,
+      definition,
+      type: this.type,
       timeout,
       alarmTopic: props.alarmTopic,
       executions: 'order saga',
-      failedMeans: 'a compensation or a publication needs a person',
+      failedMeans: express ? 'a claim, an outcome or a hand-over to the repair needs a person' : 'a compensation or a publication needs a person',
       ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
-      ...(props.logLevel !== undefined ? { logLevel: props.logLevel } : {}),
+      logLevel: props.logLevel ?? (express ? LogLevel.ALL : LogLevel.ERROR),
     });
 
+    if (claims) {
+      // At-least-once starts are safe behind the claim: the rule starts executions itself, with the OrderPlaced detail as input.
+      props.bus.addRule('StartOrderSaga', {
+        description: `Starts the order saga for every ${OrderPlaced.detailType}`,
+        eventPattern: { source: [OrderPlaced.source], detailType: [OrderPlaced.detailType] },
+        target: (delivery) => new SfnStateMachine(this.stateMachine, { input: RuleTargetInput.fromEventPath('$.detail'), ...delivery }),
+      });
+      return;
+    }
     this.starter = new ShopFunction(this, 'Starter', {
       service: 'orchestration',
       entry: 'orchestration/entries/start-order-saga.ts',
@@ -284,4 +403,83 @@ export class OrderSaga extends Construct {
       deadLetters: { id: 'StartOrderSagaStarterDeadLetters', what: 'OrderPlaced events the saga starter failed on' },
     });
   }
+
+  /**
+   * `ClaimOrder`: the order's claim, written before any side effect, if no
+   * other execution holds it. Only this execution's own claim may already be
+   * there (a retried write whose answer was lost). Anyone else's ends the
+   * execution at `AlreadyHandled`; a claim that cannot be written fails it
+   * (which alarms) before anything was done, and the reconciler starts the
+   * saga again later.
+   */
+  private claimOrder(claims: ITableV2, alreadyHandled: Succeed, publishRetry: RetryProps): INextable & IChainable {
+    return DynamoPutItem.jsonPath(this, ExpressSagaStates.claimOrder, {
+      table: claims,
+      item: {
+        pk: DynamoAttributeValue.fromString(ORDER_ID),
+        executionId: DynamoAttributeValue.fromString(JsonPath.executionId),
+        claimedAt: DynamoAttributeValue.fromString(JsonPath.executionStartTime),
+      },
+      conditionExpression: 'attribute_not_exists(pk) OR executionId = :me',
+      expressionAttributeValues: { ':me': DynamoAttributeValue.fromString(JsonPath.executionId) },
+      resultPath: JsonPath.DISCARD,
+    })
+      .addRetry({ errors: [CLAIM_TAKEN], maxAttempts: 0 })
+      .addRetry(publishRetry)
+      .addCatch(alreadyHandled, { errors: [CLAIM_TAKEN], resultPath: '$.error' })
+      .addCatch(new Fail(this, ExpressSagaStates.claimFailed, { error: 'ClaimFailed', cause: 'The order could not be claimed; nothing was done' }), {
+        resultPath: '$.error',
+      });
+  }
+
+  /**
+   * `HandToRepair → RecordRepair`: starts the repair named after the order
+   * with the order and the saga's reason; a repair already under way for the
+   * order (`ExecutionAlreadyExists`) has it in hand just as well. A
+   * hand-over that still fails publishes CompensationFailed and fails.
+   */
+  private handToRepair(
+    props: OrderSagaProps,
+    publishRetry: RetryProps,
+    record: (name: string, outcome: keyof typeof SAGA_CLAIM_OUTCOMES) => INextable & IChainable,
+    compensationFailed: IChainable,
+  ): IChainable {
+    const repair = props.repair;
+    if (repair === undefined) throw new Error('unreachable: checked in the constructor');
+    const recordRepair = record(ExpressSagaStates.recordRepair, 'repair');
+    return StepFunctionsStartExecution.jsonPath(this, ExpressSagaStates.handToRepair, {
+      stateMachine: repair,
+      integrationPattern: IntegrationPattern.REQUEST_RESPONSE,
+      name: ORDER_ID,
+      associateWithParent: false,
+      input: TaskInput.fromObject({
+        data: { orderId: ORDER_ID, userId: JsonPath.stringAt('$.data.userId') },
+        metadata: { correlationId: CORRELATION_ID },
+        cancellation: { reason: JsonPath.stringAt('$.cancellation.reason') },
+      }),
+      resultPath: JsonPath.DISCARD,
+    })
+      .addRetry({ errors: [REPAIR_TAKEN], maxAttempts: 0 })
+      .addRetry(publishRetry)
+      .addCatch(recordRepair, { errors: [REPAIR_TAKEN], resultPath: '$.repairError' })
+      .addCatch(compensationFailed, { resultPath: '$.compensationError' })
+      .next(recordRepair);
+  }
 }
+
+/** What DynamoDB answers a claim held by another execution. */
+const CLAIM_TAKEN = 'DynamoDB.ConditionalCheckFailedException';
+/** What Step Functions answers a start whose name an execution already has. */
+const REPAIR_TAKEN = 'StepFunctions.ExecutionAlreadyExistsException';
+
+/**
+ * Retries of an Express saga's compensations before the repair takes over:
+ * 3 attempts after the first, 1 s growing ×2 up to 4 s with full jitter —
+ * seconds, well inside the 5-minute limit even with slow functions.
+ */
+const EXPRESS_COMPENSATION_RETRY: CompensationRetryProps = { maxAttempts: 3, interval: Duration.seconds(1), backoffRate: 2, maxDelay: Duration.seconds(4) };
+
+const claimsOf = (claims: ITableV2 | undefined): ITableV2 => {
+  if (claims === undefined) throw new Error('unreachable: only an Express saga records outcomes');
+  return claims;
+};

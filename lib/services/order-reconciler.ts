@@ -19,8 +19,14 @@ import { METRICS_NAMESPACE, ShopFunction } from '../constructs/shop-function';
 export interface OrderReconcilerProps {
   /** The orders table, with its `pendingByAge` index. */
   readonly ordersTable: ITableV2;
-  /** The order saga, whose executions are named after their orders. */
+  /** The order saga: a Standard one's executions are named after their orders. */
   readonly stateMachine: StateMachine;
+  /**
+   * An Express saga's claims table (see OrderSaga): where the reconciler
+   * learns what an order's saga did, since Express executions cannot be
+   * described. @default none: the saga is Standard, its executions are described
+   */
+  readonly sagaClaims?: ITableV2;
   /** The cancellation state machine, whose executions are named after their orders too. */
   readonly cancellationStateMachine: StateMachine;
   /** Shipping's CancelShipment, to finish a cancellation that was interrupted. */
@@ -87,6 +93,7 @@ export class OrderReconciler extends Construct {
       environment: {
         TABLE_NAME: props.ordersTable.tableName,
         STATE_MACHINE_ARN: props.stateMachine.stateMachineArn,
+        ...(props.sagaClaims ? { SAGA_CLAIMS_TABLE: props.sagaClaims.tableName } : {}),
         CANCELLATION_STATE_MACHINE_ARN: props.cancellationStateMachine.stateMachineArn,
         SHIPMENTS_CANCEL_FUNCTION: props.shipmentCancelFunction.functionName,
       },
@@ -103,7 +110,11 @@ export class OrderReconciler extends Construct {
         resourceName: `${stateMachine.stateMachineName}:*`,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
-    const executions = [executionsOf(props.stateMachine), executionsOf(props.cancellationStateMachine)];
+    // An Express saga is read from its claims instead: its executions cannot be described.
+    const executions = props.sagaClaims
+      ? [executionsOf(props.cancellationStateMachine)]
+      : [executionsOf(props.stateMachine), executionsOf(props.cancellationStateMachine)];
+    if (props.sagaClaims) this.function.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [props.sagaClaims.tableArn] }));
     this.function.addToRolePolicy(new PolicyStatement({ actions: ['states:DescribeExecution'], resources: executions }));
     props.stateMachine.grantStartExecution(this.function);
     props.cancellationStateMachine.grantStartExecution(this.function);

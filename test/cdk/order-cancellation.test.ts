@@ -19,9 +19,9 @@ interface Statement {
 const asList = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
 
 describe('OrderCancellation', () => {
-  it('records CUSTOMER_REQUEST, then refunds, releases and publishes OrderCancelled', () => {
-    expect(definition.StartAt).toBe('CustomerRequest');
-    expect(state('CustomerRequest')).toMatchObject({ Type: 'Pass', Result: { reason: 'CUSTOMER_REQUEST' }, ResultPath: '$.cancellation', Next: 'RefundPayment' });
+  it('cancels the shipment, refunds, releases and publishes OrderCancelled with the reason of its input', () => {
+    expect(definition.StartAt).toBe('CancelShipment');
+    expect(state('CancelShipment')).toMatchObject({ Type: 'Task', Resource: functionArn('cancelShipment'), Next: 'RefundPayment' });
     expect(state('RefundPayment')).toMatchObject({ Type: 'Task', Resource: functionArn('refundPayment'), Next: 'ReleaseInventory' });
     expect(state('ReleaseInventory')).toMatchObject({ Type: 'Task', Resource: functionArn('releaseInventory'), Next: 'PublishOrderCancelled' });
     expect(state('PublishOrderCancelled')).toMatchObject({
@@ -29,11 +29,12 @@ describe('OrderCancellation', () => {
       Parameters: { Entries: [{ DetailType: 'OrderCancelled', Source: 'shop.orders', EventBusName: fakeArn('AWS::Events::EventBus', synthesized.busId) }] },
       End: true,
     });
-    expect(Object.keys(definition.States)).not.toContain('CancelShipment');
+    expect(JSON.stringify(state('PublishOrderCancelled').Parameters)).toContain('"reason.$":"$.cancellation.reason"');
+    expect(Object.values(definition.States).filter((candidate) => candidate.Type === 'Pass').length).toBe(3);
   });
 
   it("retries its compensations as the saga does and sends one that keeps failing to CompensationFailed", () => {
-    for (const name of ['RefundPayment', 'ReleaseInventory']) {
+    for (const name of ['CancelShipment', 'RefundPayment', 'ReleaseInventory']) {
       expect(state(name).Retry).toEqual([
         { ErrorEquals: ['States.ALL'], IntervalSeconds: 1, BackoffRate: 2, MaxAttempts: 20, MaxDelaySeconds: 60, JitterStrategy: 'FULL' },
       ]);
@@ -53,7 +54,7 @@ describe('OrderCancellation', () => {
     expect(definition.TimeoutSeconds).toBe(3600);
   });
 
-  it('lets its role invoke exactly the refund and release functions (unqualified) and put events on the shop bus', () => {
+  it('lets its role invoke exactly the cancel-shipment, refund and release functions (unqualified) and put events on the shop bus', () => {
     const policies = template.findResources('AWS::IAM::Policy', { Properties: { Roles: Match.arrayWith([{ Ref: synthesized.stateMachineRoleId }]) } });
     const statements = Object.values(policies).flatMap((policy) => resolve(policy.Properties.PolicyDocument.Statement) as unknown as Statement[]);
     const business = statements
@@ -117,7 +118,7 @@ describe('customer cancellation in the shop', () => {
     );
   });
 
-  it('compensates with the same refund and release functions as the saga', () => {
+  it('compensates with the same cancel-shipment, refund and release functions as the saga', () => {
     const invoked = (prefix: string) =>
       new Set(
         Object.values(resourcesOf('AWS::IAM::Policy'))
@@ -127,7 +128,7 @@ describe('customer cancellation in the shop', () => {
           .flatMap((statement) => [...referencedIds(statement.Resource)]),
       );
     const cancellation = invoked('OrderCancellationStateMachineRole');
-    expect([...cancellation].sort()).toEqual([idOf('PaymentsRefundPayment'), idOf('InventoryReleaseInventory')].sort());
+    expect([...cancellation].sort()).toEqual([idOf('ShippingCancelShipment'), idOf('PaymentsRefundPayment'), idOf('InventoryReleaseInventory')].sort());
     for (const id of cancellation) expect(invoked('OrderSagaStateMachineRole').has(id)).toBe(true);
   });
 

@@ -174,7 +174,7 @@ describe('OrderSaga', () => {
 
   it('is started by OrderPlaced through a queue the starter drains, with retries and dead-letter queues', () => {
     // Assess: the rule delivers to the starter's queue with a retry policy and its DLQ...
-    const starterId = Stack.of(synthesized.saga).getLogicalId(synthesized.saga.starter.node.defaultChild as CfnElement);
+    const starterId = Stack.of(synthesized.saga).getLogicalId((synthesized.saga.starter?.node.defaultChild) as CfnElement);
     const [queueId, queue] = Object.entries(template.findResources('AWS::SQS::Queue')).find(([id]) => /StartOrderSagaQueue/.test(id)) ?? [];
     template.hasResourceProperties('AWS::Events::Rule', {
       EventBusName: { Ref: synthesized.busId },

@@ -4,21 +4,30 @@ import { shopStateMachineDefinition } from './support/definition';
 import { alwaysFailing, defaultHandlers, failing, publishedEvents, runSaga } from './support/run-saga';
 import { FailedEntryError, providerUnavailable } from './support/task-errors';
 
-/** The cancellation state machine the orders service starts when an order's owner cancels it, as the app ships it. */
+/**
+ * The cancellation state machine, as the app ships it: the orders service
+ * starts it when an order's owner cancels it, an Express saga hands it an
+ * order whose compensation outlasted the Express retries.
+ */
 
 const { definition, busArn } = shopStateMachineDefinition('OrderCancellation');
-const input = cancellationInputSchema.parse({ data: { orderId: ORDER_ID, userId: USER_ID }, metadata: { correlationId: 'corr-cancel' } });
+const input = cancellationInputSchema.parse({
+  data: { orderId: ORDER_ID, userId: USER_ID },
+  metadata: { correlationId: 'corr-cancel' },
+  cancellation: { reason: 'CUSTOMER_REQUEST' },
+});
 const correlation = { orderId: ORDER_ID, correlationId: 'corr-cancel' };
 const times = (count: number, state: string): string[] => Array.from({ length: count }, () => state);
 
 describe('order cancellation', () => {
-  it('refunds, then releases, then publishes OrderCancelled(CUSTOMER_REQUEST) on the shop bus', async () => {
+  it('cancels the shipment, refunds, then releases, then publishes OrderCancelled(CUSTOMER_REQUEST) on the shop bus', async () => {
     // Act
     const run = await runSaga(definition, input);
 
     // Assess
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.states).toEqual(['CustomerRequest', 'RefundPayment', 'ReleaseInventory', 'PublishOrderCancelled']);
+    expect(run.states).toEqual(['CancelShipment', 'RefundPayment', 'ReleaseInventory', 'PublishOrderCancelled']);
+    expect(run.inputs.get('CancelShipment')).toEqual([correlation]);
     expect(run.inputs.get('RefundPayment')).toEqual([correlation]);
     expect(run.inputs.get('ReleaseInventory')).toEqual([correlation]);
     expect(publishedEvents(run)).toEqual([['OrderCancelled', { orderId: ORDER_ID, userId: USER_ID, reason: 'CUSTOMER_REQUEST' }]]);
@@ -28,6 +37,21 @@ describe('order cancellation', () => {
   it('ends with an output the reconciler reads as cancelled with CUSTOMER_REQUEST', async () => {
     const run = await runSaga(definition, input);
     expect(sagaOutcomeSchema.parse(run.output)).toEqual({ kind: 'cancelled', reason: 'CUSTOMER_REQUEST' });
+  });
+
+  it("publishes the reason it is given: an Express saga's repair cancels with the saga's reason", async () => {
+    // Act
+    const run = await runSaga(definition, { ...input, cancellation: { reason: 'TECHNICAL' } });
+
+    // Assess
+    expect(publishedEvents(run)).toEqual([['OrderCancelled', { orderId: ORDER_ID, userId: USER_ID, reason: 'TECHNICAL' }]]);
+    expect(sagaOutcomeSchema.parse(run.output)).toEqual({ kind: 'cancelled', reason: 'TECHNICAL' });
+  });
+
+  it('goes on when the shipment is already cancelled (the orders service cancels it before it starts the state machine)', async () => {
+    const run = await runSaga(definition, input, { handlers: { CancelShipment: () => ({ cancelled: false, outcome: 'already-cancelled' }) } });
+    expect(run.status).toBe('SUCCEEDED');
+    expect(run.tasks).toEqual(['CancelShipment', 'RefundPayment', 'ReleaseInventory', 'PublishOrderCancelled']);
   });
 
   it('undoes nothing twice: compensations that find nothing to undo still lead to OrderCancelled', async () => {
@@ -42,7 +66,7 @@ describe('order cancellation', () => {
 
     // Assess
     expect(run.status).toBe('SUCCEEDED');
-    expect(run.tasks).toEqual([...times(6, 'RefundPayment'), 'ReleaseInventory', 'PublishOrderCancelled']);
+    expect(run.tasks).toEqual(['CancelShipment', ...times(6, 'RefundPayment'), 'ReleaseInventory', 'PublishOrderCancelled']);
   });
 
   it('publishes CompensationFailed and fails (the alarm calls a person) when a compensation keeps failing, and never says the order is cancelled', async () => {
@@ -52,7 +76,7 @@ describe('order cancellation', () => {
     // Assess
     expect(run.status).toBe('FAILED');
     expect(run.failure?.error).toBe('CompensationFailed');
-    expect(run.tasks).toEqual(['RefundPayment', ...times(21, 'ReleaseInventory'), 'PublishCompensationFailed']);
+    expect(run.tasks).toEqual(['CancelShipment', 'RefundPayment', ...times(21, 'ReleaseInventory'), 'PublishCompensationFailed']);
     expect(publishedEvents(run)).toEqual([
       ['CompensationFailed', { orderId: ORDER_ID, step: 'ReleaseInventory', error: 'TransientError', cause: expect.stringContaining('payment provider unavailable') }],
     ]);
@@ -62,6 +86,6 @@ describe('order cancellation', () => {
     const run = await runSaga(definition, input, { handlers: { PublishOrderCancelled: alwaysFailing(() => new FailedEntryError()) } });
     expect(run.status).toBe('FAILED');
     expect(run.failure?.error).toBe('CancellationNotPublished');
-    expect(run.tasks).toEqual(['RefundPayment', 'ReleaseInventory', ...times(21, 'PublishOrderCancelled')]);
+    expect(run.tasks).toEqual(['CancelShipment', 'RefundPayment', 'ReleaseInventory', ...times(21, 'PublishOrderCancelled')]);
   });
 });

@@ -1,3 +1,4 @@
+import { SAGA_TYPES } from '../../lib/config/saga-type';
 import { ORDER_ID, USER_ID, orderPlacedDetail } from '../fixtures/events';
 import { shopSagaDefinition } from './support/definition';
 import { alwaysFailing, defaultHandlers, failing, publishedEvents, runSaga } from './support/run-saga';
@@ -10,13 +11,19 @@ import {
   providerUnavailable,
 } from './support/task-errors';
 
-/** Technical failures: what is retried, what is compensated, and what needs a person. */
+/**
+ * Technical failures: what is retried, what is compensated, and what needs a
+ * person — for each saga type. A compensation that keeps failing is where
+ * they part: the Standard saga pages a person after 20 retries; the Express
+ * one hands the order to the durable repair after 3 (order-saga-express.test.ts).
+ */
 
-const { definition } = shopSagaDefinition();
 const times = (count: number, state: string): string[] => Array.from({ length: count }, () => state);
 const cancelled = (reason: string, error: string) => ['OrderCancelled', { orderId: ORDER_ID, userId: USER_ID, reason, error }];
 
-describe('order saga: technical failures', () => {
+describe.each(SAGA_TYPES)('order saga (%s): technical failures', (type) => {
+  const { definition } = shopSagaDefinition(type);
+
   it('retries transient errors and then goes on without compensating', async () => {
     // Prepare
     const flaky = failing([providerUnavailable(), new LambdaServiceError('Lambda.TooManyRequestsException')], defaultHandlers.ChargePayment);
@@ -161,6 +168,11 @@ describe('order saga: technical failures', () => {
     ]);
     expect(publishedEvents(run)).toEqual([cancelled('SHIPPING_UNAVAILABLE', 'ShippingUnavailableError')]);
   });
+
+});
+
+describe('order saga (standard): what needs a person', () => {
+  const { definition } = shopSagaDefinition('standard');
 
   it('publishes CompensationFailed and fails the execution when a compensation keeps failing', async () => {
     // Act

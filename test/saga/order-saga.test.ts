@@ -1,16 +1,23 @@
 import { reserveInventoryInput, sagaOutcomeSchema } from '../../functions/shared/contracts/saga';
+import { SAGA_TYPES } from '../../lib/config/saga-type';
 import { ORDER_ID, USER_ID, orderPlacedDetail } from '../fixtures/events';
 import { shopSagaDefinition } from './support/definition';
 import { alwaysFailing, publishedEvents, runSaga, type TaskHandler } from './support/run-saga';
 import { DuplicateSagaError, OutOfStockError, PaymentDeclinedError, ShipmentCancelledError, ShippingUnavailableError } from './support/task-errors';
 
-/** The saga's business outcomes, run on the app's synthesized definition. */
+/**
+ * The saga's business outcomes, run on the app's synthesized definition, of
+ * each type (`-c saga=standard|express`): the business path is the same; the
+ * Express saga's claim and outcome records are its bookkeeping (see
+ * order-saga-express.test.ts).
+ */
 
-/** The definition the app ships (ShopStack), not a test stack's. */
-const { definition, busArn } = shopSagaDefinition();
 const correlation = { orderId: ORDER_ID, correlationId: orderPlacedDetail.metadata.correlationId };
 
-describe('order saga: business outcomes', () => {
+describe.each(SAGA_TYPES)('order saga (%s): business outcomes', (type) => {
+  /** The definition the app ships (ShopStack), not a test stack's. */
+  const { definition, busArn } = shopSagaDefinition(type);
+
   it('reserves, charges, ships and publishes OrderConfirmed', async () => {
     // Act
     const run = await runSaga(definition, orderPlacedDetail);

@@ -124,6 +124,7 @@ export const startCancellation = (deps: Pick<CancelOrderDeps, 'cancellations'>, 
   const input: CancellationInput = cancellationInputSchema.parse({
     data: { orderId: order.orderId, userId: order.userId },
     metadata: { correlationId: order.correlationId },
+    cancellation: { reason: 'CUSTOMER_REQUEST' },
   });
   return deps.cancellations.start(order.orderId, JSON.stringify(input));
 };

@@ -107,13 +107,16 @@ export interface CancelShipmentOutput {
 
 /**
  * The input of the cancellation state machine (the orders service starts it
- * when an order's owner cancels it): the same paths the saga's compensation
- * tasks and its OrderCancelled read, `$.data.orderId`, `$.data.userId` and
- * `$.metadata.correlationId`.
+ * when an order's owner cancels it, with reason CUSTOMER_REQUEST; an Express
+ * saga hands it an order whose compensation outlasted its retries, with the
+ * saga's reason): the same paths the saga's compensation tasks and its
+ * OrderCancelled read, `$.data.orderId`, `$.data.userId`,
+ * `$.metadata.correlationId` and `$.cancellation.reason`.
  */
 export const cancellationInputSchema = z.object({
   data: z.object({ orderId: orderIdSchema, userId: userIdSchema }),
   metadata: z.object({ correlationId: z.string().min(1).max(128) }),
+  cancellation: z.object({ reason: cancellationReasonSchema }),
 });
 export type CancellationInput = z.infer<typeof cancellationInputSchema>;
 

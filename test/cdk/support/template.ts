@@ -1,5 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { SagaType } from '../../../lib/config/saga-type';
 import { ShopStack } from '../../../lib/shop-stack';
 
 /** A CloudFormation resource as the assertions library returns it. */
@@ -31,10 +32,25 @@ export const shopApp = (): ShopApp => {
   return cachedApp;
 };
 
-/** The shop's synthesized template (synthesizing {@link shopApp}), built once per test file. */
-export const shopTemplate = (): Template => {
-  cached ??= Template.fromStack(shopApp().stack);
-  return cached;
+const cachedBySagaType = new Map<SagaType, Template>();
+
+/**
+ * The shop's synthesized template (synthesizing {@link shopApp}), built once
+ * per test file; with a saga type, the shop synthesized with that type
+ * (`-c saga=…`), built once per type.
+ */
+export const shopTemplate = (sagaType?: SagaType): Template => {
+  if (sagaType === undefined) {
+    cached ??= Template.fromStack(shopApp().stack);
+    return cached;
+  }
+  let template = cachedBySagaType.get(sagaType);
+  if (!template) {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true, saga: sagaType } });
+    template = Template.fromStack(new ShopStack(app, 'Shop', { version: 'v-test', env: { account: '123456789012', region: 'eu-west-1' } }));
+    cachedBySagaType.set(sagaType, template);
+  }
+  return template;
 };
 
 /** Every resource of a type, by logical id. */

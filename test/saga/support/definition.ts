@@ -4,6 +4,7 @@ import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambd
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { z } from 'zod';
+import type { SagaType } from '../../../lib/config/saga-type';
 import { ShopBus } from '../../../lib/constructs/shop-bus';
 import { OrderCancellation, type OrderCancellationProps } from '../../../lib/orchestration/order-cancellation';
 import { OrderSaga, type OrderSagaProps } from '../../../lib/orchestration/order-saga';
@@ -50,7 +51,7 @@ const logicalIdOf = (construct: Construct): string => Stack.of(construct).getLog
  * Builds and synthesizes the test stack. Bundling is off (`aws:cdk:bundling-stacks`)
  * and the functions are inline, so synthesis takes no build step.
  */
-export const synthesizeSagaStack = (overrides: Partial<Pick<OrderSagaProps, 'compensationRetry' | 'timeout'>> = {}): SagaTestStack => {
+export const synthesizeSagaStack = (overrides: Partial<Pick<OrderSagaProps, 'compensationRetry' | 'timeout' | 'type'>> = {}): SagaTestStack => {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
   const stack = new Stack(app, TEST_PSEUDO_PARAMETERS.stackName);
   const alarmTopic = new Topic(stack, 'Alarms');
@@ -65,7 +66,12 @@ export const synthesizeSagaStack = (overrides: Partial<Pick<OrderSagaProps, 'com
       }),
     ]),
   ) as Record<SagaFunction, LambdaFunction>;
-  const saga = new OrderSaga(stack, 'OrderSaga', { bus, alarmTopic, ...functions, ...overrides });
+  // An Express saga's durable repair: the cancellation state machine, as the shop wires it.
+  const repair =
+    overrides.type === 'express'
+      ? new OrderCancellation(stack, 'OrderCancellation', { bus, alarmTopic, cancelShipment: functions.cancelShipment, refundPayment: functions.refundPayment, releaseInventory: functions.releaseInventory })
+      : undefined;
+  const saga = new OrderSaga(stack, 'OrderSaga', { bus, alarmTopic, ...functions, ...(repair ? { repair: repair.stateMachine } : {}), ...overrides });
   const template = Template.fromStack(stack);
   const role = saga.stateMachine.role.node.defaultChild as CfnElement;
   return {
@@ -149,8 +155,8 @@ export const resolvedDefinition = (synthesized: Pick<SagaTestStack, 'template' |
   return definitionSchema.parse(JSON.parse(resolved));
 };
 
-/** The two functions the cancellation state machine invokes. */
-export const CANCELLATION_FUNCTIONS = ['refundPayment', 'releaseInventory'] as const;
+/** The three functions the cancellation state machine invokes. */
+export const CANCELLATION_FUNCTIONS = ['cancelShipment', 'refundPayment', 'releaseInventory'] as const;
 export type CancellationFunction = (typeof CANCELLATION_FUNCTIONS)[number];
 
 /** A synthesized cancellation test stack and the logical ids its assertions need. */
@@ -197,8 +203,8 @@ export const synthesizeCancellationStack = (overrides: Partial<Pick<OrderCancell
  * (`OrderSaga`, `OrderCancellation`), resolved like the test stacks', with
  * the ARN of the shop's bus.
  */
-export const shopStateMachineDefinition = (construct: 'OrderSaga' | 'OrderCancellation'): { readonly definition: SagaDefinition; readonly busArn: string } => {
-  const template = shopTemplate();
+export const shopStateMachineDefinition = (construct: 'OrderSaga' | 'OrderCancellation', sagaType?: SagaType): { readonly definition: SagaDefinition; readonly busArn: string } => {
+  const template = shopTemplate(sagaType);
   const only = (type: string, filter: (resource: { Type: string; Metadata?: Record<string, unknown> }) => boolean = () => true): string => {
     const ids = Object.entries(template.findResources(type)).filter(([, resource]) => filter({ Type: type, ...resource } as never)).map(([id]) => id);
     if (ids.length !== 1) throw new Error(`The shop has ${ids.length} ${type} (${construct}), expected one`);
@@ -211,8 +217,8 @@ export const shopStateMachineDefinition = (construct: 'OrderSaga' | 'OrderCancel
   return { definition: definitionSchema.parse(JSON.parse(resolved)), busArn: fakeArn('AWS::Events::EventBus', only('AWS::Events::EventBus')) };
 };
 
-/** The saga that ships (see {@link shopStateMachineDefinition}). */
-export const shopSagaDefinition = () => shopStateMachineDefinition('OrderSaga');
+/** The saga that ships (see {@link shopStateMachineDefinition}), of the default type or the one given. */
+export const shopSagaDefinition = (sagaType?: SagaType) => shopStateMachineDefinition('OrderSaga', sagaType);
 
 /** Synthesizes the default saga stack and returns its resolved definition. */
 export const sagaDefinition = (overrides?: Parameters<typeof synthesizeSagaStack>[0]): SagaDefinition => resolvedDefinition(synthesizeSagaStack(overrides));

@@ -1,8 +1,11 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomUUID } from 'node:crypto';
 import type { ZodType } from 'zod';
 import type { EventContract } from '../../../functions/shared/contracts/envelope';
 import { AllEvents } from '../../../functions/shared/contracts/events';
 import {
+  cancellationInputSchema,
   cancelShipmentInput,
   chargePaymentInput,
   createShipmentInput,
@@ -19,6 +22,7 @@ import {
 import type { JsonValue } from '../../../local/cloudformation/intrinsics';
 import { StepFunctionsEngine, type EventEntry, type FunctionInvocation, type PutEventsResponse, type TaskCall } from '../../../local/stepfunctions/engine';
 import { compensationFailedDetail, orderCancelledByCustomerDetail, orderCancelledDetail, orderConfirmedDetail } from '../../fixtures/events';
+import { createTestTable, testDynamoDbClient } from '../../support/dynamodb';
 import { TEST_PSEUDO_PARAMETERS, type SagaDefinition } from './definition';
 import { FailedEntryError, LambdaServiceError } from './task-errors';
 
@@ -40,6 +44,15 @@ import { FailedEntryError, LambdaServiceError } from './task-errors';
  *   `EventBridge.FailedEntry`); otherwise the entries are recorded.
  * - `retryIntervalScale: 0` makes every retry immediate, so backoff and
  *   jitter cost nothing (and are not exercised).
+ * - The Express saga's DynamoDB tasks (its claim and the outcome it records
+ *   on it) run for real against DynamoDB Local, on a fresh table standing in
+ *   for the claims table (or the one a test gives, to run two executions of
+ *   one order). They are the saga's bookkeeping, not its business: they are
+ *   reported apart from `tasks` and `states`, so one expectation of the
+ *   business path holds for both saga types.
+ * - A `states:startExecution` state (the Express saga's hand-over to the
+ *   repair) is a handler too: it receives the StartExecution request, its
+ *   input checked against the cancellation state machine's contract.
  * - Every Task state must have a handler or a default: a state the saga
  *   tests do not know fails the run.
  */
@@ -55,6 +68,8 @@ const LAMBDA_TASK_INPUTS: Readonly<Record<string, ZodType>> = {
 };
 
 const PUT_EVENTS = 'arn:aws:states:::events:putEvents';
+const START_EXECUTION = 'arn:aws:states:::states:startExecution';
+const DYNAMODB_TASK = /^arn:aws:states:::dynamodb:(putItem|updateItem)$/;
 
 const STATE_MACHINE_ARN = `arn:aws:states:${TEST_PSEUDO_PARAMETERS.region}:${TEST_PSEUDO_PARAMETERS.accountId}:stateMachine:OrderSaga`;
 
@@ -72,6 +87,16 @@ export interface SagaRunOptions {
   readonly handlers?: Readonly<Record<string, TaskHandler>>;
   /** Name of the execution; `$$.Execution.Id` is its ARN. @default a fresh UUID */
   readonly executionName?: string;
+  /** The DynamoDB Local table the Express saga's claim is written to. @default a fresh one per run */
+  readonly claimsTable?: string;
+}
+
+/** A StartExecution the saga made (`states:startExecution`). */
+export interface StartedExecution {
+  readonly state: string;
+  readonly stateMachineArn: string;
+  readonly name: string | undefined;
+  readonly input: unknown;
 }
 
 /** One entry a putEvents state sent. */
@@ -92,10 +117,16 @@ export interface SagaRun {
   readonly output: unknown;
   /** The Fail state's (or the unhandled) error, when it failed. */
   readonly failure: { readonly error: string; readonly cause: string } | undefined;
-  /** Every Task attempt, in order: a retried task appears once per attempt. */
+  /** Every Task attempt, in order: a retried task appears once per attempt (the Express bookkeeping aside). */
   readonly tasks: readonly string[];
-  /** Every state entered, in order (a retried task is entered once). */
+  /** Every state entered, in order (a retried task is entered once; the Express bookkeeping aside). */
   readonly states: readonly string[];
+  /** The Express saga's bookkeeping states entered, in order: its claim and the outcome it records. */
+  readonly bookkeeping: readonly string[];
+  /** The order's claim as the claims table holds it after the run (Express), or undefined. */
+  readonly claim: Record<string, unknown> | undefined;
+  /** Every execution the saga started (the hand-over to the repair). */
+  readonly started: readonly StartedExecution[];
   /** Inputs each Task state received, one per attempt. */
   readonly inputs: ReadonlyMap<string, readonly unknown[]>;
   /** Every event put on the bus, validated against its contract. */
@@ -193,13 +224,32 @@ export const runSaga = async (definition: SagaDefinition, input: unknown, option
   const events: PublishedEvent[] = [];
   const problems: string[] = [];
 
+  const started: StartedExecution[] = [];
+
   const known = new Set<string>();
+  const bookkeepingStates = new Set<string>();
   for (const [name, state] of Object.entries(definition.States)) {
     if (state.Type !== 'Task') continue;
+    if (DYNAMODB_TASK.test(state.Resource ?? '')) {
+      bookkeepingStates.add(name);
+      continue;
+    }
     const isLambda = state.Resource?.startsWith('arn:aws:lambda:') === true && LAMBDA_TASK_INPUTS[name] !== undefined;
-    if (state.Resource !== PUT_EVENTS && !isLambda) throw new Error(`Task state ${name} has a resource the saga tests cannot run: ${state.Resource ?? '(none)'}`);
+    if (state.Resource !== PUT_EVENTS && state.Resource !== START_EXECUTION && !isLambda) throw new Error(`Task state ${name} has a resource the saga tests cannot run: ${state.Resource ?? '(none)'}`);
     known.add(name);
   }
+  // The claims table of the definition, replaced by a DynamoDB Local one.
+  const claimsTableNames = new Set(
+    [...bookkeepingStates].map((name) => {
+      const parameters = definition.States[name]?.Parameters;
+      const table = typeof parameters === 'object' && parameters !== null && 'TableName' in parameters ? parameters.TableName : undefined;
+      if (typeof table !== 'string') throw new Error(`${name} writes no literal TableName`);
+      return table;
+    }),
+  );
+  if (claimsTableNames.size > 1) throw new Error(`The saga writes ${claimsTableNames.size} tables; the saga tests know one claims table`);
+  const claimsTable = claimsTableNames.size === 1 ? (options.claimsTable ?? (await createTestTable())) : undefined;
+  const runnable: SagaDefinition = claimsTable === undefined ? definition : JSON.parse(JSON.stringify(definition).replaceAll(JSON.stringify([...claimsTableNames][0]), JSON.stringify(claimsTable)));
   const unknownHandlers = Object.keys(options.handlers ?? {}).filter((name) => !known.has(name));
   if (unknownHandlers.length > 0) throw new Error(`No Task state named ${unknownHandlers.join(', ')}`);
 
@@ -237,13 +287,36 @@ export const runSaga = async (definition: SagaDefinition, input: unknown, option
     return { FailedEntryCount: 0, Entries: entries.map(() => ({ EventId: randomUUID() })) };
   };
 
-  const engine = new StepFunctionsEngine(definition, { invokeFunction, putEvents }, { stateMachineArn: STATE_MACHINE_ARN, retryIntervalScale: 0 });
+  const startExecution = async (request: { readonly stateMachineArn: string; readonly input: string; readonly name?: string }, call: TaskCall) => {
+    const number = attempt(call.stateName, request);
+    const parsed = cancellationInputSchema.safeParse(JSON.parse(request.input));
+    if (!parsed.success) problems.push(`${call.stateName} started an execution with input that breaks the cancellation contract: ${parsed.error.message}`);
+    await options.handlers?.[call.stateName]?.(request, number);
+    started.push({ state: call.stateName, stateMachineArn: request.stateMachineArn, name: request.name, input: parsed.success ? parsed.data : request.input });
+    return { executionArn: `${request.stateMachineArn.replace(':stateMachine:', ':execution:')}:${request.name ?? randomUUID()}`, startDate: new Date() };
+  };
+
+  const dynamoDb = claimsTable === undefined ? undefined : testDynamoDbClient();
+  const engine = new StepFunctionsEngine(
+    runnable,
+    { invokeFunction, putEvents, startExecution, ...(dynamoDb ? { dynamoDb } : {}) },
+    { stateMachineArn: STATE_MACHINE_ARN, retryIntervalScale: 0 },
+  );
   const execution = engine.start(input as JsonValue, { name: options.executionName ?? randomUUID() });
   const outcome = await execution.outcome;
   if (outcome.status !== 'SUCCEEDED' && outcome.status !== 'FAILED') throw new Error(`The saga execution ended ${outcome.status}`);
 
-  const tasks = execution.events.flatMap((event) => (event.type === 'TaskScheduled' ? [event.state] : []));
-  const states = execution.events.flatMap((event) => (event.type === 'StateEntered' ? [event.state] : []));
+  let claim: Record<string, unknown> | undefined;
+  if (dynamoDb && claimsTable) {
+    const orderId = isRecord(input) && isRecord(input.data) ? input.data.orderId : undefined;
+    const { Item } = await dynamoDb.send(new GetItemCommand({ TableName: claimsTable, Key: { pk: { S: String(orderId) } }, ConsistentRead: true }));
+    claim = Item ? unmarshall(Item) : undefined;
+    dynamoDb.destroy();
+  }
+  const isBusiness = (state: string) => !bookkeepingStates.has(state);
+  const tasks = execution.events.flatMap((event) => (event.type === 'TaskScheduled' && isBusiness(event.state) ? [event.state] : []));
+  const states = execution.events.flatMap((event) => (event.type === 'StateEntered' && isBusiness(event.state) ? [event.state] : []));
+  const bookkeeping = execution.events.flatMap((event) => (event.type === 'StateEntered' && !isBusiness(event.state) ? [event.state] : []));
   for (const event of events) problems.push(...eventProblems(event));
   if (problems.length > 0) throw new Error(`The saga broke a contract:\n- ${problems.join('\n- ')}`);
   return {
@@ -253,6 +326,9 @@ export const runSaga = async (definition: SagaDefinition, input: unknown, option
     failure: outcome.status === 'FAILED' ? { error: outcome.error ?? '', cause: outcome.cause ?? '' } : undefined,
     tasks,
     states,
+    bookkeeping,
+    claim,
+    started,
     inputs,
     events,
   };

@@ -103,6 +103,7 @@ describe('POST /orders/{id}/cancel', () => {
     expect(cancellationInputSchema.parse(JSON.parse(cancellations.started[0]?.input ?? '{}'))).toEqual({
       data: { orderId: ORDER_ID, userId: 'user-alice' },
       metadata: { correlationId: order().correlationId },
+      cancellation: { reason: 'CUSTOMER_REQUEST' },
     });
   });
 
