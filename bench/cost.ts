@@ -1,18 +1,21 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_SAGA_TYPE, SAGA_TYPES } from '../lib/config/saga-type';
 import { formatBill } from '../local/cost/bill';
 import { PRICES_AS_OF, PRICES_REGION } from '../local/cost/prices';
 import { runCost } from './cost/run-cost';
 
 /**
- * `npm run cost [-- --saga standard --orders 5 --orders-per-month 1000000 --traces-sampled 1 --assembly cdk.out]`:
+ * `npm run cost [-- --saga express|standard --orders 5 --orders-per-month 1000000 --traces-sampled 1 --assembly cdk.out]`:
  * what an order costs on AWS, measured by the local cloud. Starts a fresh
  * local cloud without faults, drives each saga path's orders through it one
  * at a time, prices what they made it do (local/cost/prices.ts), and prints
  * dollars per million orders per path and per component, blended over the
- * mix; the last line is `cost: $<x> per million orders (<saga>)`.
+ * mix; the last line is `cost: $<x> per million orders (<saga>)`. The saga
+ * type is synthesized as `--saga` says (`-c saga=…`), or is the given
+ * assembly's.
  */
 
-const USAGE = 'usage: npm run cost -- [--saga standard] [--orders 5] [--orders-per-month 1000000] [--traces-sampled 1] [--assembly <cdk.out>]';
+const USAGE = 'usage: npm run cost -- [--saga express|standard] [--orders 5] [--orders-per-month 1000000] [--traces-sampled 1] [--assembly <cdk.out>]';
 
 const positive = (name: string, raw: string | undefined, integer: boolean, max = Number.MAX_SAFE_INTEGER): number | undefined => {
   if (raw === undefined) return undefined;
@@ -24,7 +27,7 @@ const positive = (name: string, raw: string | undefined, integer: boolean, max =
 const main = async (): Promise<number> => {
   const { values } = parseArgs({
     options: {
-      saga: { type: 'string', default: 'standard' },
+      saga: { type: 'string' },
       orders: { type: 'string' },
       'orders-per-month': { type: 'string' },
       'traces-sampled': { type: 'string' },
@@ -37,20 +40,16 @@ const main = async (): Promise<number> => {
     console.log(USAGE);
     return 0;
   }
-  if (values.saga === 'express') {
-    console.error(
-      'cost: the saga runs as a Standard workflow: the template has no Express option yet and the local cloud does not run Express workflows (issue 9, part 2). Use --saga standard.',
-    );
-    return 2;
-  }
-  if (values.saga !== 'standard') throw new Error(`--saga must be standard or express, not '${values.saga}'\n${USAGE}`);
+  const saga = values.saga === undefined ? undefined : SAGA_TYPES.find((type) => type === values.saga);
+  if (values.saga !== undefined && saga === undefined) throw new Error(`--saga must be ${SAGA_TYPES.join(' or ')}, not '${values.saga}'\n${USAGE}`);
+  if (saga !== undefined && values.assembly) throw new Error(`--saga and --assembly cannot go together: an assembly's saga type is the one it was synthesized with\n${USAGE}`);
   const ordersPerPath = positive('orders', values.orders, true, 200);
   const ordersPerMonth = positive('orders-per-month', values['orders-per-month'], false);
   const tracesSampled = positive('traces-sampled', values['traces-sampled'], false, 1);
   const started = Date.now();
   const run = await runCost({
     ...(ordersPerPath ? { ordersPerPath } : {}),
-    ...(values.assembly ? { assemblyDir: values.assembly } : {}),
+    ...(values.assembly ? { assemblyDir: values.assembly } : { saga: saga ?? DEFAULT_SAGA_TYPE }),
     assumptions: { ...(ordersPerMonth ? { ordersPerMonth } : {}), ...(tracesSampled ? { tracesSampled } : {}) },
     progress: (line) => process.stderr.write(`cost: ${line} (${((Date.now() - started) / 1000).toFixed(1)} s)\n`),
   });

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readFaultsFile } from '../local/fault-injection';
 import { synthesize } from '../local/synthesize';
+import { SAGA_TYPES } from '../lib/config/saga-type';
 import { harshSoakFaults } from './soak/faults';
 import type { InvariantResult } from './soak/invariants';
 import { runSoak, type SoakOptions, type SoakProgress, type SoakReport } from './soak/run-soak';
@@ -25,7 +26,7 @@ import { formatBill } from '../local/cost/bill';
  */
 
 const USAGE =
-  'usage: npm run soak -- [--orders 1000] [--concurrency 25] [--users 8] [--products 8] [--seed N | --seeds N] [--no-faults | --faults default|harsh|<file.json>] [--assembly <cdk.out>] [--log <file>]';
+  'usage: npm run soak -- [--orders 1000] [--concurrency 25] [--users 8] [--products 8] [--seed N | --seeds N] [--no-faults | --faults default|harsh|<file.json>] [--saga express|standard | --assembly <cdk.out>] [--log <file>]';
 
 const positiveInt = (name: string, raw: string | undefined): number | undefined => {
   if (raw === undefined) return undefined;
@@ -81,7 +82,7 @@ const figure = (invariant: InvariantResult): string => {
 };
 
 const printReport = (report: SoakReport, write: (text: string) => void): void => {
-  write(`\nChaos soak: ${report.orders} orders, concurrency ${report.concurrency}, ${report.users} users, seed ${report.seed}\n`);
+  write(`\nChaos soak (${report.saga} saga): ${report.orders} orders, concurrency ${report.concurrency}, ${report.users} users, seed ${report.seed}\n`);
   write(report.faults.length > 0 ? `faults:\n${report.faults.map((line) => `  ${line}`).join('\n')}\n` : 'faults: none\n');
   const injected = Object.entries(report.injected);
   if (injected.length > 0) write(`injected: ${injected.map(([kind, count]) => `${kind} ${String(count)}`).join(', ')}\n`);
@@ -132,6 +133,7 @@ const main = async (): Promise<number> => {
       'no-faults': { type: 'boolean', default: false },
       faults: { type: 'string' },
       assembly: { type: 'string' },
+      saga: { type: 'string' },
       log: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
@@ -153,13 +155,16 @@ const main = async (): Promise<number> => {
     const seeds = positiveInt('seeds', values.seeds);
     if (seed !== undefined && seeds !== undefined) throw new Error(`--seed and --seeds exclude each other\n${USAGE}`);
     const faults = faultsOption(values.faults, values['no-faults']);
+    const saga = values.saga === undefined ? undefined : SAGA_TYPES.find((type) => type === values.saga);
+    if (values.saga !== undefined && saga === undefined) throw new Error(`--saga must be ${SAGA_TYPES.join(' or ')}, not '${values.saga}'\n${USAGE}`);
+    if (saga !== undefined && values.assembly) throw new Error(`--saga and --assembly exclude each other: an assembly's saga type is the one it was synthesized with\n${USAGE}`);
     const runs = seeds ?? 1;
     // Several seeds run the same app: synthesize it once.
     let assemblyDir = values.assembly;
     if (!assemblyDir && runs > 1) {
       synthesized = mkdtempSync(path.join(tmpdir(), 'shop-soak-cdk-out-'));
       process.stderr.write('synthesizing once for every seed (cdk synth)…\n');
-      await synthesize(synthesized);
+      await synthesize(synthesized, saga ? { context: { saga } } : {});
       assemblyDir = synthesized;
     }
     const results: SoakReport[] = [];
@@ -172,7 +177,7 @@ const main = async (): Promise<number> => {
         ...(products !== undefined ? { products } : {}),
         ...(seed !== undefined ? { seed } : {}),
         ...(faults !== undefined ? { faults } : {}),
-        ...(assemblyDir ? { assemblyDir } : {}),
+        ...(assemblyDir ? { assemblyDir } : saga ? { saga } : {}),
         progress: display.update,
         ...(logFile ? { onLogLine: (line: string) => void logFile?.write(`${line}\n`) } : {}),
       });

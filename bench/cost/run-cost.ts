@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SAGA_TYPES, type SagaType } from '../../lib/config/saga-type';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb/dynamodb-local';
 import { startFreshLocalCloud } from '../../local/fresh-local-cloud';
 import { HopLog } from '../../local/log';
 import { LOCAL_REGION } from '../../local/resources';
 import { priceUsage, totalOf, type BillAssumptions, type BillLine } from '../../local/cost/bill';
 import { usageBetween, type CostMeter, type Usage } from '../../local/cost/meter';
+import { sagaArnOf } from '../soak/saga-history';
 import { ShopHttp } from '../soak/shop-http';
 import { soakTablesOf } from '../soak/table-snapshot';
 
@@ -57,7 +60,8 @@ export interface PathCost {
 }
 
 export interface CostRun {
-  readonly saga: 'standard';
+  /** The saga's workflow type, as the running template has it. */
+  readonly saga: SagaType;
   readonly paths: PathCost[];
   /** Dollars per million orders, blended by each path's share. */
   readonly blended: number;
@@ -71,8 +75,10 @@ export interface CostRunOptions {
   readonly assumptions?: BillAssumptions;
   /** A line per step, for a progress display. */
   readonly progress?: (line: string) => void;
-  /** An already synthesized assembly. @default a fresh synth */
+  /** An already synthesized assembly (its saga type is what it has). @default a fresh synth */
   readonly assemblyDir?: string;
+  /** The saga type to synthesize (`-c saga=…`) when no assembly is given. @default the app's default */
+  readonly saga?: SagaType;
   /** The paths to measure (the blend is over their shares). @default {@link SAGA_PATHS} */
   readonly paths?: readonly SagaPath[];
 }
@@ -99,11 +105,20 @@ export const runCost = async (options: CostRunOptions = {}): Promise<CostRun> =>
   const sagaPaths = options.paths ?? SAGA_PATHS;
   const progress = options.progress ?? (() => undefined);
   const log = new HopLog({ verbose: false, color: false, write: () => undefined });
-  progress(options.assemblyDir ? `starting the local cloud from ${options.assemblyDir}` : 'synthesizing and starting the local cloud');
-  const fresh = await startFreshLocalCloud({ log, retryDelayScale: 0.05, scheduleScale: 0, ...(options.assemblyDir ? { assemblyDir: options.assemblyDir } : {}) });
+  progress(options.assemblyDir ? `starting the local cloud from ${options.assemblyDir}` : `synthesizing (${options.saga ?? 'default'} saga) and starting the local cloud`);
+  const fresh = await startFreshLocalCloud({
+    log,
+    retryDelayScale: 0.05,
+    scheduleScale: 0,
+    ...(options.assemblyDir ? { assemblyDir: options.assemblyDir } : options.saga ? { context: { saga: options.saga } } : {}),
+  });
   const { cloud } = fresh;
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: cloud.dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
+  const sfn = new SFNClient({ endpoint: cloud.awsEndpointUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   try {
+    const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: await sagaArnOf(sfn) }));
+    const saga = SAGA_TYPES.find((type) => type.toUpperCase() === described.type);
+    if (saga === undefined) throw new Error(`the saga's state machine is of type ${String(described.type)}`);
     const ordersTable = soakTablesOf(cloud.tables).orders;
     const http = new ShopHttp(cloud.apiUrl);
     const admin = cloud.issuer.mint({ username: 'cost-admin', groups: ['admin'] }).token;
@@ -167,9 +182,10 @@ export const runCost = async (options: CostRunOptions = {}): Promise<CostRun> =>
       detail: confirmed?.bill.find((line) => line.component === component)?.detail ?? '',
     }));
     blendedLines.sort((a, b) => b.usd - a.usd);
-    return { saga: 'standard', paths, blended: totalOf(blendedLines), blendedLines };
+    return { saga, paths, blended: totalOf(blendedLines), blendedLines };
   } finally {
     dynamo.destroy();
+    sfn.destroy();
     await fresh.stop();
   }
 };

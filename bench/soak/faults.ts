@@ -14,7 +14,8 @@ const SAGA_TASK_PATTERNS = ['*ReserveInventory*', '*ReleaseInventory*', '*Charge
  * an outage. Every function fails 5 % of its invocations with an injected
  * error, is slowed by 200 ms in 5 % and crashes mid-invocation in 1 %; saga
  * tasks also time out in 2 %; EventBridge rule targets and the outbox pipe
- * deliver 10 % of events twice; DynamoDB cancels 5 % of transactions with
+ * deliver 10 % of events twice, and 10 % of Express executions start twice
+ * (at-least-once, as AWS may; Standard ones never do); DynamoDB cancels 5 % of transactions with
  * TransactionConflict, throttles 2 % of calls, and 20 % of index reads lag
  * 500 ms behind their table. Without a `seed`, the soak sets its own, so the
  * faults repeat with the order mix.
@@ -26,6 +27,7 @@ export const DEFAULT_SOAK_FAULTS: FaultConfig = {
   },
   eventBridge: { duplicateRate: 0.1 },
   pipes: { duplicateRate: 0.1 },
+  stepFunctions: { duplicateExpressStartRate: 0.1 },
   dynamodb: { transactionConflictRate: 0.05, throttleRate: 0.02, indexLagRate: 0.2, indexLagMs: 500 },
 };
 
@@ -36,7 +38,7 @@ const DEFAULT_SCALE = 0.05;
  * The harsh profile (`npm run soak -- --faults harsh`): twice the default
  * rates and more, and outages. Every function fails 10 % of its invocations,
  * is slowed by 300 ms in 10 % and crashes in 3 %; saga tasks also time out
- * in 4 %; deliveries are duplicated 20 % of the time; DynamoDB cancels 10 %
+ * in 4 %; deliveries and Express starts are duplicated 20 % of the time; DynamoDB cancels 10 %
  * of transactions, throttles 5 % of calls and lags 30 % of index reads. On
  * top, the payment provider's functions go down for a minute every ten
  * minutes and the order status consumer for a minute every twenty — on the
@@ -57,6 +59,7 @@ export const harshSoakFaults = (scale = DEFAULT_SCALE): FaultConfig => {
     },
     eventBridge: { duplicateRate: 0.2 },
     pipes: { duplicateRate: 0.2 },
+    stepFunctions: { duplicateExpressStartRate: 0.2 },
     dynamodb: { transactionConflictRate: 0.1, throttleRate: 0.05, indexLagRate: 0.3, indexLagMs: 500 },
   };
 };

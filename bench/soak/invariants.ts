@@ -622,9 +622,17 @@ const lastState = (steps: readonly TraceStep[]): string | undefined => {
  * got past ReserveInventory (entered ChargePayment), or whose executions
  * reached different outcomes (one OrderConfirmed, another OrderCancelled).
  * Two executions that both stop at OUT_OF_STOCK agree and are not counted.
+ * An Express execution's order is known only from its claim (its logs carry
+ * no input): one with no order that went on to ReserveInventory did work
+ * without holding the order's claim, and counts too.
  */
 export const checkDuplicateSagas = (facts: Pick<SoakFacts, 'traces'>): InvariantResult => {
   const examples: string[] = [];
+  for (const trace of facts.traces.filter((t) => t.orderId === undefined)) {
+    if (trace.steps.some((step) => step.kind === 'entered' && step.state === S.reserveInventory)) {
+      examples.push(`execution ${trace.executionArn}: went on to ${S.reserveInventory} without holding any order's claim`);
+    }
+  }
   for (const [orderId, traces] of groupBy(facts.traces.filter((t) => t.orderId !== undefined), (trace) => trace.orderId ?? '')) {
     if (traces.length < 2) continue;
     const pastReserve = traces.filter((trace) => trace.steps.some((step) => step.kind === 'entered' && step.state === S.chargePayment));

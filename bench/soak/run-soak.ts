@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient } from '@aws-sdk/client-sfn';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { priceUsage, type BillLine } from '../../local/cost/bill';
@@ -12,15 +13,24 @@ import { HopLog } from '../../local/log';
 import { LOCAL_REGION } from '../../local/resources';
 import { MAX_SEED } from '../../local/support/random';
 import { SynthError } from '../../local/synthesize';
+import type { SagaType } from '../../lib/config/saga-type';
 import { percentile } from '../stats';
 import { DEFAULT_SOAK_FAULTS } from './faults';
 import { checkInvariants, soakOrders, type InvariantResult } from './invariants';
 import { describeReply, OrderDriver, type OrderRun } from './order-driver';
 import { DEFAULT_MIX, planSoak, type MixRates, type PlannedOrder, type SoakProduct } from './order-mix';
 import { seededRandom } from './random';
-import { cancellationArnOf, readExecutionTraces, runningExecutions, sagaArnOf, type ExecutionTrace } from './saga-history';
+import {
+  cancellationArnOf,
+  readExecutionTraces,
+  readExpressTraces,
+  runningExecutions,
+  runningExpressExecutions,
+  sagaArnOf,
+  type ExecutionTrace,
+} from './saga-history';
 import { ShopHttp, type HttpCounters } from './shop-http';
-import { readSnapshot, readStock, soakTablesOf, type TableSnapshot } from './table-snapshot';
+import { readSnapshot, readStock, sagaClaimsTableOf, scanAll, soakTablesOf, type TableSnapshot } from './table-snapshot';
 
 /** Options of {@link runSoak}. */
 export interface SoakOptions {
@@ -46,8 +56,10 @@ export interface SoakOptions {
   readonly faults?: FaultConfig | false;
   /** Seed of the order mix (and of the faults). @default a random one, in the report */
   readonly seed?: number;
-  /** An already synthesized cloud assembly. @default a fresh `cdk synth` into a temporary directory */
+  /** An already synthesized cloud assembly (its saga type is the one it has). @default a fresh `cdk synth` into a temporary directory */
   readonly assemblyDir?: string;
+  /** The saga type to synthesize (`-c saga=…`) when no assembly is given. @default the app's default */
+  readonly saga?: SagaType;
   /** Shares of each input in the mix. @default {@link DEFAULT_MIX} */
   readonly mix?: Partial<MixRates>;
   /**
@@ -85,6 +97,8 @@ export interface SoakProgress {
 /** What a run measured and found. */
 export interface SoakReport {
   readonly seed: number;
+  /** The saga's workflow type in the template that ran. */
+  readonly saga: SagaType;
   readonly orders: number;
   readonly concurrency: number;
   readonly users: number;
@@ -241,7 +255,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
   notify(true);
   const collected = new CollectedLog(options.onLogLine);
   const fresh = await startFreshLocalCloud({
-    assemblyDir: options.assemblyDir,
+    ...(options.assemblyDir ? { assemblyDir: options.assemblyDir } : options.saga ? { context: { saga: options.saga } } : {}),
     log: collected.log,
     retryDelayScale: scale,
     // The reconciler's schedule carries AWS's figures (orders over 10 min); the soak runs it itself on its compressed clock.
@@ -253,13 +267,24 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
     throw error instanceof SynthError ? new SoakSetupError(error.message, { cause: error }) : error;
   });
   const { cloud } = fresh;
+  let sagaType: SagaType = 'standard';
 
   const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: cloud.dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
   const sfn = new SFNClient({ endpoint: cloud.awsEndpointUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const logs = new CloudWatchLogsClient({ endpoint: cloud.awsEndpointUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   try {
     const tables = soakTablesOf(cloud.tables);
     const stateMachineArn = await sagaArnOf(sfn);
     const cancellationArn = await cancellationArnOf(sfn);
+    // An Express saga has no history: its executions are read from their logs, each one's order from its claim.
+    const express = (await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }))).type === 'EXPRESS';
+    sagaType = express ? 'express' : 'standard';
+    const runningSagas = () => (express ? runningExpressExecutions(sfn, logs, stateMachineArn) : runningExecutions(sfn, stateMachineArn));
+    const readSagaTraces = async (): Promise<ExecutionTrace[]> => {
+      if (!express) return readExecutionTraces(sfn, stateMachineArn);
+      const claims = new Map((await scanAll(dynamo, sagaClaimsTableOf(cloud.tables))).map((claim) => [String(claim.executionId), String(claim.pk)]));
+      return readExpressTraces(sfn, logs, stateMachineArn, (executionArn) => claims.get(executionArn));
+    };
     const http = new ShopHttp(cloud.apiUrl);
     const admin = cloud.issuer.mint({ username: 'soak-admin', groups: ['admin'] }).token;
     const shoppers = Array.from({ length: users }, (_, i) => cloud.issuer.mint({ username: `soak-user-${i + 1}` }));
@@ -313,7 +338,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
     let quiet = 0;
     const settleDeadline = driver.lastRequestAt + settleMs;
     while (quiet < 2 && Date.now() < settleDeadline) {
-      const running = (await runningExecutions(sfn, stateMachineArn)) + (await runningExecutions(sfn, cancellationArn));
+      const running = (await runningSagas()) + (await runningExecutions(sfn, cancellationArn));
       quiet = running === 0 ? quiet + 1 : 0;
       await sleep(500);
     }
@@ -322,7 +347,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
 
     enter('checking');
     const snapshot = await readSnapshot(dynamo, tables);
-    const traces = await readExecutionTraces(sfn, stateMachineArn);
+    const traces = await readSagaTraces();
     const cancellationTraces = await readExecutionTraces(sfn, cancellationArn);
     const userIds = new Set(shoppers.map((shopper) => shopper.sub));
     const invariants = checkInvariants({
@@ -345,6 +370,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
     const durationMs = Math.max(1, finishedAt - firstPost);
     return {
       seed,
+      saga: sagaType,
       orders,
       concurrency,
       users,
@@ -370,6 +396,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
     enter('stopping');
     dynamo.destroy();
     sfn.destroy();
+    logs.destroy();
     try {
       await fresh.stop();
     } finally {

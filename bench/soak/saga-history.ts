@@ -1,4 +1,5 @@
-import { GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
+import { FilterLogEventsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeStateMachineCommand, GetExecutionHistoryCommand, ListExecutionsCommand, ListStateMachinesCommand, type HistoryEvent, type SFNClient } from '@aws-sdk/client-sfn';
 
 /** One state-level step of an execution, in history order. */
 export type TraceStep =
@@ -139,4 +140,97 @@ export const readExecutionTraces = async (sfn: SFNClient, stateMachineArn: strin
   };
   await Promise.all(Array.from({ length: Math.max(1, parallelism) }, worker));
   return traces;
+};
+
+// ---------------------------------------------------------------------------
+// Express workflows: no history, their execution logs instead
+// ---------------------------------------------------------------------------
+
+/** One execution event as Step Functions writes it to CloudWatch Logs. */
+interface ExecutionLogRecord {
+  readonly id: string;
+  readonly type: string;
+  readonly details?: { readonly name?: string; readonly error?: string };
+  readonly execution_arn: string;
+  readonly event_timestamp: string;
+}
+
+const ENDED_STATUS: Readonly<Record<string, string>> = {
+  ExecutionSucceeded: 'SUCCEEDED',
+  ExecutionFailed: 'FAILED',
+  ExecutionTimedOut: 'TIMED_OUT',
+  ExecutionAborted: 'ABORTED',
+};
+
+const logRecordOf = (message: string | undefined): ExecutionLogRecord | undefined => {
+  try {
+    const value: unknown = JSON.parse(message ?? '');
+    if (typeof value !== 'object' || value === null) return undefined;
+    const record = value as Partial<ExecutionLogRecord>;
+    return typeof record.type === 'string' && typeof record.execution_arn === 'string' && typeof record.id === 'string' ? (record as ExecutionLogRecord) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/** The log group a state machine's executions are logged to, from DescribeStateMachine. */
+export const executionLogGroupOf = async (sfn: SFNClient, stateMachineArn: string): Promise<string> => {
+  const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
+  const arn = described.loggingConfiguration?.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn;
+  const name = arn?.match(/:log-group:([^:]+)/)?.[1];
+  if (!name) throw new SagaNotFoundError(`${stateMachineArn} logs its executions nowhere (level ${described.loggingConfiguration?.level ?? 'OFF'})`);
+  return name;
+};
+
+/** Every execution's log records in a log group, by execution, in event order. */
+const executionLogs = async (logs: CloudWatchLogsClient, logGroupName: string): Promise<Map<string, ExecutionLogRecord[]>> => {
+  const byExecution = new Map<string, ExecutionLogRecord[]>();
+  let nextToken: string | undefined;
+  do {
+    const page = await logs.send(new FilterLogEventsCommand({ logGroupName, nextToken }));
+    for (const event of page.events ?? []) {
+      const record = logRecordOf(event.message);
+      if (!record) continue;
+      const records = byExecution.get(record.execution_arn) ?? [];
+      records.push(record);
+      byExecution.set(record.execution_arn, records);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  for (const records of byExecution.values()) records.sort((a, b) => Number(a.id) - Number(b.id));
+  return byExecution;
+};
+
+/**
+ * Every execution of an Express state machine with the states it went
+ * through, read from its execution logs (`FilterLogEvents`), as one would
+ * read them on AWS: an Express workflow has no history to list. The logs
+ * carry no execution data (the input has the payment token), so the order of
+ * an execution is `orderOf(executionArn)` — for the saga, its claim.
+ */
+export const readExpressTraces = async (
+  sfn: SFNClient,
+  logs: CloudWatchLogsClient,
+  stateMachineArn: string,
+  orderOf: (executionArn: string) => string | undefined,
+): Promise<ExecutionTrace[]> => {
+  const byExecution = await executionLogs(logs, await executionLogGroupOf(sfn, stateMachineArn));
+  return [...byExecution].map(([executionArn, records]) => {
+    const ended = records.map((record) => ENDED_STATUS[record.type]).find((status) => status !== undefined);
+    const steps = records.flatMap((record): TraceStep[] => {
+      const name = record.details?.name;
+      if (record.type.endsWith('StateEntered') && name) return [{ kind: 'entered', state: name }];
+      if (record.type.endsWith('StateExited') && name) return [{ kind: 'exited', state: name }];
+      if (TASK_SUCCEEDED.has(record.type)) return [{ kind: 'task-succeeded' }];
+      if (TASK_FAILED.has(record.type)) return [{ kind: 'task-failed', error: record.details?.error ?? record.type }];
+      return [];
+    });
+    return { executionArn, status: ended ?? 'RUNNING', orderId: orderOf(executionArn), steps };
+  });
+};
+
+/** How many executions of an Express state machine have started and not ended, by its execution logs. */
+export const runningExpressExecutions = async (sfn: SFNClient, logs: CloudWatchLogsClient, stateMachineArn: string): Promise<number> => {
+  const byExecution = await executionLogs(logs, await executionLogGroupOf(sfn, stateMachineArn));
+  return [...byExecution.values()].filter((records) => !records.some((record) => ENDED_STATUS[record.type] !== undefined)).length;
 };

@@ -127,6 +127,13 @@ export const soakTablesOf = (tables: ReadonlyMap<string, string>): SoakTables =>
   return { inventory: find('inventory'), payments: find('payments'), shipping: find('shipping'), orders: find('orders') };
 };
 
+/** The Express saga's claims table (see OrderSaga), by its logical id. */
+export const sagaClaimsTableOf = (tables: ReadonlyMap<string, string>): string => {
+  const matches = [...tables].filter(([logicalId]) => /^OrderSagaClaimsTable[0-9A-F]{8}$/.test(logicalId));
+  if (matches.length !== 1) throw new SoakTableNotFoundError(`Expected one table OrderSagaClaimsTable<hash> (an Express saga's), found ${matches.length} among: ${[...tables.keys()].join(', ')}`);
+  return matches[0][1];
+};
+
 /** Every item of a table (consistent reads, all pages). */
 export const scanAll = async (client: DynamoDBDocumentClient, tableName: string, filter?: { readonly prefix: string }): Promise<Array<Record<string, unknown>>> => {
   const items: Array<Record<string, unknown>> = [];

@@ -3,7 +3,7 @@ import { startFreshLocalCloud, type FreshLocalCloud } from '../../local/fresh-lo
 import { eventually } from './support/eventually';
 import { ShopClient, type ApiReply } from './support/shop-client';
 import { Lifecycle } from './support/lifecycle';
-import { CollectedLog, type Caller } from './support/target';
+import { CollectedLog, sagaContext, sagaTypeUnderTest, type Caller } from './support/target';
 
 /*
  * The moments of the order lifecycle only the local cloud's faults can make
@@ -23,7 +23,7 @@ let alice: Caller;
 const collected = new CollectedLog();
 
 beforeAll(async () => {
-  fresh = await startFreshLocalCloud({ log: collected.log, retryDelayScale: 0.01, iam: 'strict' });
+  fresh = await startFreshLocalCloud({ log: collected.log, retryDelayScale: 0.01, iam: 'strict', ...sagaContext() });
   shop = new ShopClient({ apiUrl: fresh.cloud.apiUrl, waitMs: 30_000, diagnostics: (id) => collected.describe(id) });
   const mint = (name: string, groups: string[] = []): Caller => ({ name, token: fresh.cloud.issuer.mint({ username: `${name}@example.com`, groups }).token });
   alice = mint('alice');
@@ -36,13 +36,15 @@ afterAll(async () => {
 
 describe('a customer cancels an order at a moment faults make', () => {
   it('before its saga runs: the shipment is cancelled before it exists, and the saga, when it comes, undoes its own charge and reservation', async () => {
-    // Prepare: the saga starter is slow (3 s before it runs), so the saga starts well after the cancellation.
+    // Prepare: the saga starter is slow (3 s before it runs), so the saga starts well after the cancellation. An Express
+    // saga has no starter (its rule starts it): its first step with a side effect, ReserveInventory, is the slow one.
     const product = await life.stockedProduct('before');
+    const slowStart = sagaTypeUnderTest() === 'express' ? 'InventoryReserveInventory*' : 'OrderSagaStarter*';
     let orderId = '';
     let answer: ApiReply | undefined;
 
     // Act
-    await fresh.cloud.withFaults({ functions: { 'OrderSagaStarter*': { latencyRate: 1, latencyMs: 3000 } } }, async () => {
+    await fresh.cloud.withFaults({ functions: { [slowStart]: { latencyRate: 1, latencyMs: 3000 } } }, async () => {
       orderId = (await shop.placeAcceptedOrder(alice, life.order(product))).orderId;
       answer = await life.cancel(alice, orderId);
       // Long enough for the starter's invocation to have begun (and drawn its latency) under the fault.

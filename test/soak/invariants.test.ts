@@ -253,6 +253,14 @@ describe('soak invariants', () => {
     expect(failing({ ...facts, traces: [...facts.traces, alreadyHandled, secondOutOfStock] })).toEqual([]);
   });
 
+  it('count an Express execution that did work without holding any claim, but not one that stopped at its claim', () => {
+    const unclaimed = (steps: readonly TraceStep[]): ExecutionTrace => ({ ...trace(A, steps), orderId: undefined, executionArn: `arn:aws:states:us-east-1:000000000000:express:Saga:x:${steps.length}` });
+    const facts = consistentFacts();
+
+    expect(failing({ ...facts, traces: [...facts.traces, unclaimed([entered('ClaimOrder'), failed('DynamoDB.ConditionalCheckFailedException'), entered('AlreadyHandled')])] })).toEqual([]);
+    expect(failing({ ...facts, traces: [...facts.traces, unclaimed([entered('ClaimOrder'), ok, entered('ReserveInventory'), ok])] })).toEqual(['duplicateSagas']);
+  });
+
   describe('with the lifecycle', () => {
     const D = '00000000-0000-4000-8000-00000000000d';
     const REQUESTED = '2026-03-01T12:00:05.000Z';
@@ -308,7 +316,7 @@ describe('soak invariants', () => {
       const notCarriedOut = withSnapshot(facts, (s) => ({ orders: replaceOrder(s, D, { status: 'CONFIRMED', cancellationReason: undefined }) }));
       const refusedForNothing = { ...facts, client: { ...facts.client, cancellations: [{ orderId: A, moment: 'during', answer: 409 }] } };
       const unanswered = { ...facts, client: { ...facts.client, cancellations: [{ orderId: D, moment: 'before', answer: 503 }] } };
-      const failedExecution = { ...facts, cancellationTraces: [trace(D, [entered('CustomerRequest'), entered('RefundPayment'), failed('TransientError')], 'FAILED')] };
+      const failedExecution = { ...facts, cancellationTraces: [trace(D, [entered('CancelShipment'), ok, entered('RefundPayment'), failed('TransientError')], 'FAILED')] };
 
       expect(verdicts(notCarriedOut).cancellations.value).toBe(1);
       expect(verdicts(notCarriedOut).ordersNotTerminal.value).toBe(1);

@@ -1,3 +1,4 @@
+import { SAGA_TYPES, type SagaType } from '../../../lib/config/saga-type';
 import { startFreshLocalCloud } from '../../../local/fresh-local-cloud';
 import { HopLog } from '../../../local/log';
 import { claimsOf, E2eConfigurationError, signIn, type CognitoSignIn, type TokenClaims } from './cognito';
@@ -34,6 +35,26 @@ export interface ShopTarget {
   /** Stops whatever {@link startShopTarget} started. */
   stop(): Promise<void>;
 }
+
+/**
+ * The saga type the local cloud is synthesized with (`-c saga=…`):
+ * `SHOP_SAGA_TYPE`, which the suites under test/e2e/express set, or the
+ * app's default when it is not set. A deployed stack has the type it was
+ * deployed with.
+ */
+export const sagaTypeUnderTest = (): SagaType | undefined => {
+  const raw = process.env.SHOP_SAGA_TYPE?.trim();
+  if (!raw) return undefined;
+  const type = SAGA_TYPES.find((candidate) => candidate === raw);
+  if (type === undefined) throw new E2eConfigurationError(`SHOP_SAGA_TYPE must be ${SAGA_TYPES.join(' or ')}, not '${raw}'.`);
+  return type;
+};
+
+/** What {@link startFreshLocalCloud} synthesizes with for the saga type under test. */
+export const sagaContext = (): { readonly context?: Readonly<Record<string, string>> } => {
+  const type = sagaTypeUnderTest();
+  return type ? { context: { saga: type } } : {};
+};
 
 /** True when the suite runs against a deployed stack (`SHOP_API_URL` is set). */
 export const isRemoteTarget = (): boolean => (process.env.SHOP_API_URL ?? '').trim() !== '';
@@ -95,14 +116,16 @@ export class CollectedLog {
 const localTarget = async (): Promise<ShopTarget> => {
   const givenAssembly = process.env.SHOP_E2E_ASSEMBLY_DIR;
   const collected = new CollectedLog();
-  const fresh = await startFreshLocalCloud({ assemblyDir: givenAssembly, log: collected.log, retryDelayScale: 0.01 });
+  const type = sagaTypeUnderTest();
+  if (givenAssembly && type) throw new E2eConfigurationError('SHOP_E2E_ASSEMBLY_DIR and SHOP_SAGA_TYPE exclude each other: an assembly has the saga type it was synthesized with.');
+  const fresh = await startFreshLocalCloud({ ...(givenAssembly ? { assemblyDir: givenAssembly } : sagaContext()), log: collected.log, retryDelayScale: 0.01 });
   const { cloud, assemblyDir } = fresh;
   const caller = (name: string, groups: readonly string[] = []): Caller => ({
     name,
     token: cloud.issuer.mint({ username: `${name}@example.com`, groups }).token,
   });
   return {
-    description: `the local cloud at ${cloud.apiUrl} (${givenAssembly ? `assembly ${assemblyDir}` : 'fresh synth'})`,
+    description: `the local cloud at ${cloud.apiUrl} (${givenAssembly ? `assembly ${assemblyDir}` : `fresh synth, ${type ?? 'default'} saga`})`,
     apiUrl: cloud.apiUrl,
     userA: caller('alice'),
     userB: caller('bob'),
