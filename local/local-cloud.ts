@@ -25,6 +25,7 @@ import type { FaultConfig } from './faults';
 import { LambdaAsyncInvoker, type LambdaAsyncHop } from './lambda/async-invoke';
 import { drainAll, type Drainable } from './support/pending-work';
 import { localFunctions } from './lambda/functions';
+import { keepsApplicationLine, lambdaLoggingOf, platformOutcomeOf, tracingModeOf, writesSystemEvents, type LambdaLogging } from './lambda/log-controls';
 import { registerInvokeApi } from './lambda/invoke-api';
 import { describePendingWork, LambdaRuntime, type InjectedFault } from './lambda/lambda-runtime';
 import { DEFAULT_ACCOUNT_CONCURRENCY, LambdaThrottledError } from './lambda/limits';
@@ -38,6 +39,7 @@ import { EVENT_SOURCE_MAPPING_TYPE, EventSourceMappings, type EventSourceMapping
 import { randomSeed } from './support/random';
 import { StepFunctionsEmulator, type ExecutionLogRecord, type StepFunctionsHop } from './stepfunctions/state-machines';
 import { buildTemplateModel } from './template-model';
+import { SAMPLING_RULE_TYPE, samplingRulesOf, type SamplingRule } from './xray/sampling-rules';
 
 /** Options of {@link LocalCloud.start}. */
 export interface LocalCloudOptions {
@@ -84,6 +86,11 @@ export interface LocalCloudOptions {
    */
   readonly iam?: IamMode;
 }
+
+/** Why a type the local cloud accepts is not enforced, for the start-up banner. */
+const NOT_ENFORCED_WHY: Readonly<Record<string, string>> = {
+  [SAMPLING_RULE_TYPE]: 'no X-Ray daemon samples anything; the cost meter prices traced executions at the matching rule',
+};
 
 const stop = async (what: string, action: () => Promise<unknown>, onError: (what: string, error: unknown) => void): Promise<void> => {
   try {
@@ -228,7 +235,8 @@ export class LocalCloud {
           `Fault patterns that govern no function (they match none, or only functions an earlier pattern claims): ${unused.map((p) => `"${p}"`).join(', ')}. Functions: ${functionNames.join(', ')}.`,
         );
       }
-      const meter = costMeterFor(resources);
+      const samplingRules = samplingRulesOf(resources);
+      const meter = costMeterFor(resources, samplingRules);
       const iam = LocalIam.create(resources, { mode: options.iam ?? 'strict', onDenied: (denial) => LocalCloud.logDenial(log, denial) });
       const principals = rolePrincipals(resources, iam);
       const endpoint = new AwsEndpoint();
@@ -266,7 +274,7 @@ export class LocalCloud {
           void logDelivery.deliver(fn, line);
         },
         onInvoked: (fn, _requestId, result) => {
-          meter.lambdaInvoked(fn, result.durationMs, result.coldStartMs);
+          meter.lambdaInvoked(fn, result.durationMs, result.coldStartMs, platformOutcomeOf(result.ok ? undefined : result.error.errorType));
           void logDelivery.invoked(fn);
           const cold = result.coldStartMs !== undefined ? `, cold start ${result.coldStartMs} ms` : '';
           if (result.ok) log.hop({ kind: 'fn', text: `${fn} ${result.durationMs} ms${cold}` });
@@ -370,7 +378,7 @@ export class LocalCloud {
         scheduleScale: options.scheduleScale ?? 0.05,
         onHop: (hop) => {
           if (hop.kind === 'event') meter.eventPut(hop.bytes, hop.archived);
-          if (hop.kind === 'target' && hop.targetArn.includes(':function:')) meter.traceStarted();
+          if (hop.kind === 'target' && hop.targetArn.includes(':function:')) meter.traceRoot(functionNameOf(hop.targetArn));
           LocalCloud.logEvent(log, hop);
         },
       });
@@ -385,10 +393,12 @@ export class LocalCloud {
         duplicateRate: faults.pipes?.duplicateRate ?? 0,
         random: injector.random('pipes'),
         onHop: (hop) => {
-          if (hop.kind === 'batch') meter.pipeEvents(hop.matched);
+          if (hop.kind === 'batch') meter.pipeEvents(hop.matched, pipeEnrichments.get(hop.pipe));
           LocalCloud.logPipe(log, hop);
         },
       });
+      /** Each pipe's enrichment function, by pipe name: its invocation is the pipe batch's trace root if its tracing is Active. */
+      const pipeEnrichments = new Map(pipes.list().flatMap((pipe) => (pipe.enrichmentArn === undefined ? [] : [[pipe.name, functionNameOf(pipe.enrichmentArn)] as const])));
       const mappings = EventSourceMappings.create(resources, {
         queues,
         invoke: (arn, payload) => runtime.invoke(arn, payload),
@@ -400,7 +410,7 @@ export class LocalCloud {
           // The mapping's receive and its delete of the batch; its empty long polls are a fixed cost, not an order's.
           if (hop.kind === 'batch') {
             meter.sqsRequests(2);
-            meter.traceStarted();
+            meter.traceRoot(hop.functionName);
           }
           LocalCloud.logMapping(log, hop);
         },
@@ -431,7 +441,7 @@ export class LocalCloud {
         issuer,
         iam,
         onHop: (hop) => {
-          meter.apiRequest(hop.functionName !== undefined);
+          meter.apiRequest(hop.functionName);
           LocalCloud.logHttp(log, hop);
         },
         onAccessLog: (record) => meter.accessLogLine(record.line),
@@ -468,10 +478,10 @@ export class LocalCloud {
         controlUrl,
         model.outputs,
         [
-          ...Object.entries(model.notEnforced).map(([type, count]) => `${type} ×${count}`),
+          ...Object.entries(model.notEnforced).map(([type, count]) => `${type} ×${count}${NOT_ENFORCED_WHY[type] ? ` (${NOT_ENFORCED_WHY[type]})` : ''}`),
           ...(iam.mode === 'off' ? [`IAM (--iam off): ${[...IAM_RESOURCE_TYPES].join(', ')}`] : []),
           ...stepFunctions.notEnforced,
-          'X-Ray traces (no daemon, POWERTOOLS_TRACE_ENABLED=false; the permission to send them is checked)',
+          'X-Ray traces (no daemon, POWERTOOLS_TRACE_ENABLED=false; the permission to send them is checked; the cost meter counts the traces X-Ray would record)',
         ],
         lambdaNodes,
         issuer,
@@ -746,6 +756,9 @@ const bodyCorrelationId = (body: string): string | undefined => {
   }
 };
 
+/** The function an ARN names (`arn:aws:lambda:…:function:OrdersApi:$LATEST` → `OrdersApi`). */
+const functionNameOf = (arn: string): string => /:function:([^:]+)/.exec(arn)?.[1] ?? arn;
+
 /** The readable tail of an ARN (`function:OrdersApi` → `OrdersApi`). */
 const shortArn = (arn: string): string => arn.split(/[:/]/).pop() ?? arn;
 
@@ -798,13 +811,23 @@ const describeDynamoDbFault = (fault: InjectedDynamoDbFault): string => {
   }
 };
 
-/** True for a state machine with X-Ray tracing enabled. */
-/** A cost meter that knows the template's functions (memory, architecture) and state machines (type, tracing). */
-const costMeterFor = (resources: readonly LocalResource[]): CostMeter => {
+/**
+ * A cost meter that knows the template's functions (memory, architecture, log
+ * controls, tracing mode), state machines (type, tracing, ARN) and X-Ray
+ * sampling rules.
+ */
+const costMeterFor = (resources: readonly LocalResource[], samplingRules: readonly SamplingRule[]): CostMeter => {
   const functions = new Map<string, FunctionProfile>();
   for (const r of resources.filter((resource) => resource.type === 'AWS::Lambda::Function')) {
-    const p = r.properties as { MemorySize?: number; Architectures?: string[] };
-    functions.set(r.ref, { memoryMb: p.MemorySize ?? 128, architecture: p.Architectures?.[0] === 'arm64' ? 'arm64' : 'x86_64' });
+    const p = r.properties as { MemorySize?: number; Architectures?: string[]; Runtime?: string };
+    functions.set(r.ref, {
+      memoryMb: p.MemorySize ?? 128,
+      architecture: p.Architectures?.[0] === 'arm64' ? 'arm64' : 'x86_64',
+      logging: lambdaLoggingOf(r),
+      tracing: tracingModeOf(r),
+      ...(typeof p.Runtime === 'string' ? { runtime: p.Runtime } : {}),
+      ...(r.arn !== undefined ? { arn: r.arn } : {}),
+    });
   }
   const machines = resources.filter((r) => r.type === 'AWS::StepFunctions::StateMachine');
   const nameOf = (r: LocalResource) => (r.arn ?? r.ref).split(':').at(-1) ?? r.ref;
@@ -812,6 +835,8 @@ const costMeterFor = (resources: readonly LocalResource[]): CostMeter => {
     functions,
     stateMachines: new Map(machines.map((r) => [nameOf(r), r.properties.StateMachineType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD'])),
     tracedStateMachines: new Set(machines.filter(isTraced).map(nameOf)),
+    samplingRules,
+    stateMachineArns: new Map(machines.map((r) => [nameOf(r), r.arn ?? r.ref])),
   });
 };
 
@@ -823,19 +848,25 @@ const meterSaga = (meter: CostMeter, hop: StepFunctionsHop): void => {
   }
 };
 
+/** True for a state machine with X-Ray tracing enabled. */
 const isTraced = (resource: LocalResource): boolean => {
   const tracing = resource.properties.TracingConfiguration;
   return typeof tracing === 'object' && tracing !== null && (tracing as { Enabled?: unknown }).Enabled === true;
 };
 
 /**
- * Lambda's delivery of a function's output to CloudWatch Logs, with the
- * function's execution role: a role that may not create the log stream or
- * put log events in the function's log group loses every line (silently on
- * AWS; locally the lines are dropped and the denial is reported once).
+ * Lambda's delivery of a function's output to CloudWatch Logs. Its log
+ * controls first: with the JSON log format, a line below the function's
+ * `ApplicationLogLevel` is dropped, as Lambda drops it, and not printed (the
+ * hop log shows what AWS would keep; the cost meter does not count it
+ * either). Then the function's execution role: a role that may not create
+ * the log stream or put log events in the function's log group loses every
+ * line (silently on AWS; locally the lines are dropped and the denial is
+ * reported once).
  */
 class LogDelivery {
   private readonly targets = new Map<string, { readonly principal: IamPrincipal; readonly groupArn: string }>();
+  private readonly logging = new Map<string, LambdaLogging>();
   private readonly allowed = new Map<string, Promise<boolean>>();
 
   public constructor(
@@ -845,24 +876,35 @@ class LogDelivery {
     private readonly print: (functionName: string, line: string) => void,
   ) {
     for (const fn of resources.filter((r) => r.type === 'AWS::Lambda::Function')) {
+      const logging = lambdaLoggingOf(fn);
+      this.logging.set(fn.ref, logging);
       const principal = principals.get(fn.ref);
       if (!principal) continue;
-      const logging = fn.properties.LoggingConfig;
-      const group = typeof logging === 'object' && logging !== null && typeof (logging as { LogGroup?: unknown }).LogGroup === 'string' ? String((logging as { LogGroup: string }).LogGroup) : `/aws/lambda/${fn.ref}`;
-      this.targets.set(fn.ref, { principal, groupArn: `arn:aws:logs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:log-group:${group}` });
+      this.targets.set(fn.ref, { principal, groupArn: `arn:aws:logs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:log-group:${logging.logGroup}` });
     }
   }
 
-  /** Prints the line if the function's role may write it to its log group; drops it otherwise. */
+  /** True when Lambda ingests the line under the function's log controls (always with the Text format). */
+  public keeps(functionName: string, line: string): boolean {
+    const logging = this.logging.get(functionName);
+    return logging === undefined || keepsApplicationLine(logging, line);
+  }
+
+  /** Prints the line if Lambda keeps it and the function's role may write it to its log group; drops it otherwise. */
   public async deliver(functionName: string, line: string): Promise<void> {
+    if (!this.keeps(functionName, line)) return;
     if (await this.mayWrite(functionName)) this.print(functionName, line);
   }
 
   /**
-   * An invocation ended: Lambda writes its START, END and REPORT lines to the
+   * An invocation ended: Lambda writes its own lines (START, END and REPORT,
+   * or the `platform.*` records its system log level lets through) to the
    * log group with the function's role, whether the code logged or not.
    */
   public async invoked(functionName: string): Promise<void> {
+    const logging = this.logging.get(functionName);
+    // At SystemLogLevel WARN Lambda has nothing of its own to write for an invocation that went well.
+    if (logging !== undefined && !writesSystemEvents(logging, 'INFO')) return;
     await this.mayWrite(functionName);
   }
 

@@ -1,5 +1,21 @@
+/**
+ * Prices a {@link Usage} at the list prices of `./prices`, one line per
+ * component, with what was counted per order.
+ *
+ * X-Ray is priced from two counts of the meter: the trace roots Lambda
+ * records at its fixed sampling (× `tracesSampled`), and the traced state
+ * machines' executions by sampling rule. For the latter the meter counts each
+ * execution at its rule's FixedRate; the bill adds the rule's reservoir
+ * (ReservoirSize traces a second, recorded before the fixed rate applies),
+ * counted per second at the month's volume: the run's executions per order ×
+ * `ordersPerMonth`, spread evenly over the 2,592,000 seconds of a 30-day
+ * month, fill the reservoir up to ReservoirSize a second and the rest is
+ * sampled at FixedRate. Below ReservoirSize executions a second every
+ * execution is recorded; bursts, which leave part of the reservoir unused in
+ * quiet seconds, would record fewer.
+ */
 import { dollars, PRICES, PRICES_AS_OF, PRICES_REGION } from './prices';
-import type { Usage } from './meter';
+import type { RuleSampledTraces, Usage } from './meter';
 
 /** What the bill assumes about things a run cannot show. */
 export interface BillAssumptions {
@@ -9,13 +25,34 @@ export interface BillAssumptions {
    */
   readonly ordersPerMonth?: number;
   /**
-   * The share of trace roots X-Ray records. Lambda's default sampling rule
-   * records the first request each second and 5 % of the rest: below about
-   * one order a second (2.6 million a month) that is nearly every trace.
-   * @default 1
+   * The share of the trace roots Lambda starts (functions with Active
+   * tracing) that X-Ray records. Lambda's own sampling records the first
+   * request each second and 5 % of the rest: below about one order a second
+   * (2.6 million a month) that is nearly every trace. Traces of state
+   * machines' executions follow their sampling rules instead (see the module
+   * comment). @default 1
    */
   readonly tracesSampled?: number;
 }
+
+/** Seconds in the 30-day month a sampling rule's reservoir is counted over. */
+export const SECONDS_PER_MONTH = 30 * 24 * 60 * 60;
+
+/**
+ * The traces X-Ray records per order of one sampling rule's executions, at
+ * `ordersPerMonth` spread evenly over the month: the reservoir (up to
+ * ReservoirSize a second) first, then FixedRate of the rest.
+ */
+export const ruleTracesPerOrder = (rule: RuleSampledTraces, orders: number, ordersPerMonth: number): number => {
+  if (orders <= 0 || rule.executions <= 0) return rule.traces;
+  const executionsPerOrder = rule.executions / orders;
+  const perSecond = (executionsPerOrder * ordersPerMonth) / SECONDS_PER_MONTH;
+  if (perSecond <= 0) return 0;
+  const recordedPerSecond = Math.min(perSecond, rule.reservoirSize) + rule.fixedRate * Math.max(0, perSecond - rule.reservoirSize);
+  return executionsPerOrder * (recordedPerSecond / perSecond);
+};
+
+const percent = (rate: number): string => `${String(Number((rate * 100).toFixed(2)))} %`;
 
 /** One line of a bill. */
 export interface BillLine {
@@ -55,6 +92,22 @@ export const priceUsage = (usage: Usage, orders: number, assumptions: BillAssump
   const metricShare = orders / ordersPerMonth;
   /** Quantities in the details are per order. */
   const each = (n: number): number => (orders > 0 ? n / orders : n);
+  // X-Ray: Lambda's roots at its fixed sampling, and each sampling rule's share of the traced executions.
+  const rules = Object.entries(usage.sampledTraces ?? {}).filter(([, rule]) => rule.executions > 0);
+  const ruleTraces = rules.map(([name, rule]) => ({ name, rule, perOrder: ruleTracesPerOrder(rule, orders, ordersPerMonth) }));
+  const xrayTraces = usage.traces * sampled + sum(ruleTraces.map((r) => (orders > 0 ? r.perOrder * orders : r.perOrder)));
+  const xrayDetail =
+    [
+      usage.traces > 0 || ruleTraces.length === 0 ? `${count(each(usage.traces), 'traces')}${sampled < 1 ? ` × ${sampled} sampled` : ''}` : '',
+      ...ruleTraces.map(({ name, rule, perOrder }) => {
+        const reservoir = perOrder - each(rule.traces);
+        return `${count(perOrder, 'traces')} (sampling rule ${ruleTraces.length > 1 ? `${name} ` : ''}${percent(rule.fixedRate)}${
+          reservoir > 0.005 ? `, ${count(reservoir, 'of them')} within its reservoir of ${String(rule.reservoirSize)}/s at ${ordersPerMonth.toLocaleString('en-US')} orders a month` : ''
+        })`;
+      }),
+    ]
+      .filter(Boolean)
+      .join('; ');
   const lines: BillLine[] = [
     { component: 'Lambda requests', usd: dollars('lambdaRequests', invocations), detail: count(each(invocations), 'invocations') },
     { component: 'Lambda compute', usd: dollars('lambdaGbSecondArm', armGbS) + dollars('lambdaGbSecondX86', x86GbS), detail: count(each(armGbS + x86GbS), 'GB-s') },
@@ -78,7 +131,7 @@ export const priceUsage = (usage: Usage, orders: number, assumptions: BillAssump
     { component: 'API Gateway', usd: dollars('httpApiRequests', usage.apiRequests), detail: count(each(usage.apiRequests), 'requests') },
     { component: 'SQS', usd: dollars('sqsRequests', usage.sqsRequests), detail: count(each(usage.sqsRequests), 'requests') },
     { component: 'CloudWatch Logs', usd: dollars('logsIngestedGb', logBytes / GB), detail: count(each(logBytes), 'bytes') },
-    { component: 'X-Ray', usd: dollars('xrayTraces', usage.traces * sampled), detail: `${count(each(usage.traces), 'traces')}${sampled < 1 ? ` × ${sampled} sampled` : ''}` },
+    { component: 'X-Ray', usd: dollars('xrayTraces', xrayTraces), detail: xrayDetail },
     {
       component: 'CloudWatch metrics',
       usd: dollars('metricMonth', usage.metricSeries.length * metricShare),

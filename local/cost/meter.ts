@@ -4,15 +4,69 @@
  * invocation and its log lines, a state entered or retried, an execution's
  * duration and its execution log records, the capacity
  * DynamoDB says a call consumed, an event put on a bus, a pipe request, an
- * HTTP request, an SQS request, a trace started); {@link CostMeter.usage}
- * is the running total, and two snapshots subtract, so a run can be priced
- * per order and per saga path (see `./bill`).
+ * HTTP request, an SQS request, an invocation or execution that may start a
+ * trace); {@link CostMeter.usage} is the running total, and two snapshots
+ * subtract, so a run can be priced per order and per saga path (see `./bill`).
+ *
+ * Logs: a function's log bytes are what CloudWatch Logs would ingest under
+ * its `LoggingConfig` (`../lambda/log-controls`): its lines that Lambda keeps
+ * (with the JSON format, none below `ApplicationLogLevel`, EMF documents and
+ * plain lines counting as INFO), plus Lambda's own lines (Text: INIT_START on
+ * a cold start, START, END, REPORT, its XRAY part when tracing is Active;
+ * JSON: the `platform.*` records `SystemLogLevel` lets through, none at
+ * WARN), each with {@link LOG_EVENT_OVERHEAD_BYTES}. Metric series come only
+ * from kept lines: an EMF document Lambda drops publishes nothing.
+ *
+ * Traces, as X-Ray would record them:
+ * - `traces`: roots Lambda records itself. A function whose tracing is Active
+ *   starts a trace when invoked with no sampled trace upstream: by the HTTP
+ *   API (which does not trace), a rule's asynchronous invocation, an event
+ *   source mapping's batch, a pipe's enrichment. PassThrough (Lambda's
+ *   default) never does. Lambda samples these with its own fixed rule
+ *   (`tracesSampled` in `./bill` is the share recorded).
+ * - `sampledTraces`: executions of traced state machines (Step Functions
+ *   honours X-Ray sampling rules), by the template's matching
+ *   `AWS::XRay::SamplingRule` (or X-Ray's Default rule): each execution adds
+ *   the rule's FixedRate to the expected count, and the bill adds what the
+ *   rule's reservoir records on top (its assumption: see `./bill`).
+ * What a function's own SDK calls or a saga's tasks add to a trace (segments,
+ * not traces) is not counted, and no trace crosses an HTTP client locally.
  */
+import {
+  platformLines,
+  keepsApplicationLine,
+  textLogging,
+  type LambdaLogging,
+  type PlatformOutcome,
+  type TracingMode,
+} from '../lambda/log-controls';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from '../resources';
+import { samplingRuleFor, type SamplingRule } from '../xray/sampling-rules';
 
-/** How AWS bills a function: its configured memory and architecture. */
+/** How AWS bills a function, and what decides its logs and traces. */
 export interface FunctionProfile {
   readonly memoryMb: number;
   readonly architecture: 'arm64' | 'x86_64';
+  /** Its `LoggingConfig`, Lambda's defaults applied. @default Text */
+  readonly logging?: LambdaLogging;
+  /** Its `TracingConfig.Mode`. @default PassThrough (Lambda's default) */
+  readonly tracing?: TracingMode;
+  /** Its `Runtime` (`nodejs22.x`), which Lambda's INIT_START line names. @default nodejs20.x */
+  readonly runtime?: string;
+  /** Its ARN, which `platform.start` records carry. @default the local ARN of its name */
+  readonly arn?: string;
+}
+
+/** The traces of traced state machines' executions that one sampling rule decided. */
+export interface RuleSampledTraces {
+  /** Executions the rule applied to. */
+  executions: number;
+  /** Their expected recorded traces at the rule's fixed rate: each execution adds {@link RuleSampledTraces.fixedRate}. */
+  traces: number;
+  /** The rule's FixedRate (0..1). */
+  readonly fixedRate: number;
+  /** The rule's ReservoirSize: matching requests recorded each second before the fixed rate applies. */
+  readonly reservoirSize: number;
 }
 
 export interface FunctionUsage {
@@ -22,7 +76,7 @@ export interface FunctionUsage {
   /** Billed duration × configured memory. */
   gbSeconds: number;
   architecture: 'arm64' | 'x86_64';
-  /** Bytes CloudWatch Logs would ingest: the function's lines, Lambda's START/END/REPORT lines, 26 bytes of metadata per event. */
+  /** Bytes CloudWatch Logs would ingest: the function's lines Lambda keeps, Lambda's own lines or records, 26 bytes of metadata per event. */
   logBytes: number;
 }
 
@@ -62,8 +116,15 @@ export interface Usage {
   accessLogBytes: number;
   /** SQS requests: sends, and each non-empty receive and delete of an event source mapping. */
   sqsRequests: number;
-  /** Trace roots: requests that start a trace (HTTP requests, asynchronous invocations, queue batches, pipe enrichments, executions of traced state machines). */
+  /**
+   * Trace roots Lambda records at its own fixed sampling: invocations of
+   * functions with Active tracing and no sampled trace upstream (HTTP
+   * requests, asynchronous invocations by rules, queue batches, pipe
+   * enrichments). The bill multiplies them by its `tracesSampled`.
+   */
   traces: number;
+  /** Traces of traced state machines' executions, by the name of the sampling rule that matched (`Default`: X-Ray's). */
+  readonly sampledTraces: Record<string, RuleSampledTraces>;
   /** Distinct CloudWatch metrics (namespace, name, dimension values) the functions emitted in EMF. */
   readonly metricSeries: string[];
 }
@@ -98,21 +159,9 @@ const emptyUsage = (): Usage => ({
   accessLogBytes: 0,
   sqsRequests: 0,
   traces: 0,
+  sampledTraces: {},
   metricSeries: [],
 });
-
-/** Lambda's platform lines for one invocation, as its text log format writes them (sizes only matter). */
-const platformLogBytes = (durationMs: number, billedMs: number, memoryMb: number, initMs: number | undefined): number => {
-  const requestId = '00000000-0000-0000-0000-000000000000';
-  const lines = [
-    `START RequestId: ${requestId} Version: $LATEST`,
-    `END RequestId: ${requestId}`,
-    `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${billedMs} ms\tMemory Size: ${memoryMb} MB\tMax Memory Used: ${Math.round(memoryMb * 0.4)} MB\t` +
-      (initMs !== undefined ? `Init Duration: ${initMs.toFixed(2)} ms\t` : '') +
-      '\nXRAY TraceId: 1-00000000-000000000000000000000000\tSegmentId: 0000000000000000\tSampled: true\t',
-  ];
-  return lines.reduce((sum, line) => sum + Buffer.byteLength(line) + LOG_EVENT_OVERHEAD_BYTES, 0);
-};
 
 /** The metric series an EMF document declares: `namespace|metric|dim=value,...` for each dimension set. */
 export const emfSeries = (document: Record<string, unknown>): string[] => {
@@ -143,6 +192,10 @@ export interface CostMeterOptions {
   readonly stateMachines: ReadonlyMap<string, 'STANDARD' | 'EXPRESS'>;
   /** State machines whose executions start their own traces (X-Ray tracing enabled). */
   readonly tracedStateMachines: ReadonlySet<string>;
+  /** The template's X-Ray sampling rules, in evaluation order (`samplingRulesOf`). @default none: X-Ray's Default rule */
+  readonly samplingRules?: readonly SamplingRule[];
+  /** Each state machine's ARN, by name, which a rule's ResourceARN matches. @default the local ARN of its name */
+  readonly stateMachineArns?: ReadonlyMap<string, string>;
   /** The clock. @default Date.now */
   readonly now?: () => number;
 }
@@ -170,21 +223,44 @@ export class CostMeter {
     return { ...copy, metricSeries: [...this.series].sort() };
   }
 
-  /** A function ran (whatever its outcome): one request, its billed duration, its platform log lines. */
-  public lambdaInvoked(functionName: string, durationMs: number, initMs?: number): void {
-    const profile = this.options.functions.get(functionName) ?? { memoryMb: 128, architecture: 'x86_64' as const };
+  /**
+   * A function ran (whatever its outcome): one request, its billed duration,
+   * and the lines Lambda writes about it under the function's log format and
+   * system log level (`outcome` shapes its REPORT line or `platform.report`).
+   */
+  public lambdaInvoked(functionName: string, durationMs: number, initMs?: number, outcome?: PlatformOutcome): void {
+    const profile = this.profileOf(functionName);
     const usage = this.functionUsage(functionName, profile);
     const billedMs = Math.max(1, Math.ceil(durationMs)) + (initMs !== undefined ? Math.ceil(initMs) : 0);
     usage.invocations += 1;
     usage.billedMs += billedMs;
     usage.gbSeconds += (billedMs / 1000) * (profile.memoryMb / 1024);
-    usage.logBytes += platformLogBytes(durationMs, billedMs, profile.memoryMb, initMs);
+    const lines = platformLines(
+      {
+        functionName,
+        memoryMb: profile.memoryMb,
+        durationMs,
+        billedMs,
+        ...(initMs !== undefined ? { initMs } : {}),
+        ...(profile.runtime !== undefined ? { runtime: profile.runtime } : {}),
+        ...(profile.arn !== undefined ? { functionArn: profile.arn } : {}),
+        ...(outcome !== undefined ? { outcome } : {}),
+      },
+      profile.logging ?? textLogging(functionName),
+      profile.tracing ?? 'PassThrough',
+    );
+    usage.logBytes += lines.reduce((sum, line) => sum + Buffer.byteLength(line) + LOG_EVENT_OVERHEAD_BYTES, 0);
     this.touch();
   }
 
-  /** A line a function wrote: log bytes, and the metric series of an EMF document. */
-  public lambdaLogLine(functionName: string, line: string): void {
-    const profile = this.options.functions.get(functionName) ?? { memoryMb: 128, architecture: 'x86_64' as const };
+  /**
+   * A line a function wrote: its bytes and, for an EMF document, its metric
+   * series, unless Lambda drops the line (JSON format, below the function's
+   * `ApplicationLogLevel`). @returns whether Lambda ingests it
+   */
+  public lambdaLogLine(functionName: string, line: string): boolean {
+    const profile = this.profileOf(functionName);
+    if (!keepsApplicationLine(profile.logging ?? textLogging(functionName), line)) return false;
     this.functionUsage(functionName, profile).logBytes += Buffer.byteLength(line) + LOG_EVENT_OVERHEAD_BYTES;
     if (line.includes('"_aws"')) {
       try {
@@ -195,6 +271,7 @@ export class CostMeter {
       }
     }
     this.touch();
+    return true;
   }
 
   /**
@@ -206,7 +283,7 @@ export class CostMeter {
     const usage = this.stateMachineUsage(stateMachine);
     if (step === 'execution-started') {
       usage.executions += 1;
-      if (this.options.tracedStateMachines.has(stateMachine)) this.total.traces += 1;
+      if (this.options.tracedStateMachines.has(stateMachine)) this.executionSampled(stateMachine);
     } else if (step === 'execution-ended') {
       if (usage.type === 'EXPRESS') {
         const billedMs = expressBilledMs(durationMs);
@@ -242,17 +319,25 @@ export class CostMeter {
     this.touch();
   }
 
-  /** A pipe passed `events` records through its filter to the enrichment and target. */
-  public pipeEvents(events: number): void {
+  /**
+   * A pipe passed `events` records through its filter to its enrichment (the
+   * function `enrichment`, if it has one) and target: the enrichment's
+   * invocation starts a trace if its tracing is Active.
+   */
+  public pipeEvents(events: number, enrichment?: string): void {
     this.total.pipeRequests += events;
-    this.total.traces += events > 0 ? 1 : 0;
+    if (events > 0 && enrichment !== undefined) this.countTraceRoot(enrichment);
     this.touch();
   }
 
-  /** The HTTP API answered a request; the function it invoked (if any) starts a trace. */
-  public apiRequest(invokedFunction: boolean): void {
+  /**
+   * The HTTP API answered a request, having invoked `invokedFunction` (if
+   * any). An HTTP API does not trace, so the function starts a trace if its
+   * tracing is Active.
+   */
+  public apiRequest(invokedFunction?: string): void {
     this.total.apiRequests += 1;
-    if (invokedFunction) this.total.traces += 1;
+    if (invokedFunction !== undefined) this.countTraceRoot(invokedFunction);
     this.touch();
   }
 
@@ -267,10 +352,31 @@ export class CostMeter {
     this.touch();
   }
 
-  /** An invocation that starts its own trace: a rule's asynchronous invocation, an event source mapping's batch. */
-  public traceStarted(): void {
-    this.total.traces += 1;
+  /**
+   * Lambda invoked `functionName` with no sampled trace upstream (a rule's
+   * asynchronous invocation, an event source mapping's batch): a trace root
+   * if the function's tracing is Active, nothing if PassThrough.
+   */
+  public traceRoot(functionName: string): void {
+    this.countTraceRoot(functionName);
     this.touch();
+  }
+
+  private countTraceRoot(functionName: string): void {
+    if (this.profileOf(functionName).tracing === 'Active') this.total.traces += 1;
+  }
+
+  /** A traced state machine started an execution: the matching sampling rule's fixed rate, as an expected count. */
+  private executionSampled(stateMachine: string): void {
+    const arn = this.options.stateMachineArns?.get(stateMachine) ?? `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${stateMachine}`;
+    const rule = samplingRuleFor(this.options.samplingRules ?? [], stateMachine, arn);
+    const entry = (this.total.sampledTraces[rule.ruleName] ??= { executions: 0, traces: 0, fixedRate: rule.fixedRate, reservoirSize: rule.reservoirSize });
+    entry.executions += 1;
+    entry.traces += rule.fixedRate;
+  }
+
+  private profileOf(functionName: string): FunctionProfile {
+    return this.options.functions.get(functionName) ?? { memoryMb: 128, architecture: 'x86_64' };
   }
 
   private stateMachineUsage(stateMachine: string): StateMachineUsage {
@@ -316,5 +422,11 @@ export const usageBetween = (earlier: Usage, later: Usage): Usage => ({
   accessLogBytes: later.accessLogBytes - earlier.accessLogBytes,
   sqsRequests: later.sqsRequests - earlier.sqsRequests,
   traces: later.traces - earlier.traces,
+  sampledTraces: Object.fromEntries(
+    Object.entries(later.sampledTraces).map(([rule, entry]) => {
+      const before = earlier.sampledTraces[rule];
+      return [rule, { ...entry, executions: entry.executions - (before?.executions ?? 0), traces: entry.traces - (before?.traces ?? 0) }];
+    }),
+  ),
   metricSeries: later.metricSeries.filter((series) => !earlier.metricSeries.includes(series)),
 });

@@ -1,7 +1,9 @@
 import { UnsupportedFeatureError } from '../errors';
 import { assertKnownProperties, type LocalResource } from '../resources';
 import { localRuntimeDir, type LocalFunctionSpec } from './lambda-runtime';
+import { InvalidFunctionConfigurationError } from './function-errors';
 import { DEFAULT_ACCOUNT_CONCURRENCY, MIN_UNRESERVED_CONCURRENCY } from './limits';
+import { lambdaLoggingOf, loggingEnvironment, tracingModeOf, type LambdaLogging, type TracingMode } from './log-controls';
 
 const KNOWN = [
   'Code',
@@ -31,6 +33,10 @@ export interface LocalFunction {
   readonly spec: LocalFunctionSpec;
   /** The template's `Runtime` (`nodejs24.x`): which Node major it must run on. */
   readonly runtime: string;
+  /** Its `LoggingConfig`, Lambda's defaults applied (see `./log-controls`). */
+  readonly logging: LambdaLogging;
+  /** Its `TracingConfig.Mode` (PassThrough when absent). */
+  readonly tracing: TracingMode;
 }
 
 /** Variables Lambda's runtime sets, plus the local endpoints the SDK reads. */
@@ -46,18 +52,7 @@ export interface RuntimeEnvironment {
   readonly credentialsFor?: (fn: LocalResource) => { readonly accessKeyId: string; readonly secretAccessKey: string; readonly sessionToken: string };
 }
 
-/**
- * The template has what AWS itself refuses when it deploys (CloudFormation
- * fails and rolls back): start-up stops with what AWS would say, naming the
- * function and the property.
- */
-export class InvalidFunctionConfigurationError extends UnsupportedFeatureError {
-  public constructor(logicalId: string, property: string, awsMessage: string) {
-    super(logicalId, 'AWS::Lambda::Function', property, awsMessage);
-    this.message = `${logicalId} (AWS::Lambda::Function): ${property} — AWS refuses this when it deploys: ${awsMessage}`;
-    this.name = 'InvalidFunctionConfigurationError';
-  }
-}
+export { InvalidFunctionConfigurationError };
 
 /** The most bytes of keys and values a function's environment variables may take. */
 const MAX_ENVIRONMENT_BYTES = 4096;
@@ -92,7 +87,9 @@ export const RESERVED_ENVIRONMENT_KEYS: readonly string[] = [
 /**
  * Reads the template's functions: the bundle directory from the assembly,
  * handler, runtime (Node.js only), environment (with the variables Lambda's
- * runtime defines), timeout, memory and reserved concurrency. Anything else
+ * runtime defines, and `AWS_LAMBDA_LOG_FORMAT`/`AWS_LAMBDA_LOG_LEVEL` for the
+ * JSON log format), timeout, memory, reserved concurrency, log controls and
+ * tracing mode (checked as Lambda checks them: see `./log-controls`). Anything else
  * (layers, VPC, container images...) stops start-up, and so does what AWS
  * refuses at deploy: reserved environment keys, reservations that leave the
  * account fewer than 100 unreserved concurrent executions.
@@ -117,8 +114,9 @@ export const localFunctions = (
         Timeout?: number;
         MemorySize?: number;
         ReservedConcurrentExecutions?: number;
-        LoggingConfig?: { LogGroup?: string };
       };
+      const logging = lambdaLoggingOf(resource);
+      const tracing = tracingModeOf(resource);
       if (!p.Runtime || !/^nodejs\d+\.x$/.test(p.Runtime)) throw fail('Runtime', `'${p.Runtime ?? '(none)'}' — only Node.js runtimes run locally`);
       if (!p.Handler) throw fail('Handler', 'missing');
       const codeDir = assetPath(resource.logicalId);
@@ -156,6 +154,8 @@ export const localFunctions = (
       const credentials = runtime.credentialsFor?.(resource) ?? { accessKeyId: 'local', secretAccessKey: 'local', sessionToken: 'local' };
       return {
         runtime: p.Runtime,
+        logging,
+        tracing,
         spec: {
           name,
           arn: resource.arn ?? name,
@@ -169,7 +169,7 @@ export const localFunctions = (
             // no Runtime API is served locally, invocations arrive by message, so AWS_LAMBDA_RUNTIME_API is Lambda's value)...
             _HANDLER: p.Handler,
             AWS_EXECUTION_ENV: `AWS_Lambda_${p.Runtime}`,
-            AWS_LAMBDA_LOG_GROUP_NAME: p.LoggingConfig?.LogGroup ?? `/aws/lambda/${name}`,
+            AWS_LAMBDA_LOG_GROUP_NAME: logging.logGroup,
             AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
             AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
             LAMBDA_TASK_ROOT: codeDir,
@@ -200,6 +200,8 @@ export const localFunctions = (
             _AWS_XRAY_DAEMON_PORT: '2000',
             // ...the template's own variables...
             ...variables,
+            // ...Lambda's advanced logging controls (JSON format only), which the runtime and Powertools' Logger read...
+            ...loggingEnvironment(logging),
             // ...and the local endpoints, which only the SDK's standard variables carry.
             AWS_ENDPOINT_URL_DYNAMODB: runtime.dynamoDbEndpoint,
             AWS_ENDPOINT_URL_DYNAMODB_STREAMS: runtime.dynamoDbEndpoint,

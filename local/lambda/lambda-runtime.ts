@@ -237,6 +237,12 @@ export const describePendingWork = (resources: Readonly<Record<string, number>>)
  * not queued. Requests over 6 MB are refused and responses over the limit
  * fail the invocation, as Lambda's payload quotas do (`./limits`).
  *
+ * What a function writes reaches {@link LambdaRuntimeListener.onLog} line by
+ * line, `console` as Lambda's Node.js runtime shapes it for the function's log
+ * format and level (`./worker`); Lambda's filter before CloudWatch Logs and its
+ * own START/REPORT lines or `platform.*` records are the local cloud's and the
+ * cost meter's (`./log-controls`).
+ *
  * Faults chosen by {@link LambdaRuntimeOptions.faults} are realised here, as
  * the real failure would show: an injected error never reaches the handler;
  * latency is spent before dispatch, inside the timeout window; an injected

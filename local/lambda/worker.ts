@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { EnvironmentMessage, FunctionErrorPayload, InvokeMessage, WorkerData } from './protocol';
 
@@ -11,6 +12,14 @@ import type { EnvironmentMessage, FunctionErrorPayload, InvokeMessage, WorkerDat
  * each worker a private copy) or, when the function needs another Node major
  * than the one running the local cloud, as a child process of that Node,
  * talking over IPC. The messages are the same both ways (`./protocol`).
+ *
+ * Before the bundle loads, `console` is patched as Lambda's Node.js runtime
+ * patches it (the runtime interface client's LogPatch): each call writes one
+ * line (newlines become `\r`) to stdout, `<ISO time>\t<requestId>\t<LEVEL>\t<message>`
+ * with the Text log format, `{"timestamp","level","requestId","message"}`
+ * with `AWS_LAMBDA_LOG_FORMAT=JSON`, where the methods below
+ * `AWS_LAMBDA_LOG_LEVEL` write nothing. Writes to `process.stdout` itself
+ * (Powertools' Logger) pass unchanged.
  */
 interface Channel {
   readonly data: WorkerData;
@@ -36,6 +45,55 @@ const channel = ((): Channel => {
 const { data } = channel;
 // stdout and stderr are made on first use; made now, their handles are in every census, not new in the first that logs.
 for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
+/** The request id `console` lines carry: the current invocation's (none before the first). */
+let currentRequestId: string | undefined;
+
+/** The Node.js runtime's log levels, and the level of each console method. */
+const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;
+type Level = (typeof LEVELS)[number];
+
+const jsonErrorReplacer = (_key: string, value: unknown): unknown =>
+  value instanceof Error
+    ? { errorType: value.constructor.name, errorMessage: value.message, stackTrace: typeof value.stack === 'string' ? value.stack.split('\n') : value.stack, ...value }
+    : value;
+
+const jsonLine = (level: Level, params: readonly unknown[]): string => {
+  const base = { timestamp: new Date().toISOString(), level, requestId: currentRequestId };
+  if (params.length === 1) {
+    try {
+      return JSON.stringify({ ...base, message: params[0] }, jsonErrorReplacer);
+    } catch {
+      return JSON.stringify({ ...base, message: format(params[0]) });
+    }
+  }
+  const error = params.find((param): param is Error => param instanceof Error);
+  return JSON.stringify({
+    ...base,
+    message: format(...params),
+    ...(error ? { errorType: error.constructor.name, errorMessage: error.message, stackTrace: typeof error.stack === 'string' ? error.stack.split('\n') : [] } : {}),
+  });
+};
+
+/** `console` as Lambda's Node.js runtime leaves it, for the function's log format and level. */
+const patchConsole = (): void => {
+  const json = process.env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
+  const configured = LEVELS.find((level) => level === process.env.AWS_LAMBDA_LOG_LEVEL?.toUpperCase()) ?? 'TRACE';
+  const write = (level: Level, params: readonly unknown[]): void => {
+    const line = json ? jsonLine(level, params) : `${new Date().toISOString()}\t${String(currentRequestId)}\t${level}\t${format(...params)}`;
+    process.stdout.write(`${line.replace(/\n/g, '\r')}\n`);
+  };
+  const method = (level: Level) => (LEVELS.indexOf(level) >= LEVELS.indexOf(configured) ? (...params: unknown[]) => write(level, params) : () => undefined);
+  const target = console as unknown as Record<string, (...params: unknown[]) => void>;
+  target.trace = method('TRACE');
+  target.debug = method('DEBUG');
+  target.info = method('INFO');
+  target.log = target.info;
+  target.warn = method('WARN');
+  target.error = method('ERROR');
+  target.fatal = (...params: unknown[]) => write('FATAL', params);
+};
+patchConsole();
 
 type Handler = (event: unknown, context: unknown, callback?: (error: unknown, result?: unknown) => void) => unknown;
 
@@ -137,6 +195,7 @@ const leftOver = (before: ReadonlyMap<string, number>, after: ReadonlyMap<string
 channel.onInvoke((message: InvokeMessage) => {
   // Lambda sets the trace header per invocation, in the environment the SDK and X-Ray read.
   process.env._X_AMZN_TRACE_ID = message.traceId;
+  currentRequestId = message.requestId;
   void loaded.then(
     (handler) => {
       const before = census();

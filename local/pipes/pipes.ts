@@ -230,6 +230,8 @@ export class LocalPipe {
   public readonly sourceArn: string;
   /** Where the orchestrator starts reading the stream. */
   public readonly startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** The ARN of its enrichment function, if it has one (the cost meter asks whether it starts traces). */
+  public readonly enrichmentArn?: string;
   private readonly settings: PipeSettings;
   private readonly deps: PipesDeps;
   private readonly work: PendingWork;
@@ -248,6 +250,7 @@ export class LocalPipe {
     this.work = work;
     this.name = settings.name;
     this.arn = settings.arn;
+    if (settings.enrichmentArn !== undefined) this.enrichmentArn = settings.enrichmentArn;
     this.sourceArn = settings.sourceArn;
     this.startingPosition = settings.startingPosition;
     this.state = settings.desiredState;

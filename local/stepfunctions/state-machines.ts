@@ -1114,7 +1114,7 @@ const readStateMachine = (resource: LocalResource, deps: EngineDeps, options: St
       `${resource.logicalId} (${resource.type}): TimeoutSeconds ${String(declaredTimeout)} on an EXPRESS state machine — its executions time out at ${String(EXPRESS_MAX_SECONDS)} s, Express workflows' maximum duration`,
     );
   }
-  if (p.TracingConfiguration !== undefined) notEnforced.push(`${resource.logicalId} (${resource.type}): TracingConfiguration accepted, not emulated — no X-Ray traces`);
+  if (p.TracingConfiguration !== undefined) notEnforced.push(`${resource.logicalId} (${resource.type}): TracingConfiguration accepted, not emulated — no X-Ray traces (the cost meter counts the ones X-Ray would record, by sampling rule)`);
   return {
     logicalId: resource.logicalId,
     resourceType: resource.type,

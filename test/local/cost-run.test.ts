@@ -63,8 +63,11 @@ describe('what one order makes AWS bill, counted by the meter', () => {
     expect(usage.apiRequests).toBe(2);
     // Three queued consumers: a send, a receive and a delete each.
     expect(usage.sqsRequests).toBe(9);
-    // Trace roots: 2 HTTP requests, 2 pipe batches, 3 queue batches, 1 traced execution.
-    expect(usage.traces).toBe(8);
+    // Trace roots Lambda starts itself: none, every function being PassThrough (with Active tracing, each of the
+    // 2 HTTP requests, 2 pipe enrichments and 3 queue batches would start one).
+    expect(usage.traces).toBe(0);
+    // The saga's execution, traced by X-Ray at its sampling rule's fixed rate (5 %, no reservoir): an expected 0.05 trace.
+    expect(Object.values(usage.sampledTraces)).toEqual([{ executions: 1, traces: expect.closeTo(0.05, 12) as number, fixedRate: 0.05, reservoirSize: 0 }]);
     const writes = Object.values(usage.tables).reduce((sum, t) => sum + t.writeUnits, 0);
     const reads = Object.values(usage.tables).reduce((sum, t) => sum + t.readUnits, 0);
     expect(writes).toBeGreaterThan(0);
