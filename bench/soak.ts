@@ -164,7 +164,7 @@ const main = async (): Promise<number> => {
     if (!assemblyDir && runs > 1) {
       synthesized = mkdtempSync(path.join(tmpdir(), 'shop-soak-cdk-out-'));
       process.stderr.write('synthesizing once for every seed (cdk synth)…\n');
-      await synthesize(synthesized, saga ? { context: { saga } } : {});
+      await synthesize(synthesized, { context: { observability: 'full', ...(saga ? { saga } : {}) } });
       assemblyDir = synthesized;
     }
     const results: SoakReport[] = [];

@@ -255,7 +255,8 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
   notify(true);
   const collected = new CollectedLog(options.onLogLine);
   const fresh = await startFreshLocalCloud({
-    ...(options.assemblyDir ? { assemblyDir: options.assemblyDir } : options.saga ? { context: { saga: options.saga } } : {}),
+    // The full observability profile: an Express saga's steps are in its execution logs only at level ALL.
+    ...(options.assemblyDir ? { assemblyDir: options.assemblyDir } : { context: { observability: 'full', ...(options.saga ? { saga: options.saga } : {}) } }),
     log: collected.log,
     retryDelayScale: scale,
     // The reconciler's schedule carries AWS's figures (orders over 10 min); the soak runs it itself on its compressed clock.
@@ -277,7 +278,14 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
     const stateMachineArn = await sagaArnOf(sfn);
     const cancellationArn = await cancellationArnOf(sfn);
     // An Express saga has no history: its executions are read from their logs, each one's order from its claim.
-    const express = (await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }))).type === 'EXPRESS';
+    const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
+    const express = described.type === 'EXPRESS';
+    if (express && described.loggingConfiguration?.level !== 'ALL') {
+      throw new SoakSetupError(
+        `The Express saga logs its executions at ${described.loggingConfiguration?.level ?? 'OFF'}, not ALL: its steps, which the soak checks, ` +
+          'are only in its execution logs at ALL. Synthesize with -c observability=full (the soak does, unless given --assembly).',
+      );
+    }
     sagaType = express ? 'express' : 'standard';
     const runningSagas = () => (express ? runningExpressExecutions(sfn, logs, stateMachineArn) : runningExecutions(sfn, stateMachineArn));
     const readSagaTraces = async (): Promise<ExecutionTrace[]> => {

@@ -214,6 +214,13 @@ export const readExpressTraces = async (
   stateMachineArn: string,
   orderOf: (executionArn: string) => string | undefined,
 ): Promise<ExecutionTrace[]> => {
+  const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
+  if (described.loggingConfiguration?.level !== 'ALL') {
+    throw new SagaNotFoundError(
+      `${stateMachineArn} logs its executions at ${described.loggingConfiguration?.level ?? 'OFF'}, not ALL: an Express saga's steps are only in its ` +
+        'execution logs at ALL (synthesize with -c observability=full, as the soak does when it synthesizes)',
+    );
+  }
   const byExecution = await executionLogs(logs, await executionLogGroupOf(sfn, stateMachineArn));
   return [...byExecution].map(([executionArn, records]) => {
     const ended = records.map((record) => ENDED_STATUS[record.type]).find((status) => status !== undefined);

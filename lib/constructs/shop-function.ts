@@ -1,9 +1,10 @@
 import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Code, Function as LambdaFunction, Runtime, Tracing, type FunctionProps } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel, Tracing, type FunctionProps } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
+import { observabilityFromContext } from '../config/observability';
 import { SharedBundler } from './esbuild-bundler';
 import { iamWildcardResource, XRAY_WILDCARD_REASON } from './nag';
 
@@ -52,9 +53,18 @@ export const METRICS_NAMESPACE = 'ServerlessShop';
 /**
  * Every Lambda function of the shop: the newest Node.js runtime, arm64, an
  * ESM bundle built by esbuild (tree-shaken, AWS SDK included so the bundle is
- * the same everywhere it runs; see {@link SharedBundler}), active tracing, a
- * log group with retention, and the Powertools environment. Fixed here once
- * so no function drifts.
+ * the same everywhere it runs; see {@link SharedBundler}), a log group with
+ * retention, and the Powertools environment. Fixed here once so no function
+ * drifts.
+ *
+ * Observability follows the context value `observability` (see
+ * lib/config/observability.ts): JSON logs at its application level, Lambda's
+ * platform lines at its system level (WARN drops START/END/REPORT), and
+ * PassThrough tracing — a function is traced when its caller's trace is
+ * sampled (a saga execution, and what its events reach), never as a trace
+ * of its own: Lambda's Active tracing samples by a fixed rule (the first
+ * request each second and 5 % after) that no sampling rule changes, which
+ * made five traces of every order.
  *
  * Its role starts empty rather than with the AWS managed
  * AWSLambdaBasicExecutionRole (logs:CreateLogGroup and writes to any log
@@ -77,6 +87,7 @@ export class ShopFunction extends LambdaFunction {
         throw new Error(`${id}: ${name} (${deadline.toHumanString()}) must be at least 1 ms and shorter than the function timeout (${timeout.toHumanString()}): a call must give up before Lambda stops the function.`);
       }
     }
+    const observability = observabilityFromContext(scope.node.tryGetContext('observability'));
     const ownRole = props.overrides?.role ? undefined : new Role(scope, `${id}ServiceRole`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     super(scope, id, {
       code: Code.fromAsset(FUNCTIONS_DIR, {
@@ -94,13 +105,15 @@ export class ShopFunction extends LambdaFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout,
-      tracing: Tracing.ACTIVE,
+      tracing: Tracing.PASS_THROUGH,
       logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[observability.logLevel],
+      systemLogLevelV2: SystemLogLevel[observability.systemLogLevel],
       role: ownRole,
       environment: {
         POWERTOOLS_SERVICE_NAME: props.service,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_OPTIONS: '--enable-source-maps',
         SHOP_VERSION: props.version ?? 'unknown',
         SHOP_AWS_DEADLINE_MS: String(awsCallDeadline.toMilliseconds()),

@@ -257,21 +257,25 @@ export const compensatingStateMachine = (scope: Construct, props: CompensatingSt
     tracingEnabled: true,
     logs: { destination: logGroup, level: logLevel, includeExecutionData: false },
   });
-  acknowledgeNagFindings(stateMachine, logLevel);
+  acknowledgeNagFindings(stateMachine, logLevel, props.type ?? 'standard');
   alarm(scope, 'FailedAlarm', `An ${props.executions} execution failed: ${props.failedMeans}`, stateMachine.metricFailed(), props.alarmTopic);
   alarm(scope, 'TimedOutAlarm', `An ${props.executions} execution ran longer than ${props.timeout.toHumanString()}`, stateMachine.metricTimedOut(), props.alarmTopic);
   return stateMachine;
 };
 
 /** What cdk-nag reports on such a state machine that is so by design, each with why. */
-const acknowledgeNagFindings = (stateMachine: StateMachine, logLevel: LogLevel): void => {
+const acknowledgeNagFindings = (stateMachine: StateMachine, logLevel: LogLevel, type: 'standard' | 'express'): void => {
   if (logLevel !== LogLevel.ALL) {
     Validations.of(stateMachine).acknowledge({
       id: 'AwsSolutions-SF1',
       reason:
-        `Logs ${logLevel} events, not ALL: a Standard state machine already keeps every state transition in its execution history ` +
-        '(90 days, GetExecutionHistory and the console), so ALL would copy each transition into CloudWatch Logs at ingestion cost ' +
-        'and add nothing. Execution data is never logged: the input carries the payment token and the shipping address.',
+        type === 'standard'
+          ? `Logs ${logLevel} events, not ALL: a Standard state machine already keeps every state transition in its execution history ` +
+            '(90 days, GetExecutionHistory and the console), so ALL would copy each transition into CloudWatch Logs at ingestion cost ' +
+            'and add nothing. Execution data is never logged: the input carries the payment token and the shipping address.'
+          : `Logs ${logLevel} events, not ALL (the observability profile's choice): every step of every order would cost about 10 KB ` +
+            'of ingestion, more than the rest of the saga; each order\'s claim records its outcome, and failures are logged. ' +
+            'The full profile (-c observability=full) logs ALL.',
     });
   }
   const role = stateMachine.role;

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
@@ -22,8 +22,10 @@ import {
   type StateMachine,
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { DynamoAttributeValue, DynamoPutItem, DynamoUpdateItem, StepFunctionsStartExecution } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { CfnSamplingRule } from 'aws-cdk-lib/aws-xray';
 import { Construct } from 'constructs';
 import { SAGA_CLAIM_OUTCOMES } from '../../functions/shared/contracts/saga-claims';
+import { observabilityFromContext } from '../config/observability';
 import type { SagaType } from '../config/saga-type';
 import { ServiceTable } from '../constructs/service-table';
 import type { CancellationReason } from '../../functions/shared/contracts/common';
@@ -170,7 +172,8 @@ export interface OrderSagaProps {
   /**
    * Which execution events are logged. Execution data is never logged: the
    * input carries the payment token and the shipping address.
-   * @default LogLevel.ERROR (Standard: its history has the rest), LogLevel.ALL (Express: the logs are its only history)
+   * @default LogLevel.ERROR (Standard: its history has the rest); Express: the context's `observability.sagaLogLevel`
+   *   (ERROR in the lean profile: the claims hold each order's outcome; ALL in the full one: every step, the only history)
    */
   readonly logLevel?: LogLevel;
 }
@@ -245,6 +248,7 @@ export class OrderSaga extends Construct {
     const express = this.type === 'express';
     if (express && props.repair === undefined) throw new Error(`OrderSaga '${id}': an Express saga needs its durable repair (props.repair).`);
     const timeout = props.timeout ?? (express ? EXPRESS_MAX_DURATION : Duration.hours(1));
+    const observability = observabilityFromContext(this.node.tryGetContext('observability'));
     if (express && timeout.toSeconds() > EXPRESS_MAX_DURATION.toSeconds()) {
       throw new Error(`OrderSaga '${id}': an Express execution runs at most 5 minutes; timeout ${timeout.toHumanString()} is longer.`);
     }
@@ -376,7 +380,26 @@ export class OrderSaga extends Construct {
       executions: 'order saga',
       failedMeans: express ? 'a claim, an outcome or a hand-over to the repair needs a person' : 'a compensation or a publication needs a person',
       ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
-      logLevel: props.logLevel ?? (express ? LogLevel.ALL : LogLevel.ERROR),
+      logLevel: props.logLevel ?? (express ? LogLevel[observability.sagaLogLevel] : LogLevel.ERROR),
+    });
+
+    // One trace per order, and only a share of them: X-Ray records the saga's executions at the sampling rule's rate
+    // (its functions trace only inside a sampled execution: they are PassThrough). Step Functions honours sampling rules.
+    const stackName = Stack.of(this).stackName;
+    new CfnSamplingRule(this, 'TraceSampling', {
+      samplingRule: {
+        ruleName: `${stackName.slice(0, 26)}-sagas`,
+        priority: 100,
+        fixedRate: observability.traceSampleRate,
+        reservoirSize: 0,
+        serviceName: this.stateMachine.stateMachineName,
+        serviceType: 'AWS::StepFunctions::StateMachine',
+        host: '*',
+        httpMethod: '*',
+        urlPath: '*',
+        resourceArn: '*',
+        version: 1,
+      },
     });
 
     if (claims) {

@@ -9,7 +9,7 @@ afterEach(() => {
 });
 
 describe('PowertoolsRequestMetrics', () => {
-  it('prints one EMF record per request with its count and latency, by service, route and outcome class', () => {
+  it('prints one EMF record per request with its count and latency, by service and outcome class, the route a property of the record (no series per route)', () => {
     // Prepare
     process.env.POWERTOOLS_METRICS_DISABLED = 'false';
     const printed = jest.spyOn(console, 'log').mockImplementation(() => undefined);
@@ -25,7 +25,7 @@ describe('PowertoolsRequestMetrics', () => {
     expect(records[0]?._aws.CloudWatchMetrics).toEqual([
       {
         Namespace: 'ServerlessShop',
-        Dimensions: [['service', 'route', 'outcome']],
+        Dimensions: [['service', 'outcome']],
         Metrics: [
           { Name: 'ApiRequests', Unit: 'Count' },
           { Name: 'ApiLatency', Unit: 'Milliseconds' },

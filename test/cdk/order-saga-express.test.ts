@@ -28,11 +28,11 @@ interface Statement {
 const asList = (value: string | string[]): string[] => (Array.isArray(value) ? value : [value]);
 
 describe('OrderSaga (Express)', () => {
-  it('is an Express state machine limited to 5 minutes that logs every event without data: the logs are its only history', () => {
+  it('is an Express state machine limited to 5 minutes that logs its errors without data (every event in the full observability profile)', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'EXPRESS',
       TracingConfiguration: { Enabled: true },
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+      LoggingConfiguration: Match.objectLike({ Level: 'ERROR', IncludeExecutionData: false }),
     });
     expect(definition.TimeoutSeconds).toBe(300);
   });

@@ -11,14 +11,14 @@ const functions = () => resourcesOf('AWS::Lambda::Function');
 const tables = () => resourcesOf('AWS::DynamoDB::GlobalTable');
 
 describe('functions', () => {
-  it('all run the newest Node.js runtime on arm64 with active tracing and the Powertools environment', () => {
+  it('all run the newest Node.js runtime on arm64, traced only inside a sampled trace (PassThrough), logging JSON at the lean profile\'s levels, with the Powertools environment', () => {
     expect(Object.keys(functions()).length).toBeGreaterThan(0);
     for (const [id, fn] of Object.entries(functions())) {
       expect({ id, ...fn.Properties }).toMatchObject({
         id,
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
-        TracingConfig: { Mode: 'Active' },
+        TracingConfig: { Mode: 'PassThrough' },
         Environment: {
           Variables: expect.objectContaining({
             POWERTOOLS_SERVICE_NAME: expect.any(String),
@@ -26,8 +26,9 @@ describe('functions', () => {
             SHOP_VERSION: 'v-test',
           }),
         },
-        LoggingConfig: { LogGroup: expect.anything() },
+        LoggingConfig: { LogGroup: expect.anything(), LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' },
       });
+      expect(fn.Properties?.Environment).not.toHaveProperty('Variables.POWERTOOLS_LOG_LEVEL');
     }
   });
 
