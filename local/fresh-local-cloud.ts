@@ -1,6 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb/dynamodb-local';
 import type { IamDenial } from './iam/authorizer';
 import { LocalCloud, type LocalCloudOptions } from './local-cloud';
@@ -33,6 +35,50 @@ export class IamDenialsError extends Error {
   }
 }
 
+/**
+ * Where a run of many local clouds (the test suite) keeps the assemblies it
+ * synthesized, one per app and context: when the environment variable is
+ * set (the jest global setup sets it to a fresh directory for the run), a
+ * fresh local cloud that would synthesize reuses the assembly synthesized
+ * for the same app and context earlier in the run, in this process or
+ * another (a lock directory makes one synthesize while the others wait).
+ * Assemblies are only read, never written, by a local cloud.
+ */
+export const ASSEMBLY_CACHE_ENV = 'SHOP_ASSEMBLY_CACHE_DIR';
+
+/** How long a process waits for another to finish synthesizing an assembly it needs. */
+const CACHE_WAIT_MS = 300_000;
+
+const cachedAssembly = async (cacheDir: string, app: string | undefined, context: Readonly<Record<string, string>> | undefined): Promise<string> => {
+  const sortedContext = Object.fromEntries(Object.entries(context ?? {}).sort(([a], [b]) => a.localeCompare(b)));
+  const key = createHash('sha256').update(JSON.stringify({ app: app ?? '', context: sortedContext })).digest('hex').slice(0, 16);
+  const dir = path.join(cacheDir, key);
+  const done = path.join(dir, '.synthesized');
+  const lock = `${dir}.lock`;
+  const deadline = Date.now() + CACHE_WAIT_MS;
+  for (;;) {
+    if (existsSync(done)) return dir;
+    try {
+      mkdirSync(lock);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (Date.now() > deadline) throw new Error(`Waited ${CACHE_WAIT_MS / 1000} s for another process to synthesize ${dir} (remove ${lock} if none is).`);
+      await sleep(250);
+      continue;
+    }
+    try {
+      if (!existsSync(done)) {
+        rmSync(dir, { recursive: true, force: true });
+        await synthesize(dir, { ...(app ? { app } : {}), ...(context ? { context } : {}) });
+        writeFileSync(done, '');
+      }
+      return dir;
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+};
+
 /** A local cloud started by {@link startFreshLocalCloud}. */
 export interface FreshLocalCloud {
   readonly cloud: LocalCloud;
@@ -44,23 +90,28 @@ export interface FreshLocalCloud {
 
 /**
  * The local cloud as tests, the fuzzer and the soak use it: synthesized into
- * a temporary directory (the developer's cdk.out is left alone) while
+ * a temporary directory (the developer's cdk.out is left alone), or taken
+ * from the run's assembly cache ({@link ASSEMBLY_CACHE_ENV}), while
  * DynamoDB Local warms up, in memory, on a free port unless told otherwise.
  * Nothing is left behind on failure or after `stop()`.
  */
 export const startFreshLocalCloud = async (options: FreshLocalCloudOptions): Promise<FreshLocalCloud> => {
   const { assemblyDir: given, app, context, onSynthesized, failOnDenials = true, ...cloudOptions } = options;
-  const assemblyDir = given ? path.resolve(given) : mkdtempSync(path.join(tmpdir(), 'shop-cdk-out-'));
+  const cacheDir = given ? undefined : process.env[ASSEMBLY_CACHE_ENV]?.trim() || undefined;
+  const temporary = !given && !cacheDir;
+  const assemblyDir = given ? path.resolve(given) : cacheDir ? undefined : mkdtempSync(path.join(tmpdir(), 'shop-cdk-out-'));
+  let running = assemblyDir ?? '';
   const removeAssembly = () => {
-    if (!given) rmSync(assemblyDir, { recursive: true, force: true });
+    if (temporary) rmSync(running, { recursive: true, force: true });
   };
   const dynamoDb: Promise<DynamoDbLocal> = startDynamoDbLocal();
   dynamoDb.catch(() => undefined);
   let cloud: LocalCloud;
   try {
-    if (!given) await synthesize(assemblyDir, { ...(app ? { app } : {}), ...(context ? { context } : {}) });
+    if (cacheDir) running = await cachedAssembly(cacheDir, app, context);
+    else if (temporary) await synthesize(running, { ...(app ? { app } : {}), ...(context ? { context } : {}) });
     onSynthesized?.();
-    cloud = await LocalCloud.start({ apiPort: 0, ...cloudOptions, assemblyDir, dynamoDb });
+    cloud = await LocalCloud.start({ apiPort: 0, ...cloudOptions, assemblyDir: running, dynamoDb });
   } catch (error) {
     await (await dynamoDb.catch(() => undefined))?.stop();
     removeAssembly();
@@ -68,7 +119,7 @@ export const startFreshLocalCloud = async (options: FreshLocalCloudOptions): Pro
   }
   return {
     cloud,
-    assemblyDir,
+    assemblyDir: running,
     stop: async () => {
       try {
         await cloud.stop();

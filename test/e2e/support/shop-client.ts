@@ -157,11 +157,15 @@ export interface CallOptions {
  */
 const UNAVAILABLE_RETRIES = 3;
 
-/** `Retry-After` in ms (at least 100 ms, at most 5 s); undefined when the reply is not a 503 that asks for a retry. */
+/**
+ * `Retry-After` in ms (at least 100 ms, at most 30 s: an open circuit asks
+ * for the rest of its 30-second window); undefined when the reply is not a
+ * 503 that asks for a retry.
+ */
 const retryDelayOf = (reply: ApiReply): number | undefined => {
   if (reply.status !== 503 || reply.retryAfter === undefined) return undefined;
   const seconds = Number(reply.retryAfter);
-  return Number.isFinite(seconds) ? Math.min(5000, Math.max(100, seconds * 1000)) : 1000;
+  return Number.isFinite(seconds) ? Math.min(30_000, Math.max(100, seconds * 1000)) : 1000;
 };
 
 /**
