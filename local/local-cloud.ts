@@ -331,7 +331,9 @@ export class LocalCloud {
         {
           ...(iam.mode === 'off' ? {} : { iam }),
           invokeFunction: async (arn, payload, call) => {
-            await asStateMachine(call.stateMachineArn, 'lambda:InvokeFunction', runtime.resolve(arn)?.arn ?? arn, `Lambda ${arn.split(':').pop() ?? arn}`);
+            const functionArn = runtime.resolve(arn)?.arn ?? arn;
+            await asStateMachine(call.stateMachineArn, 'lambda:InvokeFunction', functionArn, `Lambda ${arn.split(':').pop() ?? arn}`);
+            void traceInside(call.stateMachineArn, functionArn);
             return runtime.invoke(arn, payload);
           },
           putEvents: async (entries, call) => {
@@ -364,6 +366,22 @@ export class LocalCloud {
         if (!principal || !tracedMachines.has(stateMachineArn)) return;
         for (const action of ['xray:GetSamplingRules', 'xray:GetSamplingTargets', 'xray:PutTraceSegments', 'xray:PutTelemetryRecords']) {
           await iam.check({ principal, action, resource: '*', hop: `${principal.label} → X-Ray (traces of its executions)` });
+        }
+      };
+      /**
+       * X-Ray, inside a traced execution: a function in PassThrough mode invoked by a traced state machine runs in
+       * the execution's trace, and its tracer sends its subsegments with its own role (a denial loses them, silently
+       * on AWS). Only functions that ask for it (a `TracingConfig` of `PassThrough`) are checked: one without
+       * any is traced by Lambda alone, and sends nothing itself.
+       */
+      const passThroughFunctions = new Set(
+        resources.filter((r) => r.type === 'AWS::Lambda::Function' && r.properties.TracingConfig !== undefined && tracingModeOf(r) === 'PassThrough').map((r) => r.arn ?? ''),
+      );
+      const traceInside = async (stateMachineArn: string, functionArn: string): Promise<void> => {
+        const principal = principals.get(functionArn);
+        if (!principal || !tracedMachines.has(stateMachineArn) || !passThroughFunctions.has(functionArn)) return;
+        for (const action of ['xray:PutTraceSegments', 'xray:PutTelemetryRecords']) {
+          await iam.check({ principal, action, resource: '*', hop: `${principal.label} → X-Ray (its part of a traced execution)` });
         }
       };
       stepFunctions.registerOn(endpoint);

@@ -43,6 +43,14 @@ export interface ShopFunctionProps {
    * @default Duration.seconds(2), or half the timeout when that is shorter
    */
   readonly serviceCallDeadline?: Duration;
+  /**
+   * Whether the function runs inside a traced saga execution (a saga task):
+   * then it traces in PassThrough mode and may send its subsegments. Other
+   * functions are never in a sampled trace (an HTTP API does not trace, a
+   * stream breaks the trace) and get no X-Ray grant.
+   * @default false
+   */
+  readonly traced?: boolean;
   /** Anything else a Lambda function accepts, for the rare function that needs it. */
   readonly overrides?: Partial<FunctionProps>;
 }
@@ -105,7 +113,8 @@ export class ShopFunction extends LambdaFunction {
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize ?? 256,
       timeout,
-      tracing: Tracing.PASS_THROUGH,
+      // Lambda's default without a TracingConfig is PassThrough too, but without the role's X-Ray grant.
+      tracing: props.traced ? Tracing.PASS_THROUGH : Tracing.DISABLED,
       logGroup,
       loggingFormat: LoggingFormat.JSON,
       applicationLogLevelV2: ApplicationLogLevel[observability.logLevel],
@@ -123,6 +132,6 @@ export class ShopFunction extends LambdaFunction {
       ...props.overrides,
     });
     logGroup.grantWrite(this);
-    if (ownRole) Validations.of(ownRole).acknowledge({ id: iamWildcardResource(ownRole, '*'), reason: XRAY_WILDCARD_REASON });
+    if (ownRole && props.traced) Validations.of(ownRole).acknowledge({ id: iamWildcardResource(ownRole, '*'), reason: XRAY_WILDCARD_REASON });
   }
 }

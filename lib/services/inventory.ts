@@ -85,6 +85,7 @@ export class InventoryService extends Construct {
       description: 'Saga task: reserve the stock of an order, all or nothing',
       environment,
       version: props.version,
+      traced: true,
     });
     // One TransactWriteItems: a Put of the reservation and an Update per line (IAM authorizes each item's own action).
     this.table.grant(this.reserveFunction, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
@@ -95,6 +96,7 @@ export class InventoryService extends Construct {
       description: 'Saga compensation: give back the stock an order reserved, once',
       environment,
       version: props.version,
+      traced: true,
     });
     this.table.grant(this.releaseFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
 

@@ -66,6 +66,7 @@ export class PaymentsService extends Construct {
       environment: providerEnvironment,
       timeout: PROVIDER_FUNCTION_TIMEOUT,
       version: props.version,
+      traced: true,
     });
     this.table.grant(this.chargeFunction, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
 
@@ -76,6 +77,7 @@ export class PaymentsService extends Construct {
       environment: providerEnvironment,
       timeout: PROVIDER_FUNCTION_TIMEOUT,
       version: props.version,
+      traced: true,
     });
     this.table.grant(this.refundFunction, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
 

@@ -50,16 +50,19 @@ export class ShippingService extends Construct {
 
     this.table = new ServiceTable(this, 'Shipments').table;
     const tableEnv = { TABLE_NAME: this.table.tableName };
-    const fn = (fnId: string, entry: string, description: string, environment: Record<string, string> = tableEnv) =>
-      new ShopFunction(this, fnId, { service: 'shipping', entry: `shipping/entries/${entry}`, description, environment, version: props.version });
+    const fn = (fnId: string, entry: string, description: string, environment: Record<string, string> = tableEnv, traced = false) =>
+      new ShopFunction(this, fnId, { service: 'shipping', entry: `shipping/entries/${entry}`, description, environment, version: props.version, traced });
 
-    this.createFunction = fn('CreateShipment', 'create-shipment.ts', 'Saga task: create the order shipment', {
-      ...tableEnv,
-      UNSERVED_COUNTRIES: unserved.join(','),
-    });
+    this.createFunction = fn(
+      'CreateShipment',
+      'create-shipment.ts',
+      'Saga task: create the order shipment',
+      { ...tableEnv, UNSERVED_COUNTRIES: unserved.join(',') },
+      true,
+    );
     this.table.grant(this.createFunction, 'dynamodb:PutItem', 'dynamodb:GetItem');
 
-    this.cancelFunction = fn('CancelShipment', 'cancel-shipment.ts', 'Cancel the order shipment: saga compensation and customer cancellation');
+    this.cancelFunction = fn('CancelShipment', 'cancel-shipment.ts', 'Cancel the order shipment: saga compensation and customer cancellation', tableEnv, true);
     // PutItem writes the cancelled stand-in when a customer cancels before the saga created the shipment.
     this.table.grant(this.cancelFunction, 'dynamodb:UpdateItem', 'dynamodb:GetItem', 'dynamodb:PutItem');
 

@@ -42,7 +42,6 @@ describe('observability in the shop', () => {
     ] as const) {
       for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
         expect(fn.Properties?.LoggingConfig).toMatchObject({ LogFormat: 'JSON', ApplicationLogLevel: application, SystemLogLevel: system });
-        expect(fn.Properties?.TracingConfig).toEqual({ Mode: 'PassThrough' });
       }
     }
   });

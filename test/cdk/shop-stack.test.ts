@@ -11,14 +11,13 @@ const functions = () => resourcesOf('AWS::Lambda::Function');
 const tables = () => resourcesOf('AWS::DynamoDB::GlobalTable');
 
 describe('functions', () => {
-  it('all run the newest Node.js runtime on arm64, traced only inside a sampled trace (PassThrough), logging JSON at the lean profile\'s levels, with the Powertools environment', () => {
+  it('all run the newest Node.js runtime on arm64, logging JSON at the lean profile\'s levels, with the Powertools environment', () => {
     expect(Object.keys(functions()).length).toBeGreaterThan(0);
     for (const [id, fn] of Object.entries(functions())) {
       expect({ id, ...fn.Properties }).toMatchObject({
         id,
         Runtime: 'nodejs24.x',
         Architectures: ['arm64'],
-        TracingConfig: { Mode: 'PassThrough' },
         Environment: {
           Variables: expect.objectContaining({
             POWERTOOLS_SERVICE_NAME: expect.any(String),
@@ -30,6 +29,25 @@ describe('functions', () => {
       });
       expect(fn.Properties?.Environment).not.toHaveProperty('Variables.POWERTOOLS_LOG_LEVEL');
     }
+  });
+
+  it('trace only as saga tasks, inside the sampled execution (PassThrough), and only those may send traces', () => {
+    const traced = Object.entries(functions())
+      .filter(([, fn]) => fn.Properties?.TracingConfig !== undefined)
+      .map(([id, fn]) => [id.replace(/[0-9A-F]{8}$/, ''), fn.Properties?.TracingConfig] as const);
+    expect(Object.fromEntries(traced)).toEqual(
+      Object.fromEntries(
+        ['InventoryReserveInventory', 'InventoryReleaseInventory', 'PaymentsChargePayment', 'PaymentsRefundPayment', 'ShippingCreateShipment', 'ShippingCancelShipment'].map((id) => [id, { Mode: 'PassThrough' }]),
+      ),
+    );
+    const xrayRoles = Object.values(resourcesOf('AWS::IAM::Policy'))
+      .filter((policy) => JSON.stringify(policy.Properties?.PolicyDocument).includes('xray:PutTraceSegments'))
+      .flatMap((policy) => [...referencedIds(policy.Properties?.Roles)]);
+    const tracedRoles = Object.values(functions())
+      .filter((fn) => fn.Properties?.TracingConfig !== undefined)
+      .flatMap((fn) => [...referencedIds(fn.Properties?.Role)]);
+    const stateMachineRoles = Object.values(resourcesOf('AWS::StepFunctions::StateMachine')).flatMap((machine) => [...referencedIds(machine.Properties?.RoleArn)]);
+    expect(xrayRoles.sort()).toEqual([...tracedRoles, ...stateMachineRoles].sort());
   });
 
   it('write logs only to their own log group, with no AWS managed policy', () => {
