@@ -2,6 +2,7 @@ import { priceUsage, ruleTracesPerOrder, SECONDS_PER_MONTH, totalOf } from '../.
 import { CostMeter, EXPRESS_BILLED_MEMORY_MB, emfSeries, expressBilledMs, LOG_EVENT_OVERHEAD_BYTES, usageBetween, type FunctionProfile } from '../../local/cost/meter';
 import type { LambdaLogging } from '../../local/lambda/log-controls';
 import type { SamplingRule } from '../../local/xray/sampling-rules';
+import { samplingRule } from '../fixtures/sampling-rules';
 
 /*
  * The cost meter's arithmetic: what it counts for each billable thing, and
@@ -350,20 +351,7 @@ describe("a function's log bytes under Lambda's log controls", () => {
 });
 
 describe('X-Ray traces as X-Ray records them', () => {
-  const rule = (overrides: Partial<SamplingRule>): SamplingRule => ({
-    ruleName: 'Saga',
-    priority: 1,
-    fixedRate: 0.05,
-    reservoirSize: 0,
-    serviceName: '*',
-    serviceType: 'AWS::StepFunctions::StateMachine',
-    host: '*',
-    httpMethod: '*',
-    urlPath: '*',
-    resourceArn: '*',
-    attributes: {},
-    ...overrides,
-  });
+  const rule = (overrides: Partial<SamplingRule>): SamplingRule => samplingRule(overrides);
   const traceMeter = (samplingRules: readonly SamplingRule[] = []): CostMeter =>
     new CostMeter({
       functions: new Map<string, FunctionProfile>([

@@ -15,6 +15,7 @@ import { platformLines } from '../../local/lambda/log-controls';
 import { LocalCloud } from '../../local/local-cloud';
 import { HopLog } from '../../local/log';
 import { InvalidSamplingRuleError } from '../../local/xray/sampling-rules';
+import { samplingRuleProperties } from '../fixtures/sampling-rules';
 
 jest.setTimeout(90_000);
 
@@ -30,19 +31,7 @@ export const handler = async () => {
 };
 `;
 
-const SAMPLING_RULE = {
-  RuleName: 'Saga',
-  Priority: 1,
-  FixedRate: 0.05,
-  ReservoirSize: 0,
-  ServiceName: '*',
-  ServiceType: 'AWS::StepFunctions::StateMachine',
-  Host: '*',
-  HTTPMethod: '*',
-  URLPath: '*',
-  ResourceARN: '*',
-  Version: 1,
-};
+const SAMPLING_RULE = samplingRuleProperties();
 
 /** A cloud assembly of one stack: the template, and the handler as both functions' bundle. */
 const assemblyWith = (fixedRate: number): string => {

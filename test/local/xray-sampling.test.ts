@@ -9,20 +9,9 @@ import { UnsupportedFeatureError } from '../../local/errors';
 import { buildTemplateModel } from '../../local/template-model';
 import { DEFAULT_SAMPLING_RULE, InvalidSamplingRuleError, samplingRuleFor, samplingRulesOf, wildcardMatch } from '../../local/xray/sampling-rules';
 import { failureOf, stateMachineArn } from '../support/local-resources';
+import { samplingRule, samplingRuleProperties } from '../fixtures/sampling-rules';
 
-const RULE = {
-  RuleName: 'OrderSaga',
-  Priority: 100,
-  FixedRate: 0.05,
-  ReservoirSize: 1,
-  ServiceName: '*',
-  ServiceType: 'AWS::StepFunctions::StateMachine',
-  Host: '*',
-  HTTPMethod: '*',
-  URLPath: '*',
-  ResourceARN: '*',
-  Version: 1,
-};
+const RULE = samplingRuleProperties({ RuleName: 'OrderSaga', Priority: 100, ReservoirSize: 1 });
 
 /** The rule without `keys` (a template has no undefined values). */
 const without = (...keys: string[]): Record<string, unknown> => Object.fromEntries(Object.entries(RULE).filter(([key]) => !keys.includes(key)));
@@ -53,21 +42,7 @@ describe('AWS::XRay::SamplingRule in the template', () => {
 
     expect(model.notEnforced).toEqual({ 'AWS::XRay::SamplingRule': 1, 'AWS::SNS::Topic': 1 });
     expect(model.resources.find((r) => r.logicalId === 'Echo')?.properties).toEqual({ DisplayName: 'OrderSaga', TopicName: 'arn:aws:xray:us-east-1:000000000000:sampling-rule/OrderSaga' });
-    expect(samplingRulesOf(model.resources)).toEqual([
-      {
-        ruleName: 'OrderSaga',
-        priority: 100,
-        fixedRate: 0.05,
-        reservoirSize: 1,
-        serviceName: '*',
-        serviceType: 'AWS::StepFunctions::StateMachine',
-        host: '*',
-        httpMethod: '*',
-        urlPath: '*',
-        resourceArn: '*',
-        attributes: {},
-      },
-    ]);
+    expect(samplingRulesOf(model.resources)).toEqual([samplingRule({ ruleName: 'OrderSaga', priority: 100, reservoirSize: 1 })]);
   });
 
   it('refuses a FixedRate of 2, naming the resource and the property', () => {
