@@ -30,8 +30,9 @@
  * Not emulated, or approximated: ids, times, the runtime version and memory
  * used in Lambda's lines are placeholders of their usual length (only sizes
  * matter: the cost meter counts them); the DEBUG system events are taken to
- * be `platform.initRuntimeDone` and `platform.runtimeDone`; the error lines the
- * runtime writes for a failed invocation are not written; Lambda's handling
+ * be `platform.initRuntimeDone` and `platform.runtimeDone`; the error line the
+ * runtime writes for a handler that throws is `console.error('Invoke Error',
+ * error)` in the function's format (its exact fields are not); Lambda's handling
  * of a template variable named like its own (`AWS_LAMBDA_LOG_LEVEL`…) is
  * assumed to be that its value wins with JSON.
  */

@@ -228,7 +228,11 @@ channel.onInvoke((message: InvokeMessage) => {
             }
             channel.send({ requestId: message.requestId, ok: true, payloadJson });
           }),
-        (error: unknown) => settle(() => channel.send({ requestId: message.requestId, ok: false, error: toError(error) })),
+        (error: unknown) => {
+          // Lambda's Node.js runtime logs a handler's error itself, at ERROR ("Invoke Error", with its type and stack).
+          console.error('Invoke Error', error);
+          settle(() => channel.send({ requestId: message.requestId, ok: false, error: toError(error) }));
+        },
       );
     },
     (error: unknown) => channel.send({ requestId: message.requestId, ok: false, error: toError(error) }),

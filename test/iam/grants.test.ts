@@ -117,6 +117,14 @@ describe('the template grants exactly what the code calls', () => {
       expect((await shop.placeOrder(alice, order('iam-mug', 1))).status).toBe(503);
     });
 
+    // The query functions log nothing when all goes well (INFO lines only, Lambda's own lines dropped at WARN), but
+    // they still need their log group: for what they log when a caller breaks their contract.
+    for (const prefix of ['CatalogGetPrices', 'PaymentsGetPayment', 'ShippingGetShipment']) {
+      const fn = fresh.cloud.runtime.functions().find((candidate) => candidate.name.startsWith(prefix));
+      if (!fn) throw new Error(`the template has no ${prefix} function`);
+      expect(await fresh.cloud.runtime.invoke(fn.arn, { unexpected: true })).toMatchObject({ ok: false });
+    }
+
     // The paths only failures take: a shipment that fails after the charge (CancelShipment), and every dead-letter queue.
     await withFaults({ 'ShippingCreateShipment*': { errorRate: 1 }, 'OrdersStatusConsumer*': { errorRate: 1 } }, async () => {
       await shop.placeAcceptedOrder(alice, order('iam-mug', 1));
