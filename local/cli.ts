@@ -23,6 +23,8 @@ const HELP = `npm start [-- options]    the whole shop on this machine
                    (default: in memory)
   --verbose        print payloads and every function log line
   --no-synth       run the existing cdk.out instead of synthesizing first
+  --context K=V    CDK context for the synthesis, as cdk's -c (repeatable): e.g.
+                   --context saga=express, --context observability=full
   --no-seed        do not create the demo products
   --faults FILE    inject faults described in FILE (JSON; see README "Fault injection",
                    local/faults.example.json)
@@ -75,6 +77,7 @@ const main = async (): Promise<void> => {
       persist: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       'no-synth': { type: 'boolean', default: false },
+      context: { type: 'string', multiple: true },
       'no-seed': { type: 'boolean', default: false },
       faults: { type: 'string' },
       'fault-seed': { type: 'string' },
@@ -97,6 +100,15 @@ const main = async (): Promise<void> => {
   const accountConcurrency = Number(values['account-concurrency']);
   if (!Number.isInteger(accountConcurrency) || accountConcurrency < 1) throw new Error(`--account-concurrency must be a whole number, 1 or more, not '${values['account-concurrency']}'`);
 
+  const context = Object.fromEntries(
+    (values.context ?? []).map((pair) => {
+      const equals = pair.indexOf('=');
+      if (equals <= 0) throw new Error(`--context must be key=value (as cdk's -c), not '${pair}'`);
+      return [pair.slice(0, equals), pair.slice(equals + 1)];
+    }),
+  );
+  if (values['no-synth'] && Object.keys(context).length > 0) throw new Error('--context applies to the synthesis, which --no-synth skips: synthesize with it (npx cdk synth -c …) or drop --no-synth');
+
   if (port !== 0) await assertPortFree(port);
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
@@ -113,8 +125,9 @@ const main = async (): Promise<void> => {
   process.once('SIGINT', onEarlySignal);
   process.once('SIGTERM', onEarlySignal);
   if (!values['no-synth']) {
-    step('synthesizing the CDK app (esbuild bundles)');
-    await synthesize();
+    const contextNote = Object.entries(context).map(([key, value]) => `${key}=${value}`).join(', ');
+    step(`synthesizing the CDK app (esbuild bundles)${contextNote ? `, context ${contextNote}` : ''}`);
+    await synthesize(undefined, { context });
   }
   const log = new HopLog({ verbose: values.verbose });
   const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step, faults, iam, accountConcurrency });
