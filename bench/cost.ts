@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_SAGA_TYPE, SAGA_TYPES } from '../lib/config/saga-type';
+import { DEFAULT_SAGA_TYPE, sagaTypeOf } from '../lib/config/saga-type';
 import { formatBill } from '../local/cost/bill';
 import { PRICES_AS_OF, PRICES_REGION } from '../local/cost/prices';
 import { runCost } from './cost/run-cost';
@@ -40,8 +40,7 @@ const main = async (): Promise<number> => {
     console.log(USAGE);
     return 0;
   }
-  const saga = values.saga === undefined ? undefined : SAGA_TYPES.find((type) => type === values.saga);
-  if (values.saga !== undefined && saga === undefined) throw new Error(`--saga must be ${SAGA_TYPES.join(' or ')}, not '${values.saga}'\n${USAGE}`);
+  const saga = sagaTypeOf(values.saga, '--saga');
   if (saga !== undefined && values.assembly) throw new Error(`--saga and --assembly cannot go together: an assembly's saga type is the one it was synthesized with\n${USAGE}`);
   const ordersPerPath = positive('orders', values.orders, true, 200);
   const ordersPerMonth = positive('orders-per-month', values['orders-per-month'], false);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readFaultsFile } from '../local/fault-injection';
 import { synthesize } from '../local/synthesize';
-import { SAGA_TYPES } from '../lib/config/saga-type';
+import { sagaTypeOf } from '../lib/config/saga-type';
 import { harshSoakFaults } from './soak/faults';
 import type { InvariantResult } from './soak/invariants';
 import { runSoak, type SoakOptions, type SoakProgress, type SoakReport } from './soak/run-soak';
@@ -155,8 +155,7 @@ const main = async (): Promise<number> => {
     const seeds = positiveInt('seeds', values.seeds);
     if (seed !== undefined && seeds !== undefined) throw new Error(`--seed and --seeds exclude each other\n${USAGE}`);
     const faults = faultsOption(values.faults, values['no-faults']);
-    const saga = values.saga === undefined ? undefined : SAGA_TYPES.find((type) => type === values.saga);
-    if (values.saga !== undefined && saga === undefined) throw new Error(`--saga must be ${SAGA_TYPES.join(' or ')}, not '${values.saga}'\n${USAGE}`);
+    const saga = sagaTypeOf(values.saga, '--saga');
     if (saga !== undefined && values.assembly) throw new Error(`--saga and --assembly exclude each other: an assembly's saga type is the one it was synthesized with\n${USAGE}`);
     const runs = seeds ?? 1;
     // Several seeds run the same app: synthesize it once.

@@ -22,6 +22,7 @@ import { DEFAULT_MIX, planSoak, type MixRates, type PlannedOrder, type SoakProdu
 import { seededRandom } from './random';
 import {
   cancellationArnOf,
+  expressLogGroupOf,
   readExecutionTraces,
   readExpressTraces,
   runningExecutions,
@@ -278,20 +279,19 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
     const stateMachineArn = await sagaArnOf(sfn);
     const cancellationArn = await cancellationArnOf(sfn);
     // An Express saga has no history: its executions are read from their logs, each one's order from its claim.
-    const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
-    const express = described.type === 'EXPRESS';
-    if (express && described.loggingConfiguration?.level !== 'ALL') {
-      throw new SoakSetupError(
-        `The Express saga logs its executions at ${described.loggingConfiguration?.level ?? 'OFF'}, not ALL: its steps, which the soak checks, ` +
-          'are only in its execution logs at ALL. Synthesize with -c observability=full (the soak does, unless given --assembly).',
-      );
-    }
+    const express = (await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }))).type === 'EXPRESS';
     sagaType = express ? 'express' : 'standard';
-    const runningSagas = () => (express ? runningExpressExecutions(sfn, logs, stateMachineArn) : runningExecutions(sfn, stateMachineArn));
+    // Checked before any order: an Express saga's steps must be in its execution logs.
+    const logGroup = express
+      ? await expressLogGroupOf(sfn, stateMachineArn).catch((error: unknown) => {
+          throw new SoakSetupError(error instanceof Error ? error.message : String(error), { cause: error });
+        })
+      : undefined;
+    const runningSagas = () => (logGroup ? runningExpressExecutions(logs, logGroup) : runningExecutions(sfn, stateMachineArn));
     const readSagaTraces = async (): Promise<ExecutionTrace[]> => {
-      if (!express) return readExecutionTraces(sfn, stateMachineArn);
+      if (!logGroup) return readExecutionTraces(sfn, stateMachineArn);
       const claims = new Map((await scanAll(dynamo, sagaClaimsTableOf(cloud.tables))).map((claim) => [String(claim.executionId), String(claim.pk)]));
-      return readExpressTraces(sfn, logs, stateMachineArn, (executionArn) => claims.get(executionArn));
+      return readExpressTraces(logs, logGroup, (executionArn) => claims.get(executionArn));
     };
     const http = new ShopHttp(cloud.apiUrl);
     const admin = cloud.issuer.mint({ username: 'soak-admin', groups: ['admin'] }).token;

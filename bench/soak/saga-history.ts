@@ -173,12 +173,22 @@ const logRecordOf = (message: string | undefined): ExecutionLogRecord | undefine
   }
 };
 
-/** The log group a state machine's executions are logged to, from DescribeStateMachine. */
-export const executionLogGroupOf = async (sfn: SFNClient, stateMachineArn: string): Promise<string> => {
+/**
+ * The log group an Express state machine logs every execution event to
+ * (DescribeStateMachine), read once for {@link readExpressTraces} and
+ * {@link runningExpressExecutions}.
+ * @throws SagaNotFoundError when it logs less than ALL (its steps are then nowhere) or nowhere
+ */
+export const expressLogGroupOf = async (sfn: SFNClient, stateMachineArn: string): Promise<string> => {
   const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
-  const arn = described.loggingConfiguration?.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn;
-  const name = arn?.match(/:log-group:([^:]+)/)?.[1];
-  if (!name) throw new SagaNotFoundError(`${stateMachineArn} logs its executions nowhere (level ${described.loggingConfiguration?.level ?? 'OFF'})`);
+  const level = described.loggingConfiguration?.level ?? 'OFF';
+  const name = described.loggingConfiguration?.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn?.match(/:log-group:([^:]+)/)?.[1];
+  if (level !== 'ALL' || !name) {
+    throw new SagaNotFoundError(
+      `${stateMachineArn} logs its executions at ${level}${name ? '' : ' (nowhere)'}, not ALL: an Express saga's steps are only in its ` +
+        'execution logs at ALL (synthesize with -c observability=full, as the soak does when it synthesizes)',
+    );
+  }
   return name;
 };
 
@@ -203,25 +213,18 @@ const executionLogs = async (logs: CloudWatchLogsClient, logGroupName: string): 
 
 /**
  * Every execution of an Express state machine with the states it went
- * through, read from its execution logs (`FilterLogEvents`), as one would
+ * through, read from its execution logs in `logGroupName` (see
+ * {@link expressLogGroupOf}) with `FilterLogEvents`, as one would
  * read them on AWS: an Express workflow has no history to list. The logs
  * carry no execution data (the input has the payment token), so the order of
  * an execution is `orderOf(executionArn)` — for the saga, its claim.
  */
 export const readExpressTraces = async (
-  sfn: SFNClient,
   logs: CloudWatchLogsClient,
-  stateMachineArn: string,
+  logGroupName: string,
   orderOf: (executionArn: string) => string | undefined,
 ): Promise<ExecutionTrace[]> => {
-  const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
-  if (described.loggingConfiguration?.level !== 'ALL') {
-    throw new SagaNotFoundError(
-      `${stateMachineArn} logs its executions at ${described.loggingConfiguration?.level ?? 'OFF'}, not ALL: an Express saga's steps are only in its ` +
-        'execution logs at ALL (synthesize with -c observability=full, as the soak does when it synthesizes)',
-    );
-  }
-  const byExecution = await executionLogs(logs, await executionLogGroupOf(sfn, stateMachineArn));
+  const byExecution = await executionLogs(logs, logGroupName);
   return [...byExecution].map(([executionArn, records]) => {
     const ended = records.map((record) => ENDED_STATUS[record.type]).find((status) => status !== undefined);
     const steps = records.flatMap((record): TraceStep[] => {
@@ -237,7 +240,7 @@ export const readExpressTraces = async (
 };
 
 /** How many executions of an Express state machine have started and not ended, by its execution logs. */
-export const runningExpressExecutions = async (sfn: SFNClient, logs: CloudWatchLogsClient, stateMachineArn: string): Promise<number> => {
-  const byExecution = await executionLogs(logs, await executionLogGroupOf(sfn, stateMachineArn));
+export const runningExpressExecutions = async (logs: CloudWatchLogsClient, logGroupName: string): Promise<number> => {
+  const byExecution = await executionLogs(logs, logGroupName);
   return [...byExecution.values()].filter((records) => !records.some((record) => ENDED_STATUS[record.type] !== undefined)).length;
 };

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { contextObject } from './context-json';
 
 /**
  * What the shop records about itself, and so what it pays for it: the
@@ -71,19 +72,10 @@ export class ObservabilityConfigError extends Error {
 export const observabilityFromContext = (value: unknown): Observability => {
   if (value === undefined) return OBSERVABILITY_PROFILES.lean;
   if (value === 'lean' || value === 'full') return OBSERVABILITY_PROFILES[value];
-  let raw: unknown = value;
-  if (typeof value === 'string') {
-    try {
-      raw = JSON.parse(value);
-    } catch {
-      throw new ObservabilityConfigError(`context 'observability' must be lean, full or a JSON object, not ${JSON.stringify(value)}`);
-    }
-  }
-  const parsed = observabilitySchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new ObservabilityConfigError(`context 'observability' is not a valid configuration: ${problems.join('; ')}`);
-  }
-  const { profile = 'lean', ...fields } = parsed.data;
+  const parsed = contextObject('observability', value, observabilitySchema, (message) => new ObservabilityConfigError(message), {
+    what: 'configuration',
+    notJson: (text) => `context 'observability' must be lean, full or a JSON object, not ${JSON.stringify(text)}`,
+  });
+  const { profile = 'lean', ...fields } = parsed;
   return { ...OBSERVABILITY_PROFILES[profile], ...fields, profile };
 };

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { Throttle } from '../constructs/shop-api';
+import { contextObject } from './context-json';
 
 /** API Gateway's account quotas in most regions: a stage or route may not ask for more. */
 const ACCOUNT_RATE = 10_000;
@@ -71,23 +72,11 @@ export class ThrottleConfigError extends Error {
  */
 export const throttlesFromContext = (value: unknown): ApiThrottles => {
   if (value === undefined) return DEFAULT_THROTTLES;
-  let raw: unknown = value;
-  if (typeof value === 'string') {
-    try {
-      raw = JSON.parse(value);
-    } catch {
-      throw new ThrottleConfigError(`context 'throttles' is not JSON: ${value}`);
-    }
-  }
-  const parsed = throttlesSchema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
-    throw new ThrottleConfigError(`context 'throttles' is not a valid throttle configuration: ${problems.join('; ')}`);
-  }
+  const parsed = contextObject('throttles', value, throttlesSchema, (message) => new ThrottleConfigError(message), { what: 'throttle configuration' });
   return {
-    throttle: parsed.data.default ?? DEFAULT_THROTTLES.throttle,
-    routeThrottles: { ...DEFAULT_THROTTLES.routeThrottles, ...parsed.data.routes },
-    namedRoutes: Object.keys(parsed.data.routes ?? {}),
+    throttle: parsed.default ?? DEFAULT_THROTTLES.throttle,
+    routeThrottles: { ...DEFAULT_THROTTLES.routeThrottles, ...parsed.routes },
+    namedRoutes: Object.keys(parsed.routes ?? {}),
   };
 };
 

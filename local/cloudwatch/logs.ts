@@ -30,7 +30,7 @@
  * events are read back at start-up.
  *
  * Gaps with CloudWatch Logs:
- * - `filterPattern` is not emulated: any pattern but an empty one is refused
+ * - `filterPattern` is not emulated: every pattern but an empty one is refused
  *   with `InvalidParameterException` saying so, rather than matched wrongly.
  * - The 1 MB response cap, `interleaved`, `unmask`, data protection, log
  *   classes, subscription filters, metric filters and Logs Insights are not

@@ -1,4 +1,4 @@
-import { SAGA_TYPES, type SagaType } from '../../../lib/config/saga-type';
+import { sagaTypeOf, type SagaType } from '../../../lib/config/saga-type';
 import { startFreshLocalCloud } from '../../../local/fresh-local-cloud';
 import { HopLog } from '../../../local/log';
 import { claimsOf, E2eConfigurationError, signIn, type CognitoSignIn, type TokenClaims } from './cognito';
@@ -44,10 +44,11 @@ export interface ShopTarget {
  */
 export const sagaTypeUnderTest = (): SagaType | undefined => {
   const raw = process.env.SHOP_SAGA_TYPE?.trim();
-  if (!raw) return undefined;
-  const type = SAGA_TYPES.find((candidate) => candidate === raw);
-  if (type === undefined) throw new E2eConfigurationError(`SHOP_SAGA_TYPE must be ${SAGA_TYPES.join(' or ')}, not '${raw}'.`);
-  return type;
+  try {
+    return sagaTypeOf(raw || undefined, 'SHOP_SAGA_TYPE');
+  } catch (error) {
+    throw new E2eConfigurationError(error instanceof Error ? error.message : String(error));
+  }
 };
 
 /** What {@link startFreshLocalCloud} synthesizes with for the saga type under test. */
