@@ -67,6 +67,8 @@ export interface CostRun {
   readonly blended: number;
   /** Per component, blended. */
   readonly blendedLines: BillLine[];
+  /** The metric series the run emitted, each billed per month. */
+  readonly metricSeries: readonly string[];
 }
 
 export interface CostRunOptions {
@@ -182,7 +184,7 @@ export const runCost = async (options: CostRunOptions = {}): Promise<CostRun> =>
       detail: confirmed?.bill.find((line) => line.component === component)?.detail ?? '',
     }));
     blendedLines.sort((a, b) => b.usd - a.usd);
-    return { saga, paths, blended: totalOf(blendedLines), blendedLines };
+    return { saga, paths, blended: totalOf(blendedLines), blendedLines, metricSeries: cloud.meter.usage().metricSeries };
   } finally {
     dynamo.destroy();
     sfn.destroy();

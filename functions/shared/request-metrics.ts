@@ -18,10 +18,11 @@ export interface RequestMetrics {
 
 /**
  * Request metrics as CloudWatch EMF, one record per request holding
- * `ApiRequests` (Count) and `ApiLatency` (Milliseconds), dimensions
+ * `ApiLatency` (Milliseconds), whose SampleCount is the number of requests
+ * (a separate count metric would be a second series per outcome), dimensions
  * `service` and `outcome` (`2xx`/`4xx`/`5xx`), and the `route` as a property
  * of the record, not a dimension: a dimension per route made a custom metric
- * series per route and outcome (two metrics each, $0.30 a series a month:
+ * series per route and outcome ($0.30 a series a month:
  * a month's bill for a shop of 20 routes before its first order); a
  * property is still there for CloudWatch Logs Insights to group by. The
  * record is its own, printed at once, so these dimensions never attach to
@@ -36,7 +37,6 @@ export class PowertoolsRequestMetrics implements RequestMetrics {
   public recordRequest(route: string, status: number, latencyMs: number): void {
     this.metrics.addDimensions({ outcome: outcomeClassOf(status) });
     this.metrics.addMetadata('route', route);
-    this.metrics.addMetric('ApiRequests', MetricUnit.Count, 1);
     this.metrics.addMetric('ApiLatency', MetricUnit.Milliseconds, Math.round(latencyMs * 1000) / 1000);
     this.metrics.publishStoredMetrics();
   }

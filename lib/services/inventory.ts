@@ -3,7 +3,7 @@ import type { CfnPipe } from 'aws-cdk-lib/aws-pipes';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { inventoryRoutes } from '../../functions/inventory/routes';
-import { StockChanged } from '../../functions/shared/contracts/events';
+import { LOW_STOCK_UNITS, StockChanged } from '../../functions/shared/contracts/events';
 import { ServiceTable } from '../constructs/service-table';
 import type { ShopApi } from '../constructs/shop-api';
 import type { ShopBus } from '../constructs/shop-bus';
@@ -20,21 +20,29 @@ export interface InventoryServiceProps {
   readonly version?: string;
 }
 
+const STOCK_ITEM = { pk: { S: [{ prefix: 'PRODUCT#' }] } };
+const COUNTED = { version: { N: [{ exists: true }] } };
+/** The counts at or below the threshold, as a stream record carries numbers (strings). */
+const LOW_COUNTS = Array.from({ length: LOW_STOCK_UNITS + 1 }, (_, units) => String(units));
+
 /**
- * The pipe filter of the inventory outbox: writes of stock items
- * (`PRODUCT#<id>`; reservations are left out) that were counted (`version`).
- * Every counted write changes the units on sale — a reservation or a release
- * moves at least one unit, and setting the count it already has writes
- * nothing, so the stream gets no record — which makes each record that
- * passes one real change, published once.
+ * The pipe filters of the inventory outbox (a record passes if any matches):
+ * writes of stock items (`PRODUCT#<id>`; reservations are left out) that were
+ * counted (`version`), and whose change is news to the catalog
+ * ({@link LOW_STOCK_UNITS}): a product's first count, or a change that ends or
+ * starts at or below the threshold — the stream carries the old image for
+ * that. Every counted write changes the units on sale — a reservation or a
+ * release moves at least one unit, and setting the count it already has
+ * writes nothing, so the stream gets no record — which makes each record that
+ * passes one real change, published once. Filtering in the pipe rather than
+ * in the enrichment means the changes nobody needs cost no pipe request, no
+ * invocation and no event.
  */
-export const STOCK_CHANGE_FILTER = {
-  eventName: ['INSERT', 'MODIFY'],
-  dynamodb: {
-    Keys: { pk: { S: [{ prefix: 'PRODUCT#' }] } },
-    NewImage: { version: { N: [{ exists: true }] } },
-  },
-} as const;
+export const STOCK_CHANGE_FILTERS = [
+  { eventName: ['INSERT'], dynamodb: { Keys: STOCK_ITEM, NewImage: COUNTED } },
+  { eventName: ['MODIFY'], dynamodb: { Keys: STOCK_ITEM, NewImage: { ...COUNTED, stock: { N: LOW_COUNTS } } } },
+  { eventName: ['MODIFY'], dynamodb: { Keys: STOCK_ITEM, NewImage: COUNTED, OldImage: { stock: { N: LOW_COUNTS } } } },
+] as const;
 
 /**
  * Stock per product and the reservations orders hold: stock routes for users
@@ -42,11 +50,12 @@ export const STOCK_CHANGE_FILTER = {
  * table, partition key only (`PRODUCT#<id>`, `RESERVATION#<orderId>`), so a
  * reservation and the stock it takes change in one transaction.
  *
- * Every change of a product's units is announced as StockChanged through a
- * transactional outbox (the table's stream → a pipe that filters stock
- * changes → an enrichment → the bus), so other services (catalog's
- * availability) follow stock without reading this table, and no crash can
- * write the stock without its event or the event without the stock.
+ * Every change of a product's units that is news (StockChanged: a new
+ * product, or a count at or below the low-stock threshold before or after)
+ * is announced through a transactional outbox (the table's stream → a pipe
+ * that filters those changes → an enrichment → the bus), so other services
+ * (catalog's availability) follow stock without reading this table, and no
+ * crash can write the stock without its event or the event without the stock.
  */
 export class InventoryService extends Construct {
   public readonly table: ServiceTable['table'];
@@ -65,7 +74,7 @@ export class InventoryService extends Construct {
 
   public constructor(scope: Construct, id: string, props: InventoryServiceProps) {
     super(scope, id);
-    this.table = new ServiceTable(this, 'Stock', { stream: StreamViewType.NEW_IMAGE }).table;
+    this.table = new ServiceTable(this, 'Stock', { stream: StreamViewType.NEW_AND_OLD_IMAGES }).table;
     const environment = { TABLE_NAME: this.table.tableName };
 
     const api = (this.apiFunction = new ShopFunction(this, 'Api', {
@@ -111,7 +120,7 @@ export class InventoryService extends Construct {
       bus: props.bus,
       event: StockChanged,
       enrichment: this.enrichmentFunction,
-      filters: [STOCK_CHANGE_FILTER],
+      filters: STOCK_CHANGE_FILTERS,
       deadLetters: { id: 'InventoryOutboxDeadLetters', what: 'StockChanged batches the inventory outbox could not publish' },
       description: 'Transactional outbox: every change of the units of a product to StockChanged on the shop bus',
     });

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { moneySchema, productIdSchema, type Money } from '../../shared/contracts/common';
+import { LOW_STOCK_UNITS } from '../../shared/contracts/events';
 
 /**
  * A category is a lowercase slug (`coffee`, `kitchen-tools`): it appears in
@@ -67,13 +68,24 @@ export interface CatalogProduct extends Product {
   readonly available: number;
 }
 
-/** What every reader of the catalog sees of a product: its fields, the units on sale and whether any are. */
-export interface ProductView extends CatalogProduct {
+/**
+ * What every reader of the catalog sees of a product: its fields, whether any
+ * unit is on sale, and how many when they are few (at most
+ * {@link LOW_STOCK_UNITS}: "3 left"). Above that, inventory does not announce
+ * each change (StockChanged), so the catalog's count may be behind and is not
+ * shown.
+ */
+export interface ProductView extends Product {
   readonly inStock: boolean;
+  readonly available?: number;
 }
 
-/** The view of a product: `inStock` says whether any unit is on sale. */
-export const toView = (product: CatalogProduct): ProductView => ({ ...product, inStock: product.available > 0 });
+/** The view of a product: `inStock` says whether any unit is on sale, `available` how many while they are few. */
+export const toView = ({ available, ...product }: CatalogProduct): ProductView => ({
+  ...product,
+  inStock: available > 0,
+  ...(available <= LOW_STOCK_UNITS ? { available } : {}),
+});
 
 /** What an admin sends to create a product; `id` is optional (a slug), `category` is required. */
 export const newProductSchema = z

@@ -1,4 +1,5 @@
-import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { countCompensation } from '../../shared/compensation-metric';
 import { metrics as sharedMetrics } from '../../shared/powertools';
 import type { InventoryMetrics } from '../ports/inventory-metrics';
 
@@ -8,8 +9,6 @@ export class PowertoolsInventoryMetrics implements InventoryMetrics {
   public constructor(private readonly metrics: Metrics = sharedMetrics) {}
 
   public compensationRun(): void {
-    const metric = this.metrics.singleMetric();
-    metric.addDimension('step', 'ReleaseInventory');
-    metric.addMetric('CompensationsRun', MetricUnit.Count, 1);
+    countCompensation(this.metrics, 'ReleaseInventory');
   }
 }

@@ -6,9 +6,11 @@ import type { Order } from '../domain/order';
 import { advanceOrder, type AdvanceOrderDeps } from '../use-cases/advance-order';
 
 /**
- * `SagaDuration` (Milliseconds), dimension `outcome`: from the order's
- * placement (its `createdAt`) to the saga's decision (the outcome event's
- * `occurredAt`, stamped by the saga's publishing state), so neither the
+ * `SagaDuration` (Milliseconds), in a record of its own with `outcome` as a
+ * property (not a dimension: one series, still grouped by outcome in Logs
+ * Insights): from the order's placement (its `createdAt`) to the saga's
+ * decision (the outcome event's `occurredAt`, stamped by the saga's
+ * publishing state), so neither the
  * bus's delivery nor this consumer's retries count. Emitted once per order:
  * only by the write that moved it. It spans the outbox hop and the saga start
  * too — what a customer waits for.
@@ -16,7 +18,9 @@ import { advanceOrder, type AdvanceOrderDeps } from '../use-cases/advance-order'
 const countSagaDuration = (order: Order, occurredAt: string, outcome: 'CONFIRMED' | 'CANCELLED'): void => {
   const ms = Date.parse(occurredAt) - Date.parse(order.createdAt);
   if (!Number.isFinite(ms) || ms < 0) return;
-  metrics.singleMetric().addDimension('outcome', outcome).addMetric('SagaDuration', MetricUnit.Milliseconds, ms);
+  const metric = metrics.singleMetric();
+  metric.addMetadata('outcome', outcome);
+  metric.addMetric('SagaDuration', MetricUnit.Milliseconds, ms);
 };
 
 /**

@@ -84,7 +84,6 @@ export const chargePayment = async (deps: PaymentsDeps, input: ChargePaymentInpu
   } catch (error) {
     if (!(error instanceof PaymentDeclinedByProviderError)) throw error;
     if (await deps.payments.transition(input.orderId, { from: 'PENDING', to: 'DECLINED', at: nowOf(deps), declineReason: error.reason })) {
-      deps.metrics.paymentDeclined();
       throw new PaymentDeclinedError(input.orderId, error.reason);
     }
     return settledAfterRace(deps, input.orderId);

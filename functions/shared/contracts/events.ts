@@ -104,9 +104,23 @@ export const ShipmentDelivered = defineEvent(
 );
 
 /**
+ * Units on sale at or below which a product's count is news: StockChanged is
+ * published for every change that starts or ends at or below it, and the
+ * catalog shows the exact count only there ("3 left"); above it, a product is
+ * simply in stock. An order that takes one of many units publishes nothing,
+ * which keeps the catalog's copy from costing an event, a pipe request, a
+ * queued consumer and a write per order.
+ */
+export const LOW_STOCK_UNITS = 10;
+
+/**
  * The units of a product on sale changed (a stock take, a reservation, a
- * release). Published from the inventory table's stream (transactional
- * outbox), once per change of the product's stock item. `version` counts the
+ * release) and the count is news: the product is new, or the change starts or
+ * ends at or below {@link LOW_STOCK_UNITS} units. A change from above it to
+ * above it (100 → 99) is not published, so a consumer knows the exact count
+ * whenever it is at or below the threshold, and otherwise only that it is
+ * above. Published from the inventory table's stream (transactional outbox),
+ * at most once per change of the product's stock item. `version` counts the
  * item's stock writes: it only grows, so a consumer keeps the highest it has
  * seen and ignores an older or repeated event, whatever order they arrive in.
  */

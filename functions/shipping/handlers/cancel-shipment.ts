@@ -1,4 +1,4 @@
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { countCompensation } from '../../shared/compensation-metric';
 import { cancelShipmentInput, type CancelShipmentOutput } from '../../shared/contracts/saga';
 import { sagaTask } from '../../shared/middleware';
 import { logger, metrics } from '../../shared/powertools';
@@ -19,6 +19,6 @@ export const createCancelShipmentHandler = (deps: ShippingDeps) =>
     if (outcome === 'shipped' || outcome === 'delivered') {
       logger.warn(`Shipment already ${outcome}; it cannot be cancelled`, { orderId });
     }
-    if (changed) metrics.singleMetric().addDimension('step', 'CancelShipment').addMetric('CompensationsRun', MetricUnit.Count, 1);
+    if (changed) countCompensation(metrics, 'CancelShipment');
     return { cancelled: changed, outcome };
   });

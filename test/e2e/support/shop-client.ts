@@ -1,4 +1,5 @@
 import { z, type ZodType } from 'zod';
+import { LOW_STOCK_UNITS } from '../../../functions/shared/contracts/events';
 import { eventually } from './eventually';
 import type { Caller, ShopTarget } from './target';
 
@@ -73,7 +74,7 @@ export const productViewSchema = z.object({
   category: z.string(),
   imageUrl: z.string().optional(),
   price: money,
-  available: z.number().int(),
+  available: z.number().int().min(0).max(LOW_STOCK_UNITS).optional(),
   inStock: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
@@ -262,12 +263,14 @@ export class ShopClient {
   }
 
   /**
-   * Waits until the catalog shows `units` on sale for the product: stock
-   * reaches it as an event (inventory's outbox → bus → catalog's queue), a
-   * moment after the write.
+   * Waits until the catalog shows what a customer should see of `units` on
+   * sale: the count while it is low (at most LOW_STOCK_UNITS), else only
+   * "in stock". Stock reaches the catalog as an event (inventory's outbox →
+   * bus → catalog's queue), a moment after the write.
    */
   public availableReaches(productId: string, units: number): Promise<ProductView> {
-    return eventually(`product ${productId} showing ${units} available`, () => this.product(productId), (p) => p.available === units, {
+    const shown = (p: ProductView) => (units <= LOW_STOCK_UNITS ? p.available === units : p.inStock && p.available === undefined);
+    return eventually(`product ${productId} showing ${units <= LOW_STOCK_UNITS ? `${units} available` : `in stock (over ${LOW_STOCK_UNITS})`}`, () => this.product(productId), shown, {
       timeoutMs: this.target.waitMs,
       diagnostics: () => this.target.diagnostics(undefined),
     });

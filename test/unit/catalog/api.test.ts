@@ -1,5 +1,6 @@
 import { createCatalogApi } from '../../../functions/catalog/handlers/api';
 import { createGetPricesHandler } from '../../../functions/catalog/handlers/get-prices';
+import { LOW_STOCK_UNITS } from '../../../functions/shared/contracts/events';
 import { InMemoryProductRepository, product } from '../../fakes/product-repository';
 import { admin, alice, bodyOf, httpEvent, invoke } from '../../support/lambda';
 
@@ -184,6 +185,22 @@ describe('catalog categories, images and availability', () => {
       expect.objectContaining({ id: 'p-mug', available: 0, inStock: false }),
       expect.objectContaining({ id: 'p-tea', available: 4, inStock: true }),
     ]);
+  });
+
+  it('shows the count only while units are few (at most LOW_STOCK_UNITS); above, only inStock', async () => {
+    // Prepare
+    const { api, products } = setup([product({ id: 'p-few' }), product({ id: 'p-many' })]);
+    await products.recordAvailability('p-few', { available: LOW_STOCK_UNITS, version: 1 });
+    await products.recordAvailability('p-many', { available: LOW_STOCK_UNITS + 1, version: 1 });
+
+    // Act
+    const list = bodyOf(await invoke(api, httpEvent({ routeKey: 'GET /products' }))) as { items: Array<Record<string, unknown>> };
+
+    // Assess
+    const [few, many] = list.items;
+    expect(few).toMatchObject({ id: 'p-few', available: LOW_STOCK_UNITS, inStock: true });
+    expect(many).toMatchObject({ id: 'p-many', inStock: true });
+    expect(many).not.toHaveProperty('available');
   });
 
   it('keeps the units on sale through an update, and a created product shows units announced before it existed', async () => {

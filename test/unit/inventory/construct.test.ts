@@ -5,7 +5,8 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { ShopApi } from '../../../lib/constructs/shop-api';
 import { ShopBus } from '../../../lib/constructs/shop-bus';
-import { InventoryService, STOCK_CHANGE_FILTER } from '../../../lib/services/inventory';
+import { LOW_STOCK_UNITS } from '../../../functions/shared/contracts/events';
+import { InventoryService, STOCK_CHANGE_FILTERS } from '../../../lib/services/inventory';
 import { testEventPattern } from '../../../local/eventbridge/event-pattern';
 
 /** Synthesizes the service in a stack of its own, without bundling the functions. */
@@ -18,6 +19,9 @@ const synth = () => {
   const service = new InventoryService(stack, 'Inventory', { api, bus, version: '1.2.3' });
   return { stack, service, template: Template.fromStack(stack) };
 };
+
+/** Whether a stream record passes the outbox pipe: filters are alternatives, as Pipes applies them. */
+const passes = (record: object): boolean => STOCK_CHANGE_FILTERS.some((filter) => testEventPattern(filter, record));
 
 describe('InventoryService construct', () => {
   const { stack, service, template } = synth();
@@ -67,22 +71,22 @@ describe('InventoryService construct', () => {
     const filters = (pipe?.SourceParameters as { FilterCriteria: { Filters: Array<{ Pattern: string }> } }).FilterCriteria.Filters.map((f) => JSON.parse(f.Pattern) as unknown);
 
     // Assess
-    expect(tableStream).toMatchObject({ StreamSpecification: { StreamViewType: 'NEW_IMAGE' } });
+    expect(tableStream).toMatchObject({ StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' } });
     expect(pipe).toMatchObject({
       Source: { 'Fn::GetAtt': [tableId, 'StreamArn'] },
       Enrichment: { 'Fn::GetAtt': [logicalId(service.enrichmentFunction.node.defaultChild), 'Arn'] },
       SourceParameters: { DynamoDBStreamParameters: { StartingPosition: 'TRIM_HORIZON', MaximumRetryAttempts: 20, DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(service.outboxDeadLetterQueue.node.defaultChild as Construct), 'Arn'] } } } },
       TargetParameters: { EventBridgeEventBusParameters: { DetailType: 'StockChanged', Source: 'shop.inventory' } },
     });
-    expect(filters).toEqual([STOCK_CHANGE_FILTER]);
+    expect(filters).toEqual(JSON.parse(JSON.stringify(STOCK_CHANGE_FILTERS)));
   });
 
-  it('lets only counted writes of stock items through the pipe filter: no reservations, no removals, no legacy writes', () => {
+  it('lets only counted writes of stock items through the pipe filters: no reservations, no removals, no legacy writes', () => {
     // Prepare
     const record = (eventName: string, pk: string, image: Record<string, unknown>) => ({
       eventName,
       eventSource: 'aws:dynamodb',
-      dynamodb: { Keys: { pk: { S: pk } }, NewImage: { pk: { S: pk }, ...image } },
+      dynamodb: { Keys: { pk: { S: pk } }, NewImage: { pk: { S: pk }, ...image }, OldImage: { pk: { S: pk }, stock: { N: '5' } } },
     });
     const counted = { stock: { N: '4' }, version: { N: '3' } };
 
@@ -93,10 +97,49 @@ describe('InventoryService construct', () => {
       record('MODIFY', 'RESERVATION#o-1', { status: { S: 'RELEASED' }, version: { N: '1' } }),
       record('REMOVE', 'PRODUCT#p-mug', counted),
       record('MODIFY', 'PRODUCT#p-mug', { stock: { N: '4' } }),
-    ].map((r) => testEventPattern(STOCK_CHANGE_FILTER, r));
+    ].map(passes);
 
     // Assess
     expect(verdicts).toEqual([true, true, false, false, false]);
+  });
+
+  it('publishes a change only when it is news to the catalog: a new product, or a count at or below the low-stock threshold before or after', () => {
+    // Prepare
+    const change = (eventName: 'INSERT' | 'MODIFY', from: number | undefined, to: number) => ({
+      eventName,
+      eventSource: 'aws:dynamodb',
+      dynamodb: {
+        Keys: { pk: { S: 'PRODUCT#p-mug' } },
+        NewImage: { pk: { S: 'PRODUCT#p-mug' }, stock: { N: String(to) }, version: { N: '7' } },
+        ...(from === undefined ? {} : { OldImage: { pk: { S: 'PRODUCT#p-mug' }, stock: { N: String(from) }, version: { N: '6' } } }),
+      },
+    });
+
+    // Act
+    const verdicts = {
+      'a new product with plenty': passes(change('INSERT', undefined, 500)),
+      'an order taking one of many': passes(change('MODIFY', 100, 99)),
+      'a stock take from many to more': passes(change('MODIFY', 50, 500)),
+      [`an order taking the count to the threshold (${LOW_STOCK_UNITS + 1} → ${LOW_STOCK_UNITS})`]: passes(change('MODIFY', LOW_STOCK_UNITS + 1, LOW_STOCK_UNITS)),
+      'an order within low stock': passes(change('MODIFY', 3, 2)),
+      'the last unit sold': passes(change('MODIFY', 1, 0)),
+      [`a release taking it above the threshold (${LOW_STOCK_UNITS} → ${LOW_STOCK_UNITS + 1})`]: passes(change('MODIFY', LOW_STOCK_UNITS, LOW_STOCK_UNITS + 1)),
+      'a restock from none': passes(change('MODIFY', 0, 500)),
+      'a count of 100 is not 10 with a suffix': passes(change('MODIFY', 100, 101)),
+    };
+
+    // Assess
+    expect(verdicts).toEqual({
+      'a new product with plenty': true,
+      'an order taking one of many': false,
+      'a stock take from many to more': false,
+      [`an order taking the count to the threshold (${LOW_STOCK_UNITS + 1} → ${LOW_STOCK_UNITS})`]: true,
+      'an order within low stock': true,
+      'the last unit sold': true,
+      [`a release taking it above the threshold (${LOW_STOCK_UNITS} → ${LOW_STOCK_UNITS + 1})`]: true,
+      'a restock from none': true,
+      'a count of 100 is not 10 with a suffix': false,
+    });
   });
 
   it('gives the pipe role exactly the stream reads, the enrichment, the bus and its dead-letter queue', () => {

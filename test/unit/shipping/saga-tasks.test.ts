@@ -105,7 +105,7 @@ describe('CancelShipment', () => {
     // Prepare
     const { cancel, shipments } = setup([shipment()]);
     const single = metrics.singleMetric();
-    const addDimension = jest.spyOn(single, 'addDimension');
+    const addMetadata = jest.spyOn(single, 'addMetadata');
     const addMetric = jest.spyOn(single, 'addMetric');
     jest.spyOn(metrics, 'singleMetric').mockReturnValue(single);
 
@@ -120,7 +120,7 @@ describe('CancelShipment', () => {
     ]);
     expect(shipments.shipments.get(`shp-${ORDER_ID}`)).toMatchObject({ status: 'CANCELLED', updatedAt: NOW.toISOString(), cancelledAt: NOW.toISOString() });
     expect(shipments.writes).toBe(1);
-    expect(addDimension).toHaveBeenCalledWith('step', 'CancelShipment');
+    expect(addMetadata).toHaveBeenCalledWith('step', 'CancelShipment');
     expect(addMetric).toHaveBeenCalledTimes(1);
     expect(addMetric).toHaveBeenCalledWith('CompensationsRun', 'Count', 1);
   });
