@@ -136,8 +136,9 @@ export class OrdersService extends Construct {
       },
       version: props.version,
     });
+    // PutItem claims an Idempotency-Key and writes the order; DeleteItem gives back the key of an invalid request;
     // UpdateItem records and withdraws a customer's cancellation request, and counts the failures of its callees (BREAKER#…).
-    this.apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
+    this.apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
     this.apiFunction.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:Query'], resources: [`${this.table.tableArn}/index/${BY_USER_INDEX}`] }));
     this.apiFunction.addToRolePolicy(
       new PolicyStatement({

@@ -83,6 +83,25 @@ const CAPACITY_KINDS: Readonly<Record<string, 'read' | 'write'>> = {
   TransactWriteItems: 'write',
 };
 
+/**
+ * The write units a TransactWriteItems bills at least, per table: two per
+ * write (Put, Update, Delete) of an item up to 1 KB
+ * (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-apis.html#transaction-capacity-handling).
+ * DynamoDB Local reports two per table whatever the number of writes (a
+ * transaction of two puts: 2, where DynamoDB bills 4), so the meter takes
+ * the larger of its report and this floor. Items over 1 KB and index
+ * updates are what Local's report adds.
+ */
+export const transactionWriteFloor = (input: Readonly<Record<string, unknown>>): Map<string, number> => {
+  const floor = new Map<string, number>();
+  const items = Array.isArray(input.TransactItems) ? (input.TransactItems as Array<Record<string, { TableName?: unknown } | undefined>>) : [];
+  for (const item of items) {
+    const write = item.Put ?? item.Update ?? item.Delete;
+    if (typeof write?.TableName === 'string') floor.set(write.TableName, (floor.get(write.TableName) ?? 0) + 2);
+  }
+  return floor;
+};
+
 /** Shard iterators remembered for GetRecords authorization (each lives 15 minutes; a poller makes a few per second). */
 const ITERATOR_LIMIT = 20_000;
 
@@ -167,7 +186,10 @@ export class DynamoDbProxy {
     const forwarded = capacityKind && !askedForCapacity ? Buffer.from(JSON.stringify({ ...input, ReturnConsumedCapacity: 'TOTAL' })) : body;
     const upstream = await this.forward(request, forwarded);
     if (upstream.status === 200) this.rememberIterators(operation, input, upstream.body);
-    if (capacityKind && upstream.status === 200) return this.rewrite(call, this.meterCapacity(capacityKind, upstream, askedForCapacity));
+    if (capacityKind && upstream.status === 200) {
+      const floor = operation === 'TransactWriteItems' ? transactionWriteFloor(input) : undefined;
+      return this.rewrite(call, this.meterCapacity(capacityKind, upstream, askedForCapacity, floor));
+    }
     return this.rewrite(call, upstream);
   }
 
@@ -176,10 +198,17 @@ export class DynamoDbProxy {
     kind: 'read' | 'write',
     upstream: { status: number; headers: IncomingHttpHeaders; body: Buffer },
     keep: boolean,
+    floor?: ReadonlyMap<string, number>,
   ): { status: number; headers: IncomingHttpHeaders; body: Buffer } {
     const output = JSON.parse(upstream.body.toString('utf8')) as { ConsumedCapacity?: ConsumedCapacityEntry | ConsumedCapacityEntry[] };
     const consumed = output.ConsumedCapacity;
-    if (consumed !== undefined) this.options.onConsumedCapacity?.(kind, Array.isArray(consumed) ? consumed : [consumed]);
+    if (consumed !== undefined) {
+      const entries = Array.isArray(consumed) ? consumed : [consumed];
+      const billed = floor
+        ? entries.map((entry) => ({ ...entry, CapacityUnits: Math.max(entry.CapacityUnits ?? 0, floor.get(entry.TableName ?? '') ?? 0) }))
+        : entries;
+      this.options.onConsumedCapacity?.(kind, billed);
+    }
     if (keep || consumed === undefined) return upstream;
     delete output.ConsumedCapacity;
     const text = Buffer.from(JSON.stringify(output));

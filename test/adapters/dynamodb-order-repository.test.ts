@@ -1,7 +1,7 @@
-import { PutCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbOrderRepository } from '../../functions/orders/adapters/dynamodb-order-repository';
 import { BY_USER_INDEX, PENDING_INDEX } from '../../functions/orders/table-layout';
-import type { IdempotencyRecord } from '../../functions/orders/domain/idempotency';
+import { requestHash, type IdempotencyRecord } from '../../functions/orders/domain/idempotency';
 import { statusChange, type Order } from '../../functions/orders/domain/order';
 import { placeOrder } from '../../functions/orders/use-cases/place-order';
 import { order } from '../fakes/order-repository';
@@ -21,6 +21,8 @@ const record = (orderId: string, overrides: Partial<IdempotencyRecord> = {}): Id
   expiresAt: NOW_SECONDS + 86_400,
   ...overrides,
 });
+
+const placeRequest = { items: [{ productId: 'p-mug', quantity: 1 }], paymentToken: 'tok_visa', shippingAddress: order().shippingAddress };
 
 describe('DynamoDbOrderRepository (DynamoDB Local)', () => {
   const client = testDocumentClient();
@@ -56,12 +58,13 @@ describe('DynamoDbOrderRepository (DynamoDB Local)', () => {
     expect(await repository.get(idOf(24))).not.toHaveProperty('gsi2pk');
   });
 
-  it('writes the order and its idempotency record in one transaction, with index keys and a TTL', async () => {
+  it('claims a key with its record (a TTL on it), then writes the order with its index keys: two plain writes, no transaction', async () => {
     // Act
-    const outcome = await repository.create(order({ orderId: idOf(1), createdAt: CREATED_AT }), record(idOf(1)));
+    const holder = await repository.claimIdempotencyKey(record(idOf(1)));
+    const created = await repository.create(order({ orderId: idOf(1), createdAt: CREATED_AT }));
 
     // Assess
-    expect(outcome).toEqual({ kind: 'created' });
+    expect([holder, created]).toEqual([undefined, true]);
     const items = await scanAll(client, tableName);
     expect(items).toHaveLength(2);
     expect(items).toEqual(
@@ -78,24 +81,28 @@ describe('DynamoDbOrderRepository (DynamoDB Local)', () => {
       ]),
     );
     expect(await repository.get(idOf(1))).toEqual(order({ orderId: idOf(1), createdAt: CREATED_AT }));
-    expect(await repository.findIdempotencyRecord('user-alice', 'checkout-1', NOW_SECONDS)).toEqual(record(idOf(1)));
   });
 
-  it('lets exactly one of many concurrent creates with the same key write, and points the others at its order', async () => {
+  it('lets exactly one of many concurrent claims of a key write, and answers the others with its record, read from the refusal', async () => {
+    // Prepare: count the reads, which the refusal's ALL_OLD makes unnecessary
+    let reads = 0;
+    const counting = {
+      send: (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
+        if (command instanceof GetCommand) reads += 1;
+        return client.send(command);
+      },
+    } as unknown as DynamoDBDocumentClient;
+    const counted = new DynamoDbOrderRepository(tableName, counting);
+
     // Act
-    const outcomes = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => repository.create(order({ orderId: idOf(i + 1), createdAt: CREATED_AT }), record(idOf(i + 1)))),
-    );
+    const holders = await Promise.all(Array.from({ length: 8 }, (_, i) => counted.claimIdempotencyKey(record(idOf(i + 1)))));
 
     // Assess
-    const created = outcomes.flatMap((o, i) => (o.kind === 'created' ? [idOf(i + 1)] : []));
-    expect(created).toHaveLength(1);
-    for (const outcome of outcomes) {
-      if (outcome.kind === 'key-taken') expect(outcome.record.orderId).toBe(created[0]);
-    }
-    const items = await scanAll(client, tableName);
-    expect(items.filter((i) => i.type === 'ORDER').map((i) => i.orderId)).toEqual(created);
-    expect(items.filter((i) => i.type === 'IDEMPOTENCY')).toHaveLength(1);
+    const winners = holders.flatMap((holder, i) => (holder === undefined ? [idOf(i + 1)] : []));
+    expect(winners).toHaveLength(1);
+    for (const holder of holders) if (holder) expect(holder).toEqual(record(winners[0] ?? ''));
+    expect(reads).toBe(0);
+    expect((await scanAll(client, tableName)).filter((i) => i.type === 'IDEMPOTENCY')).toHaveLength(1);
   });
 
   it('places one order for concurrent same-key requests through the use case', async () => {
@@ -113,30 +120,19 @@ describe('DynamoDbOrderRepository (DynamoDB Local)', () => {
     expect((await scanAll(client, tableName)).filter((i) => i.type === 'ORDER')).toHaveLength(1);
   });
 
-  it('retries the transaction when DynamoDB reports a conflicting concurrent transaction', async () => {
-    // Prepare
-    let conflicts = 2;
-    const conflicting = {
-      send: (command: Parameters<DynamoDBDocumentClient['send']>[0]) => {
-        if (command instanceof TransactWriteCommand && conflicts > 0) {
-          conflicts -= 1;
-          const error = Object.assign(new Error('Transaction cancelled'), {
-            name: 'TransactionCanceledException',
-            CancellationReasons: [{ Code: 'None' }, { Code: 'TransactionConflict' }],
-          });
-          return Promise.reject(error);
-        }
-        return client.send(command);
-      },
-    } as unknown as DynamoDBDocumentClient;
+  it('finishes an order whose first attempt took the key and stopped before writing it, once, with the first attempt\'s id and time', async () => {
+    // Prepare: the first attempt's key record, and no order (it crashed between its two writes)
+    await repository.claimIdempotencyKey({ ...record(idOf(7)), requestHash: requestHash(placeRequest), createdAt: CREATED_AT });
+    const deps = { orders: repository, catalog: new FakePriceCatalog(), now: () => new Date('2026-03-01T12:05:00.000Z'), newOrderId: () => idOf(8) };
 
     // Act
-    const outcome = await new DynamoDbOrderRepository(tableName, conflicting).create(order({ orderId: idOf(1) }), record(idOf(1)));
+    const retries = await Promise.all([1, 2, 3].map(() => placeOrder(deps, { userId: 'user-alice', correlationId: 'corr-2', idempotencyKey: 'checkout-1', request: placeRequest })));
 
     // Assess
-    expect(outcome).toEqual({ kind: 'created' });
-    expect(conflicts).toBe(0);
-    expect(await scanAll(client, tableName)).toHaveLength(2);
+    expect(retries.map((r) => r.order.orderId)).toEqual([idOf(7), idOf(7), idOf(7)]);
+    expect(retries.filter((r) => !r.replayed)).toHaveLength(1);
+    expect(await repository.get(idOf(7))).toMatchObject({ createdAt: CREATED_AT, status: 'PENDING', statusHistory: [{ status: 'PENDING', at: CREATED_AT }] });
+    expect((await scanAll(client, tableName)).filter((i) => i.type === 'ORDER').map((i) => i.orderId)).toEqual([idOf(7)]);
   });
 
   it('treats an expired idempotency record as absent and replaces it', async () => {
@@ -146,14 +142,18 @@ describe('DynamoDbOrderRepository (DynamoDB Local)', () => {
         Item: { pk: 'IDEMPOTENCY#user-alice#checkout-1', type: 'IDEMPOTENCY', requestHash: 'old', orderId: idOf(9), createdAt: 'old', expiresAt: NOW_SECONDS - 1 },
       }),
     );
-    expect(await repository.findIdempotencyRecord('user-alice', 'checkout-1', NOW_SECONDS)).toBeUndefined();
-    expect(await repository.create(order({ orderId: idOf(1) }), record(idOf(1)))).toEqual({ kind: 'created' });
-    expect(await repository.findIdempotencyRecord('user-alice', 'checkout-1', NOW_SECONDS)).toMatchObject({ orderId: idOf(1), requestHash: 'hash-1' });
+    expect(await repository.claimIdempotencyKey(record(idOf(1)))).toBeUndefined();
+    expect(await repository.claimIdempotencyKey(record(idOf(2)))).toEqual(record(idOf(1)));
   });
 
-  it('writes an order without a key conditionally, never over an existing one', async () => {
-    await repository.create(order({ orderId: idOf(1) }));
-    await expect(repository.create(order({ orderId: idOf(1), userId: 'user-bob' }))).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+  it('answers a claim with a record that expires exactly now as free: expiry is inclusive', async () => {
+    await repository.claimIdempotencyKey({ ...record(idOf(1)), expiresAt: NOW_SECONDS });
+    expect(await repository.claimIdempotencyKey(record(idOf(2)))).toBeUndefined();
+  });
+
+  it('writes an order conditionally, never over an existing one', async () => {
+    expect(await repository.create(order({ orderId: idOf(1) }))).toBe(true);
+    expect(await repository.create(order({ orderId: idOf(1), userId: 'user-bob' }))).toBe(false);
     expect((await repository.get(idOf(1)))?.userId).toBe('user-alice');
   });
 

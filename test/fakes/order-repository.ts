@@ -2,15 +2,15 @@ import { decodeCursor, encodeCursor } from '../../functions/shared/cursor';
 import { ValidationError } from '../../functions/shared/errors';
 import type { IdempotencyRecord } from '../../functions/orders/domain/idempotency';
 import { CANCELLABLE, needsReconciling, reconcilerIndexTime, type Order, type StatusChange } from '../../functions/orders/domain/order';
-import type { CreateOrderOutcome, OrderPage, OrderRepository } from '../../functions/orders/ports/order-repository';
+import type { OrderPage, OrderRepository } from '../../functions/orders/ports/order-repository';
 
 const PAGE_KEY = ['pk', 'gsi1pk', 'gsi1sk'] as const;
 const sortKeyOf = (order: Order): string => `${order.createdAt}#${order.orderId}`;
 
 /**
  * In-memory {@link OrderRepository} with the DynamoDB one's conditional
- * behaviour: the order and its key's record are written together or not at
- * all, a live record holds its key, status changes apply only from the
+ * behaviour: a live record holds its key (an expired one is replaced), an
+ * order id is written once, status changes apply only from the
  * allowed statuses, a cancellation request only to a cancellable order,
  * pages are newest first with the same cursor format, and the reconciler's
  * index holds what the table's sparse index holds.
@@ -25,21 +25,23 @@ export class InMemoryOrderRepository implements OrderRepository {
     for (const order of seed) this.orders.set(order.orderId, order);
   }
 
-  public async findIdempotencyRecord(userId: string, key: string, nowEpochSeconds: number): Promise<IdempotencyRecord | undefined> {
-    return this.liveRecord(userId, key, nowEpochSeconds);
+  public async claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
+    const held = this.liveRecord(record.userId, record.key, Math.floor(Date.parse(record.createdAt) / 1000));
+    if (held) return held;
+    this.idempotency.set(`${record.userId}#${record.key}`, record);
+    return undefined;
   }
 
-  public async create(order: Order, idempotency?: IdempotencyRecord): Promise<CreateOrderOutcome> {
-    if (this.orders.has(order.orderId)) throw new Error(`Order ${order.orderId} exists`);
-    if (idempotency) {
-      const now = Math.floor(Date.parse(idempotency.createdAt) / 1000);
-      const held = this.liveRecord(idempotency.userId, idempotency.key, now);
-      if (held) return { kind: 'key-taken', record: held };
-      this.idempotency.set(`${idempotency.userId}#${idempotency.key}`, idempotency);
-    }
+  public async releaseIdempotencyKey(record: IdempotencyRecord): Promise<void> {
+    const id = `${record.userId}#${record.key}`;
+    if (this.idempotency.get(id)?.orderId === record.orderId) this.idempotency.delete(id);
+  }
+
+  public async create(order: Order): Promise<boolean> {
+    if (this.orders.has(order.orderId)) return false;
     this.orders.set(order.orderId, order);
     this.writes += 1;
-    return { kind: 'created' };
+    return true;
   }
 
   public async get(orderId: string): Promise<Order | undefined> {
@@ -108,7 +110,7 @@ export class InMemoryOrderRepository implements OrderRepository {
     return true;
   }
 
-  /** Synchronous, so that create's check-and-write is atomic like the DynamoDB transaction. */
+  /** Synchronous, so that a claim's check-and-write is atomic like DynamoDB's conditional write. */
   private liveRecord(userId: string, key: string, nowEpochSeconds: number): IdempotencyRecord | undefined {
     const record = this.idempotency.get(`${userId}#${key}`);
     return record && record.expiresAt > nowEpochSeconds ? record : undefined;

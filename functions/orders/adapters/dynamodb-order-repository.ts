@@ -1,12 +1,13 @@
-import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { dynamoDb } from '../../shared/aws-clients';
 import { decodeCursor, encodeCursor, type PageKey } from '../../shared/cursor';
-import { isConditionFailed, transactionCancellationReasons } from '../../shared/dynamodb';
-import { DependencyUnavailableError, ValidationError } from '../../shared/errors';
+import { isConditionFailed } from '../../shared/dynamodb';
+import { ValidationError } from '../../shared/errors';
 import type { IdempotencyRecord } from '../domain/idempotency';
 import { CANCELLABLE, needsReconciling, reconcilerIndexTime, type Order, type StatusChange } from '../domain/order';
-import type { CreateOrderOutcome, OrderPage, OrderRepository } from '../ports/order-repository';
+import type { OrderPage, OrderRepository } from '../ports/order-repository';
 import { BY_USER_INDEX, PENDING_INDEX, PENDING_PARTITION } from '../table-layout';
 
 interface OrderItem extends Order {
@@ -56,12 +57,19 @@ const toIdempotencyItem = (record: IdempotencyRecord): IdempotencyItem => ({
   expiresAt: record.expiresAt,
 });
 
+/** The record of `claim`'s user and key that an item holds. */
+const fromIdempotencyItem = (claim: Pick<IdempotencyRecord, 'userId' | 'key'>, item: IdempotencyItem): IdempotencyRecord => ({
+  userId: claim.userId,
+  key: claim.key,
+  requestHash: item.requestHash,
+  orderId: item.orderId,
+  createdAt: item.createdAt,
+  expiresAt: item.expiresAt,
+});
+
 const epochSeconds = (iso: string): number => Math.floor(Date.parse(iso) / 1000);
 
 const PAGE_KEY = ['pk', 'gsi1pk', 'gsi1sk'] as const;
-
-/** Attempts of the order transaction when DynamoDB reports a conflicting concurrent transaction. */
-const TRANSACTION_ATTEMPTS = 4;
 
 /**
  * Rounds of the two forms of a write whose index update depends on whether a
@@ -81,6 +89,13 @@ const CANCEL_MARK_ROUNDS = 3;
  * `gsi2pk`/`gsi2sk` for the `pendingByAge` index); idempotency records are `IDEMPOTENCY#<userId>#<key>`
  * with an `expiresAt` TTL. The table's stream (INSERTs of type ORDER) is the
  * outbox that publishes OrderPlaced.
+ *
+ * An order and its key's record are two conditional writes, not one
+ * transaction: a transaction bills every item twice (with its index
+ * entries, 8 write units an order against 4), and the use case needs no
+ * atomicity — the record is written first and names the order, so a crash
+ * between the two leaves a key whose order the next attempt with that key
+ * writes (`placeOrder`).
  */
 export class DynamoDbOrderRepository implements OrderRepository {
   public constructor(
@@ -88,56 +103,52 @@ export class DynamoDbOrderRepository implements OrderRepository {
     private readonly client: DynamoDBDocumentClient = dynamoDb(),
   ) {}
 
-  public async findIdempotencyRecord(userId: string, key: string, nowEpochSeconds: number): Promise<IdempotencyRecord | undefined> {
-    const { Item } = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: idempotencyKey(userId, key), ConsistentRead: true }),
-    );
-    if (!Item) return undefined;
-    const item = Item as IdempotencyItem;
-    if (item.expiresAt <= nowEpochSeconds) return undefined;
-    return { userId, key, requestHash: item.requestHash, orderId: item.orderId, createdAt: item.createdAt, expiresAt: item.expiresAt };
+  public async claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: toIdempotencyItem(record),
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: { ':now': epochSeconds(record.createdAt) },
+          // The holder comes back with the refusal: no read before the write, none after.
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      return undefined;
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
+      const held = (error as { Item?: Record<string, AttributeValue> }).Item;
+      if (held) return fromIdempotencyItem(record, unmarshall(held) as IdempotencyItem);
+      // Not every DynamoDB answers with the item: read it.
+      const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: idempotencyKey(record.userId, record.key), ConsistentRead: true }));
+      if (!Item) throw new Error(`Idempotency-Key record of user ${record.userId} refused the claim and then was gone.`, { cause: error });
+      return fromIdempotencyItem(record, Item as IdempotencyItem);
+    }
   }
 
-  public async create(order: Order, idempotency?: IdempotencyRecord): Promise<CreateOrderOutcome> {
-    if (!idempotency) {
+  public async releaseIdempotencyKey(record: IdempotencyRecord): Promise<void> {
+    try {
       await this.client.send(
-        new PutCommand({ TableName: this.tableName, Item: toOrderItem(order), ConditionExpression: 'attribute_not_exists(pk)' }),
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: idempotencyKey(record.userId, record.key),
+          ConditionExpression: 'orderId = :mine',
+          ExpressionAttributeValues: { ':mine': record.orderId },
+        }),
       );
-      return { kind: 'created' };
+    } catch (error) {
+      if (!isConditionFailed(error)) throw error;
     }
-    const now = epochSeconds(idempotency.createdAt);
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await this.client.send(
-          new TransactWriteCommand({
-            TransactItems: [
-              { Put: { TableName: this.tableName, Item: toOrderItem(order), ConditionExpression: 'attribute_not_exists(pk)' } },
-              {
-                Put: {
-                  TableName: this.tableName,
-                  Item: toIdempotencyItem(idempotency),
-                  ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
-                  ExpressionAttributeValues: { ':now': now },
-                },
-              },
-            ],
-          }),
-        );
-        return { kind: 'created' };
-      } catch (error) {
-        const reasons = transactionCancellationReasons(error);
-        if (!reasons) throw error;
-        if (reasons[1] === 'ConditionalCheckFailed') {
-          const record = await this.findIdempotencyRecord(idempotency.userId, idempotency.key, now);
-          if (record) return { kind: 'key-taken', record };
-        } else if (!reasons.includes('TransactionConflict')) {
-          throw error;
-        }
-        if (attempt >= TRANSACTION_ATTEMPTS) {
-          throw new DependencyUnavailableError('Orders are busy; please retry.', 1, { cause: error });
-        }
-        await sleep(20 * attempt + Math.floor(Math.random() * 20));
-      }
+  }
+
+  public async create(order: Order): Promise<boolean> {
+    try {
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: toOrderItem(order), ConditionExpression: 'attribute_not_exists(pk)' }));
+      return true;
+    } catch (error) {
+      if (isConditionFailed(error)) return false;
+      throw error;
     }
   }
 

@@ -1,9 +1,6 @@
 import type { IdempotencyRecord } from '../domain/idempotency';
 import type { Order, StatusChange } from '../domain/order';
 
-/** What creating an order did: it was written, or the Idempotency-Key was already taken. */
-export type CreateOrderOutcome = { readonly kind: 'created' } | { readonly kind: 'key-taken'; readonly record: IdempotencyRecord };
-
 /** A page of a user's orders, newest first, and the cursor of the next one. */
 export interface OrderPage {
   readonly items: readonly Order[];
@@ -12,14 +9,17 @@ export interface OrderPage {
 
 /** Port: where orders and their idempotency records live. */
 export interface OrderRepository {
-  /** The live (unexpired) record of a user's key, if any. */
-  findIdempotencyRecord(userId: string, key: string, nowEpochSeconds: number): Promise<IdempotencyRecord | undefined>;
   /**
-   * Writes the order and, when given, its idempotency record atomically:
-   * both or neither. If the key is already held by a live record, nothing is
-   * written and that record is returned.
+   * Takes a user's Idempotency-Key for `record`'s order: writes `record`
+   * unless a live record (unexpired at `record.createdAt`) holds the key;
+   * then nothing is written and that record is returned. An expired record
+   * is replaced. Of concurrent claims of one key, exactly one succeeds.
    */
-  create(order: Order, idempotency?: IdempotencyRecord): Promise<CreateOrderOutcome>;
+  claimIdempotencyKey(record: IdempotencyRecord): Promise<IdempotencyRecord | undefined>;
+  /** Gives back a key `record` holds (its order will not be written); a key another order holds stays. */
+  releaseIdempotencyKey(record: IdempotencyRecord): Promise<void>;
+  /** Writes a new order; false, writing nothing, when an order with its id exists. */
+  create(order: Order): Promise<boolean>;
   get(orderId: string): Promise<Order | undefined>;
   /** A user's orders, newest first. A cursor from another user or another API is a 422. */
   listByUser(userId: string, limit: number, cursor?: string): Promise<OrderPage>;

@@ -217,6 +217,50 @@ describe('POST /orders with an Idempotency-Key', () => {
     expect(orders.orders.size).toBe(2);
   });
 
+  it('gives the key of an invalid request back, so the corrected request with that key is placed, not refused as reuse', async () => {
+    // Prepare
+    const { api, orders } = setup();
+
+    // Act
+    const invalid = await invoke(api, place({ key: 'checkout-7', body: { ...body, items: [{ productId: 'p-gone', quantity: 1 }] } }));
+    const corrected = await invoke(api, place({ key: 'checkout-7' }));
+
+    // Assess
+    expect([invalid.statusCode, corrected.statusCode]).toEqual([422, 202]);
+    expect(orders.orders.size).toBe(1);
+    expect([...orders.idempotency.values()].map((r) => r.orderId)).toEqual([(bodyOf(corrected) as { orderId: string }).orderId]);
+  });
+
+  it('keeps the key of a request catalog could not price, and the retry places that order under the first id and time', async () => {
+    // Prepare
+    const { api, orders, catalog } = setup();
+    catalog.available = false;
+    const unavailable = await invoke(api, place({ key: 'checkout-8' }));
+    catalog.available = true;
+
+    // Act
+    const retry = await invoke(api, place({ key: 'checkout-8' }));
+    const again = await invoke(api, place({ key: 'checkout-8' }));
+
+    // Assess
+    expect([unavailable.statusCode, retry.statusCode, again.statusCode]).toEqual([503, 202, 202]);
+    const first = [...orders.idempotency.values()][0];
+    expect((bodyOf(retry) as { orderId: string }).orderId).toBe(first?.orderId);
+    expect(bodyOf(again)).toEqual(bodyOf(retry));
+    expect(orders.orders.get(first?.orderId ?? '')).toMatchObject({ createdAt: first?.createdAt, status: 'PENDING' });
+    expect(orders.writes).toBe(1);
+  });
+
+  it('refuses another body with the key of a request catalog could not price (409), writing no order', async () => {
+    const { api, orders, catalog } = setup();
+    catalog.available = false;
+    await invoke(api, place({ key: 'checkout-9' }));
+    catalog.available = true;
+    const other = await invoke(api, place({ key: 'checkout-9', body: { ...body, items: [{ productId: 'p-tea', quantity: 5 }] } }));
+    expect(other.statusCode).toBe(409);
+    expect(orders.orders.size).toBe(0);
+  });
+
   it('answers 422 on the idempotency-key header when the key is malformed, writing nothing', async () => {
     const { api, orders } = setup();
     const spaces = await invoke(api, place({ key: 'has spaces' }));
