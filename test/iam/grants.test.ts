@@ -104,6 +104,9 @@ describe('the template grants exactly what the code calls', () => {
     );
     expect(failures.map((o) => o.status)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED', 'CANCELLED']);
 
+    // An invalid order with an Idempotency-Key gives its key back (DeleteItem), so nothing is left written.
+    expect((await shop.placeOrder(alice, order('iam-no-such-product', 1), 'iam-invalid-key')).status).toBe(422);
+
     // The lifecycle: a carrier ships; a customer cancels a confirmed order (CancelShipment, then the cancellation state machine).
     const toShip = await shop.placeAcceptedOrder(alice, order('iam-mug', 1));
     await shop.outcomeOf(alice, toShip);
@@ -162,7 +165,8 @@ describe('the template grants exactly what the code calls', () => {
       await shop.reachedStatus(alice, { orderId: handedOver }, 'CANCELLED');
     }
     await withFaults({ 'InventoryPublishStockChanged*': { errorRate: 1 } }, async () => {
-      await shop.setStock(admin, 'iam-mug', 500);
+      // A count of 10 or fewer is news to the catalog, so the outbox publishes it.
+      await shop.setStock(admin, 'iam-mug', 5);
       await waitForDeadLetter('EventsInventoryOutboxDeadLetters');
     });
 

@@ -51,7 +51,7 @@ const raceForTheLastUnit = async (round: number): Promise<void> => {
 
   // Act
   const outcomes: Array<OrderView & { shopper: string }> = await Promise.all(
-    shoppers.map(async (shopper) => ({ ...(await shop.outcomeOf(shopper, await shop.placeAcceptedOrder(shopper, request))), shopper: shopper.name })),
+    shoppers.map(async (shopper) => ({ ...(await shop.outcomeOf(shopper, await shop.placeAcceptedOrder(shopper, request, `race-${String(round)}-${shopper.name}`))), shopper: shopper.name })),
   );
 
   // Assess
