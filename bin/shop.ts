@@ -1,6 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { execSync } from 'node:child_process';
+import { applyStage, shopStackName } from '../lib/config/stage';
 import { ShopStack } from '../lib/shop-stack';
 
 /** `git describe` of the checkout, so /health reports what is deployed. */
@@ -13,13 +14,16 @@ const describeVersion = (): string => {
 };
 
 const app = new App();
+// First: the stage gives the app its defaults before any stack reads them.
+const stage = applyStage(app);
 const nag: unknown = app.node.tryGetContext('nag');
 if (nag === true || nag === 'true') {
   // Opt-in gate (`cdk synth -c nag=true`), the same as test/cdk/nag.test.ts: an unacknowledged AwsSolutions finding fails synthesis.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 }
-new ShopStack(app, 'ServerlessShop', {
+new ShopStack(app, shopStackName(stage), {
+  stage,
   version: process.env.SHOP_VERSION ?? describeVersion(),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-  description: 'serverless-shop: order processing with a saga on Step Functions',
+  description: `serverless-shop (${stage.name}): order processing with a saga on Step Functions`,
 });

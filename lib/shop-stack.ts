@@ -1,8 +1,10 @@
-import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, RemovalPolicies, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import { sagaTypeFromContext, type SagaType } from './config/saga-type';
+import { DEFAULT_STAGE_CONFIG, type StageConfig } from './config/stage';
 import { throttlesFromContext, type ApiThrottles } from './config/throttles';
 import { ShopApi } from './constructs/shop-api';
 import { ShopBus } from './constructs/shop-bus';
@@ -23,13 +25,24 @@ export interface ShopStackProps extends StackProps {
   readonly throttles?: ApiThrottles;
   /** The order saga's workflow type. @default the CDK context value `saga`, else DEFAULT_SAGA_TYPE (lib/config/saga-type.ts) */
   readonly sagaType?: SagaType;
+  /** The stage this stack belongs to (lib/config/stage.ts). @default a dev stage with every default */
+  readonly stage?: StageConfig;
 }
+
+/** What holds data a stage's `removal` decides the fate of when its stack is deleted. */
+export const STATEFUL_RESOURCE_TYPES = ['AWS::DynamoDB::GlobalTable', 'AWS::DynamoDB::Table', 'AWS::Cognito::UserPool', 'AWS::Logs::LogGroup'] as const;
 
 /** The whole shop. The stack only composes; each construct owns one concern. */
 export class ShopStack extends Stack {
   public constructor(scope: Construct, id: string, props: ShopStackProps = {}) {
     super(scope, id, props);
     const version = props.version ?? 'unknown';
+    const stage = props.stage ?? DEFAULT_STAGE_CONFIG;
+    Tags.of(this).add('app', 'serverless-shop');
+    Tags.of(this).add('stage', stage.name);
+    Tags.of(this).add('version', version);
+    // dev: the data goes with the stack; prod: tables, users and logs stay when the stack is deleted (README "Tear down").
+    RemovalPolicies.of(this).apply(stage.removal === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY, { applyToResourceTypes: [...STATEFUL_RESOURCE_TYPES] });
     const alarmTopic = new Topic(this, 'Alarms', { displayName: 'serverless-shop alarms', enforceSSL: true });
     // A topic policy replaces SNS's default one, which let the account's alarms publish: enforceSSL writes a policy
     // whose only statement is its Deny, so CloudWatch must be allowed again (for this account's alarms only).
@@ -45,6 +58,7 @@ export class ShopStack extends Stack {
         },
       }),
     );
+    for (const email of stage.alarmEmails) alarmTopic.addSubscription(new EmailSubscription(email));
     const throttles = props.throttles ?? throttlesFromContext(this.node.tryGetContext('throttles'));
     const api = new ShopApi(this, 'Api', { alarmTopic, throttle: throttles.throttle, routeThrottles: throttles.routeThrottles });
     // A throttle for a route the API does not have is a typo: AWS would refuse the stage, so synth says so first.

@@ -86,6 +86,8 @@ const TYPES: Readonly<Record<string, { readonly enforced: boolean; readonly iden
       return { ref: a, arn: a, attributes: { TopicArn: a, TopicName: id } };
     },
   },
+  // An alarm recipient (a stage's alarmEmails): topics deliver nothing locally.
+  'AWS::SNS::Subscription': { enforced: false, identity: (id) => ({ ref: id, attributes: {} }) },
   'AWS::SNS::TopicPolicy': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
   'AWS::StepFunctions::StateMachine': {
     enforced: true,

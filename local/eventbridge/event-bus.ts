@@ -684,7 +684,7 @@ export class EventBridgeEmulator extends BackgroundService {
   private readRule(resource: LocalResource): Rule {
     const read = new PropertyReader(resource);
     const properties = resource.properties;
-    read.only(properties, '', ['Name', 'Description', 'EventBusName', 'EventPattern', 'ScheduleExpression', 'State', 'Targets', 'RoleArn']);
+    read.only(properties, '', ['Name', 'Description', 'EventBusName', 'EventPattern', 'ScheduleExpression', 'State', 'Targets', 'RoleArn', 'Tags']);
     const name = read.optionalString(properties.Name, 'Name') ?? resource.logicalId;
     const busName = read.optionalString(properties.EventBusName, 'EventBusName') ?? DEFAULT_EVENT_BUS;
     const bus = this.findBus(busName);

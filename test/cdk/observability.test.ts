@@ -2,11 +2,12 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { OBSERVABILITY_PROFILES, observabilityFromContext } from '../../lib/config/observability';
 import { ShopStack } from '../../lib/shop-stack';
+import { testAppContext } from '../support/cdk-context';
 
 /** What the shop records about itself, chosen with `-c observability=…`, and so what it pays for it. */
 
 const shop = (context: Record<string, unknown>): Template => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const app = new App({ context: testAppContext(context) });
   return Template.fromStack(new ShopStack(app, 'Shop'));
 };
 

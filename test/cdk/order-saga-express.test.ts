@@ -4,6 +4,7 @@ import { sagaTypeFromContext } from '../../lib/config/saga-type';
 import { ExpressSagaStates, OrderSagaStates } from '../../lib/orchestration/order-saga';
 import { ShopStack } from '../../lib/shop-stack';
 import { inspectStateMachine, synthesizeSagaStack } from '../saga/support/definition';
+import { testAppContext } from '../support/cdk-context';
 
 /** The order saga as an Express workflow (`-c saga=express`): what it adds to the Standard one, and what it leaves out. */
 
@@ -136,7 +137,7 @@ describe('OrderSaga (Express)', () => {
 
 describe('the saga type in the shop', () => {
   const shop = (context: Record<string, unknown>) => {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
+    const app = new App({ context: testAppContext(context) });
     return Template.fromStack(new ShopStack(app, 'Shop'));
   };
 

@@ -12,6 +12,7 @@ import { synthesize } from '../../local/synthesize';
 import { eventually } from '../e2e/support/eventually';
 import { ShopClient, type OrderRequest } from '../e2e/support/shop-client';
 import type { Caller } from '../e2e/support/target';
+import { shopTemplateFile } from '../support/assembly';
 
 /*
  * The payment provider's circuit breaker, shared by every environment of the
@@ -44,7 +45,7 @@ const lines: string[] = [];
 const withOpenWindow = (ms: number): string => {
   const dir = mkdtempSync(path.join(tmpdir(), 'shop-breaker-'));
   cpSync(synthesized, dir, { recursive: true });
-  const file = path.join(dir, 'ServerlessShop.template.json');
+  const file = shopTemplateFile(dir);
   const template = JSON.parse(readFileSync(file, 'utf8')) as Template;
   let changed = 0;
   for (const resource of Object.values(template.Resources)) {

@@ -2,6 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { SagaType } from '../../../lib/config/saga-type';
 import { ShopStack } from '../../../lib/shop-stack';
+import { testAppContext } from '../../support/cdk-context';
 
 /** A CloudFormation resource as the assertions library returns it. */
 export interface CfnResource {
@@ -26,7 +27,7 @@ let cached: Template | undefined;
  */
 export const shopApp = (): ShopApp => {
   if (!cachedApp) {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true } });
+    const app = new App({ context: testAppContext({ 'aws:cdk:enable-path-metadata': true }) });
     cachedApp = { app, stack: new ShopStack(app, 'Shop', { version: 'v-test', env: { account: '123456789012', region: 'eu-west-1' } }) };
   }
   return cachedApp;
@@ -46,7 +47,7 @@ export const shopTemplate = (sagaType?: SagaType): Template => {
   }
   let template = cachedBySagaType.get(sagaType);
   if (!template) {
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true, saga: sagaType } });
+    const app = new App({ context: testAppContext({ 'aws:cdk:enable-path-metadata': true, saga: sagaType }) });
     template = Template.fromStack(new ShopStack(app, 'Shop', { version: 'v-test', env: { account: '123456789012', region: 'eu-west-1' } }));
     cachedBySagaType.set(sagaType, template);
   }

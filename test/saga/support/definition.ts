@@ -10,6 +10,7 @@ import { OrderCancellation, type OrderCancellationProps } from '../../../lib/orc
 import { OrderSaga, type OrderSagaProps } from '../../../lib/orchestration/order-saga';
 import { pathOf, shopTemplate } from '../../cdk/support/template';
 import { resolveIntrinsics, type IntrinsicLookups, type JsonValue, type PseudoParameters } from '../../../local/cloudformation/intrinsics';
+import { testAppContext } from '../../support/cdk-context';
 
 /**
  * The saga as CloudFormation deploys it: a small stack with the saga, a bus,
@@ -52,7 +53,7 @@ const logicalIdOf = (construct: Construct): string => Stack.of(construct).getLog
  * and the functions are inline, so synthesis takes no build step.
  */
 export const synthesizeSagaStack = (overrides: Partial<Pick<OrderSagaProps, 'compensationRetry' | 'timeout' | 'type'>> = {}): SagaTestStack => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: testAppContext() });
   const stack = new Stack(app, TEST_PSEUDO_PARAMETERS.stackName);
   const alarmTopic = new Topic(stack, 'Alarms');
   const bus = new ShopBus(stack, 'Events', { alarmTopic });
@@ -173,7 +174,7 @@ export interface CancellationTestStack {
 
 /** Like {@link synthesizeSagaStack}, for the cancellation state machine. */
 export const synthesizeCancellationStack = (overrides: Partial<Pick<OrderCancellationProps, 'compensationRetry' | 'timeout'>> = {}): CancellationTestStack => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const app = new App({ context: testAppContext() });
   const stack = new Stack(app, TEST_PSEUDO_PARAMETERS.stackName);
   const alarmTopic = new Topic(stack, 'Alarms');
   const bus = new ShopBus(stack, 'Events', { alarmTopic });
