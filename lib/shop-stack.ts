@@ -2,6 +2,7 @@ import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { corsOriginsFromContext } from './config/cors';
 import { sagaTypeFromContext, type SagaType } from './config/saga-type';
 import { throttlesFromContext, type ApiThrottles } from './config/throttles';
 import { ShopApi } from './constructs/shop-api';
@@ -23,6 +24,11 @@ export interface ShopStackProps extends StackProps {
   readonly throttles?: ApiThrottles;
   /** The order saga's workflow type. @default the CDK context value `saga`, else DEFAULT_SAGA_TYPE (lib/config/saga-type.ts) */
   readonly sagaType?: SagaType;
+  /**
+   * Origins of browser front ends allowed to call the API (see `ShopApiProps.corsOrigins`).
+   * @default the CDK context value `corsOrigins` (a JSON array, lib/config/cors.ts), else none: no CORS configuration
+   */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** The whole shop. The stack only composes; each construct owns one concern. */
@@ -46,7 +52,8 @@ export class ShopStack extends Stack {
       }),
     );
     const throttles = props.throttles ?? throttlesFromContext(this.node.tryGetContext('throttles'));
-    const api = new ShopApi(this, 'Api', { alarmTopic, throttle: throttles.throttle, routeThrottles: throttles.routeThrottles });
+    const corsOrigins = props.corsOrigins ?? corsOriginsFromContext(this.node.tryGetContext('corsOrigins'));
+    const api = new ShopApi(this, 'Api', { alarmTopic, throttle: throttles.throttle, routeThrottles: throttles.routeThrottles, corsOrigins });
     // A throttle for a route the API does not have is a typo: AWS would refuse the stage, so synth says so first.
     this.node.addValidation({
       validate: () => (throttles.namedRoutes ?? []).filter((key) => !api.hasRoute(key)).map((key) => `A throttle is configured for route '${key}', which the API does not have.`),
