@@ -493,8 +493,9 @@ const replyFromPayload = (payload: unknown): Reply | { readonly malformed: strin
 
 /**
  * An API Gateway HTTP API, locally: the routes, Lambda proxy integrations
- * (payload format 2.0), JWT authorizers, and the `$default` stage (throttling,
- * access logs, stage variables) of a synthesized template, served by
+ * (payload format 2.0), JWT authorizers, CORS (`CorsConfiguration`, see
+ * ./cors.ts), and the `$default` stage (throttling, access logs, stage
+ * variables) of a synthesized template, served by
  * `node:http` on 127.0.0.1. Requests get the answers API Gateway gives: its
  * route selection, its `{"message": ...}` errors (404, 401 with
  * `www-authenticate`, 403, 413, 429, 500, 503) and its event and response
