@@ -3,6 +3,7 @@ import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { corsOriginsFromContext } from './config/cors';
 import { sagaTypeFromContext, type SagaType } from './config/saga-type';
 import { DEFAULT_STAGE_CONFIG, type StageConfig } from './config/stage';
 import { throttlesFromContext, type ApiThrottles } from './config/throttles';
@@ -27,6 +28,11 @@ export interface ShopStackProps extends StackProps {
   readonly sagaType?: SagaType;
   /** The stage this stack belongs to (lib/config/stage.ts). @default a dev stage with every default */
   readonly stage?: StageConfig;
+  /**
+   * Origins of browser front ends allowed to call the API (see `ShopApiProps.corsOrigins`).
+   * @default the CDK context value `corsOrigins` (a JSON array, lib/config/cors.ts), else the stage's, else none: no CORS configuration
+   */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** What holds data a stage's `removal` decides the fate of when its stack is deleted. */
@@ -60,7 +66,9 @@ export class ShopStack extends Stack {
     );
     for (const email of stage.alarmEmails) alarmTopic.addSubscription(new EmailSubscription(email));
     const throttles = props.throttles ?? throttlesFromContext(this.node.tryGetContext('throttles'));
-    const api = new ShopApi(this, 'Api', { alarmTopic, throttle: throttles.throttle, routeThrottles: throttles.routeThrottles });
+    const corsContext: unknown = this.node.tryGetContext('corsOrigins');
+    const corsOrigins = props.corsOrigins ?? (corsContext !== undefined ? corsOriginsFromContext(corsContext) : stage.corsOrigins);
+    const api = new ShopApi(this, 'Api', { alarmTopic, throttle: throttles.throttle, routeThrottles: throttles.routeThrottles, corsOrigins });
     // A throttle for a route the API does not have is a typo: AWS would refuse the stage, so synth says so first.
     this.node.addValidation({
       validate: () => (throttles.namedRoutes ?? []).filter((key) => !api.hasRoute(key)).map((key) => `A throttle is configured for route '${key}', which the API does not have.`),

@@ -93,6 +93,18 @@ export class PayloadTooLargeError extends ProblemError {
   }
 }
 
+/**
+ * 415: a body sent without a JSON `Content-Type` (none, or another media
+ * type). The body is not read: what it is cannot be guessed.
+ */
+export class UnsupportedMediaTypeError extends ProblemError {
+  public readonly status = 415;
+  public constructor(message: string, options?: ErrorOptions) {
+    super('UNSUPPORTED_MEDIA_TYPE', message, options);
+    this.name = 'UnsupportedMediaTypeError';
+  }
+}
+
 /** 422: well-formed input that breaks the schema or a business rule on input. */
 export class ValidationError extends ProblemError {
   public readonly status = 422;

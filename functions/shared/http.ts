@@ -7,9 +7,10 @@ import {
   PayloadTooLargeError,
   ProblemError,
   UnauthorizedError,
+  UnsupportedMediaTypeError,
   ValidationError,
 } from './errors';
-import { safeParse } from './validation';
+import { safeParse, type KeyKind } from './validation';
 
 /** JWT claims as API Gateway passes them (payload format 2.0). */
 export type JwtClaims = Record<string, string | number | boolean | string[]>;
@@ -92,16 +93,20 @@ export const authorize = (event: HttpEvent, access: Access): Principal | undefin
 const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;.*)?$/i;
 
 /**
- * Parses a JSON body and validates it: 413 if too large, 400 if not JSON,
- * 422 naming every offending field if it breaks the schema.
+ * Parses a JSON body and validates it: 415 if it comes without a JSON
+ * `Content-Type` (or with another), 400 if there is none or it is not JSON,
+ * 413 if too large, 422 naming every offending field if it breaks the schema.
  */
 export const parseJsonBody = <T>(event: HttpEvent, schema: ZodType<T>): T => {
   const contentType = event.headers?.['content-type'];
   if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType)) {
-    throw new MalformedRequestError(`Content-Type must be application/json, not '${contentType.slice(0, 100)}'.`, 'UNSUPPORTED_MEDIA_TYPE');
+    throw new UnsupportedMediaTypeError(`Content-Type must be application/json, not '${contentType.slice(0, 100)}'.`);
   }
   if (event.body === undefined || event.body === null || event.body === '') {
     throw new MalformedRequestError('A JSON body is required.', 'BODY_REQUIRED');
+  }
+  if (contentType === undefined) {
+    throw new UnsupportedMediaTypeError('A body needs Content-Type: application/json.');
   }
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
@@ -113,12 +118,16 @@ export const parseJsonBody = <T>(event: HttpEvent, schema: ZodType<T>): T => {
   } catch (error) {
     throw new MalformedRequestError('The body is not valid JSON.', 'MALFORMED_JSON', { cause: error });
   }
-  return validate(schema, json);
+  return validate(schema, json, 'field');
 };
 
-/** Validates already-parsed input (path, query) and answers 422 on failure. */
-export const validate = <T>(schema: ZodType<T>, input: unknown): T => {
-  const parsed = safeParse(schema, input);
+/**
+ * Validates already-parsed input (path, query) and answers 422 on failure.
+ * `keys` names an unknown key in its issue; path parameters never have one
+ * (API Gateway sets them from the route), so the default is the query string's.
+ */
+export const validate = <T>(schema: ZodType<T>, input: unknown, keys: KeyKind = 'query parameter'): T => {
+  const parsed = safeParse(schema, input, keys);
   if (!parsed.ok) throw new ValidationError(parsed.issues);
   return parsed.value;
 };
@@ -149,6 +158,7 @@ const TITLES: Record<number, string> = {
   404: 'Not Found',
   409: 'Conflict',
   413: 'Content Too Large',
+  415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   500: 'Internal Server Error',
   503: 'Service Unavailable',

@@ -1,6 +1,7 @@
 import type { App } from 'aws-cdk-lib';
 import * as z from 'zod';
 import { contextObject } from './context-json';
+import { corsOriginsFromContext } from './cors';
 import { observabilityFromContext } from './observability';
 import { sagaTypeFromContext } from './saga-type';
 import { throttlesFromContext } from './throttles';
@@ -13,14 +14,12 @@ import { throttlesFromContext } from './throttles';
  * - `removal`: what `cdk destroy` does to the data (tables, the user pool,
  *   log groups): `destroy` deletes it with the stack (a dev stage), `retain`
  *   keeps it (prod: orders outlive a stack);
- * - `observability`, `throttles`, `saga`: defaults for the context values
- *   of those names (lib/config/observability.ts, throttles.ts,
- *   saga-type.ts), in the same form; the context value itself, from
- *   cdk.json or `-c`, still wins;
+ * - `observability`, `throttles`, `saga`, `corsOrigins`: defaults for the
+ *   context values of those names (lib/config/observability.ts,
+ *   throttles.ts, saga-type.ts, cors.ts), in the same form; the context
+ *   value itself, from cdk.json or `-c`, still wins;
  * - `alarmEmails`: who gets the alarms (an email subscription each, which
  *   the recipient confirms once);
- * - `corsOrigins`: the browser origins the HTTP API answers CORS for (none:
- *   no CORS configuration at all).
  * All of it is checked at synth: a typo stops `cdk synth` with what is wrong.
  */
 
@@ -29,9 +28,6 @@ export const DEFAULT_STAGE = 'dev';
 /** A stage name: it goes into stack names, so it stays short and plain. */
 const STAGE_NAME = /^[a-z][a-z0-9-]{0,19}$/;
 
-/** A browser origin CORS may allow: https anywhere, or http on the developer's own machine. No path, no wildcard. */
-const CORS_ORIGIN = /^(https:\/\/[a-z0-9.-]+(:\d{1,5})?|http:\/\/(localhost|127\.0\.0\.1)(:\d{1,5})?)$/;
-
 const stageSchema = z
   .object({
     removal: z.enum(['destroy', 'retain']),
@@ -39,7 +35,7 @@ const stageSchema = z
     throttles: z.unknown().optional(),
     saga: z.unknown().optional(),
     alarmEmails: z.array(z.email()).optional(),
-    corsOrigins: z.array(z.string().regex(CORS_ORIGIN, 'must be an https origin (or http://localhost / http://127.0.0.1 with a port), without a path or wildcard')).optional(),
+    corsOrigins: z.unknown().optional(),
   })
   .strict();
 
@@ -51,7 +47,7 @@ export interface StageConfig {
   readonly alarmEmails: readonly string[];
   readonly corsOrigins: readonly string[];
   /** The stage's defaults for these context values (the values as cdk.json would hold them). */
-  readonly contextDefaults: Readonly<Partial<Record<'observability' | 'throttles' | 'saga', unknown>>>;
+  readonly contextDefaults: Readonly<Partial<Record<'observability' | 'throttles' | 'saga' | 'corsOrigins', unknown>>>;
 }
 
 /** The stage configuration is malformed or names no stage: synth stops with what is wrong. */
@@ -84,6 +80,7 @@ export const stageFromContext = (stage: unknown, stages: unknown): StageConfig =
     ['observability', config.observability, observabilityFromContext],
     ['throttles', config.throttles, throttlesFromContext],
     ['saga', config.saga, sagaTypeFromContext],
+    ['corsOrigins', config.corsOrigins, corsOriginsFromContext],
   ];
   for (const [key, value, check] of checks) {
     if (value === undefined) continue;
@@ -94,13 +91,14 @@ export const stageFromContext = (stage: unknown, stages: unknown): StageConfig =
     }
   }
   const contextDefaults = Object.fromEntries(checks.flatMap(([key, value]) => (value === undefined ? [] : [[key, value]])));
-  return { name, removal: config.removal, alarmEmails: config.alarmEmails ?? [], corsOrigins: config.corsOrigins ?? [], contextDefaults };
+  const corsOrigins = config.corsOrigins === undefined ? [] : corsOriginsFromContext(config.corsOrigins);
+  return { name, removal: config.removal, alarmEmails: config.alarmEmails ?? [], corsOrigins, contextDefaults };
 };
 
 /**
  * Reads the app's stage (`-c stage=…` among cdk.json's `stages`) and gives
  * the app the stage's defaults for the context values the constructs read
- * (`observability`, `throttles`, `saga`), where neither cdk.json nor `-c`
+ * (`observability`, `throttles`, `saga`, `corsOrigins`), where neither cdk.json nor `-c`
  * set them. Call it before adding any stack: context is fixed once the app
  * has children.
  */

@@ -1,5 +1,5 @@
 import { CfnOutput, Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { CfnStage, HttpApi, HttpMethod, HttpNoneAuthorizer, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnApi, CfnStage, HttpApi, HttpMethod, HttpNoneAuthorizer, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -8,6 +8,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { checkCorsOrigins } from '../config/cors';
 import { DEFAULT_THROTTLES } from '../config/throttles';
 import { RouteLambdaIntegration } from './route-lambda-integration';
 
@@ -30,7 +31,23 @@ export interface ShopApiProps {
    * @default DEFAULT_THROTTLES: `POST /orders` 100/s (burst 200), `GET /ready` (public, and it calls every dependency) 10/s (burst 20)
    */
   readonly routeThrottles?: Readonly<Record<string, Throttle>>;
+  /**
+   * Origins of browser front ends allowed to call the API (CORS): each an
+   * `https` origin, or `http://localhost:<port>` / `http://127.0.0.1:<port>`,
+   * as a browser sends it in `Origin`, without a wildcard (synth fails
+   * otherwise). API Gateway then answers their preflights itself and adds
+   * the CORS headers to every answer they get.
+   * @default none: no CORS configuration, so browsers refuse cross-origin calls
+   */
+  readonly corsOrigins?: readonly string[];
 }
+
+/** Request headers a front end sends: the token, a JSON body, the idempotency key, a correlation id. */
+export const CORS_ALLOW_HEADERS: readonly string[] = ['authorization', 'content-type', 'idempotency-key', 'x-correlation-id'];
+/** Response headers a front end may read besides the safelisted ones: where a new order is, its correlation id, when to retry. */
+export const CORS_EXPOSE_HEADERS: readonly string[] = ['location', 'x-correlation-id', 'retry-after'];
+/** How long a browser may reuse a preflight's answer. */
+const CORS_MAX_AGE = Duration.minutes(10);
 
 const METHODS: Readonly<Record<string, HttpMethod>> = {
   GET: HttpMethod.GET,
@@ -43,7 +60,8 @@ const METHODS: Readonly<Record<string, HttpMethod>> = {
 /**
  * The HTTP API and who may use it: a Cognito user pool (with an `admin`
  * group) behind a JWT authorizer on every route that is not public, stage
- * and route throttling, access logs, and a 5xx alarm. Users may protect
+ * and route throttling, access logs, a 5xx alarm, and CORS for the
+ * front-end origins it is given (none by default). Users may protect
  * their account with an authenticator app (TOTP); it is not required, since
  * every shopper signs themselves up. Services add their
  * routes with {@link ShopApi.addRoutes}; the handler enforces the access
@@ -58,6 +76,7 @@ export class ShopApi extends Construct {
   private readonly routeThrottles: Readonly<Record<string, Throttle>>;
   private readonly throttledRoutes = new Set<string>();
   private readonly routeKeys = new Set<string>();
+  private readonly routeMethods = new Set<string>();
 
   public constructor(scope: Construct, id: string, props: ShopApiProps) {
     super(scope, id);
@@ -105,7 +124,18 @@ export class ShopApi extends Construct {
     this.authorizer = new HttpUserPoolAuthorizer('Cognito', this.userPool, { userPoolClients: [this.userPoolClient] });
 
     const throttle = props.throttle ?? DEFAULT_THROTTLES.throttle;
-    this.httpApi = new HttpApi(this, 'Api', { description: 'serverless-shop API', createDefaultStage: true });
+    const corsOrigins = checkCorsOrigins(props.corsOrigins ?? [], `${this.node.path} corsOrigins`);
+    this.httpApi = new HttpApi(this, 'Api', {
+      description: 'serverless-shop API',
+      createDefaultStage: true,
+      ...(corsOrigins.length > 0
+        ? { corsPreflight: { allowOrigins: [...corsOrigins], allowHeaders: [...CORS_ALLOW_HEADERS], exposeHeaders: [...CORS_EXPOSE_HEADERS], maxAge: CORS_MAX_AGE } }
+        : {}),
+    });
+    if (corsOrigins.length > 0) {
+      // The methods are the routes', known once every service has added its own.
+      (this.httpApi.node.defaultChild as CfnApi).addPropertyOverride('CorsConfiguration.AllowMethods', Lazy.list({ produce: () => [...this.routeMethods].sort() }));
+    }
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const stage = this.httpApi.defaultStage?.node.defaultChild as CfnStage;
     this.stage = stage;
@@ -173,6 +203,7 @@ export class ShopApi extends Construct {
         });
       }
       this.routeKeys.add(routeKey);
+      this.routeMethods.add(match[1]);
       if (Object.prototype.hasOwnProperty.call(this.routeThrottles, routeKey)) {
         this.throttledRoutes.add(routeKey);
         this.stage.node.addDependency(route);

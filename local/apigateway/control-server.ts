@@ -23,6 +23,7 @@ const TokenRequest = z
     ttlSeconds: z.number().int().optional(),
     tokenUse: z.enum(['id', 'access']).optional(),
     scopes: z.array(z.string()).optional(),
+    claims: z.record(z.string(), z.string()).optional(),
   })
   .strict();
 
@@ -64,7 +65,7 @@ const json = (response: ServerResponse, status: number, body: unknown, headers: 
  * The local cloud's control endpoint for developer tooling, on loopback and
  * apart from the API so it can never shadow a route: `GET /jwks` (the local
  * user pool's keys), `POST /token` `{username, groups?, clientId?, ttlSeconds?,
- * tokenUse?, scopes?}` → `{token, expiresIn, sub}` (what `npm run token --
+ * tokenUse?, scopes?, claims?}` → `{token, expiresIn, sub}` (what `npm run token --
  * alice` prints), and `GET /health`.
  */
 export class ControlServer {

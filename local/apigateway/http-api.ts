@@ -6,6 +6,7 @@ import type { InvokeResult } from '../lambda/lambda-runtime';
 import { LambdaThrottledError, PayloadTooLargeError } from '../lambda/limits';
 import { assertKnownProperties, LOCAL_ACCOUNT, LOCAL_REGION, type LocalResource } from '../resources';
 import { listenOnLoopback } from '../support/loopback';
+import { corsOf, isPreflight, preflightHeaders, withCorsHeaders, type CorsModel } from './cors';
 import type { TokenClaims, TokenVerification, VerifyExpectations } from './jwt-issuer';
 
 /** The resource types {@link HttpApiEmulator.create} reads. */
@@ -447,7 +448,14 @@ const compileLogFormat = (resource: LocalResource, format: string, apiId: string
   return (fields) => pieces.map((piece) => (typeof piece === 'string' ? piece : piece(fields))).join('');
 };
 
-type Reply = { readonly status: number; readonly headers: OutgoingHttpHeaders; readonly body: Buffer; readonly note?: string };
+type Reply = {
+  readonly status: number;
+  readonly headers: OutgoingHttpHeaders;
+  readonly body: Buffer;
+  readonly note?: string;
+  /** API Gateway's own answer to a CORS preflight: its headers are final. */
+  readonly preflight?: boolean;
+};
 
 /**
  * Maps a function's result to the HTTP response, as payload format 2.0
@@ -485,8 +493,9 @@ const replyFromPayload = (payload: unknown): Reply | { readonly malformed: strin
 
 /**
  * An API Gateway HTTP API, locally: the routes, Lambda proxy integrations
- * (payload format 2.0), JWT authorizers, and the `$default` stage (throttling,
- * access logs, stage variables) of a synthesized template, served by
+ * (payload format 2.0), JWT authorizers, CORS (`CorsConfiguration`, see
+ * ./cors.ts), and the `$default` stage (throttling, access logs, stage
+ * variables) of a synthesized template, served by
  * `node:http` on 127.0.0.1. Requests get the answers API Gateway gives: its
  * route selection, its `{"message": ...}` errors (404, 401 with
  * `www-authenticate`, 403, 413, 429, 500, 503) and its event and response
@@ -509,6 +518,7 @@ export class HttpApiEmulator {
     apiId: string,
     routes: readonly RouteModel[],
     stage: StageModel | undefined,
+    private readonly cors: CorsModel | undefined,
     private readonly deps: HttpApiDependencies,
   ) {
     this.apiId = apiId;
@@ -533,6 +543,7 @@ export class HttpApiEmulator {
     if (!api) throw new Error('No AWS::ApiGatewayV2::Api among the resources.');
     if (apis.length > 1) throw fail(apis[1], 'Type', `a second API (the emulator serves one, ${api.logicalId})`);
     checkApi(api);
+    const cors = corsOf(api);
     const belongs = (resource: LocalResource) => {
       if (requiredString(resource, 'ApiId') !== api.ref) throw fail(resource, 'ApiId', `names an API other than ${api.logicalId}`);
     };
@@ -560,7 +571,7 @@ export class HttpApiEmulator {
     const stages = byType('AWS::ApiGatewayV2::Stage');
     if (stages.length > 1) throw fail(stages[1], 'StageName', 'a second stage (the emulator serves the $default stage only)');
     const stage = stages[0] ? stageOf(stages[0], api.ref, routes, belongs) : undefined;
-    return new HttpApiEmulator(api.ref, routes, stage, deps);
+    return new HttpApiEmulator(api.ref, routes, stage, cors, deps);
   }
 
   /** The routes served, for start-up output. */
@@ -629,12 +640,14 @@ export class HttpApiEmulator {
       domainName: host ? host.replace(/:\d+$/, '') : `${this.apiId}.execute-api.${LOCAL_REGION}.amazonaws.com`,
       routeKey: '-',
     };
+    const cors = this.cors;
+    const withCors = (reply: Reply): Reply => (cors && !reply.preflight ? { ...reply, headers: withCorsHeaders(cors, request.headers, reply.headers) } : reply);
     try {
       const reply = await this.serve(request, exchange);
-      this.send(response, exchange, reply);
+      this.send(response, exchange, withCors(reply));
     } catch (error) {
       exchange.note = `emulator error: ${error instanceof Error ? error.message : String(error)}`;
-      this.send(response, exchange, this.gatewayReply(exchange, GATEWAY_ERRORS.integrationFailure));
+      this.send(response, exchange, withCors(this.gatewayReply(exchange, GATEWAY_ERRORS.integrationFailure)));
     } finally {
       this.inFlight -= 1;
       if (this.inFlight === 0) this.idle?.();
@@ -644,6 +657,12 @@ export class HttpApiEmulator {
   private async serve(request: IncomingMessage, exchange: Exchange): Promise<Reply> {
     const body = await readBody(request);
     if (body === 'too-large') return this.gatewayReply(exchange, GATEWAY_ERRORS.tooLarge);
+    if (this.cors && isPreflight(exchange.method, request.headers)) {
+      // API Gateway answers a preflight itself, before route selection and authorizers.
+      const preflight = preflightHeaders(this.cors, request.headers);
+      exchange.note = preflight.refused ? `CORS preflight refused: ${preflight.refused}` : 'CORS preflight';
+      return { status: 204, headers: preflight.headers, body: Buffer.alloc(0), preflight: true };
+    }
     const url = request.url ?? '/';
     const queryAt = url.indexOf('?');
     const rawQueryString = queryAt < 0 ? '' : url.slice(queryAt + 1);
@@ -948,9 +967,6 @@ const checkApi = (api: LocalResource): void => {
         : fail(api, p),
   );
   if (api.properties.ProtocolType !== 'HTTP') throw fail(api, 'ProtocolType', `${JSON.stringify(api.properties.ProtocolType)}: only HTTP APIs are emulated`);
-  if (api.properties.CorsConfiguration !== undefined) {
-    throw fail(api, 'CorsConfiguration', 'CORS (preflight answers and CORS headers) is not emulated; a browser front end would be refused on AWS and allowed locally');
-  }
   if (api.properties.DisableExecuteApiEndpoint === true) throw fail(api, 'DisableExecuteApiEndpoint', 'the API would only be reachable through a custom domain, which is not emulated');
 };
 

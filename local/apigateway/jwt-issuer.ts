@@ -37,7 +37,27 @@ export interface MintOptions {
   readonly tokenUse?: TokenUse;
   /** Scopes of an access token (its `scope` claim). @default ['aws.cognito.signin.user.admin'], what a password sign-in gets */
   readonly scopes?: readonly string[];
+  /**
+   * Claims to add, or to change among those the pool sets, as a pre token
+   * generation trigger's `claimsToAddOrOverride` would. Those Cognito does
+   * not let a trigger touch ({@link RESERVED_CLAIMS}) are refused.
+   * @default none
+   */
+  readonly claims?: Readonly<Record<string, string>>;
 }
+
+/**
+ * Claims a pre token generation trigger cannot add, change or suppress, as
+ * Cognito lists them
+ * (https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-lambda-pre-token-generation.html),
+ * and those the pool sets from the request here: `cognito:groups` (the
+ * groups, checked against the pool's), `client_id`, `scope` and `username`
+ * (the client, scopes and user).
+ */
+export const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
+  'acr', 'amr', 'at_hash', 'aud', 'auth_time', 'azp', 'cognito:username', 'exp', 'iat', 'identities', 'iss', 'jti', 'nbf', 'nonce', 'origin_jti', 'sub', 'token_use',
+  'cognito:groups', 'client_id', 'scope', 'username', 'event_id',
+]);
 
 /** A minted token and what a caller usually wants to print next to it. */
 export interface IssuedToken {
@@ -340,6 +360,12 @@ export class LocalJwtIssuer {
       }
     }
 
+    const extra = options.claims ?? {};
+    for (const [name, value] of Object.entries(extra)) {
+      if (name === '' || typeof value !== 'string') throw new TokenRequestError('claims must map non-empty names to strings.');
+      if (RESERVED_CLAIMS.has(name)) throw new TokenRequestError(`Claim '${name}' is set by the user pool and cannot be overridden.`);
+    }
+
     const sub = subjectFor(options.username);
     const now = Math.floor(this.clock() / 1000);
     const originJti = randomUUID();
@@ -364,6 +390,7 @@ export class LocalJwtIssuer {
             token_use: 'id',
             ...timing,
             ...(withEmail ? { email } : {}),
+            ...extra,
           }
         : {
             ...common,
@@ -375,6 +402,7 @@ export class LocalJwtIssuer {
             scope: scopes.join(' '),
             ...timing,
             username,
+            ...extra,
           };
     return { token: this.signClaims(claims), sub, expiresIn: ttl, claims };
   }

@@ -71,6 +71,13 @@ describe('stages (-c stage=…, cdk.json stages)', () => {
     expect([overridden.node.tryGetContext('observability'), overridden.node.tryGetContext('saga')]).toEqual(['lean', 'standard']);
   });
 
+  it("answer CORS for the stage's browser origins, and for none by default", () => {
+    const { template } = stageTemplate({ stages: { web: { removal: 'destroy', corsOrigins: ['https://shop.example.com'] } }, stage: 'web' });
+    const cors = (t: Template) => Object.values(resources(t)).filter((r) => r.Type === 'AWS::ApiGatewayV2::Api').map((r) => (r.Properties?.CorsConfiguration as { AllowOrigins?: unknown } | undefined)?.AllowOrigins);
+    expect(cors(template)).toEqual([['https://shop.example.com']]);
+    expect(cors(dev.template)).toEqual([undefined]);
+  });
+
   it('refuse, at synth, a stage that is not defined, naming the ones that are', () => {
     expect(() => stageFromContext('qa', CDK_JSON_CONTEXT.stages)).toThrow(new StageConfigError("stage 'qa' is not defined in cdk.json's 'stages' (defined: dev, prod)"));
     expect(() => stageFromContext('Prod!', CDK_JSON_CONTEXT.stages)).toThrow(StageConfigError);
@@ -89,8 +96,8 @@ describe('stages (-c stage=…, cdk.json stages)', () => {
 
     expect(refusal({ removal: 'snapshot' })).toMatch(/^context 'stages' is not a valid stage configuration: bad\.removal: /);
     expect(refusal({ removal: 'retain', alarmEmails: ['not-an-address'] })).toMatch(/bad\.alarmEmails\.0: /);
-    expect(refusal({ removal: 'retain', corsOrigins: ['https://shop.example.com/path'] })).toMatch(/bad\.corsOrigins\.0: must be an https origin/);
-    expect(refusal({ removal: 'retain', corsOrigins: ['*'] })).toMatch(/bad\.corsOrigins\.0/);
+    expect(refusal({ removal: 'retain', corsOrigins: ['https://shop.example.com/path'] })).toMatch(/^stage 'bad': corsOrigins: .*no path/);
+    expect(refusal({ removal: 'retain', corsOrigins: ['*'] })).toMatch(/^stage 'bad': corsOrigins: .*wildcard/);
     expect(refusal({ removal: 'retain', observability: 'verbose' })).toMatch(/^stage 'bad': observability: /);
     expect(refusal({ removal: 'retain', saga: 'fast' })).toMatch(/^stage 'bad': saga: /);
     expect(refusal({ removal: 'retain', retention: 30 })).toMatch(/Unrecognized key/);

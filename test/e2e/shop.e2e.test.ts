@@ -295,8 +295,8 @@ describe(`serverless-shop end to end (${remote ? 'deployed stack at SHOP_API_URL
       });
       const total = await shop.call('POST', '/orders', { as: target.userA, json: { ...valid, total: { amount: 1, currency: 'EUR' } } });
 
-      expect(expectProblem(linePrice, 422, 'VALIDATION_FAILED').errors).toEqual([expect.objectContaining({ path: 'items.0', message: expect.stringContaining('unitPrice') })]);
-      expect(expectProblem(total, 422, 'VALIDATION_FAILED').errors).toEqual([expect.objectContaining({ message: expect.stringContaining('total') })]);
+      expect(expectProblem(linePrice, 422, 'VALIDATION_FAILED').errors).toEqual([{ path: 'items.0.unitPrice', message: 'unknown field' }]);
+      expect(expectProblem(total, 422, 'VALIDATION_FAILED').errors).toEqual([{ path: 'total', message: 'unknown field' }]);
       expect(await shop.allOrders(target.userA)).toHaveLength(before);
       expect(await shop.stockOf(target.userA, pen)).toBe(10);
     });

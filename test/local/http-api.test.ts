@@ -615,6 +615,107 @@ describe('HttpApiEmulator on the local Lambda runtime', () => {
   });
 });
 
+describe('HttpApiEmulator with a CORS configuration', () => {
+  const SHOP = 'https://shop.example';
+  const issuer = LocalJwtIssuer.create({ userPoolId: POOL_ID, clients: [{ clientId: CLIENT }] });
+  const functions = new FakeFunctions(['Catalog']).on('Catalog', () =>
+    ok({ statusCode: 201, headers: { 'content-type': 'application/json', location: '/products/p-1', 'Access-Control-Allow-Origin': 'https://evil.example' }, body: '{}' }),
+  );
+  const cors = {
+    AllowOrigins: [SHOP, 'http://localhost:5173'],
+    AllowMethods: ['GET', 'POST'],
+    AllowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-correlation-id'],
+    ExposeHeaders: ['location', 'x-correlation-id', 'retry-after'],
+    MaxAge: 600,
+  };
+  const emulator = HttpApiEmulator.create(
+    [api({ CorsConfiguration: cors }), authorizer(issuer.issuer), integration('Catalog'), route('GET /products', 'Catalog'), jwtRoute('POST /products', 'Catalog'), stage({ RouteSettings: undefined })],
+    { invoker: functions, issuer },
+  );
+  let url = '';
+
+  beforeAll(async () => {
+    url = await emulator.listen(0);
+  });
+  afterAll(() => emulator.close(100));
+
+  const preflight = (origin: string, method = 'POST', headers = 'authorization,content-type') =>
+    fetch(`${url}/products`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': method, 'access-control-request-headers': headers } });
+  const corsHeadersOf = (response: Response): Record<string, string> =>
+    Object.fromEntries([...response.headers.entries()].filter(([name]) => name.startsWith('access-control-')));
+
+  it('answers the preflight of an allowed origin itself, 204 with the configured headers, without calling the function or the authorizer', async () => {
+    // Act
+    const response = await preflight(SHOP);
+
+    // Assess
+    expect(response.status).toBe(204);
+    expect(corsHeadersOf(response)).toEqual({
+      'access-control-allow-origin': SHOP,
+      'access-control-allow-methods': 'GET,POST',
+      'access-control-allow-headers': 'authorization,content-type,idempotency-key,x-correlation-id',
+      'access-control-max-age': '600',
+    });
+    expect(await response.text()).toBe('');
+    expect(functions.calls).toHaveLength(0);
+  });
+
+  it.each([
+    ['an origin that is not allowed', 'https://evil.example', 'POST', 'content-type'],
+    ['an allowed origin on another port', 'http://localhost:3000', 'POST', 'content-type'],
+    ['a method that is not allowed', SHOP, 'DELETE', 'content-type'],
+    ['a header that is not allowed', SHOP, 'POST', 'content-type,x-api-key'],
+  ])('answers the preflight of %s with 204 and no CORS headers, so the browser refuses', async (_, origin, method, headers) => {
+    const response = await preflight(origin, method, headers);
+    expect(response.status).toBe(204);
+    expect(corsHeadersOf(response)).toEqual({});
+    expect(functions.calls).toHaveLength(0);
+  });
+
+  it('adds Allow-Origin and Expose-Headers to the answers an allowed origin gets, its own and the gateway\'s, and drops the function\'s CORS headers', async () => {
+    // Act
+    const read = await fetch(`${url}/products`, { headers: { origin: 'http://localhost:5173' } });
+    const anonymousWrite = await fetch(`${url}/products`, { method: 'POST', headers: { origin: SHOP } });
+    const write = await fetch(`${url}/products`, { method: 'POST', headers: { origin: SHOP, authorization: `Bearer ${issuer.mint({ username: 'alice' }).token}` } });
+
+    // Assess
+    const expected = (origin: string) => ({ 'access-control-allow-origin': origin, 'access-control-expose-headers': 'location,x-correlation-id,retry-after' });
+    expect([read.status, anonymousWrite.status, write.status]).toEqual([201, 401, 201]);
+    expect(corsHeadersOf(read)).toEqual(expected('http://localhost:5173'));
+    expect(corsHeadersOf(anonymousWrite)).toEqual(expected(SHOP));
+    expect(corsHeadersOf(write)).toEqual(expected(SHOP));
+    expect(write.headers.get('location')).toBe('/products/p-1');
+  });
+
+  it('serves a disallowed origin, or a request without one, without CORS headers, the function\'s dropped too', async () => {
+    const other = await fetch(`${url}/products`, { headers: { origin: 'https://evil.example' } });
+    const none = await fetch(`${url}/products`);
+    expect([other.status, none.status]).toEqual([201, 201]);
+    expect(corsHeadersOf(other)).toEqual({});
+    expect(corsHeadersOf(none)).toEqual({});
+  });
+
+  it('leaves an OPTIONS request that is not a preflight to the routes (none here: 404)', async () => {
+    const response = await fetch(`${url}/products`, { method: 'OPTIONS' });
+    expect(response.status).toBe(404);
+  });
+
+  it('without a CORS configuration, answers a preflight as any unrouted request, and passes the function\'s headers on', async () => {
+    // Prepare
+    const plain = HttpApiEmulator.create([api(), integration('Catalog'), route('GET /products', 'Catalog'), stage({ RouteSettings: undefined })], { invoker: functions });
+    const base = await plain.listen(0);
+
+    // Act
+    const answer = await fetch(`${base}/products`, { method: 'OPTIONS', headers: { origin: SHOP, 'access-control-request-method': 'GET' } });
+    const read = await fetch(`${base}/products`, { headers: { origin: SHOP } });
+    await plain.close(100);
+
+    // Assess
+    expect(answer.status).toBe(404);
+    expect(read.headers.get('access-control-allow-origin')).toBe('https://evil.example');
+  });
+});
+
 describe('HttpApiEmulator.create', () => {
   const issuer = LocalJwtIssuer.create({ userPoolId: POOL_ID, clients: [{ clientId: CLIENT }] });
   const template = (): LocalResource[] => [api(), authorizer(issuer.issuer), integration('Catalog'), route('GET /products', 'Catalog'), jwtRoute('POST /products', 'Catalog'), stage({ RouteSettings: undefined })];
@@ -634,7 +735,9 @@ describe('HttpApiEmulator.create', () => {
     ['an HTTP proxy integration', 'CatalogIntegration', { IntegrationType: 'HTTP_PROXY', IntegrationUri: 'https://example.com' }, 'IntegrationType'],
     ['an integration of a function the local cloud does not run', 'CatalogIntegration', { IntegrationUri: arn('Missing') }, 'IntegrationUri'],
     ['request parameter mapping', 'CatalogIntegration', { RequestParameters: { 'overwrite:path': '/x' } }, 'RequestParameters'],
-    ['a CORS configuration', 'Api', { CorsConfiguration: { AllowOrigins: ['*'] } }, 'CorsConfiguration'],
+    ['a CORS property API Gateway does not have', 'Api', { CorsConfiguration: { AllowOrigins: ['https://shop.example'], AllowOrigin: ['x'] } }, 'CorsConfiguration.AllowOrigin'],
+    ['CORS credentials with any origin, which API Gateway refuses', 'Api', { CorsConfiguration: { AllowOrigins: ['*'], AllowCredentials: true } }, 'CorsConfiguration.AllowCredentials'],
+    ['a CORS max age over a day', 'Api', { CorsConfiguration: { AllowOrigins: ['https://shop.example'], MaxAge: 86_401 } }, 'CorsConfiguration.MaxAge'],
     ['a WebSocket API', 'Api', { ProtocolType: 'WEBSOCKET' }, 'ProtocolType'],
     ['an unknown route property', 'RouteGETproducts', { Frobnicate: true }, 'Frobnicate'],
     ['IAM authorization', 'RouteGETproducts', { AuthorizationType: 'AWS_IAM' }, 'AuthorizationType'],

@@ -1,7 +1,8 @@
 import { createPublicKey, verify } from 'node:crypto';
 import { ControlServer } from '../../local/apigateway/control-server';
 import { UnsupportedFeatureError } from '../../local/errors';
-import { LocalJwtIssuer, subjectFor, TokenRequestError, type TokenClaims } from '../../local/apigateway/jwt-issuer';
+import { LocalJwtIssuer, RESERVED_CLAIMS, subjectFor, TokenRequestError, type TokenClaims } from '../../local/apigateway/jwt-issuer';
+import { parseTokenArgs } from '../../local/token-args';
 import type { LocalResource } from '../../local/resources';
 
 const POOL_ID = 'us-east-1_LocalPool';
@@ -53,6 +54,20 @@ describe('LocalJwtIssuer', () => {
     });
     expect(issued.expiresIn).toBe(3600);
     expect(issuer.verify(issued.token, expected)).toEqual({ ok: true, claims });
+  });
+
+  it('adds custom claims to ID and access tokens, and may change an attribute claim such as email', () => {
+    // Act
+    const id = decode(issuer.mint({ username: 'alice', claims: { tier: 'gold', email: 'a@shop.example' } }).token).claims;
+    const access = decode(issuer.mint({ username: 'alice', tokenUse: 'access', claims: { tier: 'gold' } }).token).claims;
+
+    // Assess
+    expect(id).toMatchObject({ tier: 'gold', email: 'a@shop.example', sub: subjectFor('alice'), token_use: 'id' });
+    expect(access).toMatchObject({ tier: 'gold', token_use: 'access' });
+  });
+
+  it.each([...RESERVED_CLAIMS])('refuses to override %s, a claim the pool sets', (name) => {
+    expect(() => issuer.mint({ username: 'alice', claims: { [name]: 'x' } })).toThrow(new TokenRequestError(`Claim '${name}' is set by the user pool and cannot be overridden.`));
   });
 
   it('leaves cognito:groups out when the user has no group, as Cognito does', () => {
@@ -261,8 +276,28 @@ describe('ControlServer', () => {
     expect(verified).toMatchObject({ ok: true, claims: { sub: subjectFor('alice'), 'cognito:groups': ['admin'], aud: CLIENT } });
   });
 
+  it('mints what npm run token asks for: a short lifetime and custom claims, carried in a token that verifies', async () => {
+    // Prepare
+    const request = parseTokenArgs(['alice', '--carrier', '--ttl', '60', '--claim', 'tier=gold', '--claim=note=a=b']);
+    if (request.kind !== 'mint') throw new Error(`not a token request: ${JSON.stringify(request)}`);
+
+    // Act
+    const response = await postToken(JSON.stringify(request.request));
+
+    // Assess
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { token: string; expiresIn: number };
+    expect(body.expiresIn).toBe(60);
+    const verified = issuer.verify(body.token, expected);
+    expect(verified).toMatchObject({ ok: true, claims: { sub: subjectFor('alice'), 'cognito:groups': ['carrier'], tier: 'gold', note: 'a=b' } });
+    const { claims } = decode(body.token);
+    expect(Number(claims.exp) - Number(claims.iat)).toBe(60);
+  });
+
   it.each([
     ['no username', JSON.stringify({ groups: ['admin'] }), /username/],
+    ['a claim the pool sets (sub)', JSON.stringify({ username: 'alice', claims: { sub: 'someone-else' } }), /Claim 'sub' is set by the user pool/],
+    ['a claim that is not a string', JSON.stringify({ username: 'alice', claims: { tier: 3 } }), /claims/],
     ['a group the pool does not have', JSON.stringify({ username: 'alice', groups: ['root'] }), /Group 'root' does not exist/],
     ['an unknown field', JSON.stringify({ username: 'alice', admin: true }), /admin/],
     ['a body that is not JSON', '{username', /not valid JSON/],

@@ -354,7 +354,8 @@ interface BodyModel {
   readonly businessRules?: (value: unknown) => Arbitrary<Mutation & { readonly outcomes: readonly Outcome[] }>;
 }
 
-const VALID_CONTENT_TYPES: ReadonlyArray<readonly string[]> = [[], ['application/json'], ['application/json; charset=utf-8'], ['Application/JSON'], ['application/vnd.api+json'], ['application/json;charset=UTF-8;foo=bar']];
+/** Content-Type headers a body is accepted with (none is not: a body without one is a 415). */
+const VALID_CONTENT_TYPES: ReadonlyArray<readonly string[]> = [['application/json'], ['application/json; charset=utf-8'], ['Application/JSON'], ['application/vnd.api+json'], ['application/json;charset=UTF-8;foo=bar']];
 
 const validContentTypes = fc.constantFrom(...VALID_CONTENT_TYPES);
 
@@ -366,6 +367,7 @@ const invalidContentTypes: Arbitrary<readonly string[]> = fc
       'application/javascript', 'appl\u00efcation/json',
     ).map((type) => [type]),
     fc.constant(['application/json', 'application/json']),
+    fc.constant([]),
     fc.string({ minLength: 1, maxLength: 30, unit: headerChar }).map((type) => [type]),
   )
   .filter((types) => !JSON_MEDIA_TYPE.test(headerView(types)));
@@ -448,10 +450,10 @@ const invalidBody = (model: BodyModel): Arbitrary<BodyPick> => {
     {
       weight: 4,
       arbitrary: fc.tuple(invalidContentTypes, fc.oneof(model.valid, schemaBreaks.map((m) => m.value))).map(([types, value]) =>
-        bodyPick(types, textBody(serialize(value)), [{ stage: 'handler: Content-Type', what: `content-type ${JSON.stringify(headerView(types))}`, outcomes: [problem(400, 'UNSUPPORTED_MEDIA_TYPE')] }]),
+        bodyPick(types, textBody(serialize(value)), [{ stage: 'handler: Content-Type', what: `content-type ${JSON.stringify(headerView(types))}`, outcomes: [problem(415, 'UNSUPPORTED_MEDIA_TYPE')] }]),
       ),
     },
-    { weight: 2, arbitrary: fc.tuple(validContentTypes, fc.boolean()).map(([types, zeroLength]) => bodyPick(types, zeroLength ? { kind: 'bytes', bytes: Buffer.alloc(0) } : undefined)) },
+    { weight: 2, arbitrary: fc.tuple(fc.constantFrom<readonly string[]>([], ...VALID_CONTENT_TYPES), fc.boolean()).map(([types, zeroLength]) => bodyPick(types, zeroLength ? { kind: 'bytes', bytes: Buffer.alloc(0) } : undefined)) },
     { weight: 4, arbitrary: oversized(model) },
     { weight: 1, arbitrary: fc.tuple(validContentTypes, fc.integer({ min: 1, max: 4096 })).map(([types, extra]) => bodyPick(types, { kind: 'filler', length: TEN_MB + extra })) },
     {

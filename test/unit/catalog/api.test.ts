@@ -69,7 +69,7 @@ describe('catalog HTTP routes', () => {
     expect(bodyOf(malformed)).toMatchObject({ code: 'MALFORMED_JSON' });
     expect(invalid.statusCode).toBe(422);
     const paths = (bodyOf(invalid) as { errors: Array<{ path: string }> }).errors.map((e) => e.path).sort();
-    expect(paths).toEqual(['', 'category', 'name', 'price.amount', 'price.currency']);
+    expect(paths).toEqual(['category', 'extra', 'name', 'price.amount', 'price.currency']);
     expect(products.products.size).toBe(0);
   });
 

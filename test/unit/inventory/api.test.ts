@@ -70,7 +70,7 @@ describe('inventory HTTP routes', () => {
     ['more than a million', { stock: 1_000_001 }, ['stock']],
     ['a string', { stock: '5' }, ['stock']],
     ['a missing count', {}, ['stock']],
-    ['an unknown field', { stock: 5, reserved: 2 }, ['']],
+    ['an unknown field', { stock: 5, reserved: 2 }, ['reserved']],
   ])('answers %s with 422 naming the field, writing nothing', async (_, body, paths) => {
     const { api, inventory } = setup();
     const result = await invoke(api, put(body));
