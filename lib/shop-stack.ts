@@ -11,6 +11,7 @@ import { ShopApi } from './constructs/shop-api';
 import { ShopBus } from './constructs/shop-bus';
 import { OrderCancellation } from './orchestration/order-cancellation';
 import { OrderSaga } from './orchestration/order-saga';
+import { ShopDashboard } from './ops/shop-dashboard';
 import { CatalogService } from './services/catalog';
 import { HealthCheck } from './services/health';
 import { InventoryService } from './services/inventory';
@@ -112,7 +113,7 @@ export class ShopStack extends Stack {
 
     orders.addReconciler({ stateMachine: saga.stateMachine, sagaClaims: saga.claims, bus, alarmTopic, version });
 
-    new HealthCheck(this, 'Health', {
+    const health = new HealthCheck(this, 'Health', {
       api,
       version,
       tables: { catalog: catalog.table, inventory: inventory.table, orders: orders.table, payments: payments.table, shipping: shipping.table },
@@ -123,6 +124,23 @@ export class ShopStack extends Stack {
         'payments-get-payment': payments.getPaymentFunction,
         'shipping-get-shipment': shipping.getShipmentFunction,
       },
+    });
+
+    new ShopDashboard(this, 'Dashboard', {
+      alarmTopic,
+      api,
+      bus,
+      orders,
+      stateMachines: { 'Order saga': saga.stateMachine, 'Order cancellation': cancellation.stateMachine },
+      functions: [
+        ...[catalog.apiFunction, catalog.pricesFunction, catalog.availabilityConsumer],
+        ...[inventory.apiFunction, inventory.reserveFunction, inventory.releaseFunction, inventory.enrichmentFunction],
+        ...[payments.chargeFunction, payments.refundFunction, payments.getPaymentFunction],
+        ...[shipping.apiFunction, shipping.createFunction, shipping.cancelFunction, shipping.getShipmentFunction],
+        ...[orders.apiFunction, orders.enrichmentFunction, orders.statusConsumer, ...(orders.reconciler ? [orders.reconciler.function] : [])],
+        ...(saga.starter ? [saga.starter] : []),
+        health.function,
+      ],
     });
 
     new CfnOutput(this, 'EventBusName', { key: 'EventBusName', value: bus.bus.eventBusName });

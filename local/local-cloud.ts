@@ -90,6 +90,7 @@ export interface LocalCloudOptions {
 /** Why a type the local cloud accepts is not enforced, for the start-up banner. */
 const NOT_ENFORCED_WHY: Readonly<Record<string, string>> = {
   [SAMPLING_RULE_TYPE]: 'no X-Ray daemon samples anything; the cost meter prices traced executions at the matching rule',
+  'AWS::CloudWatch::Dashboard': 'no metrics are kept locally, so it has nothing to draw',
 };
 
 const stop = async (what: string, action: () => Promise<unknown>, onError: (what: string, error: unknown) => void): Promise<void> => {

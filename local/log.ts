@@ -102,7 +102,20 @@ export class HopLog {
     if (!this.options.verbose && level !== 'WARN' && level !== 'ERROR' && level !== 'CRITICAL') return;
     if (!this.options.verbose && /No application metrics to publish|Namespace should be defined/.test(line)) return;
     const message = parsed ? `${level ?? ''} ${String(parsed.message ?? '')}`.trim() : line;
-    const correlationId = typeof parsed?.correlationId === 'string' ? parsed.correlationId : undefined;
+    const correlationId = correlationIdOf(parsed);
     this.hop({ kind: level === 'ERROR' || level === 'CRITICAL' ? 'error' : 'fn', text: `${functionName}: ${message}`, correlationId, payload: this.options.verbose ? parsed ?? undefined : undefined });
   }
+}
+
+/**
+ * A log line's correlation id: Powertools' standard key `correlation_id`
+ * (`logger.setCorrelationId`), else a `correlationId` key, which apps that
+ * append their own keep using (and bundles built before the switch).
+ */
+function correlationIdOf(line: Record<string, unknown> | undefined): string | undefined {
+  for (const key of ['correlation_id', 'correlationId']) {
+    const value = line?.[key];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
 }

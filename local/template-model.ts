@@ -31,7 +31,7 @@ interface Identity {
 /**
  * What each resource type is locally. Types listed with `enforced: false`
  * are accepted and named at start-up as not enforced (alarms are not
- * evaluated, topics deliver nothing, X-Ray sampling rules sample nothing:
+ * evaluated, dashboards draw nothing, topics deliver nothing, X-Ray sampling rules sample nothing:
  * no daemon runs, and they only price traces on the cost meter). IAM types are enforced by `./iam`
  * (named as not enforced only with `--iam off`). A type not listed here
  * stops start-up.
@@ -106,6 +106,8 @@ const TYPES: Readonly<Record<string, { readonly enforced: boolean; readonly iden
   'AWS::IAM::Policy': { enforced: true, identity: (id) => ({ ref: id, attributes: {} }) },
   'AWS::Logs::LogGroup': { enforced: true, identity: (id) => arn('logs', `log-group:/local/${id}:*`, `/local/${id}`) },
   'AWS::CloudWatch::Alarm': { enforced: false, identity: (id) => arn('cloudwatch', `alarm:${id}`, id) },
+  // `Ref` is the dashboard's name.
+  'AWS::CloudWatch::Dashboard': { enforced: false, identity: (id) => ({ ref: id, attributes: {} }) },
   // No X-Ray daemon runs locally: a rule only tells the cost meter what share of traced executions X-Ray records (./xray/sampling-rules).
   'AWS::XRay::SamplingRule': {
     enforced: false,

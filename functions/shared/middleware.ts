@@ -9,7 +9,7 @@ import type { EventContract, EventDetail } from './contracts/envelope';
 import { ContractViolationError, DependencyUnavailableError, ProblemError, TransientError } from './errors';
 import { authorize, errorToProblem, problemResponse, type Access, type HttpEvent, type HttpResult, type Principal } from './http';
 import { newId } from './ids';
-import { logger, metrics, tracer } from './powertools';
+import { annotateTrace, logger, metrics, tracer } from './powertools';
 import { PowertoolsRequestMetrics, UNMATCHED_ROUTE, type RequestMetrics } from './request-metrics';
 import { safeParse } from './validation';
 
@@ -78,7 +78,9 @@ const correlationIdOf = (event: HttpEvent): string => {
 export const httpApi = <R extends RouteTable>(routes: R, handlers: RouteHandlers<R>, requestMetrics?: RequestMetrics) => {
   const answer = async (event: HttpEvent): Promise<HttpResult> => {
     const correlationId = correlationIdOf(event);
-    logger.appendKeys({ correlationId, routeKey: event.routeKey });
+    logger.setCorrelationId(correlationId);
+    logger.appendKeys({ routeKey: event.routeKey });
+    annotateTrace({ correlationId });
     const instance = event.rawPath ?? event.requestContext?.http?.path ?? '/';
     const responseHeaders = { [CORRELATION_HEADER]: correlationId };
     try {
@@ -139,7 +141,8 @@ const consumeEvent = async <const C extends readonly EventContract[]>(contracts:
   }
   const parsed = safeParse(contract.detail, event.detail);
   if (!parsed.ok) throw new ContractViolationError(`Event ${contract.detailType} ${event.id}`, parsed.issues);
-  logger.appendKeys({ correlationId: parsed.value.metadata.correlationId, eventId: parsed.value.metadata.eventId });
+  logger.setCorrelationId(parsed.value.metadata.correlationId);
+  logger.appendKeys({ eventId: parsed.value.metadata.eventId });
   logger.info('Event received', { detailType: contract.detailType });
   await handle({ detailType: contract.detailType, detail: parsed.value } as ReceivedEvent<C[number]>);
 };
@@ -178,7 +181,7 @@ export const queuedEventConsumer = <const C extends readonly EventContract[]>(
         const log = error instanceof ContractViolationError || receiveCount >= 5 ? logger.error.bind(logger) : logger.warn.bind(logger);
         log('Event failed; the queue delivers it again', { receiveCount, error: error instanceof Error ? error : String(error) });
       } finally {
-        logger.removeKeys(['messageId', 'correlationId', 'eventId']);
+        logger.removeKeys(['messageId', 'correlation_id', 'eventId']);
       }
     }
     return { batchItemFailures };
@@ -198,7 +201,9 @@ export const sagaTask = <I extends { readonly orderId: string; readonly correlat
     const parsed = safeParse(schema, event);
     if (!parsed.ok) throw new ContractViolationError(`${name} input`, parsed.issues);
     const input = parsed.value;
-    logger.appendKeys({ correlationId: input.correlationId, orderId: input.orderId, task: name });
+    logger.setCorrelationId(input.correlationId);
+    logger.appendKeys({ orderId: input.orderId, task: name });
+    annotateTrace({ orderId: input.orderId, correlationId: input.correlationId });
     try {
       const output = await run(input);
       logger.info(`${name} done`, { output });
@@ -223,7 +228,7 @@ export const internalQuery = <I, O>(name: string, schema: ZodType<I>, run: (inpu
     const parsed = safeParse(schema, event);
     if (!parsed.ok) throw new ContractViolationError(`${name} request`, parsed.issues);
     const correlationId = typeof (event as { correlationId?: unknown }).correlationId === 'string' ? (event as { correlationId: string }).correlationId : undefined;
-    if (correlationId) logger.appendKeys({ correlationId });
+    if (correlationId) logger.setCorrelationId(correlationId);
     return run(parsed.value);
   });
 

@@ -12,3 +12,22 @@ import { ShopLogFormatter } from './log-formatter';
 export const logger = new Logger({ logFormatter: new ShopLogFormatter() });
 export const tracer = new Tracer();
 export const metrics = new Metrics();
+
+/** What a trace is searched by, as X-Ray annotations (indexed, unlike metadata). */
+export interface TraceAnnotations {
+  /** The order the invocation works on. */
+  readonly orderId?: string;
+  /** The request's correlation id, the same as the log lines' `correlation_id`. */
+  readonly correlationId?: string;
+}
+
+/**
+ * Annotates the invocation's trace, so X-Ray finds an order's traces by
+ * `annotation.orderId = "…"` (or `annotation.correlationId`). Nothing is
+ * sent where the invocation is not traced.
+ */
+export const annotateTrace = (annotations: TraceAnnotations): void => {
+  for (const [key, value] of Object.entries(annotations)) {
+    if (typeof value === 'string') tracer.putAnnotation(key, value);
+  }
+};

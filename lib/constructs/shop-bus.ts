@@ -77,6 +77,12 @@ export interface QueuedConsumer {
 export class ShopBus extends Construct {
   public readonly bus: EventBus;
   private readonly props: ShopBusProps;
+  private readonly deadLetters: Queue[] = [];
+
+  /** Every dead-letter queue made through {@link ShopBus.deadLetterQueue}, which every rule, consumer queue and pipe uses. */
+  public get deadLetterQueues(): readonly Queue[] {
+    return [...this.deadLetters];
+  }
 
   public constructor(scope: Construct, id: string, props: ShopBusProps) {
     super(scope, id);
@@ -179,6 +185,7 @@ export class ShopBus extends Construct {
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     }).addAlarmAction(new SnsAction(this.props.alarmTopic));
+    this.deadLetters.push(queue);
     return queue;
   }
 }

@@ -80,6 +80,15 @@ export const METRICS_NAMESPACE = 'ServerlessShop';
  * stack creates. Grants add the rest.
  */
 export class ShopFunction extends LambdaFunction {
+  /** The service it belongs to (its POWERTOOLS_SERVICE_NAME): the dashboard and the alarms group functions by it. */
+  public readonly service: string;
+  /**
+   * Whether it is a saga task (`traced`): its function errors include the
+   * business errors the saga catches (a declined card, no stock), so they are
+   * not a failure of the function.
+   */
+  public readonly sagaTask: boolean;
+
   public constructor(scope: Construct, id: string, props: ShopFunctionProps) {
     const logGroup = new LogGroup(scope, `${id}Logs`, {
       retention: props.logRetention ?? RetentionDays.ONE_MONTH,
@@ -131,6 +140,8 @@ export class ShopFunction extends LambdaFunction {
       },
       ...props.overrides,
     });
+    this.service = props.service;
+    this.sagaTask = props.traced ?? false;
     logGroup.grantWrite(this);
     if (ownRole && props.traced) Validations.of(ownRole).acknowledge({ id: iamWildcardResource(ownRole, '*'), reason: XRAY_WILDCARD_REASON });
   }

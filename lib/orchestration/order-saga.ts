@@ -1,4 +1,6 @@
 import { Duration, Stack } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { RuleTargetInput } from 'aws-cdk-lib/aws-events';
 import { SfnStateMachine } from 'aws-cdk-lib/aws-events-targets';
@@ -167,6 +169,16 @@ export interface OrderSagaProps {
    * @default Duration.hours(1) (Standard), 5 minutes (Express, its most)
    */
   readonly timeout?: Duration;
+  /**
+   * The p99 execution time over which the saga is slow (`SlowAlarm`: three
+   * 5-minute periods in a row). A healthy order takes seconds; a p99 this long
+   * means orders keep waiting on retries (a provider slow or down), well before
+   * executions fail or time out.
+   * @default 5 minutes (Standard: a fraction of its hour, below the ~15 minutes
+   *   of a compensation riding out an outage); 1 minute (Express: a fifth of
+   *   the 5 minutes AWS allows it)
+   */
+  readonly slowAfter?: Duration;
   /** How long the execution logs are kept. @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /**
@@ -382,6 +394,19 @@ export class OrderSaga extends Construct {
       ...(props.logRetention !== undefined ? { logRetention: props.logRetention } : {}),
       logLevel: props.logLevel ?? (express ? LogLevel[observability.sagaLogLevel] : LogLevel.ERROR),
     });
+
+    const slowAfter = props.slowAfter ?? (express ? Duration.minutes(1) : Duration.minutes(5));
+    if (slowAfter.toMilliseconds() <= 0 || slowAfter.toMilliseconds() >= timeout.toMilliseconds()) {
+      throw new Error(`OrderSaga '${id}': slowAfter (${slowAfter.toHumanString()}) must be longer than 0 and shorter than the timeout (${timeout.toHumanString()}): an execution that long times out instead.`);
+    }
+    new Alarm(this, 'SlowAlarm', {
+      alarmDescription: `Order saga executions are slow: p99 execution time over ${slowAfter.toHumanString()} for 15 minutes (orders wait on retries)`,
+      metric: this.stateMachine.metricTime({ statistic: 'p99', period: Duration.minutes(5) }),
+      threshold: slowAfter.toMilliseconds(),
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    }).addAlarmAction(new SnsAction(props.alarmTopic));
 
     // One trace per order, and only a share of them: X-Ray records the saga's executions at the sampling rule's rate
     // (its functions trace only inside a sampled execution: they are PassThrough). Step Functions honours sampling rules.

@@ -32,6 +32,8 @@ export class CatalogService extends Construct {
   public readonly table: ServiceTable['table'];
   /** Invoked by the orders service for current prices. Read-only. */
   public readonly pricesFunction: ShopFunction;
+  /** The catalog's HTTP routes. */
+  public readonly apiFunction: ShopFunction;
   /** Records the units on sale from StockChanged events. */
   public readonly availabilityConsumer: ShopFunction;
   /** The rule, queue and dead-letter queue that feed {@link availabilityConsumer}. */
@@ -47,13 +49,13 @@ export class CatalogService extends Construct {
     }).table;
     const environment = { TABLE_NAME: this.table.tableName };
 
-    const api = new ShopFunction(this, 'Api', {
+    const api = (this.apiFunction = new ShopFunction(this, 'Api', {
       service: 'catalog',
       entry: 'catalog/entries/api.ts',
       description: 'Catalog HTTP routes',
       environment,
       version: props.version,
-    });
+    }));
     // Exactly what the routes call: get; create, update and delete are conditional UpdateItems (they never touch the
     // availability the consumer writes); listings query the two indexes, and nothing else of them.
     api.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], resources: [this.table.tableArn] }));

@@ -95,7 +95,15 @@ export class OrdersService extends Construct {
    * once the saga it reads exists.
    */
   public addReconciler(props: Omit<OrderReconcilerProps, 'ordersTable' | 'cancellationStateMachine' | 'shipmentCancelFunction'>): OrderReconciler {
-    return new OrderReconciler(this, 'Reconciler', { ...props, ...this.cancellation, ordersTable: this.table });
+    this.addedReconciler = new OrderReconciler(this, 'Reconciler', { ...props, ...this.cancellation, ordersTable: this.table });
+    return this.addedReconciler;
+  }
+
+  private addedReconciler?: OrderReconciler;
+
+  /** The reconciler, once {@link OrdersService.addReconciler} added it. */
+  public get reconciler(): OrderReconciler | undefined {
+    return this.addedReconciler;
   }
 
   public constructor(scope: Construct, id: string, props: OrdersServiceProps) {

@@ -71,6 +71,7 @@ const assemblyWith = (fixedRate: number): string => {
         Properties: { StateMachineType: 'STANDARD', TracingConfiguration: { Enabled: true }, DefinitionString: JSON.stringify({ StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }) },
       },
       Sampling: { Type: 'AWS::XRay::SamplingRule', Properties: { SamplingRule: { ...SAMPLING_RULE, FixedRate: fixedRate } } },
+      Dashboard: { Type: 'AWS::CloudWatch::Dashboard', Properties: { DashboardBody: JSON.stringify({ widgets: [] }) } },
     },
   };
   writeFileSync(path.join(dir, 'Stack.template.json'), JSON.stringify(template));
@@ -108,6 +109,10 @@ describe('logs and traces through the local cloud', () => {
 
   it('names the sampling rule among what is accepted but not enforced', () => {
     expect(cloud.notEnforced).toContain('AWS::XRay::SamplingRule ×1 (no X-Ray daemon samples anything; the cost meter prices traced executions at the matching rule)');
+  });
+
+  it('accepts a dashboard and names it among what is not enforced, as it has no metrics to draw', () => {
+    expect(cloud.notEnforced).toContain('AWS::CloudWatch::Dashboard ×1 (no metrics are kept locally, so it has nothing to draw)');
   });
 
   it('gives each function its AWS_LAMBDA_LOG_FORMAT and AWS_LAMBDA_LOG_LEVEL', async () => {

@@ -4,7 +4,7 @@ import { orderIdSchema } from '../../shared/contracts/common';
 import { ValidationError } from '../../shared/errors';
 import { jsonResponse, parseJsonBody, validate, type HttpEvent } from '../../shared/http';
 import { httpApi } from '../../shared/middleware';
-import { logger, metrics } from '../../shared/powertools';
+import { annotateTrace, logger, metrics } from '../../shared/powertools';
 import { safeParse } from '../../shared/validation';
 import { idempotencyKeySchema } from '../domain/idempotency';
 import { placeOrderRequestSchema } from '../domain/order';
@@ -67,6 +67,7 @@ export const createOrdersApi = (deps: OrdersApiDeps) =>
         request,
         ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
       });
+      annotateTrace({ orderId: order.orderId });
       if (!replayed) metrics.addMetric('OrdersPlaced', MetricUnit.Count, 1);
       return jsonResponse(202, toPlacementView(order), { location: `/orders/${order.orderId}` });
     },
@@ -77,14 +78,17 @@ export const createOrdersApi = (deps: OrdersApiDeps) =>
     },
     'GET /orders/{id}': async ({ event, principal }) => {
       const { id } = validate(orderPath, event.pathParameters ?? {});
+      annotateTrace({ orderId: id });
       return jsonResponse(200, toOrderView(await getOwnOrder(deps, principal.userId, id)));
     },
     'GET /orders/{id}/details': async ({ event, principal, correlationId }) => {
       const { id } = validate(orderPath, event.pathParameters ?? {});
+      annotateTrace({ orderId: id });
       return jsonResponse(200, toDetailsView(await getOrderDetails(deps, principal.userId, id, correlationId)));
     },
     'POST /orders/{id}/cancel': async ({ event, principal }) => {
       const { id } = validate(orderPath, event.pathParameters ?? {});
+      annotateTrace({ orderId: id });
       const { order, step, firstRequest } = await cancelOrder(deps, { userId: principal.userId, orderId: id });
       if (firstRequest) metrics.addMetric('OrdersCancelRequested', MetricUnit.Count, 1);
       logger.info('Cancellation requested', { orderId: id, orderCorrelationId: order.correlationId, status: order.status, step, firstRequest });

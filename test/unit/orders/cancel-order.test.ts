@@ -6,7 +6,7 @@ import type { Order } from '../../../functions/orders/domain/order';
 import { createOrdersApi } from '../../../functions/orders/handlers/api';
 import { reconcileOrders } from '../../../functions/orders/use-cases/reconcile-orders';
 import { cancellationInputSchema } from '../../../functions/shared/contracts/saga';
-import { metrics } from '../../../functions/shared/powertools';
+import { metrics, tracer } from '../../../functions/shared/powertools';
 import { shipmentIdFor, trackingNumberFor, type Shipment } from '../../../functions/shipping/domain/shipment';
 import { createCancelShipmentHandler } from '../../../functions/shipping/handlers/cancel-shipment';
 import { FakeExecutions, FakeShipmentCanceller } from '../../fakes/cancellations';
@@ -63,6 +63,15 @@ const stored = (orders: InMemoryOrderRepository) => orders.orders.get(ORDER_ID);
 afterEach(() => jest.restoreAllMocks());
 
 describe('POST /orders/{id}/cancel', () => {
+  it("annotates the request's trace with the order's id and the request's correlation id", async () => {
+    const { api } = setup();
+    const annotate = jest.spyOn(tracer, 'putAnnotation');
+
+    await invoke(api, cancel());
+
+    expect(annotate.mock.calls).toEqual(expect.arrayContaining([['correlationId', 'corr-cancel'], ['orderId', ORDER_ID]]));
+  });
+
   it('cancels a PENDING order with no shipment yet by writing the shipment cancelled, and leaves the rest to the saga', async () => {
     // Prepare
     const { api, orders, shipmentTable, cancellations } = setup();

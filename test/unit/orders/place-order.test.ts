@@ -1,5 +1,5 @@
 import { createOrdersApi } from '../../../functions/orders/handlers/api';
-import { metrics } from '../../../functions/shared/powertools';
+import { metrics, tracer } from '../../../functions/shared/powertools';
 import { FakeExecutions, FakeShipmentCanceller } from '../../fakes/cancellations';
 import { FakePaymentReader, FakeShipmentReader } from '../../fakes/order-readers';
 import { InMemoryOrderRepository } from '../../fakes/order-repository';
@@ -70,6 +70,15 @@ describe('POST /orders', () => {
     });
     expect(catalog.calls).toEqual([{ productIds: ['p-mug', 'p-tea'], correlationId: 'corr-1234' }]);
     expect(addMetric).toHaveBeenCalledWith('OrdersPlaced', 'Count', 1);
+  });
+
+  it("annotates the request's trace with the new order's id and the correlation id, so X-Ray finds the order's traces", async () => {
+    const { api } = setup();
+    const annotate = jest.spyOn(tracer, 'putAnnotation');
+
+    await invoke(api, place({ headers: { 'x-correlation-id': 'corr-1234' } }));
+
+    expect(annotate.mock.calls).toEqual(expect.arrayContaining([['correlationId', 'corr-1234'], ['orderId', '00000000-0000-4000-8000-000000000001']]));
   });
 
   it('merges lines naming the same product and keeps the payment token sent', async () => {

@@ -6,6 +6,7 @@ import { LambdaPriceCatalog } from '../../../functions/orders/adapters/lambda-pr
 import { LambdaShipmentReader } from '../../../functions/orders/adapters/lambda-shipment-reader';
 import { createOrdersApi } from '../../../functions/orders/handlers/api';
 import type { Order } from '../../../functions/orders/domain/order';
+import { tracer } from '../../../functions/shared/powertools';
 import { UnservedCountriesCoverage } from '../../../functions/shipping/adapters/unserved-countries-coverage';
 import { createGetShipmentHandler } from '../../../functions/shipping/handlers/get-shipment';
 import { createShipment } from '../../../functions/shipping/use-cases/shipments';
@@ -49,6 +50,17 @@ describe('GET /orders/{id}', () => {
       createdAt: order().createdAt,
       updatedAt: order().updatedAt,
     });
+  });
+
+  it("annotates the request's trace with the order's id", async () => {
+    const { api } = setup();
+    const annotate = jest.spyOn(tracer, 'putAnnotation');
+
+    await invoke(api, httpEvent({ routeKey: 'GET /orders/{id}', pathParameters: { id: ALICE_ORDER }, caller: alice }));
+    await invoke(api, httpEvent({ routeKey: 'GET /orders/{id}/details', pathParameters: { id: ALICE_ORDER }, caller: alice }));
+
+    expect(annotate.mock.calls.filter(([key]) => key === 'orderId')).toEqual([['orderId', ALICE_ORDER], ['orderId', ALICE_ORDER]]);
+    annotate.mockRestore();
   });
 
   it("answers bob 404 ORDER_NOT_FOUND for alice's order, exactly as for a missing one", async () => {

@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import type { UnformattedAttributes } from '@aws-lambda-powertools/logger/types';
 import { ShopLogFormatter } from '../../../functions/shared/log-formatter';
 
@@ -39,5 +40,22 @@ describe('ShopLogFormatter', () => {
       orderId: 'o-1',
       reason: 'OUT_OF_STOCK',
     });
+  });
+});
+
+describe("ShopLogFormatter with Powertools' correlation id", () => {
+  it('keeps the standard correlation_id key that logger.setCorrelationId writes, as CloudWatch Logs Insights and the local cloud read it', () => {
+    // Prepare
+    const printed: string[] = [];
+    jest.spyOn(console, 'info').mockImplementation((line?: unknown) => void printed.push(String(line)));
+    const logger = new Logger({ logFormatter: new ShopLogFormatter(), logLevel: 'INFO', serviceName: 'orders' });
+
+    // Act
+    logger.setCorrelationId('corr-2');
+    logger.info('Order placed');
+
+    // Assess
+    expect(printed.map((line) => JSON.parse(line) as unknown)).toEqual([expect.objectContaining({ message: 'Order placed', service: 'orders', correlation_id: 'corr-2' })]);
+    jest.restoreAllMocks();
   });
 });
