@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { API_DESCRIPTION_PATH } from './api-description';
 import { formatBill, priceUsage, totalOf } from './cost/bill';
 import type { Usage } from './cost/meter';
 import { startDynamoDbLocal, JavaMissingError, type DynamoDbLocal } from './dynamodb/dynamodb-local';
@@ -37,6 +38,9 @@ const HELP = `npm start [-- options]    the whole shop on this machine
   --help
 `;
 
+
+/** The API's OpenAPI description (npm run openapi), which the AWS endpoint serves. */
+const API_DESCRIPTION_FILE = path.resolve(__dirname, '..', 'docs', 'openapi.json');
 
 /** What this run would have cost on AWS: per million orders when it placed any (one order saga execution each). */
 const describeRunCost = (usage: Usage): string => {
@@ -130,7 +134,7 @@ const main = async (): Promise<void> => {
     await synthesize(undefined, { context });
   }
   const log = new HopLog({ verbose: values.verbose });
-  const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step, faults, iam, accountConcurrency });
+  const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step, faults, iam, accountConcurrency, apiDescription: API_DESCRIPTION_FILE });
   starting = undefined;
   process.off('SIGINT', onEarlySignal);
   process.off('SIGTERM', onEarlySignal);
@@ -167,6 +171,7 @@ Ready in ${elapsed()}.
 
   API             ${api}
   AWS endpoint    ${cloud.awsEndpointUrl}   (AWS CLI/SDK: --endpoint-url, any credentials)
+  API description ${cloud.awsEndpointUrl}${API_DESCRIPTION_PATH}   (OpenAPI 3.1; requests: docs/shop.http)
   token issuer    ${cloud.controlUrl}
   IAM             ${iamBanner(cloud)}
   not enforced    ${cloud.notEnforced.join(', ')}

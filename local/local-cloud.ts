@@ -3,6 +3,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import * as path from 'node:path';
 import { CloudWatchLogs, type LogEventQuery, type StoredLogEvent } from './cloudwatch/logs';
 import { CostMeter, type FunctionProfile } from './cost/meter';
+import { registerApiDescription } from './api-description';
 import { ControlServer } from './apigateway/control-server';
 import { HTTP_API_RESOURCE_TYPES, HttpApiEmulator, type HttpApiHop } from './apigateway/http-api';
 import { COGNITO_RESOURCE_TYPES, LocalJwtIssuer } from './apigateway/jwt-issuer';
@@ -85,6 +86,11 @@ export interface LocalCloudOptions {
    * would deny …", `off` evaluates nothing. @default 'strict'
    */
   readonly iam?: IamMode;
+  /**
+   * An OpenAPI document (a file) the AWS endpoint serves at `/openapi.json`
+   * (see ./api-description). @default none served
+   */
+  readonly apiDescription?: string;
 }
 
 /** Why a type the local cloud accepts is not enforced, for the start-up banner. */
@@ -242,6 +248,7 @@ export class LocalCloud {
       const principals = rolePrincipals(resources, iam);
       const endpoint = new AwsEndpoint();
       if (iam.mode !== 'off') endpoint.useIam({ principalOf: (authorization) => iam.credentials.principalOf(authorization), check: (request) => iam.check(request) });
+      if (options.apiDescription !== undefined) registerApiDescription(endpoint, options.apiDescription);
       const awsEndpointUrl = await endpoint.listen(awsEndpointPort);
       cleanups.push(() => endpoint.close());
       const keySchemas = new Map(resources.filter((r) => isTable(r)).map((r) => [r.ref, keyAttributesOf(r)]));

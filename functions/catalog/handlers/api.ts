@@ -6,7 +6,8 @@ import { categorySchema, newProductSchema, productChangesSchema } from '../domai
 import { catalogRoutes } from '../routes';
 import { createProduct, deleteProduct, getProduct, listProducts, updateProduct, type CatalogDeps } from '../use-cases/products';
 
-const pageQuery = z
+/** `GET /products`'s query. */
+export const productPageQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(2048).optional(),
@@ -14,7 +15,8 @@ const pageQuery = z
   })
   .strict();
 
-const productPath = z.object({ id: productIdSchema });
+/** The path of the `/products/{id}` routes. */
+export const productPath = z.object({ id: productIdSchema });
 
 /**
  * The catalog's HTTP routes: reads are public, writes need `admin`. Every
@@ -24,7 +26,7 @@ const productPath = z.object({ id: productIdSchema });
 export const createCatalogApi = (deps: CatalogDeps) =>
   httpApi(catalogRoutes, {
     'GET /products': async ({ event }) => {
-      const query = validate(pageQuery, event.queryStringParameters ?? {});
+      const query = validate(productPageQuery, event.queryStringParameters ?? {});
       return jsonResponse(200, await listProducts(deps, query));
     },
     'GET /products/{id}': async ({ event }) => {

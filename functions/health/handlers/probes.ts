@@ -3,6 +3,7 @@ import { httpApi } from '../../shared/middleware';
 import { logger } from '../../shared/powertools';
 import { healthRoutes } from '../routes';
 import type { ReadinessProbe } from '../use-cases/readiness';
+import type { HealthBody, NotReadyBody, ReadyBody } from './api-responses';
 
 /** Dependencies of the probe routes. */
 export interface ProbeDeps {
@@ -36,17 +37,23 @@ const NO_STORE = { 'cache-control': 'no-store' };
  */
 export const createProbesHandler = (deps: ProbeDeps) =>
   httpApi(healthRoutes, {
-    'GET /health': async () => jsonResponse(200, { status: 'ok', version: deps.version, build: deps.build }, NO_STORE),
+    'GET /health': async () => {
+      const body: HealthBody = { status: 'ok', version: deps.version, build: deps.build };
+      return jsonResponse(200, body, NO_STORE);
+    },
     'GET /ready': async ({ event, correlationId }): Promise<HttpResult> => {
       const readiness = await deps.readiness.check();
-      if (readiness.ready) return jsonResponse(200, { status: 'ready', checks: readiness.checks }, NO_STORE);
+      if (readiness.ready) {
+        const body: ReadyBody = { status: 'ready', checks: readiness.checks };
+        return jsonResponse(200, body, NO_STORE);
+      }
       const failed = Object.entries(readiness.checks).filter(([, outcome]) => !outcome.ok);
       if (readiness.fresh) {
         logger.warn('Not ready', { failed: Object.fromEntries(failed.map(([name]) => [name, describe(readiness.errors[name])])) });
       }
       const named = failed.map(([name, outcome]) => `${name} (${outcome.reason === 'timed out' ? `timed out after ${deps.checkDeadlineMs} ms` : 'failed'})`);
       const retryAfterSeconds = Math.max(1, Math.ceil(deps.readiness.msUntilNextCheck(readiness) / 1000));
-      const problem = {
+      const problem: NotReadyBody = {
         type: 'urn:serverless-shop:problem:not-ready',
         title: 'Service Unavailable',
         status: 503,

@@ -36,16 +36,19 @@ export interface OrdersApiDeps {
   readonly newOrderId?: () => string;
 }
 
-const IDEMPOTENCY_HEADER = 'idempotency-key';
+/** The header that makes `POST /orders` safe to retry. */
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
-const pageQuery = z
+/** `GET /orders`'s query. */
+export const orderPageQuery = z
   .object({
     limit: z.coerce.number().int().min(1).max(100).default(20),
     cursor: z.string().max(2048).optional(),
   })
   .strict();
 
-const orderPath = z.object({ id: orderIdSchema });
+/** The path of the `/orders/{id}` routes. */
+export const orderPath = z.object({ id: orderIdSchema });
 
 const idempotencyKeyOf = (event: HttpEvent): string | undefined => {
   const value = event.headers?.[IDEMPOTENCY_HEADER];
@@ -72,7 +75,7 @@ export const createOrdersApi = (deps: OrdersApiDeps) =>
       return jsonResponse(202, toPlacementView(order), { location: `/orders/${order.orderId}` });
     },
     'GET /orders': async ({ event, principal }) => {
-      const { limit, cursor } = validate(pageQuery, event.queryStringParameters ?? {});
+      const { limit, cursor } = validate(orderPageQuery, event.queryStringParameters ?? {});
       const page = await listOwnOrders(deps, principal.userId, limit, cursor);
       return jsonResponse(200, { items: page.items.map(toOrderView), ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}) });
     },

@@ -9,7 +9,8 @@ import { shippingRoutes } from '../routes';
 import { deliverShipment, shipShipment, type ShipmentChange, type ShippingDeps } from '../use-cases/shipments';
 import { toShipmentView } from './views';
 
-const shipmentPath = z.object({ id: shipmentIdSchema });
+/** The path of the `/shipments/{id}` routes. */
+export const shipmentPath = z.object({ id: shipmentIdSchema });
 
 /** Dependencies of shipping's HTTP routes. */
 export interface ShippingApiDeps extends ShippingDeps {
