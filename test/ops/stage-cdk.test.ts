@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { cdkArguments } from '../../bin/stage-cdk';
+import { applyStage, shopStackName } from '../../lib/config/stage';
 import { ShopStack } from '../../lib/shop-stack';
+import { testAppContext } from '../support/cdk-context';
 import { deletionHint, retainedInAssembly, retainedResources, type TemplateResources } from '../../lib/ops/retained-resources';
 
 /*
@@ -23,10 +25,11 @@ const tearingDown = (): string => {
   return README.slice(start, end < 0 ? undefined : end);
 };
 
-/** Every stack of the shop's app as `cdk synth` builds it, with or without `-c saga=express`. */
+/** Every stack of the shop's app as `cdk synth` builds it (bin/shop.ts), for a stage, with or without `-c saga=express`. */
 const synthesize = (outdir: string, context: Record<string, string> = {}) => {
-  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], 'aws:cdk:enable-path-metadata': true, ...context } });
-  new ShopStack(app, 'ServerlessShop', { version: 'v-test', env: { account: '123456789012', region: 'eu-west-1' } });
+  const app = new App({ outdir, context: testAppContext({ 'aws:cdk:enable-path-metadata': true, ...context }) });
+  const stage = applyStage(app);
+  new ShopStack(app, shopStackName(stage), { stage, version: 'v-test', env: { account: '123456789012', region: 'eu-west-1' } });
   return app.synth().stacks.map((stack) => ({ stack: stack.stackName, template: stack.template as TemplateResources }));
 };
 
@@ -45,24 +48,34 @@ describe('npm run diff / destroy', () => {
     expect(() => cdkArguments('destroy', ['--stage', 'Prod East'], 'dev')).toThrow(/not 'Prod East'/);
   });
 
+  it('lists nothing that outlives destroying a dev stage: its data goes with it', () => {
+    const dir = path.join(outdir, 'dev');
+    expect(retainedResources(synthesize(dir))).toEqual([]);
+    expect(retainedInAssembly(dir)).toEqual([]);
+  });
+
   it.each([['standard', {}], ['express', { saga: 'express' }]])(
-    'lists what outlives a destroy (%s saga): the service tables, each named in README with how to delete it',
-    (_type, context) => {
+    'lists what outlives destroying a prod stage (%s saga): tables, the user pool, log groups, each kind named in README with how to delete it',
+    (type, context) => {
       // Act: from the templates, and from the cloud assembly on disk as `npm run destroy` reads it
-      const dir = path.join(outdir, _type);
-      const retained = retainedResources(synthesize(dir, context));
+      const dir = path.join(outdir, `prod-${type}`);
+      const retained = retainedResources(synthesize(dir, { stage: 'prod', ...context }));
       const fromAssembly = retainedInAssembly(dir);
 
-      // Assess: only tables are kept, and README names each one
-      expect(retained.length).toBeGreaterThanOrEqual(5);
+      // Assess: the data is kept, and README names each table and kind
       expect(fromAssembly).toEqual(retained);
+      expect([...new Set(retained.map((r) => `${r.type} ${r.policy}`))].sort()).toEqual([
+        'AWS::Cognito::UserPool Retain',
+        'AWS::DynamoDB::GlobalTable Retain',
+        'AWS::Logs::LogGroup Retain',
+      ]);
       const section = tearingDown();
-      for (const resource of retained) {
-        expect(resource).toMatchObject({ type: 'AWS::DynamoDB::GlobalTable', policy: 'Retain' });
+      for (const resource of retained.filter((r) => r.type === 'AWS::DynamoDB::GlobalTable')) {
         expect(deletionHint(resource)).toContain(`starts_with(@, '${resource.stack}-')`);
         const tableId = (resource.constructPath ?? '').split('/').slice(-3)[0];
         expect(section).toContain(`\`${tableId}\``);
       }
+      for (const kind of ['user pool', 'log groups']) expect(section).toContain(kind);
     },
   );
 });
