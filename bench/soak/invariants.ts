@@ -1,4 +1,4 @@
-import { OrderSagaStates } from '../../lib/orchestration/order-saga';
+import { ExpressSagaStates, OrderSagaStates } from '../../lib/orchestration/order-saga';
 import { DECLINING_TOKENS, UNSERVED_COUNTRY } from './order-mix';
 import type { ExecutionTrace, TraceStep } from './saga-history';
 import type { OrderItem, PaymentItem, ReservationItem, ShipmentItem, TableSnapshot } from './table-snapshot';
@@ -652,11 +652,13 @@ export const checkDuplicateSagas = (facts: Pick<SoakFacts, 'traces'>): Invariant
  *   or that still carries the request;
  * - one never answered 202 or 409 (after the client's retries);
  * - cancellation executions that did not succeed, or that ran for an order
- *   nobody asked to cancel.
+ *   nobody asked to cancel and no Express saga handed over (`RecordRepair`:
+ *   a compensation that outlasted the saga's retries is finished by the
+ *   cancellation state machine, started in the order's name).
  * (A CANCELLED order's money, stock and shipment are checked with every other
  * order's: {@link checkEndStates}, {@link checkMoney}, {@link checkStockConservation}.)
  */
-export const checkCancellations = (facts: Pick<SoakFacts, 'snapshot' | 'userIds' | 'client' | 'cancellationTraces'>): InvariantResult => {
+export const checkCancellations = (facts: Pick<SoakFacts, 'snapshot' | 'userIds' | 'client' | 'cancellationTraces' | 'traces'>): InvariantResult => {
   const orders = new Map(soakOrders(facts).map((order) => [order.orderId, order]));
   const examples: string[] = [];
   const counts = { accepted: 0, refused: 0, unanswered: 0, executions: 0 };
@@ -676,11 +678,15 @@ export const checkCancellations = (facts: Pick<SoakFacts, 'snapshot' | 'userIds'
       examples.push(`order ${orderId}: cancellation (${moment}) answered ${answer === 0 ? 'nothing' : answer}`);
     }
   }
+  const handedToRepair = new Set(
+    facts.traces.filter((trace) => trace.steps.some((step) => step.kind === 'entered' && step.state === ExpressSagaStates.recordRepair)).map((trace) => trace.orderId),
+  );
   for (const trace of facts.cancellationTraces ?? []) {
     const order = trace.orderId === undefined ? undefined : facts.snapshot.orders.find((o) => o.orderId === trace.orderId);
-    if (trace.status !== 'SUCCEEDED' || order?.cancelRequestedAt === undefined) {
+    const asked = order?.cancelRequestedAt !== undefined || handedToRepair.has(trace.orderId);
+    if (trace.status !== 'SUCCEEDED' || !asked) {
       counts.executions += 1;
-      examples.push(`cancellation execution ${trace.executionArn.split(':').pop() ?? ''} of order ${trace.orderId ?? '?'}: ${trace.status}${order?.cancelRequestedAt === undefined ? ', for an order nobody asked to cancel' : ''}`);
+      examples.push(`cancellation execution ${trace.executionArn.split(':').pop() ?? ''} of order ${trace.orderId ?? '?'}: ${trace.status}${asked ? '' : ', for an order nobody asked to cancel and no saga handed over'}`);
     }
   }
   return result('cancellations', 'cancellations whose answer and outcome disagree, unanswered, or whose execution failed', 'cases', counts.accepted + counts.refused + counts.unanswered + counts.executions, examples, {

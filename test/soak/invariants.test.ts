@@ -325,6 +325,19 @@ describe('soak invariants', () => {
       expect(verdicts(failedExecution).cancellations.value).toBe(1);
     });
 
+    it("accept a cancellation execution that finished an Express saga's repair (RecordRepair), and flag one that nothing asked for", () => {
+      const facts = withCustomerCancellation();
+      const repaired = withSnapshot(facts, (s) => ({ orders: replaceOrder(s, D, { cancelRequestedAt: undefined, cancellationReason: 'PAYMENT_DECLINED' }) }));
+      const cancellation = trace(D, [entered('CancelShipment'), ok, entered('RefundPayment'), ok, entered('ReleaseInventory'), ok], 'SUCCEEDED');
+      const handedOver = trace(D, [entered('ClaimOrder'), ok, entered('ReserveInventory'), ok, entered('HandToRepair'), ok, entered('RecordRepair'), ok], 'SUCCEEDED');
+
+      const withRepair = { ...repaired, cancellationTraces: [cancellation], traces: [...repaired.traces, handedOver], client: { ...repaired.client, cancellations: [] } };
+      const withoutRepair = { ...withRepair, traces: repaired.traces };
+
+      expect(verdicts(withRepair).cancellations.value).toBe(0);
+      expect(verdicts(withoutRepair).cancellations.value).toBe(1);
+    });
+
     it('flag CUSTOMER_REQUEST on an order nobody asked to cancel', () => {
       const facts = withSnapshot(withCustomerCancellation(), (s) => ({ orders: replaceOrder(s, D, { cancelRequestedAt: undefined }) }));
 
