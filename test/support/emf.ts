@@ -2,14 +2,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 
 type Emf = { _aws: { CloudWatchMetrics: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> } } & Record<string, unknown>;
 
-/** The EMF records `act` prints through a Metrics of `service`, metrics on. */
+/** The EMF records `act` prints through a Metrics of `service`, metrics on (a single metric prints at once, with nothing to flush). */
 export const emfRecordsOf = (service: string, act: (metrics: Metrics) => void): Emf[] => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   const printed = jest.spyOn(console, 'log').mockImplementation(() => undefined);
   try {
     const metrics = new Metrics({ namespace: 'ServerlessShop', serviceName: service });
     act(metrics);
-    metrics.publishStoredMetrics();
     return printed.mock.calls.map(([line]) => JSON.parse(String(line)) as Emf);
   } finally {
     printed.mockRestore();
