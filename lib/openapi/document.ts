@@ -41,6 +41,7 @@ import {
 import { ADMIN_GROUP, CARRIER_GROUP, MAX_BODY_BYTES, type Access } from '../../functions/shared/http';
 import type { RouteTable } from '../../functions/shared/middleware';
 import { problemSchema } from '../../functions/shared/problem-schema';
+import { DEFAULT_THROTTLES } from '../config/throttles';
 
 /**
  * The shop's OpenAPI 3.1 description, generated from what the code runs: the
@@ -49,6 +50,12 @@ import { problemSchema } from '../../functions/shared/problem-schema';
  * code only (`npm run openapi` writes docs/openapi.json; a test fails when the
  * checked-in file differs): `z.toJSONSchema` never reaches a Lambda bundle.
  */
+
+/** A route's default throttle, as a sentence (lib/config/throttles.ts; a stage or `-c throttles` may change it). */
+const throttledAt = (route: string): string => {
+  const limit = DEFAULT_THROTTLES.routeThrottles?.[route] ?? DEFAULT_THROTTLES.throttle;
+  return limit ? `Throttled by default at ${limit.rateLimit} requests/s (burst ${limit.burstLimit}).` : '';
+};
 
 /** A JSON value as the document holds it. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -122,7 +129,7 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   'GET /ready': {
     summary: 'Readiness',
     description:
-      'Checks every table, the bus, the state machines and the functions invoked synchronously, in parallel, each within 1 s. Each environment checks at most every 3 s. Throttled at 10 requests/s (burst 20).',
+      `Checks every table, the bus, the state machines and the functions invoked synchronously, in parallel, each within 1 s. Each environment checks at most every 3 s. ${throttledAt('GET /ready')}`,
     success: { status: 200, description: 'Every dependency answered in time.', body: 'Ready' },
     callsDependencies: false,
   },
@@ -175,7 +182,7 @@ const OPERATIONS: Readonly<Record<string, OperationSpec>> = {
   'POST /orders': {
     summary: 'Place an order',
     description:
-      'The order belongs to the token\'s `sub`; prices come from the catalog, never from the client. Accepted as `PENDING`; poll the order until the saga decides (`CONFIRMED` or `CANCELLED`). With an `Idempotency-Key`, a retry with the same body gets the first answer (and the same order); another body is 409. Throttled at 100 requests/s (burst 200).',
+      `The order belongs to the token's \`sub\`; prices come from the catalog, never from the client. Accepted as \`PENDING\`; poll the order until the saga decides (\`CONFIRMED\` or \`CANCELLED\`). With an \`Idempotency-Key\`, a retry with the same body gets the first answer (and the same order); another body is 409. ${throttledAt('POST /orders')}`,
     body: 'PlaceOrderRequest',
     idempotencyKey: true,
     success: { status: 202, description: 'Accepted: the order is PENDING.', body: 'OrderPlacement', location: true },
