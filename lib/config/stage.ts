@@ -76,22 +76,20 @@ export const stageFromContext = (stage: unknown, stages: unknown): StageConfig =
   const config = defined[name];
   if (config === undefined) throw new StageConfigError(`stage '${name}' is not defined in cdk.json's 'stages' (defined: ${Object.keys(defined).sort().join(', ') || 'none'})`);
   // The stage's defaults must be what their own context values accept: checked now, with the stage named.
-  const checks: Array<[string, unknown, (value: unknown) => unknown]> = [
-    ['observability', config.observability, observabilityFromContext],
-    ['throttles', config.throttles, throttlesFromContext],
-    ['saga', config.saga, sagaTypeFromContext],
-    ['corsOrigins', config.corsOrigins, corsOriginsFromContext],
-  ];
-  for (const [key, value, check] of checks) {
-    if (value === undefined) continue;
+  const checked = <T>(key: string, value: unknown, parse: (value: unknown) => T): T | undefined => {
+    if (value === undefined) return undefined;
     try {
-      check(value);
+      return parse(value);
     } catch (error) {
       throw new StageConfigError(`stage '${name}': ${key}: ${error instanceof Error ? error.message : String(error)}`);
     }
-  }
-  const contextDefaults = Object.fromEntries(checks.flatMap(([key, value]) => (value === undefined ? [] : [[key, value]])));
-  const corsOrigins = config.corsOrigins === undefined ? [] : corsOriginsFromContext(config.corsOrigins);
+  };
+  checked('observability', config.observability, observabilityFromContext);
+  checked('throttles', config.throttles, throttlesFromContext);
+  checked('saga', config.saga, sagaTypeFromContext);
+  const corsOrigins = checked('corsOrigins', config.corsOrigins, corsOriginsFromContext) ?? [];
+  const defaults = { observability: config.observability, throttles: config.throttles, saga: config.saga, corsOrigins: config.corsOrigins };
+  const contextDefaults = Object.fromEntries(Object.entries(defaults).filter(([, value]) => value !== undefined));
   return { name, removal: config.removal, alarmEmails: config.alarmEmails ?? [], corsOrigins, contextDefaults };
 };
 

@@ -1,5 +1,5 @@
-import { runCost, SAGA_PATHS, type CostRun, type PathCost } from '../../bench/cost/run-cost';
-import type { Usage } from '../../local/cost/meter';
+import type { CostRun } from '../../bench/cost/run-cost';
+import { byName, invocations, measureConfirmedAndDeclined, pathNamed as pathOf } from '../support/cost-run';
 
 /*
  * The cost meter against the shop with the Express saga (-c saga=express):
@@ -16,20 +16,10 @@ jest.setTimeout(240_000);
 let run: CostRun;
 
 beforeAll(async () => {
-  const paths = SAGA_PATHS.filter((path) => path.name === 'confirmed' || path.name === 'declined');
-  run = await runCost({ ordersPerPath: 1, paths, saga: 'express' });
+  run = await measureConfirmedAndDeclined('express');
 }, 240_000);
 
-const pathNamed = (name: string): PathCost => {
-  const found = run.paths.find((p) => p.path.name === name);
-  if (!found) throw new Error(`no ${name} path measured`);
-  return found;
-};
-
-const byName = <T>(record: Readonly<Record<string, T>>): Record<string, T> => Object.fromEntries(Object.entries(record).map(([name, value]) => [name.replace(/[0-9A-F]{8}$/, ''), value]));
-
-const invocations = (usage: Usage): Record<string, number> =>
-  Object.fromEntries(Object.entries(byName(usage.functions)).flatMap(([name, f]) => (f.invocations > 0 ? [[name, f.invocations]] : [])));
+const pathNamed = (name: string) => pathOf(run, name);
 
 describe('what one order makes AWS bill with the Express saga, counted by the meter', () => {
   it('runs the Express saga', () => {

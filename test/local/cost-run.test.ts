@@ -1,5 +1,6 @@
-import { runCost, SAGA_PATHS, type CostRun, type PathCost } from '../../bench/cost/run-cost';
+import type { CostRun } from '../../bench/cost/run-cost';
 import type { Usage } from '../../local/cost/meter';
+import { invocations, measureConfirmedAndDeclined, pathNamed as pathOf } from '../support/cost-run';
 
 /*
  * The cost meter against the shop itself: one happy and one compensated
@@ -15,23 +16,10 @@ jest.setTimeout(240_000);
 let run: CostRun;
 
 beforeAll(async () => {
-  const paths = SAGA_PATHS.filter((path) => path.name === 'confirmed' || path.name === 'declined');
-  run = await runCost({ ordersPerPath: 1, paths });
+  run = await measureConfirmedAndDeclined();
 }, 240_000);
 
-const pathNamed = (name: string): PathCost => {
-  const found = run.paths.find((p) => p.path.name === name);
-  if (!found) throw new Error(`no ${name} path measured`);
-  return found;
-};
-
-/** Invocations per function, by the function's name without its CDK hash. */
-const invocations = (usage: Usage): Record<string, number> =>
-  Object.fromEntries(
-    Object.entries(usage.functions)
-      .filter(([, f]) => f.invocations > 0)
-      .map(([name, f]) => [name.replace(/[0-9A-F]{8}$/, ''), f.invocations]),
-  );
+const pathNamed = (name: string) => pathOf(run, name);
 
 const transitions = (usage: Usage, machine: RegExp): number =>
   Object.entries(usage.stateMachines)
