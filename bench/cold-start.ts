@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUNDLE_OPTIONS } from '../lib/constructs/esbuild-bundler';
 import { readCloudAssembly } from '../local/assembly/cloud-assembly';
+import { combineStacks } from '../local/assembly/combined-stacks';
 import { LambdaRuntime } from '../local/lambda/lambda-runtime';
 import { formatMs, median } from './stats';
 
@@ -40,7 +41,7 @@ const coldStart = async (codeDir: string, handler: string, samples: number): Pro
 const main = async (): Promise<void> => {
   const { values } = parseArgs({ options: { samples: { type: 'string', default: '7' } } });
   const samples = Number(values.samples);
-  const [stack] = readCloudAssembly(path.join(root, 'cdk.out'));
+  const stack = combineStacks(readCloudAssembly(path.join(root, 'cdk.out')));
   const rows: Array<{ name: string; kb: number; ms: number }> = [];
   for (const [logicalId, resource] of Object.entries(stack.template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { readCloudAssembly } from '../local/assembly/cloud-assembly';
+import { combineStacks } from '../local/assembly/combined-stacks';
 import { LambdaRuntime, type LocalFunctionSpec } from '../local/lambda/lambda-runtime';
 import { defaultNodeSearch, majorOf, resolveNode } from '../local/lambda/node-binary';
 import { formatMs, median } from './stats';
@@ -56,7 +57,7 @@ const childRss = (): number => {
 const main = async (): Promise<void> => {
   const { values } = parseArgs({ options: { samples: { type: 'string', default: '5' } } });
   const samples = Number(values.samples);
-  const [stack] = readCloudAssembly(path.join(root, 'cdk.out'));
+  const stack = combineStacks(readCloudAssembly(path.join(root, 'cdk.out')));
   const [logicalId, resource] = Object.entries(stack.template.Resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('OrdersApi')) ?? [];
   const codeDir = logicalId ? stack.assetPath(logicalId) : undefined;
   if (!logicalId || !resource || !codeDir) throw new Error('No OrdersApi function in cdk.out: run `npm run synth` first');

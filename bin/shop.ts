@@ -1,8 +1,8 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { execSync } from 'node:child_process';
-import { applyStage, shopStackName } from '../lib/config/stage';
-import { ShopStack } from '../lib/shop-stack';
+import { applyStage, shopStackPrefix } from '../lib/config/stage';
+import { ShopStacks } from '../lib/shop-stacks';
 
 /** `git describe` of the checkout, so /health reports what is deployed. */
 const describeVersion = (): string => {
@@ -21,9 +21,8 @@ if (nag === true || nag === 'true') {
   // Opt-in gate (`cdk synth -c nag=true`), the same as test/cdk/nag.test.ts: an unacknowledged AwsSolutions finding fails synthesis.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 }
-new ShopStack(app, shopStackName(stage), {
+new ShopStacks(app, shopStackPrefix(stage), {
   stage,
   version: process.env.SHOP_VERSION ?? describeVersion(),
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
-  description: `serverless-shop (${stage.name}): order processing with a saga on Step Functions`,
 });

@@ -7,7 +7,8 @@ import { registerApiDescription } from './api-description';
 import { ControlServer } from './apigateway/control-server';
 import { HTTP_API_RESOURCE_TYPES, HttpApiEmulator, type HttpApiHop } from './apigateway/http-api';
 import { COGNITO_RESOURCE_TYPES, LocalJwtIssuer } from './apigateway/jwt-issuer';
-import { readCloudAssembly, CloudAssemblyError } from './assembly/cloud-assembly';
+import { CloudAssemblyError, readCloudAssembly } from './assembly/cloud-assembly';
+import { combineStacks } from './assembly/combined-stacks';
 import { AwsEndpoint, AwsServiceError } from './aws-endpoint';
 import { UnsupportedFeatureError } from './errors';
 import { IAM_RESOURCE_TYPES } from './iam/policy-model';
@@ -220,11 +221,8 @@ export class LocalCloud {
     const cleanups: Array<() => Promise<void>> = [];
     try {
       progress('reading the cloud assembly');
-      const stacks = readCloudAssembly(assemblyDir);
-      if (stacks.length !== 1) {
-        throw new CloudAssemblyError(`The local cloud runs one stack; ${assemblyDir} has ${stacks.length}: ${stacks.map((s) => s.name).join(', ')}.`);
-      }
-      const [stack] = stacks;
+      // Every stack of the assembly, as deploying them all in order would leave the account.
+      const stack = combineStacks(readCloudAssembly(assemblyDir));
       const requestedPort = options.apiPort ?? 3000;
       const chosenApiPort = requestedPort === 0 ? await freePort() : requestedPort;
       const apiUrl = `http://127.0.0.1:${chosenApiPort}`;

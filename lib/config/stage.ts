@@ -108,5 +108,5 @@ export const applyStage = (app: App): StageConfig => {
   return stage;
 };
 
-/** The name of the shop's stack in a stage. */
-export const shopStackName = (stage: Pick<StageConfig, 'name'>): string => `ServerlessShop-${stage.name}`;
+/** The prefix of the names of a stage's stacks: `ServerlessShop-<stage>` (`ServerlessShop-dev-Orders`, ...). */
+export const shopStackPrefix = (stage: Pick<StageConfig, 'name'>): string => `ServerlessShop-${stage.name}`;

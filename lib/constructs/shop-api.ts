@@ -1,5 +1,5 @@
 import { CfnOutput, Duration, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { CfnApi, CfnStage, HttpApi, HttpMethod, HttpNoneAuthorizer, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnApi, CfnStage, HttpApi, HttpMethod, HttpNoneAuthorizer, HttpRoute, HttpRouteKey, HttpStage, type IHttpRouteAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpUserPoolAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -11,6 +11,7 @@ import { Construct } from 'constructs';
 import { checkCorsOrigins } from '../config/cors';
 import { DEFAULT_THROTTLES } from '../config/throttles';
 import { RouteLambdaIntegration } from './route-lambda-integration';
+import { mirrorScope } from './stack-scope';
 
 /** Who may call a route; mirrors `Access` in functions/shared/http.ts. */
 export type RouteAccess = 'public' | 'user' | 'admin' | 'carrier';
@@ -40,6 +41,14 @@ export interface ShopApiProps {
    * @default none: no CORS configuration, so browsers refuse cross-origin calls
    */
   readonly corsOrigins?: readonly string[];
+  /**
+   * Where the `$default` stage goes. A stage's route settings may name only
+   * routes that exist when it is deployed, and services add their routes in
+   * their own stacks, so in a stage of several stacks the stage lives in one
+   * deployed after every route's (`ServerlessShop-<stage>-Ops`).
+   * @default this construct's stack
+   */
+  readonly stageScope?: Construct;
 }
 
 /** Request headers a front end sends: the token, a JSON body, the idempotency key, a correlation id. */
@@ -127,7 +136,7 @@ export class ShopApi extends Construct {
     const corsOrigins = checkCorsOrigins(props.corsOrigins ?? [], `${this.node.path} corsOrigins`);
     this.httpApi = new HttpApi(this, 'Api', {
       description: 'serverless-shop API',
-      createDefaultStage: true,
+      createDefaultStage: false,
       ...(corsOrigins.length > 0
         ? { corsPreflight: { allowOrigins: [...corsOrigins], allowHeaders: [...CORS_ALLOW_HEADERS], exposeHeaders: [...CORS_EXPOSE_HEADERS], maxAge: CORS_MAX_AGE } }
         : {}),
@@ -137,7 +146,9 @@ export class ShopApi extends Construct {
       (this.httpApi.node.defaultChild as CfnApi).addPropertyOverride('CorsConfiguration.AllowMethods', Lazy.list({ produce: () => [...this.routeMethods].sort() }));
     }
     const accessLogs = new LogGroup(this, 'AccessLogs', { retention: RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    const stage = this.httpApi.defaultStage?.node.defaultChild as CfnStage;
+    // What HttpApi's createDefaultStage makes, at the same path (and so logical id), in the stack given.
+    const defaultStage = new HttpStage(mirrorScope(this.httpApi, props.stageScope ?? this), 'DefaultStage', { httpApi: this.httpApi, autoDeploy: true });
+    const stage = defaultStage.node.defaultChild as CfnStage;
     this.stage = stage;
     this.routeThrottles = props.routeThrottles ?? DEFAULT_THROTTLES.routeThrottles;
     stage.defaultRouteSettings = { throttlingRateLimit: throttle.rateLimit, throttlingBurstLimit: throttle.burstLimit };
@@ -183,16 +194,18 @@ export class ShopApi extends Construct {
 
   /**
    * Routes a service's route table (`'GET /orders/{id}': 'user'`, ...) to its
-   * function. Any route that is not public gets the JWT authorizer.
+   * function, in the function's stack. Any route that is not public gets the
+   * JWT authorizer.
    */
   public addRoutes(id: string, fn: IFunction, routes: Readonly<Record<string, RouteAccess>>): void {
     for (const [routeKey, access] of Object.entries(routes)) {
       const match = /^([A-Z]+) (\/\S*)$/.exec(routeKey);
       const method = match ? METHODS[match[1]] : undefined;
       if (!match || !method) throw new Error(`Route '${routeKey}' of ${id} must be '<METHOD> /path' with a known method.`);
-      const [route] = this.httpApi.addRoutes({
-        path: match[2],
-        methods: [method],
+      // As HttpApi.addRoutes makes it, but in the function's stack: the service deploys its routes itself.
+      const route = new HttpRoute(mirrorScope(this.httpApi, fn), `${method}${match[2]}`, {
+        httpApi: this.httpApi,
+        routeKey: HttpRouteKey.with(match[2], method),
         integration: new RouteLambdaIntegration(`${id}${routeKey.replace(/[^A-Za-z0-9]/g, '')}Integration`, fn, method),
         authorizer: access === 'public' ? new HttpNoneAuthorizer() : this.authorizer,
       });

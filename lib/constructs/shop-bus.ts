@@ -8,6 +8,7 @@ import { EventSourceMapping, type Function as LambdaFunction } from 'aws-cdk-lib
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption, type IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { mirrorScope } from './stack-scope';
 
 /** Delivery settings every rule target gets. */
 export interface TargetDelivery {
@@ -95,10 +96,14 @@ export class ShopBus extends Construct {
     });
   }
 
-  /** Adds a rule whose target has retries and a dead-letter queue. */
-  public addRule(id: string, props: ShopRuleProps): Rule {
-    const deadLetterQueue = this.deadLetterQueue(`${id}DeadLetters`, `Events ${id} could not deliver`);
-    const rule = new Rule(this, id, { eventBus: this.bus, description: props.description, eventPattern: props.eventPattern });
+  /**
+   * Adds a rule whose target has retries and a dead-letter queue. The rule
+   * and its queues are made in `owner`'s stack (the service that consumes
+   * the events), so that service deploys without the bus's stack.
+   */
+  public addRule(owner: Construct, id: string, props: ShopRuleProps): Rule {
+    const deadLetterQueue = this.deadLetterQueue(owner, `${id}DeadLetters`, `Events ${id} could not deliver`);
+    const rule = new Rule(mirrorScope(this, owner), id, { eventBus: this.bus, description: props.description, eventPattern: props.eventPattern });
     rule.addTarget(
       props.target({
         deadLetterQueue,
@@ -121,14 +126,15 @@ export class ShopBus extends Construct {
    * the mapping makes with it; alarms fire on dead letters and on an event
    * waiting more than 10 minutes.
    */
-  public addQueuedConsumer(id: string, props: QueuedConsumerProps): QueuedConsumer {
+  public addQueuedConsumer(owner: Construct, id: string, props: QueuedConsumerProps): QueuedConsumer {
     const maxReceiveCount = props.maxReceiveCount ?? 30;
     if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1 || maxReceiveCount > 1000) {
       throw new Error(`ShopBus.addQueuedConsumer('${id}'): maxReceiveCount must be a whole number from 1 to 1000, not ${maxReceiveCount}.`);
     }
     const functionTimeout = props.consumer.timeout ?? Duration.seconds(3);
-    const deadLetterQueue = this.deadLetterQueue(props.deadLetters.id, props.deadLetters.what);
-    const queue = new Queue(this, `${id}Queue`, {
+    const deadLetterQueue = this.deadLetterQueue(owner, props.deadLetters.id, props.deadLetters.what);
+    const scope = mirrorScope(this, owner);
+    const queue = new Queue(scope, `${id}Queue`, {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       // Lambda's advice for an SQS event source: at least six times the function's timeout.
@@ -136,14 +142,14 @@ export class ShopBus extends Construct {
       retentionPeriod: Duration.days(14),
       deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount },
     });
-    const rule = this.addRule(id, { description: props.description, eventPattern: props.eventPattern, target: (delivery) => new SqsQueue(queue, delivery) });
+    const rule = this.addRule(owner, id, { description: props.description, eventPattern: props.eventPattern, target: (delivery) => new SqsQueue(queue, delivery) });
 
     // Exactly what the mapping calls with the function's role; CloudFormation must see it before the mapping is created.
-    const access = new Policy(this, `${id}QueueAccess`, {
+    const access = new Policy(scope, `${id}QueueAccess`, {
       statements: [new PolicyStatement({ actions: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'], resources: [queue.queueArn] })],
     });
     if (props.consumer.role) access.attachToRole(props.consumer.role);
-    const mapping = new EventSourceMapping(this, `${id}Source`, {
+    const mapping = new EventSourceMapping(scope, `${id}Source`, {
       target: props.consumer,
       eventSourceArn: queue.queueArn,
       batchSize: 10,
@@ -152,7 +158,7 @@ export class ShopBus extends Construct {
     });
     mapping.node.addDependency(access);
 
-    new Alarm(this, `${id}BacklogAlarm`, {
+    new Alarm(scope, `${id}BacklogAlarm`, {
       alarmDescription: `${props.description}: an event has waited over 10 minutes in its queue (the consumer keeps failing)`,
       metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
       threshold: 600,
@@ -163,9 +169,10 @@ export class ShopBus extends Construct {
     return { rule, queue, deadLetterQueue };
   }
 
-  /** An encrypted SQS dead-letter queue with an alarm on its depth. */
-  public deadLetterQueue(id: string, what: string): Queue {
-    const queue = new Queue(this, id, {
+  /** An encrypted SQS dead-letter queue with an alarm on its depth, in `owner`'s stack. */
+  public deadLetterQueue(owner: Construct, id: string, what: string): Queue {
+    const scope = mirrorScope(this, owner);
+    const queue = new Queue(scope, id, {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
@@ -177,7 +184,7 @@ export class ShopBus extends Construct {
         'redrive policy; cdk-nag only recognises the last. A dead-letter queue of its own would only move the messages; they ' +
         'are kept 14 days and its depth alarms.',
     });
-    new Alarm(this, `${id}Alarm`, {
+    new Alarm(scope, `${id}Alarm`, {
       alarmDescription: `${what}: messages are waiting in a dead-letter queue`,
       metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
       threshold: 0,

@@ -56,7 +56,7 @@ export class TableOutbox extends Construct {
     const streamArn = props.table.tableStreamArn;
     if (!streamArn) throw new Error(`TableOutbox '${id}': the table has no stream to read.`);
 
-    this.deadLetterQueue = props.bus.deadLetterQueue(props.deadLetters.id, props.deadLetters.what);
+    this.deadLetterQueue = props.bus.deadLetterQueue(this, props.deadLetters.id, props.deadLetters.what);
     const role = new Role(this, 'Role', { assumedBy: new ServicePrincipal('pipes.amazonaws.com'), description: props.description });
     // What the Pipes guide lists for a DynamoDB stream source: the stream actions on the stream, ListStreams on "*"
     // (it has no resource type). https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-pipes-permissions.html

@@ -34,7 +34,7 @@ export const retainedResources = (stacks: readonly { readonly stack: string; rea
           ...(typeof constructPath === 'string' ? { constructPath } : {}),
         };
       }),
-  );
+  ).sort((a, b) => a.stack.localeCompare(b.stack) || a.logicalId.localeCompare(b.logicalId));
 
 /**
  * How to find and delete one kind of retained resource by hand. The names

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -105,8 +105,9 @@ export class ShopDashboard extends Construct {
     this.node.addValidation({
       validate: () => {
         const listed = new Set<ShopFunction>(props.functions);
-        return Stack.of(this)
-          .node.findAll()
+        // Every stack of the app: the services' functions live in their own stacks.
+        return this.node.root.node
+          .findAll()
           .filter((construct): construct is ShopFunction => construct instanceof ShopFunction && !listed.has(construct))
           .map((fn) => `ShopDashboard '${id}': function ${fn.node.path} is not on the dashboard nor in its service's alarms; add it to props.functions.`);
       },

@@ -429,7 +429,7 @@ export class OrderSaga extends Construct {
 
     if (claims) {
       // At-least-once starts are safe behind the claim: the rule starts executions itself, with the OrderPlaced detail as input.
-      props.bus.addRule('StartOrderSaga', {
+      props.bus.addRule(this, 'StartOrderSaga', {
         description: `Starts the order saga for every ${OrderPlaced.detailType}`,
         eventPattern: { source: [OrderPlaced.source], detailType: [OrderPlaced.detailType] },
         target: (delivery) => new SfnStateMachine(this.stateMachine, { input: RuleTargetInput.fromEventPath('$.detail'), ...delivery }),
@@ -444,7 +444,7 @@ export class OrderSaga extends Construct {
       version: props.version,
     });
     this.stateMachine.grantStartExecution(this.starter);
-    props.bus.addQueuedConsumer('StartOrderSaga', {
+    props.bus.addQueuedConsumer(this, 'StartOrderSaga', {
       description: `Starts the order saga for every ${OrderPlaced.detailType}`,
       eventPattern: { source: [OrderPlaced.source], detailType: [OrderPlaced.detailType] },
       consumer: this.starter,

@@ -84,7 +84,7 @@ export class CatalogService extends Construct {
       version: props.version,
     });
     this.availabilityConsumer.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
-    this.availabilityQueue = props.bus.addQueuedConsumer('CatalogAvailability', {
+    this.availabilityQueue = props.bus.addQueuedConsumer(this, 'CatalogAvailability', {
       description: 'Stock changes for the catalog',
       eventPattern: { source: [StockChanged.source], detailType: [StockChanged.detailType] },
       consumer: this.availabilityConsumer,

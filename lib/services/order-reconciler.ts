@@ -132,7 +132,7 @@ export class OrderReconciler extends Construct {
     }
 
     const schedule = props.schedule ?? Schedule.rate(Duration.minutes(5));
-    const deadLetterQueue = props.bus.deadLetterQueue('ReconcilerScheduleDeadLetters', 'Reconciler runs the schedule could not start');
+    const deadLetterQueue = props.bus.deadLetterQueue(this, 'ReconcilerScheduleDeadLetters', 'Reconciler runs the schedule could not start');
     this.schedule = new Rule(this, 'Schedule', {
       description: 'Runs the order reconciler',
       schedule,

@@ -187,7 +187,7 @@ export class OrdersService extends Construct {
       version: props.version,
     });
     this.statusConsumer.addToRolePolicy(new PolicyStatement({ actions: ['dynamodb:UpdateItem'], resources: [this.table.tableArn] }));
-    props.bus.addQueuedConsumer('OrderStatus', {
+    props.bus.addQueuedConsumer(this, 'OrderStatus', {
       description: 'Order status changes for the orders service',
       eventPattern: {
         source: statusSources,

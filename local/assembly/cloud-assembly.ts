@@ -13,7 +13,7 @@ export interface TemplateResource {
 /** A synthesized CloudFormation template. */
 export interface Template {
   readonly Resources: Record<string, TemplateResource>;
-  readonly Outputs?: Record<string, { readonly Value: unknown; readonly Description?: string }>;
+  readonly Outputs?: Record<string, { readonly Value: unknown; readonly Description?: string; readonly Export?: { readonly Name?: unknown } }>;
   readonly Parameters?: Record<string, { readonly Type: string; readonly Default?: unknown }>;
   readonly Conditions?: Record<string, unknown>;
 }
@@ -22,6 +22,8 @@ export interface Template {
 export interface AssemblyStack {
   readonly name: string;
   readonly template: Template;
+  /** The stacks this one depends on (deployed before it), by name. */
+  readonly dependencies: readonly string[];
   /** Directory of a resource's asset (e.g. a Lambda bundle), from its `aws:asset:path` metadata. */
   assetPath(logicalId: string): string | undefined;
 }
@@ -35,7 +37,7 @@ export class CloudAssemblyError extends Error {
 }
 
 interface Manifest {
-  readonly artifacts?: Record<string, { readonly type: string; readonly properties?: { readonly templateFile?: string } }>;
+  readonly artifacts?: Record<string, { readonly type: string; readonly dependencies?: readonly string[]; readonly properties?: { readonly templateFile?: string } }>;
 }
 
 const readJson = (file: string): unknown => {
@@ -56,8 +58,9 @@ export const readCloudAssembly = (dir: string): AssemblyStack[] => {
     throw new CloudAssemblyError(`No cloud assembly in ${dir}: run 'npx cdk synth' first (npm start does it for you).`);
   }
   const manifest = readJson(manifestFile) as Manifest;
-  return Object.entries(manifest.artifacts ?? {})
-    .filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack')
+  const stackArtifacts = Object.entries(manifest.artifacts ?? {}).filter(([, artifact]) => artifact.type === 'aws:cloudformation:stack');
+  const stackNames = new Set(stackArtifacts.map(([name]) => name));
+  return stackArtifacts
     .map(([name, artifact]) => {
       const templateFile = artifact.properties?.templateFile;
       if (!templateFile) throw new CloudAssemblyError(`Stack ${name} in ${manifestFile} names no template file.`);
@@ -68,6 +71,8 @@ export const readCloudAssembly = (dir: string): AssemblyStack[] => {
       return {
         name,
         template,
+        // Asset artifacts (bundles to upload) are dependencies too; only stacks order a deployment.
+        dependencies: (artifact.dependencies ?? []).filter((dependency) => stackNames.has(dependency)),
         assetPath: (logicalId: string) => {
           const assetPath = template.Resources[logicalId]?.Metadata?.['aws:asset:path'];
           return typeof assetPath === 'string' ? path.resolve(dir, assetPath) : undefined;

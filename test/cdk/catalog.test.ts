@@ -7,9 +7,9 @@ import type { CatalogService } from '../../lib/services/catalog';
 import type { InventoryService } from '../../lib/services/inventory';
 import { referencedIds, resourcesOf, shopApp, shopTemplate } from './support/template';
 
-const { stack } = shopApp();
-const catalog = stack.node.findChild('Catalog') as CatalogService;
-const inventory = stack.node.findChild('Inventory') as InventoryService;
+const { stacks } = shopApp().shop;
+const catalog = stacks.Catalog.node.findChild('Catalog') as CatalogService;
+const inventory = stacks.Inventory.node.findChild('Inventory') as InventoryService;
 const idOf = (construct: IConstruct): string => Stack.of(construct).getLogicalId(construct.node.defaultChild as CdkCfnResource);
 
 /** Every statement of the policies attached to a function's role. */

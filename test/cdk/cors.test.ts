@@ -1,7 +1,5 @@
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { CorsConfigError, corsOriginProblem, corsOriginsFromContext } from '../../lib/config/cors';
-import { ShopStack } from '../../lib/shop-stack';
+import { newShopTemplate } from './support/template';
 
 /*
  * CORS for browser front ends: off unless origins are configured (the
@@ -9,9 +7,8 @@ import { ShopStack } from '../../lib/shop-stack';
  */
 
 const apiOf = (context: Record<string, unknown>, corsOrigins?: readonly string[]): Record<string, unknown> => {
-  const app = new App({ context: { 'aws:cdk:bundling-stacks': [], ...context } });
-  const stack = new ShopStack(app, 'Shop', { version: 'v-test', env: { account: '123456789012', region: 'eu-west-1' }, ...(corsOrigins ? { corsOrigins } : {}) });
-  const apis = Object.values(Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Api')) as Array<{ Properties: Record<string, unknown> }>;
+  const { template } = newShopTemplate(corsOrigins ? { corsOrigins } : {}, context);
+  const apis = Object.values(template.findResources('AWS::ApiGatewayV2::Api')) as Array<{ Properties: Record<string, unknown> }>;
   if (apis.length !== 1) throw new Error(`expected one API, found ${apis.length}`);
   return apis[0].Properties;
 };

@@ -3,9 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { cancellationReasonSchema } from '../../functions/shared/contracts/common';
 import type { SagaType } from '../../lib/config/saga-type';
 import { ShopFunction } from '../../lib/constructs/shop-function';
-import { ShopStack } from '../../lib/shop-stack';
-import type { CfnResource } from './support/template';
-import { shopTemplate } from './support/template';
+import { ShopStacks } from '../../lib/shop-stacks';
+import { shopTemplate, TEST_ENV, type CfnResource } from './support/template';
+import { testAppContext } from '../support/cdk-context';
 
 /** A metric line of a dashboard widget: namespace, name, dimension pairs, then (optionally) its options. */
 type MetricLine = Array<string | Record<string, unknown>>;
@@ -201,12 +201,12 @@ describe.each<SagaType>(['standard', 'express'])('the Lambda alarms (%s saga)', 
 describe('a function left off the dashboard', () => {
   it('fails synth, naming it, so the dashboard and the alarms cannot drift from the stack', () => {
     // Prepare
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-    const stack = new ShopStack(app, 'Shop', { version: 'v-test', env: { account: '123456789012', region: 'eu-west-1' } });
-    new ShopFunction(stack, 'Stray', { service: 'orders', entry: 'health/entries/health.ts', description: 'not listed' });
+    const app = new App({ context: testAppContext() });
+    const shop = new ShopStacks(app, 'Shop', { version: 'v-test', env: TEST_ENV });
+    new ShopFunction(shop.stacks.Orders, 'Stray', { service: 'orders', entry: 'health/entries/health.ts', description: 'not listed' });
 
     // Act / Assess
-    expect(() => app.synth()).toThrow(/function Shop\/Stray is not on the dashboard/);
+    expect(() => app.synth()).toThrow(/function Shop-Orders\/Stray is not on the dashboard/);
   });
 });
 

@@ -68,10 +68,11 @@ describe('cdk-nag (AwsSolutions)', () => {
   });
 
   it('acknowledges on the constructs concerned, never on the app or the stack, each with a reason', () => {
-    const { app, stack } = shopApp();
+    const { app, shop } = shopApp();
     const acks = acknowledgements(app);
+    const stackPaths = new Set(Object.values(shop.stacks).map((stack) => stack.node.path));
     expect(acks.length).toBeGreaterThan(0);
-    expect(acks.filter((ack) => ack.path === '' || ack.path === stack.node.path)).toEqual([]);
+    expect(acks.filter((ack) => ack.path === '' || stackPaths.has(ack.path))).toEqual([]);
     expect(acks.filter((ack) => ack.reason.trim().length < 60)).toEqual([]);
   });
 

@@ -1,15 +1,10 @@
-import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { OBSERVABILITY_PROFILES, observabilityFromContext } from '../../lib/config/observability';
-import { ShopStack } from '../../lib/shop-stack';
-import { testAppContext } from '../support/cdk-context';
+import { newShopTemplate } from './support/template';
 
 /** What the shop records about itself, chosen with `-c observability=…`, and so what it pays for it. */
 
-const shop = (context: Record<string, unknown>): Template => {
-  const app = new App({ context: testAppContext(context) });
-  return Template.fromStack(new ShopStack(app, 'Shop'));
-};
+const shop = (context: Record<string, unknown>): Template => newShopTemplate({}, context).template;
 
 describe('the observability profiles', () => {
   it('are lean by default: INFO logs without Lambda\'s platform lines, 5 % of sagas traced, an Express saga logging errors only', () => {
@@ -55,7 +50,7 @@ describe('observability in the shop', () => {
       template.resourceCountIs('AWS::XRay::SamplingRule', 1);
       template.hasResourceProperties('AWS::XRay::SamplingRule', {
         SamplingRule: {
-          RuleName: 'Shop-sagas',
+          RuleName: 'Shop-Orders-sagas',
           FixedRate: rate,
           ReservoirSize: 0,
           ServiceType: 'AWS::StepFunctions::StateMachine',

@@ -118,7 +118,7 @@ describe('OrderReconciler', () => {
   it("belongs to the orders service in the shop, whose table has the keys-only pending index", () => {
     const shop = shopTemplate();
     const paths = Object.values(shop.findResources('AWS::Lambda::Function')).map((fn) => pathOf({ Type: 'AWS::Lambda::Function', ...fn }));
-    expect(paths.filter((path) => path.includes('/Reconciler/'))).toEqual([expect.stringMatching(/^Shop\/Orders\/Reconciler\//)]);
+    expect(paths.filter((path) => path.includes('/Reconciler/'))).toEqual([expect.stringMatching(/^Shop-Orders\/Orders\/Reconciler\//)]);
     shop.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       GlobalSecondaryIndexes: Match.arrayWith([Match.objectLike({ IndexName: PENDING_INDEX, Projection: { ProjectionType: 'KEYS_ONLY' } })]),
     });

@@ -1,10 +1,9 @@
-import { App, Duration } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Duration } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
 import { sagaTypeFromContext } from '../../lib/config/saga-type';
 import { ExpressSagaStates, OrderSagaStates } from '../../lib/orchestration/order-saga';
-import { ShopStack } from '../../lib/shop-stack';
+import { newShopTemplate } from './support/template';
 import { inspectStateMachine, synthesizeSagaStack } from '../saga/support/definition';
-import { testAppContext } from '../support/cdk-context';
 
 /** The order saga as an Express workflow (`-c saga=express`): what it adds to the Standard one, and what it leaves out. */
 
@@ -136,10 +135,7 @@ describe('OrderSaga (Express)', () => {
 });
 
 describe('the saga type in the shop', () => {
-  const shop = (context: Record<string, unknown>) => {
-    const app = new App({ context: testAppContext(context) });
-    return Template.fromStack(new ShopStack(app, 'Shop'));
-  };
+  const shop = (context: Record<string, unknown>) => newShopTemplate({}, context).template;
 
   it('is chosen by the context value saga, and an Express saga gives the reconciler its claims table to read', () => {
     const express = shop({ saga: 'express' });

@@ -1,16 +1,17 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
-import { applyStage, shopStackName, stageFromContext, StageConfigError, type StageConfig } from '../../lib/config/stage';
-import { ShopStack, STATEFUL_RESOURCE_TYPES } from '../../lib/shop-stack';
+import { applyStage, shopStackPrefix, stageFromContext, StageConfigError, type StageConfig } from '../../lib/config/stage';
+import { ShopStacks, STATEFUL_RESOURCE_TYPES } from '../../lib/shop-stacks';
+import { combinedTemplate } from './support/template';
 import { CDK_JSON_CONTEXT, testAppContext } from '../support/cdk-context';
 
 /** A stage's template: the app as bin/shop.ts builds it, with `context` on top of cdk.json's. */
-const stageTemplate = (context: Record<string, unknown>): { stage: StageConfig; template: Template } => {
+const stageTemplate = (context: Record<string, unknown>): { stage: StageConfig; shop: ShopStacks; template: Template } => {
   const app = new App({ context: testAppContext(context) });
   const stage = applyStage(app);
-  const stack = new ShopStack(app, shopStackName(stage), { stage, version: 'v9.9.9' });
-  return { stage, template: Template.fromStack(stack) };
+  const shop = new ShopStacks(app, shopStackPrefix(stage), { stage, version: 'v9.9.9' });
+  return { stage, shop, template: combinedTemplate(app) };
 };
 
 type Resources = Record<string, { Type: string; DeletionPolicy?: string; Properties?: Record<string, unknown> }>;
@@ -20,9 +21,12 @@ describe('stages (-c stage=…, cdk.json stages)', () => {
   const dev = stageTemplate({});
   const prod = stageTemplate({ stage: 'prod' });
 
-  it('are dev by default, and name the stack after the stage', () => {
+  it('are dev by default, and name the stacks after the stage', () => {
     expect(dev.stage.name).toBe('dev');
-    expect([shopStackName(dev.stage), shopStackName(prod.stage)]).toEqual(['ServerlessShop-dev', 'ServerlessShop-prod']);
+    expect(Object.values(prod.shop.stacks).map((stack) => stack.stackName)).toEqual(
+      ['Shared', 'Catalog', 'Inventory', 'Payments', 'Shipping', 'Orders', 'Ops'].map((part) => `ServerlessShop-prod-${part}`),
+    );
+    expect(Object.values(dev.shop.stacks).every((stack) => stack.stackName.startsWith('ServerlessShop-dev-'))).toBe(true);
   });
 
   it('delete the data with a dev stack and keep it with a prod one: tables, users and logs', () => {
@@ -129,8 +133,12 @@ describe("CDK's recommended feature flags", () => {
 
   it('change the template only where reviewed: IAM and queue policies minimized (actions and resources sorted, statements merged)', () => {
     // Prepare: the shop synthesized with the flags and without them
-    const withFlags = resources(Template.fromStack(new ShopStack(new App({ context: testAppContext() }), 'Shop', { version: 'v' })));
-    const withoutFlags = resources(Template.fromStack(new ShopStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Shop', { version: 'v' })));
+    const shopOf = (app: App): Template => {
+      new ShopStacks(app, 'Shop', { version: 'v' });
+      return combinedTemplate(app);
+    };
+    const withFlags = resources(shopOf(new App({ context: testAppContext() })));
+    const withoutFlags = resources(shopOf(new App({ context: { 'aws:cdk:bundling-stacks': [] } })));
 
     // Act
     const changedTypes = new Set(Object.keys(withFlags).filter((id) => JSON.stringify(withFlags[id]) !== JSON.stringify(withoutFlags[id])).map((id) => withFlags[id]?.Type ?? withoutFlags[id]?.Type));

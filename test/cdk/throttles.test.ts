@@ -1,8 +1,5 @@
-import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_THROTTLES, monthlyCeiling, ThrottleConfigError, throttlesFromContext } from '../../lib/config/throttles';
-import { ShopStack } from '../../lib/shop-stack';
-import { testAppContext } from '../support/cdk-context';
+import { newShopTemplate } from './support/template';
 
 /*
  * The API's throttles come from configuration: the CDK context value
@@ -11,9 +8,7 @@ import { testAppContext } from '../support/cdk-context';
  */
 
 const stageOf = (context: Record<string, unknown>): Record<string, unknown> => {
-  const app = new App({ context: testAppContext(context) });
-  const stack = new ShopStack(app, 'Shop', { version: 'v-test', env: { account: '123456789012', region: 'eu-west-1' } });
-  const stages = Template.fromStack(stack).findResources('AWS::ApiGatewayV2::Stage');
+  const stages = newShopTemplate({}, context).template.findResources('AWS::ApiGatewayV2::Stage');
   const [stage] = Object.values(stages) as Array<{ Properties: Record<string, unknown> }>;
   if (!stage) throw new Error('no stage');
   return stage.Properties;

@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { RecordedGrant } from '../../local/iam/authorizer';
@@ -8,7 +8,7 @@ import { synthesize } from '../../local/synthesize';
 import { startDynamoDbLocal } from '../../local/dynamodb/dynamodb-local';
 import { ShopClient } from '../e2e/support/shop-client';
 import { CollectedLog } from '../e2e/support/target';
-import { shopTemplateFile } from '../support/assembly';
+import { editShopTemplates } from '../support/assembly';
 
 /*
  * A few grants removed for real. `grants.test.ts` proves exactness from one
@@ -32,10 +32,7 @@ const assemblyWith = (edit: (template: Template) => void): string => {
   const dir = mkdtempSync(path.join(tmpdir(), 'shop-iam-removal-'));
   copies.push(dir);
   cpSync(synthesized, dir, { recursive: true });
-  const file = shopTemplateFile(dir);
-  const template = JSON.parse(readFileSync(file, 'utf8')) as Template;
-  edit(template);
-  writeFileSync(file, JSON.stringify(template));
+  editShopTemplates(dir, edit);
   return dir;
 };
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { cdkArguments } from '../../bin/stage-cdk';
-import { applyStage, shopStackName } from '../../lib/config/stage';
-import { ShopStack } from '../../lib/shop-stack';
+import { applyStage, shopStackPrefix } from '../../lib/config/stage';
+import { ShopStacks } from '../../lib/shop-stacks';
 import { testAppContext } from '../support/cdk-context';
 import { deletionHint, retainedInAssembly, retainedResources, type TemplateResources } from '../../lib/ops/retained-resources';
 
@@ -29,7 +29,7 @@ const tearingDown = (): string => {
 const synthesize = (outdir: string, context: Record<string, string> = {}) => {
   const app = new App({ outdir, context: testAppContext({ 'aws:cdk:enable-path-metadata': true, ...context }) });
   const stage = applyStage(app);
-  new ShopStack(app, shopStackName(stage), { stage, version: 'v-test', env: { account: '123456789012', region: 'eu-west-1' } });
+  new ShopStacks(app, shopStackPrefix(stage), { stage, version: 'v-test', env: { account: '123456789012', region: 'eu-west-1' } });
   return app.synth().stacks.map((stack) => ({ stack: stack.stackName, template: stack.template as TemplateResources }));
 };
 

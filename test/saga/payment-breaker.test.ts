@@ -1,6 +1,6 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { sagaArnOf } from '../../bench/soak/saga-history';
@@ -12,7 +12,7 @@ import { synthesize } from '../../local/synthesize';
 import { eventually } from '../e2e/support/eventually';
 import { ShopClient, type OrderRequest } from '../e2e/support/shop-client';
 import type { Caller } from '../e2e/support/target';
-import { shopTemplateFile } from '../support/assembly';
+import { editShopTemplates } from '../support/assembly';
 
 /*
  * The payment provider's circuit breaker, shared by every environment of the
@@ -45,18 +45,17 @@ const lines: string[] = [];
 const withOpenWindow = (ms: number): string => {
   const dir = mkdtempSync(path.join(tmpdir(), 'shop-breaker-'));
   cpSync(synthesized, dir, { recursive: true });
-  const file = shopTemplateFile(dir);
-  const template = JSON.parse(readFileSync(file, 'utf8')) as Template;
-  let changed = 0;
-  for (const resource of Object.values(template.Resources)) {
-    const variables = resource.Properties.Environment?.Variables;
-    if (resource.Type === 'AWS::Lambda::Function' && variables?.PROVIDER_BREAKER_OPEN_MS !== undefined) {
-      variables.PROVIDER_BREAKER_OPEN_MS = String(ms);
-      changed += 1;
+  editShopTemplates<Template>(dir, (template) => {
+    let changed = 0;
+    for (const resource of Object.values(template.Resources)) {
+      const variables = resource.Properties.Environment?.Variables;
+      if (resource.Type === 'AWS::Lambda::Function' && variables?.PROVIDER_BREAKER_OPEN_MS !== undefined) {
+        variables.PROVIDER_BREAKER_OPEN_MS = String(ms);
+        changed += 1;
+      }
     }
-  }
-  if (changed !== 2) throw new Error(`expected the charge and refund functions to carry PROVIDER_BREAKER_OPEN_MS, found ${changed}`);
-  writeFileSync(file, JSON.stringify(template));
+    if (changed !== 2) throw new Error(`expected the charge and refund functions to carry PROVIDER_BREAKER_OPEN_MS, found ${changed}`);
+  });
   return dir;
 };
 

@@ -1,13 +1,30 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+type Resources = Record<string, unknown>;
+
 /**
- * The template file of the shop's stack in a synthesized assembly
- * (`ServerlessShop-<stage>.template.json`), whatever the stage.
- * @throws when the assembly holds no such template, or more than one
+ * Edits the shop's templates in a synthesized assembly
+ * (`ServerlessShop-<stage>-<part>.template.json`, whatever the stage) as if
+ * they were one: `edit` gets every stack's resources by logical id (they are
+ * unique across the stacks), changes or deletes some, and each change is
+ * written back to the stack that holds the resource.
+ * @throws when the assembly holds no shop template, or `edit` adds a resource (no stack would own it)
  */
-export const shopTemplateFile = (assemblyDir: string): string => {
+export const editShopTemplates = <T extends { Resources: Resources }>(assemblyDir: string, edit: (template: T) => void): void => {
   const files = readdirSync(assemblyDir).filter((name) => /^ServerlessShop-[a-z][a-z0-9-]*\.template\.json$/.test(name));
-  if (files.length !== 1) throw new Error(`expected one ServerlessShop-<stage> template in ${assemblyDir}, found ${files.length === 0 ? 'none' : files.join(', ')}`);
-  return path.join(assemblyDir, files[0] ?? '');
+  if (files.length === 0) throw new Error(`no ServerlessShop-<stage>-… template in ${assemblyDir}`);
+  const templates = files.map((name) => {
+    const file = path.join(assemblyDir, name);
+    return { file, template: JSON.parse(readFileSync(file, 'utf8')) as { Resources: Resources } };
+  });
+  const merged = { Resources: Object.assign({}, ...templates.map(({ template }) => template.Resources)) as Resources } as T;
+  edit(merged);
+  const owned = new Set(templates.flatMap(({ template }) => Object.keys(template.Resources)));
+  const added = Object.keys(merged.Resources).filter((id) => !owned.has(id));
+  if (added.length > 0) throw new Error(`editShopTemplates: ${added.join(', ')} added; no stack would own it`);
+  for (const { file, template } of templates) {
+    template.Resources = Object.fromEntries(Object.keys(template.Resources).filter((id) => id in merged.Resources).map((id) => [id, merged.Resources[id]]));
+    writeFileSync(file, JSON.stringify(template));
+  }
 };

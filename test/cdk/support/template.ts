@@ -1,7 +1,9 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { Construct } from 'constructs';
 import type { SagaType } from '../../../lib/config/saga-type';
-import { ShopStack } from '../../../lib/shop-stack';
+import { ShopStacks, type ShopStacksProps } from '../../../lib/shop-stacks';
+import { combineStacks } from '../../../local/assembly/combined-stacks';
 import { testAppContext } from '../../support/cdk-context';
 
 /** A CloudFormation resource as the assertions library returns it. */
@@ -11,11 +13,43 @@ export interface CfnResource {
   readonly Metadata?: Record<string, unknown>;
 }
 
-/** The shop app of the CDK tests and its one stack. */
+/** The shop app of the CDK tests and its stacks. */
 export interface ShopApp {
   readonly app: App;
-  readonly stack: ShopStack;
+  readonly shop: ShopStacks;
 }
+
+/** The account and region of the tests' stacks. */
+export const TEST_ENV = { account: '123456789012', region: 'eu-west-1' } as const;
+
+/**
+ * The stacks of an app (or of those under `scope`) as one template, as the
+ * local cloud runs them ({@link combineStacks}): every stack's resources,
+ * cross-stack references resolved to the logical ids they name, so an
+ * assertion need not know which stack owns a resource.
+ */
+export const combinedTemplate = (app: App, scope?: Construct): Template => {
+  const assembly = app.synth();
+  const wanted = new Set((scope ?? app).node.findAll().filter((c): c is Stack => Stack.isStack(c)).map((stack) => stack.artifactId));
+  const stacks = assembly.stacks.filter((artifact) => wanted.has(artifact.id));
+  const ids = new Set(stacks.map((artifact) => artifact.id));
+  const combined = combineStacks(
+    stacks.map((artifact) => ({
+      name: artifact.stackName,
+      template: artifact.template as never,
+      dependencies: artifact.dependencies.map((dependency) => dependency.id).filter((id) => ids.has(id)),
+      assetPath: () => undefined,
+    })),
+  );
+  return Template.fromJSON(combined.template as unknown as Record<string, unknown>);
+};
+
+/** The shop's stacks (prefix `Shop`) in a new app with the tests' context and `context`, and their combined template. */
+export const newShopTemplate = (props: ShopStacksProps = {}, context: Record<string, unknown> = {}): { readonly app: App; readonly shop: ShopStacks; readonly template: Template } => {
+  const app = new App({ context: testAppContext({ 'aws:cdk:enable-path-metadata': true, ...context }) });
+  const shop = new ShopStacks(app, 'Shop', { version: 'v-test', env: TEST_ENV, ...props });
+  return { app, shop, template: combinedTemplate(app) };
+};
 
 let cachedApp: ShopApp | undefined;
 let cached: Template | undefined;
@@ -28,7 +62,7 @@ let cached: Template | undefined;
 export const shopApp = (): ShopApp => {
   if (!cachedApp) {
     const app = new App({ context: testAppContext({ 'aws:cdk:enable-path-metadata': true }) });
-    cachedApp = { app, stack: new ShopStack(app, 'Shop', { version: 'v-test', env: { account: '123456789012', region: 'eu-west-1' } }) };
+    cachedApp = { app, shop: new ShopStacks(app, 'Shop', { version: 'v-test', env: TEST_ENV }) };
   }
   return cachedApp;
 };
@@ -36,19 +70,18 @@ export const shopApp = (): ShopApp => {
 const cachedBySagaType = new Map<SagaType, Template>();
 
 /**
- * The shop's synthesized template (synthesizing {@link shopApp}), built once
- * per test file; with a saga type, the shop synthesized with that type
+ * The shop's stacks as one template (synthesizing {@link shopApp}), built
+ * once per test file; with a saga type, the shop synthesized with that type
  * (`-c saga=…`), built once per type.
  */
 export const shopTemplate = (sagaType?: SagaType): Template => {
   if (sagaType === undefined) {
-    cached ??= Template.fromStack(shopApp().stack);
+    cached ??= combinedTemplate(shopApp().app);
     return cached;
   }
   let template = cachedBySagaType.get(sagaType);
   if (!template) {
-    const app = new App({ context: testAppContext({ 'aws:cdk:enable-path-metadata': true, saga: sagaType }) });
-    template = Template.fromStack(new ShopStack(app, 'Shop', { version: 'v-test', env: { account: '123456789012', region: 'eu-west-1' } }));
+    template = newShopTemplate({}, { saga: sagaType }).template;
     cachedBySagaType.set(sagaType, template);
   }
   return template;
@@ -57,8 +90,11 @@ export const shopTemplate = (sagaType?: SagaType): Template => {
 /** Every resource of a type, by logical id. */
 export const resourcesOf = (type: string): Record<string, CfnResource> => shopTemplate().findResources(type) as Record<string, CfnResource>;
 
-/** The construct path (`Shop/Orders/Api/Resource`) of a resource. */
+/** The construct path (`Shop-Orders/Orders/Api/Resource`) of a resource. */
 export const pathOf = (resource: CfnResource): string => String(resource.Metadata?.['aws:cdk:path'] ?? '');
+
+/** The construct path of a resource below its stack (`Orders/Api/Resource`). */
+export const pathInStackOf = (resource: CfnResource): string => pathOf(resource).split('/').slice(1).join('/');
 
 /** The service a resource belongs to: the first construct below the stack. */
 export const serviceOf = (resource: CfnResource): string => pathOf(resource).split('/')[1] ?? '';

@@ -8,7 +8,7 @@ import type { SagaType } from '../../../lib/config/saga-type';
 import { ShopBus } from '../../../lib/constructs/shop-bus';
 import { OrderCancellation, type OrderCancellationProps } from '../../../lib/orchestration/order-cancellation';
 import { OrderSaga, type OrderSagaProps } from '../../../lib/orchestration/order-saga';
-import { pathOf, shopTemplate } from '../../cdk/support/template';
+import { pathInStackOf, shopTemplate } from '../../cdk/support/template';
 import { resolveIntrinsics, type IntrinsicLookups, type JsonValue, type PseudoParameters } from '../../../local/cloudformation/intrinsics';
 import { testAppContext } from '../../support/cdk-context';
 
@@ -211,7 +211,7 @@ export const shopStateMachineDefinition = (construct: 'OrderSaga' | 'OrderCancel
     if (ids.length !== 1) throw new Error(`The shop has ${ids.length} ${type} (${construct}), expected one`);
     return ids[0];
   };
-  const stateMachineId = only('AWS::StepFunctions::StateMachine', (resource) => pathOf(resource).startsWith(`Shop/${construct}/`));
+  const stateMachineId = only('AWS::StepFunctions::StateMachine', (resource) => pathInStackOf(resource).startsWith(`${construct}/`));
   const definitionString = (template.toJSON().Resources as Record<string, { Properties?: Record<string, unknown> }>)[stateMachineId]?.Properties?.DefinitionString;
   const resolved = resolveIntrinsics(definitionString, { lookups: fakeLookups(template), pseudoParameters: TEST_PSEUDO_PARAMETERS }, `Resources.${stateMachineId}.Properties.DefinitionString`);
   if (typeof resolved !== 'string') throw new Error(`DefinitionString resolved to ${typeof resolved}, not a string`);
