@@ -12,7 +12,7 @@ type Resources = Record<string, unknown>;
  * @throws when the assembly holds no shop template, or `edit` adds a resource (no stack would own it)
  */
 export const editShopTemplates = <T extends { Resources: Resources }>(assemblyDir: string, edit: (template: T) => void): void => {
-  const files = readdirSync(assemblyDir).filter((name) => /^ServerlessShop-[a-z][a-z0-9-]*\.template\.json$/.test(name));
+  const files = readdirSync(assemblyDir).filter((name) => /^ServerlessShop-[a-z][a-z0-9-]*-[A-Za-z]+\.template\.json$/.test(name));
   if (files.length === 0) throw new Error(`no ServerlessShop-<stage>-… template in ${assemblyDir}`);
   const templates = files.map((name) => {
     const file = path.join(assemblyDir, name);
