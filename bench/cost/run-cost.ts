@@ -11,6 +11,7 @@ import { LOCAL_REGION } from '../../local/resources';
 import { priceUsage, totalOf, type BillAssumptions, type BillLine } from '../../local/cost/bill';
 import { usageBetween, type CostMeter, type Usage } from '../../local/cost/meter';
 import { sagaArnOf } from '../soak/saga-history';
+import { stockProduct } from '../shop-setup';
 import { ShopHttp } from '../soak/shop-http';
 import { soakTablesOf } from '../soak/table-snapshot';
 
@@ -128,12 +129,7 @@ export const runCost = async (options: CostRunOptions = {}): Promise<CostRun> =>
     const run = randomUUID().slice(0, 8);
     const products = { stocked: `cost-${run}-mug`, empty: `cost-${run}-gone` };
     progress('stocking the catalog');
-    for (const [id, stock] of [[products.stocked, 100_000], [products.empty, 0]] as const) {
-      const created = await http.callWithRetries('POST', '/products', { token: admin, json: { id, name: `Cost ${id}`, category: 'cost', price: { amount: 1200, currency: 'EUR' } } });
-      if (created.status !== 201) throw new Error(`creating product ${id} answered ${created.status}`);
-      const stocked = await http.callWithRetries('PUT', `/inventory/${id}`, { token: admin, json: { stock } });
-      if (stocked.status !== 200) throw new Error(`stocking product ${id} answered ${stocked.status}`);
-    }
+    for (const [id, stock] of [[products.stocked, 100_000], [products.empty, 0]] as const) await stockProduct(http, admin, id, stock, `Cost ${id}`);
 
     const placeAndFinish = async (path: SagaPath): Promise<void> => {
       const placed = await http.callWithRetries('POST', '/orders', { token: customer, json: path.request(products), headers: { 'idempotency-key': randomUUID() } });

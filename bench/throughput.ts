@@ -1,0 +1,219 @@
+import { randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { PENDING_INDEX, PENDING_PARTITION } from '../functions/orders/table-layout';
+import { LOCAL_CREDENTIALS } from '../local/dynamodb/dynamodb-local';
+import { startFreshLocalCloud } from '../local/fresh-local-cloud';
+import { HopLog } from '../local/log';
+import { LOCAL_REGION } from '../local/resources';
+import { stockProduct } from './shop-setup';
+import { ShopHttp } from './soak/shop-http';
+import { soakTablesOf } from './soak/table-snapshot';
+import { formatMs, percentile } from './stats';
+
+/**
+ * `npm run bench:throughput [-- --concurrency 1,10,25,50 --seconds 10 --assembly cdk.out]`:
+ * how many orders the local cloud confirms per second, and how long each
+ * takes from `POST /orders` to CONFIRMED, with 1, 10, 25 and 50 shoppers
+ * placing orders back to back (each places its next order once the last
+ * confirmed). The API's throttles are raised through the documented CDK
+ * context value `throttles` (README "Throttles"), so the local cloud, not
+ * the throttle, is what is measured. An order's confirmation is seen on
+ * the orders table's `pendingByAge` index, one query for every shopper
+ * every 10 ms, straight to DynamoDB Local: polling the API would load the
+ * local cloud with as many requests as it serves orders. Each level runs a
+ * warm-up (cold starts excluded), then `--seconds` of measurement. Last,
+ * the CPU the whole local cloud (this process, its workers, DynamoDB
+ * Local) spends idle. Ends with `throughput: <n> orders/s at concurrency
+ * 25, p50 <x> ms, p99 <y> ms`.
+ */
+
+const USAGE = 'usage: npm run bench:throughput -- [--concurrency 1,10,25,50] [--seconds 10] [--assembly <cdk.out>]';
+
+/** Throttles far above what one machine serves, so none answers 429 (`-c throttles=…`). */
+export const RAISED_THROTTLES = JSON.stringify({
+  default: { rateLimit: 10_000, burstLimit: 5_000 },
+  routes: { 'POST /orders': { rateLimit: 10_000, burstLimit: 5_000 } },
+});
+
+/** CPU seconds (user + system) this process and its child processes (DynamoDB Local's JVM) have used. */
+const cpuSeconds = (): number => {
+  const own = process.cpuUsage();
+  const ticks = Number(process.env.CLK_TCK ?? 100);
+  let children = 0;
+  for (const task of readdirSync('/proc/self/task')) {
+    let pids: string[] = [];
+    try {
+      pids = readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+    } catch {
+      continue;
+    }
+    for (const pid of pids) {
+      try {
+        // utime and stime are fields 14 and 15; the command (field 2) may hold spaces, so count after its ')'.
+        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+        children += (Number(fields[11]) + Number(fields[12])) / ticks;
+      } catch {
+        // The child exited meanwhile.
+      }
+    }
+  }
+  return (own.user + own.system) / 1e6 + children;
+};
+
+interface LevelResult {
+  readonly concurrency: number;
+  readonly confirmed: number;
+  readonly cancelled: number;
+  readonly seconds: number;
+  readonly latencies: number[];
+  readonly cpuCores: number;
+}
+
+const main = async (): Promise<number> => {
+  const { values } = parseArgs({ options: { concurrency: { type: 'string' }, seconds: { type: 'string' }, assembly: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const levels = (values.concurrency ?? '1,10,25,50').split(',').map((raw) => {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 200) throw new Error(`--concurrency takes whole numbers from 1 to 200, not '${raw}'\n${USAGE}`);
+    return n;
+  });
+  const seconds = Number(values.seconds ?? 10);
+  if (!Number.isFinite(seconds) || seconds < 1 || seconds > 600) throw new Error(`--seconds must be from 1 to 600, not '${values.seconds ?? ''}'\n${USAGE}`);
+  const progress = (line: string) => process.stderr.write(`throughput: ${line}\n`);
+
+  progress(values.assembly ? `starting the local cloud from ${values.assembly}` : `synthesizing with -c throttles='${RAISED_THROTTLES}' and starting the local cloud`);
+  const fresh = await startFreshLocalCloud({
+    log: new HopLog({ verbose: false, color: false, write: () => undefined }),
+    scheduleScale: 0,
+    ...(values.assembly ? { assemblyDir: values.assembly } : { context: { throttles: RAISED_THROTTLES } }),
+  });
+  const { cloud } = fresh;
+  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: cloud.dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
+  try {
+    const ordersTable = soakTablesOf(cloud.tables).orders;
+    const http = new ShopHttp(cloud.apiUrl);
+    const admin = cloud.issuer.mint({ username: 'bench-admin', groups: ['admin'] }).token;
+    const product = `bench-${randomUUID().slice(0, 8)}`;
+    await stockProduct(http, admin, product, 1_000_000);
+    const shoppers = Array.from({ length: Math.max(...levels) }, (_, i) => cloud.issuer.mint({ username: `bench-shopper-${i + 1}` }).token);
+
+    /** Orders placed and not yet seen leaving PENDING: id → what waits for it. */
+    const waiting = new Map<string, (status: string) => void>();
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        await sleep(10);
+        if (waiting.size === 0) continue;
+        const pending = new Set<string>();
+        let start: Record<string, unknown> | undefined;
+        do {
+          const page = await dynamo.send(new QueryCommand({ TableName: ordersTable, IndexName: PENDING_INDEX, KeyConditionExpression: 'gsi2pk = :p', ExpressionAttributeValues: { ':p': PENDING_PARTITION }, ExclusiveStartKey: start }));
+          for (const item of page.Items ?? []) if (typeof item.pk === 'string') pending.add(item.pk.slice('ORDER#'.length));
+          start = page.LastEvaluatedKey;
+        } while (start);
+        const left = [...waiting.keys()].filter((id) => !pending.has(id));
+        for (let i = 0; i < left.length; i += 100) {
+          const keys = left.slice(i, i + 100).map((id) => ({ pk: `ORDER#${id}` }));
+          const got = await dynamo.send(new BatchGetCommand({ RequestItems: { [ordersTable]: { Keys: keys, ProjectionExpression: 'pk, #s', ExpressionAttributeNames: { '#s': 'status' } } } }));
+          for (const item of got.Responses?.[ordersTable] ?? []) {
+            const id = String(item.pk).slice('ORDER#'.length);
+            waiting.get(id)?.(String(item.status));
+            waiting.delete(id);
+          }
+        }
+      }
+    })();
+
+    /** Places one order and waits until it leaves PENDING: its status and the time from POST to then. */
+    const placeAndWait = async (token: string): Promise<{ status: string; ms: number }> => {
+      const posted = performance.now();
+      const reply = await http.callWithRetries('POST', '/orders', {
+        token,
+        headers: { 'idempotency-key': randomUUID() },
+        json: { items: [{ productId: product, quantity: 1 }], paymentToken: 'tok_visa', shippingAddress: { name: 'Bench', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' } },
+      });
+      const orderId = (reply.body as { orderId?: string } | undefined)?.orderId;
+      if (reply.status !== 202 || !orderId) throw new Error(`POST /orders answered ${reply.status}: ${JSON.stringify(reply.body)}`);
+      const status = await Promise.race([
+        new Promise<string>((resolve) => waiting.set(orderId, resolve)),
+        sleep(60_000).then(() => {
+          throw new Error(`order ${orderId} still PENDING after 60 s`);
+        }),
+      ]);
+      return { status, ms: performance.now() - posted };
+    };
+
+    const runLevel = async (concurrency: number): Promise<LevelResult> => {
+      // Warm-up: enough orders that every function has as many warm environments as the level needs.
+      progress(`concurrency ${concurrency}: warming up`);
+      await Promise.all(shoppers.slice(0, concurrency).map(async (token) => {
+        for (let i = 0; i < 3; i += 1) await placeAndWait(token);
+      }));
+      progress(`concurrency ${concurrency}: measuring for ${seconds} s`);
+      const latencies: number[] = [];
+      let confirmed = 0;
+      let cancelled = 0;
+      const cpuBefore = cpuSeconds();
+      const started = performance.now();
+      const deadline = started + seconds * 1000;
+      await Promise.all(shoppers.slice(0, concurrency).map(async (token) => {
+        while (performance.now() < deadline) {
+          const { status, ms } = await placeAndWait(token);
+          if (status === 'CONFIRMED') {
+            confirmed += 1;
+            latencies.push(ms);
+          } else cancelled += 1;
+        }
+      }));
+      const elapsed = (performance.now() - started) / 1000;
+      return { concurrency, confirmed, cancelled, seconds: elapsed, latencies, cpuCores: (cpuSeconds() - cpuBefore) / elapsed };
+    };
+
+    const results: LevelResult[] = [];
+    for (const concurrency of levels) {
+      const result = await runLevel(concurrency);
+      results.push(result);
+      const ms = (q: number) => formatMs(percentile(result.latencies, q));
+      console.log(
+        `concurrency ${String(concurrency).padStart(3)}: ${(result.confirmed / result.seconds).toFixed(1).padStart(6)} orders/s confirmed` +
+          ` (${result.confirmed} in ${result.seconds.toFixed(1)} s${result.cancelled > 0 ? `, ${result.cancelled} cancelled` : ''}),` +
+          ` POST→CONFIRMED p50 ${ms(50)}, p95 ${ms(95)}, p99 ${ms(99)}; CPU ${result.cpuCores.toFixed(2)} cores`,
+      );
+    }
+
+    watching = false;
+    await watcher;
+    progress('measuring idle CPU for 10 s');
+    await sleep(2_000);
+    const idleBefore = cpuSeconds();
+    await sleep(10_000);
+    const idle = (cpuSeconds() - idleBefore) / 10;
+    console.log(`idle: ${(idle * 100).toFixed(1)} % of a core (this process, its workers and DynamoDB Local, 10 s with nothing to do)`);
+
+    const reference = results.find((r) => r.concurrency === 25) ?? results[results.length - 1];
+    if (reference) {
+      console.log(
+        `throughput: ${(reference.confirmed / reference.seconds).toFixed(1)} orders/s at concurrency ${reference.concurrency}, p50 ${Math.round(percentile(reference.latencies, 50))} ms, p99 ${Math.round(percentile(reference.latencies, 99))} ms`,
+      );
+    }
+    return 0;
+  } finally {
+    dynamo.destroy();
+    await fresh.stop().catch((error: unknown) => progress(`stopping: ${error instanceof Error ? error.message : String(error)}`));
+  }
+};
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`throughput: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  },
+);
