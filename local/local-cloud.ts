@@ -256,6 +256,8 @@ export class LocalCloud {
         keyOf: (table) => keySchemas.get(table) ?? [],
         onFault: (fault) => log.hop({ kind: 'fault', text: describeDynamoDbFault(fault) }),
       });
+      /** Tells the stream poller a table was written; set once the poller exists. */
+      let streamsWritten: (table: string) => void = () => undefined;
       const dynamoDbProxy = new DynamoDbProxy({
         target: async () => (await dynamoDbStarting).endpoint,
         ...(iam.mode === 'off' ? {} : { iam: { principalOf: (authorization) => iam.credentials.principalOf(authorization), check: (request) => iam.check(request) } }),
@@ -263,6 +265,10 @@ export class LocalCloud {
         intercept: (call) => dynamoDbFaults.intercept(call),
         transform: (call, output) => dynamoDbFaults.transform(call, output),
         onConsumedCapacity: (kind, consumed) => meter.dynamoDbConsumed(kind, consumed),
+        // A write is what puts records on a table's stream: the poller reads it then, not on a timer.
+        onWritten: (written) => {
+          for (const table of written) streamsWritten(table);
+        },
       });
       const dynamoDbProxyUrl = await dynamoDbProxy.listen(0);
       cleanups.push(() => dynamoDbProxy.close());
@@ -477,7 +483,6 @@ export class LocalCloud {
 
       const poller = new StreamPoller(dynamo, streams, {
         region: LOCAL_REGION,
-        intervalMs: 50,
         ...(options.persistDir ? { checkpointFile: path.join(options.persistDir, 'stream-checkpoints.json') } : {}),
         onError: (table, error) => log.hop({ kind: 'error', text: `stream of ${table}: ${error instanceof Error ? error.message : String(error)}` }),
       });
@@ -491,6 +496,7 @@ export class LocalCloud {
       progress('opening the HTTP API');
       await http.listen(chosenApiPort);
       const controlUrl = await control.listen(0);
+      streamsWritten = (table) => poller.notify(table);
       poller.start();
       mappings.start();
       eventBus.startSchedules();

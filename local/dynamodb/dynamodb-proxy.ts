@@ -55,7 +55,28 @@ export interface DynamoDbProxyOptions {
    * behalf, and left out of the answer if the caller did not ask). @default none
    */
   readonly onConsumedCapacity?: (kind: 'read' | 'write', consumed: readonly ConsumedCapacityEntry[]) => void;
+  /** DynamoDB Local accepted a write to these tables (so their streams may have new records). */
+  readonly onWritten?: (tables: readonly string[]) => void;
 }
+
+/** The tables a successful call of `operation` wrote to: none for reads. */
+export const writtenTables = (operation: string, input: Readonly<Record<string, unknown>>): string[] => {
+  switch (operation) {
+    case 'PutItem':
+    case 'UpdateItem':
+    case 'DeleteItem':
+      return typeof input.TableName === 'string' ? [input.TableName] : [];
+    case 'BatchWriteItem':
+      return typeof input.RequestItems === 'object' && input.RequestItems !== null ? Object.keys(input.RequestItems) : [];
+    case 'TransactWriteItems': {
+      const items = Array.isArray(input.TransactItems) ? (input.TransactItems as Array<Record<string, { TableName?: unknown } | undefined>>) : [];
+      const tables = items.flatMap((item) => [item.Put, item.Update, item.Delete].map((write) => write?.TableName)).filter((name): name is string => typeof name === 'string');
+      return [...new Set(tables)];
+    }
+    default:
+      return [];
+  }
+};
 
 /** The request's headers for a body sent whole (the meter may have rewritten it). */
 const withoutChunking = (headers: IncomingHttpHeaders): IncomingHttpHeaders => {
@@ -185,7 +206,11 @@ export class DynamoDbProxy {
     const askedForCapacity = input.ReturnConsumedCapacity !== undefined && input.ReturnConsumedCapacity !== 'NONE';
     const forwarded = capacityKind && !askedForCapacity ? Buffer.from(JSON.stringify({ ...input, ReturnConsumedCapacity: 'TOTAL' })) : body;
     const upstream = await this.forward(request, forwarded);
-    if (upstream.status === 200) this.rememberIterators(operation, input, upstream.body);
+    if (upstream.status === 200) {
+      this.rememberIterators(operation, input, upstream.body);
+      const written = this.options.onWritten ? writtenTables(operation, input) : [];
+      if (written.length > 0) this.options.onWritten?.(written);
+    }
     if (capacityKind && upstream.status === 200) {
       const floor = operation === 'TransactWriteItems' ? transactionWriteFloor(input) : undefined;
       return this.rewrite(call, this.meterCapacity(capacityKind, upstream, askedForCapacity, floor));

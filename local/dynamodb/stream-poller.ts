@@ -26,7 +26,11 @@ export type StreamConsumer = (records: StreamRecord[]) => Promise<void>;
 
 /** Options of {@link StreamPoller}. */
 export interface StreamPollerOptions {
-  /** @default 100 */
+  /**
+   * How often every stream is read without being told of a write
+   * ({@link StreamPoller.notify}): what catches writes that bypass the local
+   * cloud (a tool writing to DynamoDB Local itself). @default 1000
+   */
   readonly intervalMs?: number;
   /** File to keep the last delivered sequence number per shard in (with --persist). @default none: from the start of the stream */
   readonly checkpointFile?: string;
@@ -47,13 +51,17 @@ interface Watch {
   /** Open shard iterators by shard id. */
   readonly iterators: Map<string, string | undefined>;
   readonly finishedShards: Set<string>;
+  /** The shards must be listed again (none open yet, or one closed and a child may follow). */
+  describe: boolean;
 }
 
 /**
  * Reads DynamoDB Local's table streams and hands the records to consumers
  * (pipes, event source mappings): at least once and in order per shard. The
  * checkpoint moves only after a consumer has taken a batch, so a crash
- * replays rather than loses.
+ * replays rather than loses. A stream is read when the local cloud saw a
+ * write to its table ({@link StreamPoller.notify}), and every
+ * `intervalMs` otherwise: nothing spins while nothing is written.
  */
 export class StreamPoller {
   private readonly watches: Watch[] = [];
@@ -61,6 +69,8 @@ export class StreamPoller {
   private timer?: NodeJS.Timeout;
   private polling?: Promise<void>;
   private stopped = false;
+  /** Tables written since the pass in progress began: read again as soon as it ends. */
+  private readonly written = new Set<string>();
 
   public constructor(
     private readonly dynamo: DynamoDBClient,
@@ -76,17 +86,32 @@ export class StreamPoller {
    * with `LATEST`, from what is written after reading begins.
    */
   public watch(tableName: string, consumer: StreamConsumer, startingPosition: StartingPosition = 'TRIM_HORIZON'): void {
-    this.watches.push({ tableName, consumer, startingPosition, iterators: new Map(), finishedShards: new Set() });
+    this.watches.push({ tableName, consumer, startingPosition, iterators: new Map(), finishedShards: new Set(), describe: true });
   }
 
   public start(): void {
-    const tick = () => {
+    this.pass();
+  }
+
+  /** A table was written: its stream is read now, or right after the pass in progress. */
+  public notify(tableName: string): void {
+    if (this.stopped || !this.watches.some((watch) => watch.tableName === tableName)) return;
+    this.written.add(tableName);
+    if (!this.polling) this.pass();
+  }
+
+  /** Reads the written tables' streams (all of them when none was written), then waits for the next write or the fallback interval. */
+  private pass(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    const tables = this.written.size > 0 ? new Set(this.written) : undefined;
+    this.written.clear();
+    this.polling = this.pollAll(tables).finally(() => {
+      this.polling = undefined;
       if (this.stopped) return;
-      this.polling = this.pollAll().finally(() => {
-        if (!this.stopped) this.timer = setTimeout(tick, this.options.intervalMs ?? 100);
-      });
-    };
-    tick();
+      if (this.written.size > 0) this.pass();
+      else this.timer = setTimeout(() => this.pass(), this.options.intervalMs ?? 1000);
+    });
   }
 
   /** Stops polling after the batch in hand is delivered. */
@@ -96,9 +121,10 @@ export class StreamPoller {
     await this.polling;
   }
 
-  /** One pass over every stream; exposed for tests. */
-  public async pollAll(): Promise<void> {
+  /** One pass over every stream (or those of `tables`); exposed for tests. */
+  public async pollAll(tables?: ReadonlySet<string>): Promise<void> {
     for (const watch of this.watches) {
+      if (tables && !tables.has(watch.tableName)) continue;
       try {
         await this.poll(watch);
       } catch (error) {
@@ -114,12 +140,14 @@ export class StreamPoller {
       if (!watch.streamArn) return;
     }
     const streamArn = watch.streamArn;
-    const { StreamDescription } = await this.streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
-    watch.initialShards ??= new Set((StreamDescription?.Shards ?? []).flatMap((shard) => (shard.ShardId ? [shard.ShardId] : [])));
-    for (const shard of StreamDescription?.Shards ?? []) {
+    // Listing the shards is needed only until one is open, and after one closes; otherwise the open iterators are read.
+    const shards = watch.describe ? ((await this.streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription?.Shards ?? []) : [...watch.iterators.keys()].map((ShardId) => ({ ShardId, ParentShardId: undefined }));
+    watch.initialShards ??= new Set(shards.flatMap((shard) => (shard.ShardId ? [shard.ShardId] : [])));
+    watch.describe = false;
+    for (const shard of shards) {
       const shardId = shard.ShardId;
       if (!shardId || watch.finishedShards.has(shardId)) continue;
-      if (shard.ParentShardId && !watch.finishedShards.has(shard.ParentShardId) && StreamDescription?.Shards?.some((s) => s.ShardId === shard.ParentShardId)) continue;
+      if (shard.ParentShardId && !watch.finishedShards.has(shard.ParentShardId) && shards.some((s) => s.ShardId === shard.ParentShardId)) continue;
       if (!watch.iterators.has(shardId)) {
         const key = `${streamArn}/${shardId}`;
         const after = this.checkpoints[key];
@@ -143,6 +171,7 @@ export class StreamPoller {
           // reopen the shard after the last delivered record on the next pass.
           if (error instanceof Error && STALE_ITERATOR.has(error.name)) {
             watch.iterators.delete(shardId);
+            watch.describe = true;
             break;
           }
           throw error;
@@ -157,8 +186,13 @@ export class StreamPoller {
         watch.iterators.set(shardId, iterator);
         if (records.length === 0) break;
       }
-      if (watch.iterators.has(shardId) && !watch.iterators.get(shardId)) watch.finishedShards.add(shardId);
+      if (watch.iterators.has(shardId) && !watch.iterators.get(shardId)) {
+        watch.finishedShards.add(shardId);
+        watch.iterators.delete(shardId);
+        watch.describe = true;
+      }
     }
+    if (watch.iterators.size === 0) watch.describe = true;
   }
 
   private toJson(record: StreamRecordSdk, streamArn: string): StreamRecord {

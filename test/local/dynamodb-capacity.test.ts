@@ -16,16 +16,23 @@ describe('consumed capacity through the DynamoDB proxy', () => {
   let proxy: DynamoDbProxy;
   let client: DynamoDBDocumentClient;
   const metered: Array<{ kind: 'read' | 'write'; consumed: readonly ConsumedCapacityEntry[] }> = [];
+  /** The tables each successful write named, as the stream poller is told. */
+  const written: string[][] = [];
 
   beforeAll(async () => {
     tableName = await createTestTable();
     other = await createTestTable();
-    proxy = new DynamoDbProxy({ target: async () => process.env.SHOP_TEST_DYNAMODB_ENDPOINT ?? '', onConsumedCapacity: (kind, consumed) => metered.push({ kind, consumed }) });
+    proxy = new DynamoDbProxy({
+      target: async () => process.env.SHOP_TEST_DYNAMODB_ENDPOINT ?? '',
+      onConsumedCapacity: (kind, consumed) => metered.push({ kind, consumed }),
+      onWritten: (tables) => written.push([...tables]),
+    });
     client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: await proxy.listen(), region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }));
   });
 
   afterEach(() => {
     metered.length = 0;
+    written.length = 0;
   });
 
   afterAll(async () => {
@@ -50,8 +57,17 @@ describe('consumed capacity through the DynamoDB proxy', () => {
       }),
     );
 
-    // Assess
+    // Assess: billed per table, and each table's stream poller told once
     expect([writeUnits(tableName), writeUnits(other)]).toEqual([4, 2]);
+    expect(written).toEqual([[tableName], [tableName, other]]);
+  });
+
+  it('tells of no write for a read or a refused write', async () => {
+    await client.send(new PutCommand({ TableName: tableName, Item: { pk: 'kept' } }));
+    written.length = 0;
+    await expect(client.send(new PutCommand({ TableName: tableName, Item: { pk: 'kept' }, ConditionExpression: 'attribute_not_exists(pk)' }))).rejects.toThrow(/conditional/i);
+    await client.send(new TransactWriteCommand({ TransactItems: [{ ConditionCheck: { TableName: tableName, Key: { pk: 'kept' }, ConditionExpression: 'attribute_exists(pk)' } }] }));
+    expect(written).toEqual([]);
   });
 
   it('bills a plain write what DynamoDB Local reports, and hides the capacity from a caller that did not ask for it', async () => {

@@ -106,6 +106,43 @@ describe('tables and streams on DynamoDB Local', () => {
     expect(errors).toEqual([]);
   });
 
+  it('reads a stream as soon as it is told of a write, and makes no call while nothing is written', async () => {
+    // Prepare: a poller whose fallback pass would come only after a minute, counting its calls
+    const [table] = await createTables(dynamo, [tableResource(`Told${Date.now()}`)]);
+    const seen: string[] = [];
+    let calls = 0;
+    const counted = new DynamoDBStreamsClient({ endpoint: process.env.SHOP_TEST_DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+    counted.middlewareStack.add((next) => async (args) => {
+      calls += 1;
+      return next(args);
+    });
+    const poller = new StreamPoller(dynamo, counted, { region: 'us-east-1', intervalMs: 60_000 });
+    poller.watch(table.tableName, async (records) => void seen.push(...records.map((r) => (r.dynamodb.NewImage as { pk: { S: string } }).pk.S)));
+    poller.start();
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 50 && calls === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    };
+    await settle();
+
+    // Act: idle for a while, then a write the poller is told of
+    const idleFrom = calls;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const idleCalls = calls - idleFrom;
+    await dynamo.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: 'told' }, gsi1pk: { S: 'u' } } }));
+    const toldAt = Date.now();
+    poller.notify(table.tableName);
+    while (seen.length === 0 && Date.now() - toldAt < 5_000) await new Promise((resolve) => setTimeout(resolve, 10));
+    const deliveredMs = Date.now() - toldAt;
+    await poller.stop();
+    counted.destroy();
+
+    // Assess
+    expect(idleCalls).toBe(0);
+    expect(seen).toEqual(['told']);
+    expect(deliveredMs).toBeLessThan(2_000);
+  });
+
   it('redelivers a batch the consumer failed to take', async () => {
     const [table] = await createTables(dynamo, [tableResource(`Retry${Date.now()}`)]);
     let attempts = 0;
