@@ -7,6 +7,8 @@ import { corsOriginsFromContext } from './config/cors';
 import { sagaTypeFromContext, type SagaType } from './config/saga-type';
 import { DEFAULT_STAGE_CONFIG, type StageConfig } from './config/stage';
 import { throttlesFromContext, type ApiThrottles } from './config/throttles';
+import { ORDERS_API_CALLEES } from '../functions/orders/breakers';
+import { PAYMENT_PROVIDER_DEPENDENCY } from '../functions/payments/breakers';
 import { ShopApi } from './constructs/shop-api';
 import { ShopBus } from './constructs/shop-bus';
 import { OrderCancellation } from './orchestration/order-cancellation';
@@ -170,6 +172,7 @@ export class ShopStacks {
       bus,
       orders,
       stateMachines: { 'Order saga': saga.stateMachine, 'Order cancellation': cancellation.stateMachine },
+      breakers: { payments: [PAYMENT_PROVIDER_DEPENDENCY], orders: Object.values(ORDERS_API_CALLEES) },
       functions: [
         ...[catalog.apiFunction, catalog.pricesFunction, catalog.availabilityConsumer],
         ...[inventory.apiFunction, inventory.reserveFunction, inventory.releaseFunction, inventory.enrichmentFunction],

@@ -39,6 +39,11 @@ export interface ShopDashboardProps {
    * not listed, so the dashboard cannot drift from the stack.
    */
   readonly functions: readonly ShopFunction[];
+  /**
+   * The circuit breakers, by the service whose functions hold them: each
+   * gets an alarm when it opens (its `CircuitBreakerTransitions` into `OPEN`).
+   */
+  readonly breakers: Readonly<Record<string, readonly string[]>>;
   /** Period of the graphs and of the Lambda alarms. @default Duration.minutes(5) */
   readonly period?: Duration;
 }
@@ -101,6 +106,19 @@ export class ShopDashboard extends Construct {
     );
 
     for (const [service, functions] of byService) this.alarmOn(service, functions, period, props.alarmTopic);
+    for (const [service, dependencies] of Object.entries(props.breakers)) {
+      for (const dependency of dependencies) {
+        // An open breaker answers at once instead of calling: orders fail fast (503, or TECHNICAL) until its probe succeeds.
+        new Alarm(this, `${pascal(service)}${pascal(dependency)}BreakerOpen`, {
+          alarmDescription: `The ${service} circuit breaker for ${dependency} opened: it keeps failing, and calls to it are refused until a probe succeeds`,
+          metric: new Metric({ namespace: METRICS_NAMESPACE, metricName: 'CircuitBreakerTransitions', dimensionsMap: { service, dependency, state: 'OPEN' }, statistic: 'Sum', period: Duration.minutes(1) }),
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        }).addAlarmAction(new SnsAction(props.alarmTopic));
+      }
+    }
 
     this.node.addValidation({
       validate: () => {

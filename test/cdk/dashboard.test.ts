@@ -196,6 +196,18 @@ describe.each<SagaType>(['standard', 'express'])('the Lambda alarms (%s saga)', 
       AlarmActions: [{ Ref: topicId(template) }],
     });
   });
+
+  it('alarms when a circuit breaker opens: the payment provider\'s, and each one the orders API calls its neighbours through', () => {
+    const opened = alarms
+      .filter((alarm) => alarm.Properties?.MetricName === 'CircuitBreakerTransitions')
+      .map((alarm) => {
+        expect(alarm.Properties).toMatchObject({ Namespace: 'ServerlessShop', Statistic: 'Sum', Period: 60, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [{ Ref: topicId(template) }] });
+        const dimensions = Object.fromEntries((alarm.Properties?.Dimensions as Array<{ Name: string; Value: string }>).map((d) => [d.Name, d.Value]));
+        expect(dimensions.state).toBe('OPEN');
+        return `${dimensions.service}/${dimensions.dependency}`;
+      });
+    expect(opened.sort()).toEqual(['orders/catalog-get-prices', 'orders/payments-get-payment', 'orders/shipping-cancel-shipment', 'orders/shipping-get-shipment', 'payments/payment-provider']);
+  });
 });
 
 describe('a function left off the dashboard', () => {

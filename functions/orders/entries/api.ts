@@ -9,6 +9,7 @@ import { LambdaShipmentReader } from '../adapters/lambda-shipment-reader';
 import { StepFunctionsSagaExecutions } from '../adapters/step-functions-saga-executions';
 import { loadOrdersApiConfig } from '../config';
 import { createOrdersApi } from '../handlers/api';
+import { ORDERS_API_CALLEES } from '../breakers';
 
 const config = loadOrdersApiConfig();
 const store = new DynamoDbBreakerStore(config.TABLE_NAME);
@@ -32,9 +33,9 @@ const through = (callee: string) =>
 
 export const handler = createOrdersApi({
   orders: new DynamoDbOrderRepository(config.TABLE_NAME),
-  catalog: new LambdaPriceCatalog(config.CATALOG_PRICES_FUNCTION, through('catalog-get-prices')),
-  payments: new LambdaPaymentReader(config.PAYMENTS_QUERY_FUNCTION, through('payments-get-payment')),
-  shipments: new LambdaShipmentReader(config.SHIPMENTS_QUERY_FUNCTION, through('shipping-get-shipment')),
-  shipping: new LambdaShipmentCanceller(config.SHIPMENTS_CANCEL_FUNCTION, through('shipping-cancel-shipment')),
+  catalog: new LambdaPriceCatalog(config.CATALOG_PRICES_FUNCTION, through(ORDERS_API_CALLEES.prices)),
+  payments: new LambdaPaymentReader(config.PAYMENTS_QUERY_FUNCTION, through(ORDERS_API_CALLEES.payments)),
+  shipments: new LambdaShipmentReader(config.SHIPMENTS_QUERY_FUNCTION, through(ORDERS_API_CALLEES.shipments)),
+  shipping: new LambdaShipmentCanceller(config.SHIPMENTS_CANCEL_FUNCTION, through(ORDERS_API_CALLEES.shipmentCancel)),
   cancellations: new StepFunctionsSagaExecutions(config.CANCELLATION_STATE_MACHINE_ARN),
 });

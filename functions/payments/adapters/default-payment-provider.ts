@@ -1,12 +1,11 @@
 import { DynamoDbBreakerStore } from '../../shared/dynamodb-breaker-store';
 import { SharedCircuitBreaker } from '../../shared/shared-circuit-breaker';
+import { PAYMENT_PROVIDER_DEPENDENCY } from '../breakers';
 import type { PaymentsConfig } from '../config';
 import type { PaymentProvider } from '../ports/payment-provider';
 import { GuardedPaymentProvider, isProviderFailure } from './guarded-payment-provider';
 import { SimulatedPaymentProvider } from './simulated-payment-provider';
 
-/** The dependency name of the payment provider's breaker: its item is `BREAKER#payment-provider` in the payments table. */
-export const PAYMENT_PROVIDER_DEPENDENCY = 'payment-provider';
 
 /**
  * The provider the saga steps use: the simulator, behind a timeout and a
