@@ -14,7 +14,7 @@ import { NodeOverrideError } from './lambda/node-binary';
 import { LocalCloud } from './local-cloud';
 import { HopLog } from './log';
 import { seedDemoData } from './seed';
-import { synthesize } from './synthesize';
+import { synthesizeUnlessCurrent } from './synthesize';
 import { removeState, writeState } from './state-file';
 
 const HELP = `npm start [-- options]    the whole shop on this machine
@@ -81,6 +81,8 @@ const main = async (): Promise<void> => {
       persist: { type: 'string' },
       verbose: { type: 'boolean', default: false },
       'no-synth': { type: 'boolean', default: false },
+      synth: { type: 'boolean', default: false },
+      watch: { type: 'boolean', default: false },
       context: { type: 'string', multiple: true },
       'no-seed': { type: 'boolean', default: false },
       faults: { type: 'string' },
@@ -111,6 +113,7 @@ const main = async (): Promise<void> => {
       return [pair.slice(0, equals), pair.slice(equals + 1)];
     }),
   );
+  if (values['no-synth'] && values.synth) throw new Error('--synth and --no-synth contradict each other: choose one');
   if (values['no-synth'] && Object.keys(context).length > 0) throw new Error('--context applies to the synthesis, which --no-synth skips: synthesize with it (npx cdk synth -c …) or drop --no-synth');
 
   if (port !== 0) await assertPortFree(port);
@@ -128,11 +131,7 @@ const main = async (): Promise<void> => {
   };
   process.once('SIGINT', onEarlySignal);
   process.once('SIGTERM', onEarlySignal);
-  if (!values['no-synth']) {
-    const contextNote = Object.entries(context).map(([key, value]) => `${key}=${value}`).join(', ');
-    step(`synthesizing the CDK app (esbuild bundles)${contextNote ? `, context ${contextNote}` : ''}`);
-    await synthesize(undefined, { context });
-  }
+  if (!values['no-synth']) await synthesizeUnlessCurrent({ context, force: values.synth, progress: step });
   const log = new HopLog({ verbose: values.verbose });
   const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step, faults, iam, accountConcurrency, apiDescription: API_DESCRIPTION_FILE });
   starting = undefined;

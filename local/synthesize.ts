@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { decideReuse, readSynthInputs, recordSynthesis } from './synth-fingerprint';
 
 /** `cdk synth` failed or did not finish. */
 export class SynthError extends Error {
@@ -60,3 +61,42 @@ export const synthesize = (outDir?: string, options: SynthesizeOptions = {}): Pr
       else reject(new SynthError(`cdk synth${options.app ? ` of ${options.app}` : ''} failed (exit ${String(code)}):\n${output}`));
     });
   });
+
+/** Options of {@link synthesizeUnlessCurrent}. */
+export interface SynthesizeUnlessCurrentOptions {
+  /** CDK context values (`--context`). @default none */
+  readonly context?: Readonly<Record<string, string>>;
+  /** Synthesize even when nothing changed (`npm start -- --synth`). @default false */
+  readonly force?: boolean;
+  /** One progress line: what is done, and why. */
+  readonly progress: (line: string) => void;
+}
+
+/** `14:02:11` today, `2026-01-31 14:02:11` another day (local time). */
+const clock = (at: Date, now = new Date()): string => {
+  const time = at.toTimeString().slice(0, 8);
+  return at.toDateString() === now.toDateString() ? time : `${at.getFullYear()}-${String(at.getMonth() + 1).padStart(2, '0')}-${String(at.getDate()).padStart(2, '0')} ${time}`;
+};
+
+/**
+ * `npm start`'s synthesis: reuses cdk.out when nothing that feeds the
+ * synthesis changed since it was written (see ./synth-fingerprint) and says
+ * so; otherwise says what changed, synthesizes, and records what it was
+ * synthesized from.
+ * @returns whether it synthesized
+ */
+export const synthesizeUnlessCurrent = async (options: SynthesizeUnlessCurrentOptions): Promise<boolean> => {
+  const outDir = path.join(root, 'cdk.out');
+  const context = options.context ?? {};
+  const inputs = readSynthInputs(root, context);
+  const decision = options.force ? { reuse: false as const, reasons: ['--synth'] } : decideReuse(outDir, inputs);
+  if (decision.reuse) {
+    options.progress(`reusing cdk.out: nothing that feeds the synthesis changed since ${clock(decision.synthesizedAt)} (--synth forces one)`);
+    return false;
+  }
+  const contextNote = Object.entries(context).map(([key, value]) => `${key}=${value}`).join(', ');
+  options.progress(`synthesizing the CDK app (esbuild bundles)${contextNote ? `, context ${contextNote}` : ''}: ${decision.reasons.join('; ')}`);
+  await synthesize(undefined, { context });
+  recordSynthesis(outDir, inputs);
+  return true;
+};
