@@ -15,6 +15,7 @@ import { LocalCloud } from './local-cloud';
 import { HopLog } from './log';
 import { seedDemoData } from './seed';
 import { synthesizeUnlessCurrent } from './synthesize';
+import type { FunctionWatcher } from './watch/function-watcher';
 import { removeState, writeState } from './state-file';
 
 const HELP = `npm start [-- options]    the whole shop on this machine
@@ -23,7 +24,20 @@ const HELP = `npm start [-- options]    the whole shop on this machine
   --persist DIR    keep DynamoDB data and Step Functions executions in DIR across restarts
                    (default: in memory)
   --verbose        print payloads and every function log line
-  --no-synth       run the existing cdk.out instead of synthesizing first
+  --watch          keep the functions on their code as saved: a saved file under functions/
+                   (or anything a handler imports) rebundles with the project's esbuild
+                   settings and recycles only the functions whose bundle changed (idle
+                   environments retire, busy ones finish their invocation first; tables,
+                   queues and executions stay); a bundle that does not build keeps the old
+                   code and prints esbuild's errors. A change to lib/, bin/ or cdk.json is
+                   reported: restart to apply it
+  --synth          synthesize even when nothing changed. Without it, cdk.out is reused
+                   when nothing that feeds the synthesis changed since it was written
+                   (bin/, lib/, functions/, cdk.json, cdk.context.json, package.json,
+                   package-lock.json, tsconfig.json, --context, CDK_DEFAULT_ACCOUNT/REGION,
+                   AWS_PROFILE/REGION, SHOP_VERSION, the git describe version), and the
+                   progress line says which it did and why
+  --no-synth       run the existing cdk.out as it is, without checking it
   --context K=V    CDK context for the synthesis, as cdk's -c (repeatable): e.g.
                    --context saga=express, --context observability=full
   --no-seed        do not create the demo products
@@ -39,8 +53,10 @@ const HELP = `npm start [-- options]    the whole shop on this machine
 `;
 
 
+const ROOT = path.resolve(__dirname, '..');
+
 /** The API's OpenAPI description (npm run openapi), which the AWS endpoint serves. */
-const API_DESCRIPTION_FILE = path.resolve(__dirname, '..', 'docs', 'openapi.json');
+const API_DESCRIPTION_FILE = path.join(ROOT, 'docs', 'openapi.json');
 
 /** What this run would have cost on AWS: per million orders when it placed any (one order saga execution each). */
 const describeRunCost = (usage: Usage): string => {
@@ -133,11 +149,12 @@ const main = async (): Promise<void> => {
   process.once('SIGTERM', onEarlySignal);
   if (!values['no-synth']) await synthesizeUnlessCurrent({ context, force: values.synth, progress: step });
   const log = new HopLog({ verbose: values.verbose });
-  const cloud = await LocalCloud.start({ apiPort: port, persistDir, log, dynamoDb, progress: step, faults, iam, accountConcurrency, apiDescription: API_DESCRIPTION_FILE });
+  const cloud = await LocalCloud.start({ assemblyDir: path.join(ROOT, 'cdk.out'), apiPort: port, persistDir, log, dynamoDb, progress: step, faults, iam, accountConcurrency, apiDescription: API_DESCRIPTION_FILE });
   starting = undefined;
   process.off('SIGINT', onEarlySignal);
   process.off('SIGTERM', onEarlySignal);
 
+  let watcher: FunctionWatcher | undefined;
   let stoppingSince: number | undefined;
   const shutdown = async (signal: string) => {
     if (stoppingSince !== undefined) {
@@ -148,6 +165,7 @@ const main = async (): Promise<void> => {
     }
     stoppingSince = Date.now();
     process.stdout.write(`\n${signal}: stopping (in-flight work may finish for up to 10 s; press Ctrl-C again to force)…\n`);
+    await watcher?.close();
     await cloud.stop(10_000);
     removeState();
     process.stdout.write(`${describeRunCost(cloud.meter.usage())}\n`);
@@ -187,6 +205,11 @@ Place an order and watch it confirm:
 
 Ctrl-C stops everything.
 `);
+  if (values.watch) {
+    // Loaded only when asked for: esbuild and the watcher are no part of a plain start.
+    const { startWatchMode } = await import('./watch/watch-mode');
+    watcher = startWatchMode(cloud, log, ROOT);
+  }
 };
 
 /** The faults file (checked) with `--fault-seed` applied over its seed. */

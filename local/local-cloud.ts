@@ -41,6 +41,7 @@ import { EVENT_SOURCE_MAPPING_TYPE, EventSourceMappings, type EventSourceMapping
 import { randomSeed } from './support/random';
 import { StepFunctionsEmulator, type ExecutionLogRecord, type StepFunctionsHop } from './stepfunctions/state-machines';
 import { buildTemplateModel } from './template-model';
+import { SHOP_ENTRY_METADATA } from '../lib/constructs/entry-metadata';
 import { SAMPLING_RULE_TYPE, samplingRulesOf, type SamplingRule } from './xray/sampling-rules';
 
 /** Options of {@link LocalCloud.start}. */
@@ -142,6 +143,7 @@ export class LocalCloud {
       readonly queues: SqsQueues;
       readonly logs: CloudWatchLogs;
       readonly tables: ReadonlyMap<string, string>;
+      readonly functionEntries: ReadonlyMap<string, string>;
       readonly endpoint: AwsEndpoint;
       readonly http: HttpApiEmulator;
       readonly control: ControlServer;
@@ -524,6 +526,13 @@ export class LocalCloud {
           queues,
           logs,
           tables: new Map(tables.map((table) => [table.logicalId, table.tableName])),
+          functionEntries: new Map(
+            functions.flatMap(({ spec }) => {
+              const logicalId = resources.find((r) => r.ref === spec.name)?.logicalId ?? spec.name;
+              const entry = stack.template.Resources[logicalId]?.Metadata?.[SHOP_ENTRY_METADATA];
+              return typeof entry === 'string' ? [[spec.name, entry] as const] : [];
+            }),
+          ),
           endpoint,
           http,
           control,
@@ -592,6 +601,15 @@ export class LocalCloud {
   /** The name of each table the template declares, by logical id. */
   public get tables(): ReadonlyMap<string, string> {
     return this.parts.tables;
+  }
+
+  /**
+   * The source entry of each function whose Lambda resource names one (the
+   * `shop:entry` Metadata the shop's functions carry), relative to the
+   * functions' sources, by function name: what `npm start -- --watch` rebuilds.
+   */
+  public get functionEntries(): ReadonlyMap<string, string> {
+    return this.parts.functionEntries;
   }
 
   /**

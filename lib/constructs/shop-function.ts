@@ -1,10 +1,11 @@
 import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { ApplicationLogLevel, Architecture, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel, Tracing, type FunctionProps } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, CfnFunction, Code, Function as LambdaFunction, LoggingFormat, Runtime, SystemLogLevel, Tracing, type FunctionProps } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import * as path from 'node:path';
 import { observabilityFromContext } from '../config/observability';
+import { SHOP_ENTRY_METADATA } from './entry-metadata';
 import { SharedBundler } from './esbuild-bundler';
 import { iamWildcardResource, XRAY_WILDCARD_REASON } from './nag';
 
@@ -142,6 +143,8 @@ export class ShopFunction extends LambdaFunction {
     });
     this.service = props.service;
     this.sagaTask = props.traced ?? false;
+    // Which source the bundle is built from, for the local cloud's --watch (CloudFormation and Lambda ignore Metadata).
+    (this.node.defaultChild as CfnFunction).addMetadata(SHOP_ENTRY_METADATA, props.entry);
     logGroup.grantWrite(this);
     if (ownRole && props.traced) Validations.of(ownRole).acknowledge({ id: iamWildcardResource(ownRole, '*'), reason: XRAY_WILDCARD_REASON });
   }

@@ -156,6 +156,8 @@ interface EnvironmentHost {
 
 interface Environment {
   readonly host: EnvironmentHost;
+  /** The bundle it loaded: an environment of a replaced bundle retires (see {@link LambdaRuntime.replaceCode}). */
+  readonly codeDir: string;
   readonly ready: Promise<{ coldStartMs: number; error?: FunctionErrorPayload }>;
   busy: boolean;
   cold: boolean;
@@ -278,6 +280,31 @@ export class LambdaRuntime {
     this.specs.set(spec.name, spec);
     this.specs.set(spec.arn, spec);
     this.pools.set(spec.name, []);
+  }
+
+  /**
+   * Serves the function from another bundle (`npm start -- --watch` after a
+   * saved change): its idle environments retire now, busy ones finish their
+   * invocation then retire (nothing in flight is lost), and the next
+   * invocation starts cold on the new code.
+   * @returns how many environments retired now, and how many will when their invocation ends
+   * @throws {FunctionNotFoundError} when no such function exists.
+   */
+  public replaceCode(name: string, codeDir: string): { readonly retired: number; readonly finishing: number } {
+    const spec = this.specs.get(name);
+    if (!spec) throw new FunctionNotFoundError(name);
+    const environment = { ...spec.environment };
+    // Lambda's variables that name the bundle's directory (see `localFunctions`).
+    for (const key of ['LAMBDA_TASK_ROOT', 'LD_LIBRARY_PATH'] as const) {
+      if (environment[key] !== undefined) environment[key] = environment[key].split(spec.codeDir).join(codeDir);
+    }
+    const replaced: LocalFunctionSpec = { ...spec, codeDir, environment };
+    this.specs.set(spec.name, replaced);
+    this.specs.set(spec.arn, replaced);
+    const pool = this.pools.get(spec.name) ?? [];
+    const idle = pool.filter((env) => !env.busy && !env.dead && env.codeDir !== codeDir);
+    for (const env of idle) this.discard(replaced, env);
+    return { retired: idle.length, finishing: pool.filter((env) => env.busy && !env.dead && env.codeDir !== codeDir).length };
   }
 
   /** The function a name or ARN (with or without qualifier) designates. */
@@ -467,11 +494,13 @@ export class LambdaRuntime {
     this.typicalDurations.set(functionName, previous === undefined ? durationMs : previous + DURATION_SMOOTHING * (durationMs - previous));
   }
 
-  private async acquire(spec: LocalFunctionSpec): Promise<Environment> {
+  private async acquire(requested: LocalFunctionSpec): Promise<Environment> {
     for (;;) {
       if (this.stopping) throw new Error('The local cloud is stopping');
+      // Its code may have been replaced while this invocation waited.
+      const spec = this.specs.get(requested.name) ?? requested;
       const pool = this.pools.get(spec.name) ?? [];
-      const idle = pool.find((env) => !env.busy && !env.dead);
+      const idle = pool.find((env) => !env.busy && !env.dead && env.codeDir === spec.codeDir);
       if (idle) {
         idle.busy = true;
         return idle;
@@ -491,6 +520,11 @@ export class LambdaRuntime {
   }
 
   private release(spec: LocalFunctionSpec, environment: Environment): void {
+    if (environment.codeDir !== (this.specs.get(spec.name) ?? spec).codeDir) {
+      // Its bundle was replaced during the invocation: it retires now that the invocation is over.
+      this.discard(spec, environment);
+      return;
+    }
     environment.busy = false;
     this.waiting.get(spec.name)?.shift()?.();
   }
@@ -531,7 +565,7 @@ export class LambdaRuntime {
     const host = spec.nodeExecutable
       ? this.spawnProcess(spec, spec.nodeExecutable, data, env, { forward, onMessage, crash, exited })
       : this.spawnThread(spec, data, env, { forward, onMessage, crash, exited });
-    const environment: Environment = { host, ready, busy: false, cold: true, dead: false };
+    const environment: Environment = { host, codeDir: spec.codeDir, ready, busy: false, cold: true, dead: false };
     return environment;
   }
 
