@@ -15,7 +15,9 @@ export type WatchEvent =
   /** The bundles did not build: the functions keep their current code. `errors` is esbuild's text, file:line and a code frame. */
   | { readonly kind: 'failed'; readonly changed: readonly string[]; readonly errors: string }
   /** Infrastructure code changed: the running template is stale until a new synthesis. */
-  | { readonly kind: 'infrastructure'; readonly changed: readonly string[] };
+  | { readonly kind: 'infrastructure'; readonly changed: readonly string[] }
+  /** The incremental contexts of these functions are built ahead of a save (their own sources changed last). */
+  | { readonly kind: 'warmed'; readonly functions: readonly string[]; readonly buildMs: number };
 
 /** Options of {@link FunctionWatcher.start}. */
 export interface FunctionWatcherOptions {
@@ -123,6 +125,7 @@ export class FunctionWatcher {
       watcher.watchers.push(fsWatcher);
     }
     watcher.graph = watcher.readImportGraph();
+    void watcher.graph.then(() => watcher.warm());
     return watcher;
   }
 
@@ -188,6 +191,58 @@ export class FunctionWatcher {
       // Some source does not build now: those functions are rebuilt on the first save, which tells.
       for (const name of this.options.entries.keys()) if (!this.inputs.has(name)) this.failing.add(name);
     }
+  }
+
+  /**
+   * Builds ahead the incremental contexts of the functions a save is most
+   * likely to touch, so even their first save pays only for what changed:
+   * those whose own sources (files no other function includes) were modified
+   * last, as many as contexts are kept. One at a time, and it gives way to
+   * any save.
+   */
+  private async warm(): Promise<void> {
+    const started = Date.now();
+    const warmed: string[] = [];
+    for (const name of this.warmCandidates()) {
+      if (this.closed || this.building || this.timer || this.failing.has(name)) break;
+      const work = (async () => {
+        try {
+          await (await this.contextOf(name, [], path.join(this.outRoot, 'build'))).rebuild();
+          warmed.push(name);
+        } catch {
+          // A save will report what does not build.
+        }
+      })();
+      this.building = work;
+      await work;
+      this.building = undefined;
+      if (this.again.size > 0 && !this.closed) {
+        const next = [...this.again];
+        this.again.clear();
+        void this.rebuild(next);
+        break;
+      }
+    }
+    if (warmed.length > 0 && !this.closed) this.options.onEvent({ kind: 'warmed', functions: warmed, buildMs: Date.now() - started });
+  }
+
+  /** The functions whose own sources were modified last, newest first, as many as contexts are kept. */
+  private warmCandidates(): string[] {
+    const includedBy = new Map<string, number>();
+    for (const name of this.options.entries.keys()) for (const file of this.inputsOf(name)) includedBy.set(file, (includedBy.get(file) ?? 0) + 1);
+    const modified = (file: string): number => {
+      try {
+        return statSync(file).mtimeMs;
+      } catch {
+        return 0;
+      }
+    };
+    return [...this.options.entries.keys()]
+      .map((name) => ({ name, modifiedAt: Math.max(0, ...[...this.inputsOf(name)].filter((file) => includedBy.get(file) === 1).map(modified)) }))
+      .filter(({ modifiedAt }) => modifiedAt > 0)
+      .sort((a, b) => b.modifiedAt - a.modifiedAt)
+      .slice(0, Math.max(0, this.options.incrementalContexts ?? 3))
+      .map(({ name }) => name);
   }
 
   private rebuild(changed: readonly string[]): Promise<void> {

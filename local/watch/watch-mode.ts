@@ -14,6 +14,9 @@ const describePaths = (root: string, files: readonly string[]): string => {
 
 /** One log line (or, for a failed build, esbuild's report) per watch event. */
 export const logWatchEvent = (log: HopLog, root: string, event: WatchEvent): void => {
+  if (event.kind === 'warmed') {
+    return log.hop({ kind: 'info', text: `--watch: ${event.functions.join(', ')} built ahead in ${event.buildMs} ms (their sources changed last): their first save is fast too` });
+  }
   const saved = describePaths(root, event.changed);
   switch (event.kind) {
     case 'reloaded':

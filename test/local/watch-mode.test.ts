@@ -1,5 +1,5 @@
 import { buildSync } from 'esbuild';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { BUNDLE_OPTIONS } from '../../lib/constructs/esbuild-bundler';
@@ -35,6 +35,8 @@ export const handler = async (event: { sleepMs?: number }) => {
 `,
 );
 write('functions/other/entries/api.ts', "export const handler = async () => ({ other: 'v1' });\n");
+// Other's sources were last modified an hour ago, Hello's now: Hello is the likelier to be saved next.
+utimesSync(path.join(root, 'functions/other/entries/api.ts'), new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
 write('lib/stack.ts', 'export {};\n');
 write('bin/app.ts', 'export {};\n');
 write('cdk.json', '{}\n');
@@ -98,6 +100,8 @@ const payloadOf = (result: InvokeResult): unknown => {
 beforeAll(async () => {
   cloud = await LocalCloud.start({ assemblyDir: assembly, apiPort: 0, log, iam: 'off', dynamoDb: Promise.resolve(noDynamoDb), scheduleScale: 0 });
   watcher = startWatchMode(cloud, log, root);
+  const deadline = Date.now() + 15_000;
+  while (!lines.some((line) => /built ahead/.test(line)) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 });
 
 afterAll(async () => {
@@ -107,6 +111,10 @@ afterAll(async () => {
 });
 
 describe('npm start -- --watch', () => {
+  it('builds ahead the functions whose own sources changed last, newest first', () => {
+    expect(lines.filter((line) => /built ahead/.test(line))).toEqual([expect.stringMatching(/INFO {2}--watch: Hello, Other built ahead in \d+ ms \(their sources changed last\)/)]);
+  });
+
   it('serves the next request of a function that includes the saved file from the new code, and recycles no other function', async () => {
     expect(await (await fetch(`${cloud.apiUrl}/hello`)).json()).toEqual({ greeting: 'v1' });
     expect(payloadOf(await cloud.runtime.invoke('Other', {}))).toEqual({ other: 'v1' });
