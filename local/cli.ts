@@ -29,8 +29,9 @@ const HELP = `npm start [-- options]    the whole shop on this machine
                    settings and recycles only the functions whose bundle changed (idle
                    environments retire, busy ones finish their invocation first; tables,
                    queues and executions stay); a bundle that does not build keeps the old
-                   code and prints esbuild's errors. A change to lib/, bin/ or cdk.json is
-                   reported: restart to apply it
+                   code and prints esbuild's errors. The functions whose sources changed
+                   last are built ahead, so their first save is fast too. A change to lib/,
+                   bin/ or cdk.json is reported, not applied: restart to apply it
   --synth          synthesize even when nothing changed. Without it, cdk.out is reused
                    when nothing that feeds the synthesis changed since it was written
                    (bin/, lib/, functions/, cdk.json, cdk.context.json, package.json,
