@@ -133,7 +133,8 @@ export class StreamPoller {
     }
   }
 
-  private async poll(watch: Watch): Promise<void> {
+  /** Reads a watch's stream; `reopened` when this is the second read of a pass, after a stale iterator. */
+  private async poll(watch: Watch, reopened = false): Promise<void> {
     if (!watch.streamArn) {
       const { Table } = await this.dynamo.send(new DescribeTableCommand({ TableName: watch.tableName }));
       watch.streamArn = Table?.LatestStreamArn;
@@ -144,6 +145,8 @@ export class StreamPoller {
     const shards = watch.describe ? ((await this.streams.send(new DescribeStreamCommand({ StreamArn: streamArn }))).StreamDescription?.Shards ?? []) : [...watch.iterators.keys()].map((ShardId) => ({ ShardId, ParentShardId: undefined }));
     watch.initialShards ??= new Set(shards.flatMap((shard) => (shard.ShardId ? [shard.ShardId] : [])));
     watch.describe = false;
+    /** A shard closed or an iterator went stale during this read. */
+    let changed = false;
     for (const shard of shards) {
       const shardId = shard.ShardId;
       if (!shardId || watch.finishedShards.has(shardId)) continue;
@@ -172,6 +175,7 @@ export class StreamPoller {
           if (error instanceof Error && STALE_ITERATOR.has(error.name)) {
             watch.iterators.delete(shardId);
             watch.describe = true;
+            changed = true;
             break;
           }
           throw error;
@@ -190,9 +194,13 @@ export class StreamPoller {
         watch.finishedShards.add(shardId);
         watch.iterators.delete(shardId);
         watch.describe = true;
+        changed = true;
       }
     }
     if (watch.iterators.size === 0) watch.describe = true;
+    // A stale iterator or a closed shard: list the shards and read again now, so the write that woke
+    // this pass does not wait for the next one (a second time at most).
+    if (changed && !reopened) await this.poll(watch, true);
   }
 
   private toJson(record: StreamRecordSdk, streamArn: string): StreamRecord {
