@@ -76,6 +76,10 @@ const detach = (value: unknown, at: string, consumer: string, references: Refere
   return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, detach(child, `${at}.${key}`, consumer, references)]));
 };
 
+/** The keys (`POST /orders`) of the HTTP API routes among `resources`. */
+const routeKeysOf = (resources: Readonly<Record<string, TemplateResource>>): string[] =>
+  Object.values(resources).flatMap((r) => (r.Type === 'AWS::ApiGatewayV2::Route' && typeof r.Properties?.RouteKey === 'string' ? [r.Properties.RouteKey] : []));
+
 /**
  * Route keys a stage's `RouteSettings` may name: API Gateway refuses a stage
  * whose settings name a route the API does not have yet ("Unable to find
@@ -83,11 +87,7 @@ const detach = (value: unknown, at: string, consumer: string, references: Refere
  * in the stage's stack or in one it depends on.
  */
 const checkStageRoutes = (stack: string, resources: Readonly<Record<string, TemplateResource>>, routesBefore: ReadonlySet<string>): void => {
-  const routes = new Set(routesBefore);
-  for (const resource of Object.values(resources)) {
-    const key = resource.Type === 'AWS::ApiGatewayV2::Route' ? resource.Properties?.RouteKey : undefined;
-    if (typeof key === 'string') routes.add(key);
-  }
+  const routes = new Set([...routesBefore, ...routeKeysOf(resources)]);
   for (const [logicalId, resource] of Object.entries(resources)) {
     const settings = resource.Type === 'AWS::ApiGatewayV2::Stage' ? resource.Properties?.RouteSettings : undefined;
     if (!isObject(settings)) continue;
@@ -154,14 +154,7 @@ export const combineStacks = (stacks: readonly AssemblyStack[]): AssemblyStack =
     };
     const template = detach(stack.template, 'template', stack.name, references) as Template;
     checkStageRoutes(stack.name, template.Resources, new Set([...before].flatMap((name) => [...(routesOf.get(name) ?? [])])));
-    routesOf.set(
-      stack.name,
-      new Set(
-        Object.values(template.Resources)
-          .map((r) => (r.Type === 'AWS::ApiGatewayV2::Route' ? r.Properties?.RouteKey : undefined))
-          .filter((key): key is string => typeof key === 'string'),
-      ),
-    );
+    routesOf.set(stack.name, new Set(routeKeysOf(template.Resources)));
     for (const [logicalId, resource] of Object.entries(template.Resources)) {
       if (resource.Type === 'AWS::CDK::Metadata') continue;
       const other = owner.get(logicalId);

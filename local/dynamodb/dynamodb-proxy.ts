@@ -68,11 +68,9 @@ export const writtenTables = (operation: string, input: Readonly<Record<string, 
       return typeof input.TableName === 'string' ? [input.TableName] : [];
     case 'BatchWriteItem':
       return typeof input.RequestItems === 'object' && input.RequestItems !== null ? Object.keys(input.RequestItems) : [];
-    case 'TransactWriteItems': {
-      const items = Array.isArray(input.TransactItems) ? (input.TransactItems as Array<Record<string, { TableName?: unknown } | undefined>>) : [];
-      const tables = items.flatMap((item) => [item.Put, item.Update, item.Delete].map((write) => write?.TableName)).filter((name): name is string => typeof name === 'string');
-      return [...new Set(tables)];
-    }
+    case 'TransactWriteItems':
+      // The tables it bills writes to are the tables it writes.
+      return [...transactionWriteFloor(input).keys()];
     default:
       return [];
   }
