@@ -1,5 +1,5 @@
 import type { BundlingOptions, ILocalBundling } from 'aws-cdk-lib';
-import { buildSync, type BuildOptions } from 'esbuild';
+import { buildSync, type BuildOptions, type BuildResult } from 'esbuild';
 import { cpSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -10,7 +10,9 @@ import * as path from 'node:path';
  * so the same bundle runs on AWS, LocalStack and the local cloud, and a
  * `require` shim for the CommonJS dependencies inside an ESM bundle.
  */
-export const BUNDLE_OPTIONS: BuildOptions = {
+export const bundleOptions = (): BuildOptions => ({ ...BUNDLE_OPTIONS });
+
+const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -36,6 +38,14 @@ const findEntries = (dir: string): string[] =>
 /** `orders/entries/api/index`: every bundle is named index.mjs, so its sourceMappingURL is index.mjs.map. */
 const outputKey = (functionsDir: string, entry: string): string =>
   `${path.relative(functionsDir, entry).replace(/\.ts$/, '').split(path.sep).join('/')}/index`;
+
+/**
+ * Builds every entry under `functionsDir` into `outDir` in one esbuild run,
+ * each as `<service>/entries/<name>/index.mjs` (+ map). `extra` adds build
+ * options, e.g. `{ metafile: true }` for what a bundle is made of.
+ */
+export const bundleFunctions = (functionsDir: string, outDir: string, extra: BuildOptions = {}, entries = findEntries(functionsDir)): BuildResult =>
+  buildSync({ ...bundleOptions(), ...extra, entryPoints: Object.fromEntries(entries.map((e) => [outputKey(functionsDir, e), e])), outdir: outDir });
 
 /**
  * Bundles every function of the app in ONE esbuild run, the first time any
@@ -73,9 +83,8 @@ export class SharedBundler {
 
   private buildAll(entry: string): string {
     if (this.outDir && existsSync(path.join(this.outDir, `${outputKey(this.functionsDir, entry)}.mjs`))) return this.outDir;
-    const entries = [...new Set([...findEntries(this.functionsDir), entry])];
     const outDir = mkdtempSync(path.join(tmpdir(), 'shop-bundles-'));
-    buildSync({ ...BUNDLE_OPTIONS, entryPoints: Object.fromEntries(entries.map((e) => [outputKey(this.functionsDir, e), e])), outdir: outDir });
+    bundleFunctions(this.functionsDir, outDir, {}, [...new Set([...findEntries(this.functionsDir), entry])]);
     this.outDir = outDir;
     return outDir;
   }
