@@ -1,17 +1,58 @@
 import type { BundlingOptions, ILocalBundling } from 'aws-cdk-lib';
 import { buildSync, type BuildOptions, type BuildResult } from 'esbuild';
-import { cpSync, existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 /**
+ * Where {@link builtinAliases} writes its shims: one fixed place, so a bundle's
+ * source map (which names them) is the same on every synth.
+ */
+const SHIMS_DIR = path.join(tmpdir(), 'shop-node-builtins');
+
+/**
+ * Import paths of Node's built-in modules (`http`, `node:http`, …), each
+ * aliased to a CommonJS shim that loads it with `process.getBuiltinModule`
+ * (Node ≥ 22.3; a `require` there would be aliased to the shim itself).
+ *
+ * Why: an ESM `import … from 'node:http'` makes Node build the module's ESM
+ * facade, which reads every export, and on Node 24 `http`'s lazy `WebSocket`
+ * getters load the whole bundled undici (~25 ms at every cold start, about a
+ * third of a bundle's init, for a client no function uses). Loaded as
+ * CommonJS, a module's exports are read only where used. The AWS SDK and
+ * Powertools import `http`/`https` as ESM, so every function paid it.
+ */
+export const builtinAliases = (): Record<string, string> => {
+  mkdirSync(SHIMS_DIR, { recursive: true });
+  const aliases: Record<string, string> = {};
+  for (const listed of builtinModules) {
+    // Newer Node lists its `node:`-only modules (node:test, node:sqlite) with the prefix.
+    const name = listed.replace(/^node:/, '');
+    const file = path.join(SHIMS_DIR, `${name.replace(/\//g, '__')}.cjs`);
+    const contents = `module.exports = process.getBuiltinModule(${JSON.stringify(`node:${name}`)});\n`;
+    if (!existsSync(file) || readFileSync(file, 'utf8') !== contents) {
+      // Another synth may be writing the same file: write beside it, then rename (atomic).
+      const partial = `${file}.${process.pid}`;
+      writeFileSync(partial, contents);
+      renameSync(partial, file);
+    }
+    if (listed === name) aliases[name] = file;
+    aliases[`node:${name}`] = file;
+  }
+  return aliases;
+};
+
+/**
  * esbuild settings of every function bundle: ESM (tree-shaken, smaller and
  * faster to load than CJS), minified, with source maps, the AWS SDK bundled
- * so the same bundle runs on AWS, LocalStack and the local cloud, and a
- * `require` shim for the CommonJS dependencies inside an ESM bundle.
+ * so the same bundle runs on AWS, LocalStack and the local cloud, a
+ * `require` shim for the CommonJS dependencies inside an ESM bundle, and Node's
+ * built-in modules loaded by `require` ({@link builtinAliases}).
  */
-export const bundleOptions = (): BuildOptions => ({ ...BUNDLE_OPTIONS });
+export const bundleOptions = (): BuildOptions => ({ ...BUNDLE_OPTIONS, alias: builtinAliases() });
 
+/** {@link bundleOptions} without the built-in aliases, which need files written first. */
 const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   platform: 'node',
