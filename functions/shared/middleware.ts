@@ -1,11 +1,11 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import type { ZodType } from 'zod';
 import { isTransientAwsError } from './aws-errors';
 import type { EventContract, EventDetail } from './contracts/envelope';
+import { traceInvocation } from './deferred-tracer';
 import { ContractViolationError, DependencyUnavailableError, ProblemError, TransientError } from './errors';
 import { authorize, errorToProblem, problemResponse, type Access, type HttpEvent, type HttpResult, type Principal } from './http';
 import { newId } from './ids';
@@ -37,7 +37,7 @@ const flushMetrics = (): middy.MiddlewareObj => {
 const withPowertools = <TEvent, TResult>(fn: (event: TEvent, context: Context) => Promise<TResult>) =>
   middy(fn)
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(traceInvocation(tracer, { captureResponse: false }))
     .use(flushMetrics());
 
 const CORRELATION_HEADER = 'x-correlation-id';

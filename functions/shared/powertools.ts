@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
+import { DeferredTracer } from './deferred-tracer';
 import { ShopLogFormatter } from './log-formatter';
 
 /**
@@ -8,9 +8,10 @@ import { ShopLogFormatter } from './log-formatter';
  * level come from the standard POWERTOOLS_* variables the function construct
  * sets, so nothing here differs between AWS, LocalStack and the local cloud.
  * Log lines leave out what the log group already says ({@link ShopLogFormatter}).
+ * The Tracer loads on the first sampled invocation ({@link DeferredTracer}).
  */
 export const logger = new Logger({ logFormatter: new ShopLogFormatter() });
-export const tracer = new Tracer();
+export const tracer = new DeferredTracer();
 export const metrics = new Metrics();
 
 /** What a trace is searched by, as X-Ray annotations (indexed, unlike metadata). */
