@@ -1,13 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadDeadlines, withDeadline } from './deadlines';
-import { tracer } from './powertools';
 
 /**
- * SDK clients, created once per process and traced. Endpoints are never set
+ * What every SDK client of the shop is built with; the clients themselves,
+ * created once per process and traced, are in `./clients/`, one module each,
+ * so that a bundle holds only the clients its function uses. Endpoints are never set
  * here: the SDK reads `AWS_ENDPOINT_URL_*`, which is how the same bundle talks
  * to AWS, LocalStack or the local cloud.
  *
@@ -65,42 +61,5 @@ export const withCallDeadline = <C extends { send: Send }>(client: C, what: stri
   return client;
 };
 
-let documentClient: DynamoDBDocumentClient | undefined;
-let eventBridgeClient: EventBridgeClient | undefined;
-let lambdaClient: LambdaClient | undefined;
-let sfnClient: SFNClient | undefined;
-
-const settings = () => sdkTimeouts(loadDeadlines().awsMs);
-
-/** DynamoDB document client; `undefined` attributes are dropped on write. */
-export const dynamoDb = (): DynamoDBDocumentClient => {
-  documentClient ??= withCallDeadline(
-    DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient(settings())), { marshallOptions: { removeUndefinedValues: true } }),
-    'A DynamoDB call',
-    loadDeadlines().awsMs,
-  );
-  return documentClient;
-};
-
-export const eventBridge = (): EventBridgeClient => {
-  eventBridgeClient ??= withCallDeadline(tracer.captureAWSv3Client(new EventBridgeClient(settings())), 'An EventBridge call', loadDeadlines().awsMs);
-  return eventBridgeClient;
-};
-
-/**
- * Lambda client. Its calls have the deadline of a call to another service
- * (`SHOP_CALL_DEADLINE_MS`), longer than an AWS call's: an Invoke waits for
- * another function's work. One attempt may use all of it: an Invoke that is
- * slow (a cold start) is not abandoned and started again beside itself, only
- * one refused at once (throttled) is retried.
- */
-export const lambda = (): LambdaClient => {
-  const { callMs } = loadDeadlines();
-  lambdaClient ??= withCallDeadline(tracer.captureAWSv3Client(new LambdaClient(sdkTimeouts(callMs, callMs))), 'A Lambda call', callMs);
-  return lambdaClient;
-};
-
-export const stepFunctions = (): SFNClient => {
-  sfnClient ??= withCallDeadline(tracer.captureAWSv3Client(new SFNClient(settings())), 'A Step Functions call', loadDeadlines().awsMs);
-  return sfnClient;
-};
+/** The settings of a call to an AWS service within `SHOP_AWS_DEADLINE_MS`. */
+export const awsCallSettings = (): SdkTimeouts => sdkTimeouts(loadDeadlines().awsMs);

@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoDb } from './aws-clients';
+import { dynamoDb } from './clients/dynamodb';
 import { isTransientAwsError } from './aws-errors';
 import { BreakerStoreUnavailableError, NEVER_FAILED, type BreakerSnapshot, type BreakerStore, type CircuitState } from './breaker-store';
 import { isConditionFailed } from './dynamodb';

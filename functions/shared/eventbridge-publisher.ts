@@ -1,5 +1,5 @@
 import { PutEventsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { eventBridge } from './aws-clients';
+import { eventBridge } from './clients/eventbridge';
 import type { DataOf, EventContract, EventDetail } from './contracts/envelope';
 import { ContractViolationError, TransientError } from './errors';
 import type { EventPublisher } from './event-publisher';

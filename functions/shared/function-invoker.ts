@@ -1,6 +1,6 @@
 import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { ZodType } from 'zod';
-import { lambda } from './aws-clients';
+import { lambda } from './clients/lambda';
 import { isTransientAwsError } from './aws-errors';
 import { DeadlineExceededError, loadDeadlines, withDeadline } from './deadlines';
 import { DependencyUnavailableError } from './errors';

@@ -1,5 +1,5 @@
 import { BatchGetCommand, GetCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoDb } from '../../shared/aws-clients';
+import { dynamoDb } from '../../shared/clients/dynamodb';
 import { decodeCursor, encodeCursor, type PageKey } from '../../shared/cursor';
 import { isConditionFailed } from '../../shared/dynamodb';
 import { TransientError, ValidationError } from '../../shared/errors';

@@ -1,5 +1,5 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoDb } from '../../shared/aws-clients';
+import { dynamoDb } from '../../shared/clients/dynamodb';
 import { READY_PROBE_KEY } from '../probe-key';
 import type { DependencyCheck } from '../ports/dependency-check';
 

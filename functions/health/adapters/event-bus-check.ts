@@ -1,5 +1,5 @@
 import { DescribeEventBusCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { eventBridge } from '../../shared/aws-clients';
+import { eventBridge } from '../../shared/clients/eventbridge';
 import type { DependencyCheck } from '../ports/dependency-check';
 
 /** Ready when the bus exists and this function may reach it (`events:DescribeEventBus`). */

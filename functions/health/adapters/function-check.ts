@@ -1,5 +1,5 @@
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { lambda } from '../../shared/aws-clients';
+import { lambda } from '../../shared/clients/lambda';
 import type { DependencyCheck } from '../ports/dependency-check';
 
 /**

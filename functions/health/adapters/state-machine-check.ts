@@ -1,5 +1,5 @@
 import { DescribeStateMachineCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { stepFunctions } from '../../shared/aws-clients';
+import { stepFunctions } from '../../shared/clients/step-functions';
 import type { DependencyCheck } from '../ports/dependency-check';
 
 /** Ready when the state machine exists and is `ACTIVE` (not being deleted). */

@@ -2,7 +2,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import * as z from 'zod';
-import { dynamoDb } from '../../shared/aws-clients';
+import { dynamoDb } from '../../shared/clients/dynamodb';
 import { isConditionFailed, transactionCancellationReasons } from '../../shared/dynamodb';
 import { TransientError } from '../../shared/errors';
 import type { Reservation, StockLevel } from '../domain/inventory';

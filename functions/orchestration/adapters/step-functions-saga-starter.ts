@@ -1,5 +1,5 @@
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
-import { stepFunctions } from '../../shared/aws-clients';
+import { stepFunctions } from '../../shared/clients/step-functions';
 import type { SagaStarter, StartOutcome } from '../ports/saga-starter';
 
 /**

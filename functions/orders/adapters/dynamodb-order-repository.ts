@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient, type UpdateCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { dynamoDb } from '../../shared/aws-clients';
+import { dynamoDb } from '../../shared/clients/dynamodb';
 import { decodeCursor, encodeCursor, type PageKey } from '../../shared/cursor';
 import { isConditionFailed } from '../../shared/dynamodb';
 import { ValidationError } from '../../shared/errors';

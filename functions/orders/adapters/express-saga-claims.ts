@@ -1,6 +1,7 @@
 import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoDb, stepFunctions } from '../../shared/aws-clients';
+import { dynamoDb } from '../../shared/clients/dynamodb';
+import { stepFunctions } from '../../shared/clients/step-functions';
 import { SAGA_CLAIM_OUTCOMES, sagaClaimSchema } from '../../shared/contracts/saga-claims';
 import type { SagaExecutions, SagaState } from '../ports/saga-executions';
 

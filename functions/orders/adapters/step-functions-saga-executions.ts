@@ -1,6 +1,6 @@
 import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { StepFunctionsSagaStarter } from '../../orchestration/adapters/step-functions-saga-starter';
-import { stepFunctions } from '../../shared/aws-clients';
+import { stepFunctions } from '../../shared/clients/step-functions';
 import { sagaOutcomeSchema } from '../../shared/contracts/saga';
 import type { SagaExecutions, SagaState } from '../ports/saga-executions';
 

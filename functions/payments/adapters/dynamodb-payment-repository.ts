@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { dynamoDb } from '../../shared/aws-clients';
+import { dynamoDb } from '../../shared/clients/dynamodb';
 import { isConditionFailed } from '../../shared/dynamodb';
 import type { Payment } from '../domain/payment';
 import type { PaymentRepository, PaymentTransition } from '../ports/payment-repository';
