@@ -1,5 +1,5 @@
 import type { BundlingOptions, ILocalBundling } from 'aws-cdk-lib';
-import { buildSync, type BuildOptions, type BuildResult } from 'esbuild';
+import { buildSync, type BuildOptions, type BuildResult, type Metafile } from 'esbuild';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -57,6 +57,8 @@ const BUNDLE_OPTIONS: BuildOptions = {
   bundle: true,
   platform: 'node',
   format: 'esm',
+  // What only a dynamic import() reaches (the SDK's other credential providers, the X-Ray SDK) goes to chunks init never loads.
+  splitting: true,
   target: 'node20',
   minify: true,
   sourcemap: true,
@@ -69,24 +71,73 @@ const BUNDLE_OPTIONS: BuildOptions = {
 };
 
 /** Entry files under `dir` named `entries/*.ts`, the composition roots of the services. */
-const findEntries = (dir: string): string[] =>
+export const findEntries = (dir: string): string[] =>
   readdirSync(dir).flatMap((name) => {
     const full = path.join(dir, name);
     if (statSync(full).isDirectory()) return findEntries(full);
     return path.basename(path.dirname(full)) === 'entries' && name.endsWith('.ts') ? [full] : [];
   });
 
-/** `orders/entries/api/index`: every bundle is named index.mjs, so its sourceMappingURL is index.mjs.map. */
-const outputKey = (functionsDir: string, entry: string): string =>
-  `${path.relative(functionsDir, entry).replace(/\.ts$/, '').split(path.sep).join('/')}/index`;
+/**
+ * `orders-entries-api`: every entry at the top of the output, beside the
+ * chunks it shares with others, so that a function's files are one flat
+ * directory and its entry can be renamed `index.mjs` (its source map keeps
+ * its own name, which its sourceMappingURL says).
+ */
+const outputKey = (functionsDir: string, entry: string): string => path.relative(functionsDir, entry).replace(/\.ts$/, '').split(path.sep).join('-');
 
 /**
  * Builds every entry under `functionsDir` into `outDir` in one esbuild run,
- * each as `<service>/entries/<name>/index.mjs` (+ map). `extra` adds build
- * options, e.g. `{ metafile: true }` for what a bundle is made of.
+ * each as `<service>-entries-<name>.mjs` (+ map), with the code entries share
+ * and the code only a dynamic `import()` reaches in chunks beside them.
+ * `extra` adds build options.
  */
-export const bundleFunctions = (functionsDir: string, outDir: string, extra: BuildOptions = {}, entries = findEntries(functionsDir)): BuildResult =>
-  buildSync({ ...bundleOptions(), ...extra, entryPoints: Object.fromEntries(entries.map((e) => [outputKey(functionsDir, e), e])), outdir: outDir });
+export const bundleFunctions = (functionsDir: string, outDir: string, extra: BuildOptions = {}, entries = findEntries(functionsDir)): BuildResult & { metafile: Metafile } => {
+  const result = buildSync({ ...bundleOptions(), ...extra, metafile: true, absWorkingDir: path.dirname(functionsDir), entryPoints: Object.fromEntries(entries.map((e) => [outputKey(functionsDir, e), e])), outdir: outDir });
+  return { ...result, metafile: result.metafile as Metafile };
+};
+
+/**
+ * {@link bundleFunctions} into a new temporary directory. Always there: a
+ * chunk's name is a hash that covers its source map, whose paths are
+ * relative to the output directory, so another place gives other names.
+ */
+export const bundleFunctionsToTemp = (functionsDir: string, entries = findEntries(functionsDir)): BuildResult & { metafile: Metafile } =>
+  bundleFunctions(functionsDir, mkdtempSync(path.join(tmpdir(), 'shop-bundles-')), {}, entries);
+
+/** What one entry of a {@link bundleFunctions} build is made of (absolute paths). */
+export interface FunctionBundle {
+  /** Its entry file. */
+  readonly entry: string;
+  /** The chunks module init loads: what the entry imports statically, transitively. */
+  readonly loadedChunks: readonly string[];
+  /** The chunks only a dynamic `import()` loads, when the code gets there: the SDK's other credential providers, the X-Ray SDK. */
+  readonly deferredChunks: readonly string[];
+}
+
+/** The files of one entry's bundle in a {@link bundleFunctions} build: its own, and every chunk it may import. */
+export const functionBundle = (metafile: Metafile, functionsDir: string, entry: string): FunctionBundle => {
+  // The metafile's paths are relative to the build's working directory, the functions directory's parent.
+  const resolve = (file: string): string => path.resolve(path.dirname(functionsDir), file);
+  const outputs = new Map(Object.entries(metafile.outputs).map(([file, output]) => [resolve(file), output]));
+  const own = [...outputs.keys()].find((file) => path.basename(file) === `${outputKey(functionsDir, entry)}.mjs`);
+  if (!own) throw new Error(`No bundle of ${entry} in the build`);
+  const reach = (dynamic: boolean): Set<string> => {
+    const seen = new Set<string>();
+    const visit = (file: string): void => {
+      for (const imported of outputs.get(file)?.imports ?? []) {
+        const target = resolve(imported.path);
+        if (imported.external || seen.has(target) || (!dynamic && imported.kind === 'dynamic-import')) continue;
+        seen.add(target);
+        visit(target);
+      }
+    };
+    visit(own);
+    return seen;
+  };
+  const loaded = reach(false);
+  return { entry: own, loadedChunks: [...loaded], deferredChunks: [...reach(true)].filter((file) => !loaded.has(file)) };
+};
 
 /**
  * Bundles every function of the app in ONE esbuild run, the first time any
@@ -96,7 +147,7 @@ export const bundleFunctions = (functionsDir: string, outDir: string, extra: Bui
  */
 export class SharedBundler {
   private static readonly instances = new Map<string, SharedBundler>();
-  private outDir?: string;
+  private built?: Metafile;
 
   private constructor(private readonly functionsDir: string) {}
 
@@ -110,23 +161,28 @@ export class SharedBundler {
     return bundler;
   }
 
-  /** CDK local bundling for one entry: writes `index.mjs` (+ map) into the asset directory. */
+  /**
+   * CDK local bundling for one entry: writes its bundle into the asset
+   * directory as `index.mjs`, with the chunks it loads and may load, and
+   * every file's source map.
+   */
   public localBundling(entry: string): ILocalBundling {
     return {
       tryBundle: (outputDir: string, _options: BundlingOptions) => {
-        const built = this.buildAll(entry);
-        const key = outputKey(this.functionsDir, entry);
-        for (const ext of ['.mjs', '.mjs.map']) cpSync(path.join(built, `${key}${ext}`), path.join(outputDir, `index${ext}`));
+        const bundle = functionBundle(this.buildAll(entry), this.functionsDir, entry);
+        const chunks = [...bundle.loadedChunks, ...bundle.deferredChunks];
+        cpSync(bundle.entry, path.join(outputDir, 'index.mjs'));
+        for (const file of chunks) cpSync(file, path.join(outputDir, path.basename(file)));
+        for (const file of [bundle.entry, ...chunks]) cpSync(`${file}.map`, path.join(outputDir, `${path.basename(file)}.map`));
         return true;
       },
     };
   }
 
-  private buildAll(entry: string): string {
-    if (this.outDir && existsSync(path.join(this.outDir, `${outputKey(this.functionsDir, entry)}.mjs`))) return this.outDir;
-    const outDir = mkdtempSync(path.join(tmpdir(), 'shop-bundles-'));
-    bundleFunctions(this.functionsDir, outDir, {}, [...new Set([...findEntries(this.functionsDir), entry])]);
-    this.outDir = outDir;
-    return outDir;
+  private buildAll(entry: string): Metafile {
+    const key = `${outputKey(this.functionsDir, entry)}.mjs`;
+    if (this.built && Object.keys(this.built.outputs).some((file) => path.basename(file) === key)) return this.built;
+    this.built = bundleFunctionsToTemp(this.functionsDir, [...new Set([...findEntries(this.functionsDir), entry])]).metafile;
+    return this.built;
   }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -29,7 +29,7 @@ describe('SharedBundler', () => {
 
   it("loads Node's built-in modules by require, so importing it builds no ESM facade of node:http (which loads undici)", () => {
     // Prepare
-    const code = readFileSync(path.join(outputDir, 'index.mjs'), 'utf8');
+    const code = readdirSync(outputDir).filter((file) => file.endsWith('.mjs')).map((file) => readFileSync(path.join(outputDir, file), 'utf8')).join('\n');
     const builtinImports = [...code.matchAll(/\bimport\s*(?:[\w$*{}\s,]+?\s*from\s*)?["']([^"']+)["']/g)].map((m) => m[1]).filter((name) => isBuiltin(name));
 
     // Act: a fresh node imports it with only the function's variables, as Lambda's runtime does at init.
@@ -39,9 +39,35 @@ describe('SharedBundler', () => {
       { env: { TABLE_NAME: 'products', AWS_REGION: 'us-east-1' }, encoding: 'utf8' },
     );
 
-    // Assess: only the banner's node:module is imported as ESM; the handler is there and undici was never loaded.
-    expect(builtinImports).toEqual(['node:module']);
+    // Assess: only the banner's node:module is imported as ESM (by the entry and its chunks); the handler is there and undici was never loaded.
+    expect(new Set(builtinImports)).toEqual(new Set(['node:module']));
     expect(loaded.stderr).toBe('');
     expect(JSON.parse(loaded.stdout)).toEqual({ handler: 'function', undici: false });
+  });
+
+  it('ships the chunks the entry imports, each with its source map, and leaves what only a dynamic import() reaches out of module init', () => {
+    // Prepare
+    const files = readdirSync(outputDir);
+    const code = readFileSync(path.join(outputDir, 'index.mjs'), 'utf8');
+    const imported = (source: string, dynamic: boolean): string[] =>
+      [...source.matchAll(dynamic ? /\bimport\(\s*["'](\.\/[^"']+)["']\s*\)/g : /\bfrom\s*["'](\.\/[^"']+)["']/g)].map((m) => m[1].slice(2));
+
+    // Assess: every relative import of every file is a file of the asset, with its map
+    const all = files.filter((file) => file.endsWith('.mjs'));
+    for (const file of all) {
+      const source = readFileSync(path.join(outputDir, file), 'utf8');
+      for (const target of [...imported(source, false), ...imported(source, true)]) expect(all).toContain(target);
+      expect(files).toContain(file === 'index.mjs' ? /\/\/# sourceMappingURL=(\S+)\s*$/.exec(source)?.[1] : `${file}.map`);
+    }
+    // The X-Ray SDK (a DeferredTracer's import) is not among what the entry imports statically, transitively.
+    const loaded = new Set<string>();
+    const visit = (file: string): void => {
+      for (const target of imported(readFileSync(path.join(outputDir, file), 'utf8'), false)) if (!loaded.has(target)) (loaded.add(target), visit(target));
+    };
+    visit('index.mjs');
+    const loadedCode = [...loaded].map((file) => readFileSync(path.join(outputDir, file), 'utf8')).join('\n') + code;
+    const everything = all.map((file) => readFileSync(path.join(outputDir, file), 'utf8')).join('\n');
+    expect(everything).toContain('AWSXRay');
+    expect(loadedCode).not.toContain('AWSXRay');
   });
 });
