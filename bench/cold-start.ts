@@ -42,6 +42,8 @@ const TARGET_RATIO = 2.5;
 
 interface FunctionUnderTest {
   readonly name: string;
+  /** The template's runtime, e.g. `nodejs24.x`. */
+  readonly runtime: string;
   readonly bundle: string;
   readonly environment: Readonly<Record<string, string>>;
 }
@@ -126,7 +128,7 @@ const functionsOf = (assemblyDir: string): FunctionUnderTest[] =>
       const handlerFile = (properties.Handler ?? 'index.handler').replace(/\.[^.]+$/, '');
       const bundle = ['.mjs', '.js', '.cjs'].map((ext) => path.join(codeDir, `${handlerFile}${ext}`)).find((file) => statSync(file, { throwIfNoEntry: false })?.isFile());
       if (!bundle) throw new Error(`${logicalId}: no ${handlerFile}.mjs in ${codeDir}`);
-      return [{ name: logicalId, bundle, environment: lambdaEnvironment(logicalId, codeDir, properties) }];
+      return [{ name: logicalId, runtime: properties.Runtime ?? 'unknown', bundle, environment: lambdaEnvironment(logicalId, codeDir, properties) }];
     }),
   );
 
@@ -201,6 +203,10 @@ const main = async (): Promise<void> => {
     const kbOf = (files: readonly string[]): number => files.reduce((sum, file) => sum + statSync(file).size, 0) / 1024;
     const functions = functionsOf(assemblyDir);
     process.stdout.write(`node ${process.version} (${process.execPath}), ${functions.length} functions, ${pairs} pairs each, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+    const runtimes = [...new Set(functions.map((fn) => fn.runtime))];
+    if (runtimes.some((runtime) => runtime !== `nodejs${process.versions.node.split('.')[0]}.x`)) {
+      process.stdout.write(`warning: the template's runtime is ${runtimes.join(', ')} and this is node ${process.version}: run the bench with that Node for figures that hold\n`);
+    }
     const rows: Row[] = [];
     for (const fn of functions) {
       const code = readFileSync(fn.bundle);
