@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { bundleFunctionsToTemp, findEntries, functionBundle } from '../lib/constructs/esbuild-bundler';
 import { FUNCTIONS_DIR } from '../lib/constructs/shop-function';
 import { readCloudAssembly } from '../local/assembly/cloud-assembly';
+import { combineStacks } from '../local/assembly/combined-stacks';
 import { resolveIntrinsics, type JsonValue } from '../local/cloudformation/intrinsics';
 import { synthesize } from '../local/synthesize';
 import { median } from './stats';
@@ -71,15 +72,6 @@ const placeholderContext = {
   },
 };
 
-/** A value another stack exports is a placeholder too (the resolver refuses `Fn::ImportValue`). */
-const withoutImports = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(withoutImports);
-  if (typeof value !== 'object' || value === null) return value;
-  const record = value as Record<string, unknown>;
-  if ('Fn::ImportValue' in record) return `imported-${JSON.stringify(record['Fn::ImportValue']).replace(/\W+/g, '-')}`;
-  return Object.fromEntries(Object.entries(record).map(([key, inner]) => [key, withoutImports(inner)]));
-};
-
 interface FunctionProperties {
   readonly Handler?: string;
   readonly Runtime?: string;
@@ -90,7 +82,7 @@ interface FunctionProperties {
 
 /** Lambda's runtime variables (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html#configuration-envvars-runtime) and the template's own. */
 const lambdaEnvironment = (name: string, codeDir: string, p: FunctionProperties): Record<string, string> => {
-  const own = resolveIntrinsics(withoutImports(p.Environment?.Variables ?? {}), placeholderContext) as Record<string, JsonValue>;
+  const own = resolveIntrinsics(p.Environment?.Variables ?? {}, placeholderContext) as Record<string, JsonValue>;
   const { NODE_OPTIONS: _left, ...variables } = Object.fromEntries(Object.entries(own).map(([key, value]) => [key, String(value)]));
   return {
     _HANDLER: p.Handler ?? 'index.handler',
@@ -119,8 +111,9 @@ const lambdaEnvironment = (name: string, codeDir: string, p: FunctionProperties)
   };
 };
 
+/** The functions of every stack, with references between stacks resolved as a deployment would (the local cloud's combination). */
 const functionsOf = (assemblyDir: string): FunctionUnderTest[] =>
-  readCloudAssembly(assemblyDir).flatMap((stack) =>
+  [combineStacks(readCloudAssembly(assemblyDir))].flatMap((stack) =>
     Object.entries(stack.template.Resources).flatMap(([logicalId, resource]) => {
       const codeDir = resource.Type === 'AWS::Lambda::Function' ? stack.assetPath(logicalId) : undefined;
       if (!codeDir) return [];
