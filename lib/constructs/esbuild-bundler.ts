@@ -87,13 +87,29 @@ export const findEntries = (dir: string): string[] =>
 const outputKey = (functionsDir: string, entry: string): string => path.relative(functionsDir, entry).replace(/\.ts$/, '').split(path.sep).join('-');
 
 /**
- * Builds every entry under `functionsDir` into `outDir` in one esbuild run,
- * each as `<service>-entries-<name>.mjs` (+ map), with the code entries share
- * and the code only a dynamic `import()` reaches in chunks beside them.
- * `extra` adds build options.
+ * The one definition of a build of function bundles, used by the synthesis
+ * ({@link bundleFunctions}) and by `npm start -- --watch`: {@link bundleOptions},
+ * with every entry at the top of `outDir` as `<service>-entries-<name>.mjs`
+ * (+ map) and the code entries share, and the code only a dynamic `import()`
+ * reaches, in chunks beside them; metafile paths relative to the functions
+ * directory's parent. Where the files go is the caller's (`write: false`
+ * keeps them in memory); {@link functionBundle} then says which are one
+ * function's, and {@link assetFiles} how its asset directory names them.
+ */
+export const functionBuildOptions = (functionsDir: string, entries: readonly string[], outDir: string): BuildOptions & { metafile: true } => ({
+  ...bundleOptions(),
+  metafile: true,
+  absWorkingDir: path.dirname(functionsDir),
+  entryPoints: Object.fromEntries(entries.map((e) => [outputKey(functionsDir, e), e])),
+  outdir: outDir,
+});
+
+/**
+ * Builds every entry under `functionsDir` into `outDir` in one esbuild run
+ * ({@link functionBuildOptions}). `extra` adds build options.
  */
 export const bundleFunctions = (functionsDir: string, outDir: string, extra: BuildOptions = {}, entries = findEntries(functionsDir)): BuildResult & { metafile: Metafile } => {
-  const result = buildSync({ ...bundleOptions(), ...extra, metafile: true, absWorkingDir: path.dirname(functionsDir), entryPoints: Object.fromEntries(entries.map((e) => [outputKey(functionsDir, e), e])), outdir: outDir });
+  const result = buildSync({ ...functionBuildOptions(functionsDir, entries, outDir), ...extra });
   return { ...result, metafile: result.metafile as Metafile };
 };
 
@@ -140,6 +156,21 @@ export const functionBundle = (metafile: Metafile, functionsDir: string, entry: 
 };
 
 /**
+ * A function's asset directory, file name → the build's output file: the
+ * entry as `index.mjs` (the handler `index.handler`; its source map keeps
+ * the entry's name, which its sourceMappingURL says), every chunk it loads
+ * or may load, and each file's source map.
+ */
+export const assetFiles = (bundle: FunctionBundle): ReadonlyMap<string, string> => {
+  const chunks = [...bundle.loadedChunks, ...bundle.deferredChunks];
+  return new Map([
+    ['index.mjs', bundle.entry],
+    ...chunks.map((file) => [path.basename(file), file] as const),
+    ...[bundle.entry, ...chunks].map((file) => [`${path.basename(file)}.map`, `${file}.map`] as const),
+  ]);
+};
+
+/**
  * Bundles every function of the app in ONE esbuild run, the first time any
  * function asks, and hands each its own files. One run parses the shared
  * dependencies (SDK, Powertools, zod) once and uses every core, where one
@@ -169,11 +200,7 @@ export class SharedBundler {
   public localBundling(entry: string): ILocalBundling {
     return {
       tryBundle: (outputDir: string, _options: BundlingOptions) => {
-        const bundle = functionBundle(this.buildAll(entry), this.functionsDir, entry);
-        const chunks = [...bundle.loadedChunks, ...bundle.deferredChunks];
-        cpSync(bundle.entry, path.join(outputDir, 'index.mjs'));
-        for (const file of chunks) cpSync(file, path.join(outputDir, path.basename(file)));
-        for (const file of [bundle.entry, ...chunks]) cpSync(`${file}.map`, path.join(outputDir, `${path.basename(file)}.map`));
+        for (const [name, file] of assetFiles(functionBundle(this.buildAll(entry), this.functionsDir, entry))) cpSync(file, path.join(outputDir, name));
         return true;
       },
     };

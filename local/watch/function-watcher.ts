@@ -1,9 +1,9 @@
 import { build, context, formatMessages, type BuildContext, type BuildOptions, type Message, type Metafile, type OutputFile } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { BUNDLE_OPTIONS } from '../../lib/constructs/esbuild-bundler';
+import { assetFiles, functionBuildOptions, functionBundle } from '../../lib/constructs/esbuild-bundler';
 import type { LambdaRuntime } from '../lambda/lambda-runtime';
 
 /** What the watcher did after a change, for the log (`npm start -- --watch` prints one line each). */
@@ -65,20 +65,30 @@ const absoluteSourceMap = (text: string, mapDir: string): string => {
   return JSON.stringify({ ...map, sources: (map.sources ?? []).map((source) => path.resolve(mapDir, source)) });
 };
 
-/** A bundle as served: its code and its source map (absolute sources), hashed. */
-interface BundleDigest {
-  readonly code: string;
-  readonly map: string;
-}
+/**
+ * A function's asset as served, hashed: every file by its name in the asset
+ * (entry, chunks, source maps with absolute sources), so that two builds
+ * written to different places compare equal when they hold the same code.
+ */
+const assetDigest = (files: ReadonlyMap<string, string | Uint8Array>): string =>
+  sha256(
+    [...files]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([name, contents]) => `${name}\0${sha256(contents)}`)
+      .join('\n'),
+  );
 
 /**
  * `npm start -- --watch`: keeps the running functions on the code as saved.
  * A save under the functions' sources (or of anything a bundle imports)
  * rebuilds exactly the functions whose bundle includes the file (known from
- * esbuild's metafile: the import graph read at start, then each build's), with the project's esbuild settings (`BUNDLE_OPTIONS`), in an
- * incremental esbuild context per function saved lately (only what changed
- * is parsed again); a function whose output differs from the bundle it
- * serves gets the new one: `LambdaRuntime.replaceCode` retires its
+ * esbuild's metafile: the import graph read at start, then each build's),
+ * with the synthesis's build definition (`functionBuildOptions`: the same
+ * settings, an entry and its chunks), in an incremental esbuild context per
+ * function saved lately (only what changed is parsed again); a function
+ * whose asset differs from the one it serves gets a new asset directory
+ * (`index.mjs`, the chunks it imports, their source maps):
+ * `LambdaRuntime.replaceCode` retires its
  * environments (busy ones once their invocation ends) and the next
  * invocation starts cold on the new code. Tables, queues and executions are
  * untouched. A function whose bundle fails to build keeps its code, and
@@ -102,8 +112,8 @@ export class FunctionWatcher {
   private graph: Promise<void> = Promise.resolve();
   /** Incremental contexts by function, least recently used first. */
   private readonly contexts = new Map<string, BuildContext<BuildOptions & { write: false; metafile: true }>>();
-  /** What each served bundle directory holds, by directory (read once). */
-  private readonly served = new Map<string, BundleDigest>();
+  /** What each served asset directory holds ({@link assetDigest}), by directory (read once). */
+  private readonly served = new Map<string, string>();
 
   private constructor(
     private readonly options: FunctionWatcherOptions,
@@ -177,16 +187,14 @@ export class FunctionWatcher {
   private async readImportGraph(): Promise<void> {
     try {
       const result = await build({
-        ...BUNDLE_OPTIONS,
-        entryPoints: Object.fromEntries([...this.options.entries].map(([name, entry]) => [`${name}/index`, entry])),
-        outdir: path.join(this.outRoot, 'graph'),
+        ...functionBuildOptions(this.options.functionsDir, [...new Set(this.options.entries.values())], path.join(this.outRoot, 'graph')),
         packages: 'external',
         minify: false,
         sourcemap: false,
         write: false,
         metafile: true,
       });
-      for (const [name, entry] of this.options.entries) if (!this.inputs.has(name)) this.inputs.set(name, importGraphOf(result.metafile, entry));
+      for (const [name, entry] of this.options.entries) if (!this.inputs.has(name)) this.inputs.set(name, importGraphOf(result.metafile, this.workingDir, entry));
     } catch {
       // Some source does not build now: those functions are rebuilt on the first save, which tells.
       for (const name of this.options.entries.keys()) if (!this.inputs.has(name)) this.failing.add(name);
@@ -290,14 +298,11 @@ export class FunctionWatcher {
       this.inputs.set(name, result.inputs);
       const spec = this.options.runtime.resolve(name);
       if (!spec) continue;
-      const mapText = absoluteSourceMap(result.map.text, path.dirname(result.map.path));
-      const digest: BundleDigest = { code: sha256(result.code.contents), map: sha256(mapText) };
-      const current = this.servedDigest(spec.codeDir);
-      if (current && current.code === digest.code && current.map === digest.map) continue;
+      const digest = assetDigest(result.files);
+      if (this.servedDigest(spec.codeDir) === digest) continue;
       const dir = path.join(this.outRoot, name, String(this.generation));
       mkdirSync(dir, { recursive: true });
-      writeFileSync(path.join(dir, 'index.mjs'), result.code.contents);
-      writeFileSync(path.join(dir, 'index.mjs.map'), mapText);
+      for (const [file, contents] of result.files) writeFileSync(path.join(dir, file), contents);
       this.served.set(dir, digest);
       this.options.runtime.replaceCode(name, dir);
       replaced.push(name);
@@ -320,8 +325,8 @@ export class FunctionWatcher {
     const max = Math.max(0, this.options.incrementalContexts ?? 3);
     if (targets.length > max) {
       try {
-        const result = await build({ ...BUNDLE_OPTIONS, entryPoints: Object.fromEntries(targets.map((name) => [`${name}/index`, this.entryOf(name)])), outdir, write: false, metafile: true });
-        for (const name of targets) results.set(name, bundleOf(result.outputFiles, result.metafile, path.join(outdir, name), this.entryOf(name)));
+        const result = await build({ ...functionBuildOptions(this.options.functionsDir, [...new Set(targets.map((name) => this.entryOf(name)))], outdir), write: false });
+        for (const name of targets) results.set(name, this.bundleOf(result.outputFiles, result.metafile, this.entryOf(name)));
       } catch (error) {
         const errors = await describeFailure(error);
         for (const name of targets) results.set(name, { errors });
@@ -332,7 +337,7 @@ export class FunctionWatcher {
       targets.map(async (name) => {
         try {
           const result = await (await this.contextOf(name, targets, outdir)).rebuild();
-          results.set(name, bundleOf(result.outputFiles, result.metafile, path.join(outdir, name), this.entryOf(name)));
+          results.set(name, this.bundleOf(result.outputFiles, result.metafile, this.entryOf(name)));
         } catch (error) {
           results.set(name, { errors: await describeFailure(error) });
         }
@@ -356,7 +361,7 @@ export class FunctionWatcher {
       this.contexts.delete(old);
       await oldCtx.dispose();
     }
-    ctx = await context({ ...BUNDLE_OPTIONS, entryPoints: { [`${name}/index`]: this.entryOf(name) }, outdir, write: false, metafile: true });
+    ctx = await context({ ...functionBuildOptions(this.options.functionsDir, [this.entryOf(name)], outdir), write: false });
     this.contexts.set(name, ctx);
     return ctx;
   }
@@ -367,11 +372,38 @@ export class FunctionWatcher {
     return entry;
   }
 
-  private servedDigest(codeDir: string): BundleDigest | undefined {
+  /** The working directory of every build (metafile paths are relative to it). */
+  private get workingDir(): string {
+    return path.dirname(this.options.functionsDir);
+  }
+
+  /** One function's asset among a build's outputs (source maps with absolute sources), with the files its entry imports. */
+  private bundleOf(outputs: readonly OutputFile[], metafile: Metafile, entry: string): BuiltBundle | { readonly errors: string } {
+    const byPath = new Map(outputs.map((output) => [output.path, output]));
+    const files = new Map<string, string | Uint8Array>();
+    try {
+      for (const [name, file] of assetFiles(functionBundle(metafile, this.options.functionsDir, entry))) {
+        const output = byPath.get(file);
+        if (!output) return { errors: `esbuild wrote no ${file}` };
+        files.set(name, name.endsWith('.map') ? absoluteSourceMap(output.text, path.dirname(file)) : output.contents);
+      }
+    } catch (error) {
+      return { errors: error instanceof Error ? error.message : String(error) };
+    }
+    return { files, inputs: importGraphOf(metafile, this.workingDir, entry) };
+  }
+
+  private servedDigest(codeDir: string): string | undefined {
     let digest = this.served.get(codeDir);
     if (!digest) {
       try {
-        digest = { code: sha256(readFileSync(path.join(codeDir, 'index.mjs'))), map: sha256(absoluteSourceMap(readFileSync(path.join(codeDir, 'index.mjs.map'), 'utf8'), codeDir)) };
+        const files = new Map(
+          readdirSync(codeDir).map((name) => {
+            const file = path.join(codeDir, name);
+            return [name, name.endsWith('.map') ? absoluteSourceMap(readFileSync(file, 'utf8'), codeDir) : readFileSync(file)] as const;
+          }),
+        );
+        digest = assetDigest(files);
       } catch {
         return undefined;
       }
@@ -381,30 +413,20 @@ export class FunctionWatcher {
   }
 }
 
-/** One function's bundle as built, and the files it was built from. */
+/** One function's asset as built (file name → contents), and the files it was built from. */
 interface BuiltBundle {
-  readonly code: OutputFile;
-  readonly map: OutputFile;
+  readonly files: ReadonlyMap<string, string | Uint8Array>;
   readonly inputs: ReadonlySet<string>;
 }
 
 const isUnder = (file: string, roots: readonly string[]): boolean => roots.some((root) => file === root || file.startsWith(`${root}${path.sep}`));
 
-/** The bundle written to `dir` (`<dir>/index.mjs` and its map) among a build's outputs, with the files its entry imports. */
-const bundleOf = (outputs: readonly OutputFile[], metafile: Metafile, dir: string, entry: string): BuiltBundle | { readonly errors: string } => {
-  const code = outputs.find((output) => output.path === path.join(dir, 'index.mjs'));
-  const map = outputs.find((output) => output.path === path.join(dir, 'index.mjs.map'));
-  if (!code || !map) return { errors: `esbuild wrote no ${path.join(dir, 'index.mjs')}` };
-  return { code, map, inputs: importGraphOf(metafile, entry) };
-};
-
 /**
  * Every file `entry` imports, directly or not, packages (node_modules)
  * aside, itself included, absolute: from esbuild's metafile, whose paths are
- * relative to the working directory.
+ * relative to the build's working directory `cwd`.
  */
-const importGraphOf = (metafile: Metafile, entry: string): ReadonlySet<string> => {
-  const cwd = process.cwd();
+const importGraphOf = (metafile: Metafile, cwd: string, entry: string): ReadonlySet<string> => {
   const absolute = new Map(Object.keys(metafile.inputs).map((input) => [input, path.resolve(cwd, input)]));
   const start = [...absolute].find(([, file]) => file === entry)?.[0];
   const seen = new Set<string>();

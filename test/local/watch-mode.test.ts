@@ -1,8 +1,7 @@
-import { buildSync } from 'esbuild';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { BUNDLE_OPTIONS } from '../../lib/constructs/esbuild-bundler';
+import { SharedBundler } from '../../lib/constructs/esbuild-bundler';
 import { SHOP_ENTRY_METADATA } from '../../lib/constructs/entry-metadata';
 import type { DynamoDbLocal } from '../../local/dynamodb/dynamodb-local';
 import type { InvokeResult } from '../../local/lambda/lambda-runtime';
@@ -14,8 +13,9 @@ import { startWatchMode } from '../../local/watch/watch-mode';
 /**
  * `npm start -- --watch` against a started local cloud: a project in a
  * temporary directory (functions/, lib/, bin/, cdk.json) whose assembly
- * holds two functions built from it, as a synthesis would leave them. The
- * template has no table, so no DynamoDB Local is needed.
+ * holds two functions built from it, as a synthesis would leave them (an
+ * entry and its chunks per asset). The template has no table, so no DynamoDB
+ * Local is needed.
  */
 const root = mkdtempSync(path.join(tmpdir(), 'watch-mode-'));
 const write = (file: string, text: string): void => {
@@ -24,10 +24,14 @@ const write = (file: string, text: string): void => {
 };
 const GREETING = 'functions/hello/greeting.ts';
 write(GREETING, "export const greeting = 'v1';\n");
+// Imported only by import(): a chunk of Hello's asset, loaded when an invocation asks for it.
+const FAREWELL = 'functions/hello/farewell.ts';
+write(FAREWELL, "export const farewell = 'bye v1';\n");
 write(
   'functions/hello/entries/api.ts',
   `import { greeting } from '../greeting';
-export const handler = async (event: { sleepMs?: number }) => {
+export const handler = async (event: { sleepMs?: number; farewell?: boolean }) => {
+  if (event.farewell) return { farewell: (await import('../farewell')).farewell };
   const loaded = greeting;
   if (event.sleepMs) await new Promise((resolve) => setTimeout(resolve, event.sleepMs));
   return { greeting: loaded };
@@ -43,7 +47,9 @@ write('cdk.json', '{}\n');
 
 const assembly = path.join(root, 'cdk.out');
 const functionResource = (name: string) => {
-  buildSync({ ...BUNDLE_OPTIONS, entryPoints: { index: path.join(root, 'functions', name, 'entries', 'api.ts') }, outdir: path.join(assembly, `asset.${name}`) });
+  const asset = path.join(assembly, `asset.${name}`);
+  mkdirSync(asset, { recursive: true });
+  SharedBundler.of(path.join(root, 'functions')).localBundling(path.join(root, 'functions', name, 'entries', 'api.ts')).tryBundle(asset, { image: undefined as never });
   return {
     Type: 'AWS::Lambda::Function',
     Metadata: { 'aws:asset:path': `asset.${name}`, [SHOP_ENTRY_METADATA]: `${name}/entries/api.ts` },
@@ -139,6 +145,19 @@ describe('npm start -- --watch', () => {
 
     expect(payloadOf(next)).toEqual({ greeting: 'v3' });
     expect(payloadOf(await inFlight)).toEqual({ greeting: 'v2' });
+  });
+
+  it('serves a saved module the handler imports dynamically from the new asset: the entry and its chunks', async () => {
+    expect(readdirSync(path.join(assembly, 'asset.hello')).filter((file) => file.endsWith('.mjs')).length).toBeGreaterThan(1);
+    expect(payloadOf(await cloud.runtime.invoke('Hello', { farewell: true }))).toEqual({ farewell: 'bye v1' });
+
+    const logged = await linesAfter(() => write(FAREWELL, "export const farewell = 'bye v2';\n"), /reload/);
+
+    expect(logged.filter((line) => /reload/.test(line))).toEqual([expect.stringMatching(/reload \(functions\/hello\/farewell\.ts; built in \d+ ms\): Hello recycled/)]);
+    const served = cloud.runtime.resolve('Hello')?.codeDir ?? '';
+    expect(readdirSync(served).filter((file) => file.endsWith('.mjs')).length).toBeGreaterThan(1);
+    expect(payloadOf(await cloud.runtime.invoke('Hello', { farewell: true }))).toEqual({ farewell: 'bye v2' });
+    expect(payloadOf(await cloud.runtime.invoke('Hello', {}))).toEqual({ greeting: 'v3' });
   });
 
   it('keeps the old code when the saved file does not build, and prints where the error is', async () => {
