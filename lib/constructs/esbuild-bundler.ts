@@ -156,6 +156,15 @@ export const functionBundle = (metafile: Metafile, functionsDir: string, entry: 
 };
 
 /**
+ * A source map with each of its `sources` rewritten by `source` (they are
+ * relative to the directory the map was built for).
+ */
+export const rewriteSourceMap = (text: string, source: (path: string) => string): string => {
+  const map = JSON.parse(text) as { sources?: string[] };
+  return JSON.stringify({ ...map, sources: (map.sources ?? []).map(source) });
+};
+
+/**
  * A function's asset directory, file name → the build's output file: the
  * entry as `index.mjs` (the handler `index.handler`; its source map keeps
  * the entry's name, which its sourceMappingURL says), every chunk it loads
@@ -195,12 +204,18 @@ export class SharedBundler {
   /**
    * CDK local bundling for one entry: writes its bundle into the asset
    * directory as `index.mjs`, with the chunks it loads and may load, and
-   * every file's source map.
+   * every file's source map, its sources made relative to the asset
+   * directory (CDK moves it to `cdk.out/asset.<hash>`, the same depth), so
+   * stack traces name the files and the asset's hash does not depend on
+   * where the temporary build ran.
    */
   public localBundling(entry: string): ILocalBundling {
     return {
       tryBundle: (outputDir: string, _options: BundlingOptions) => {
-        for (const [name, file] of assetFiles(functionBundle(this.buildAll(entry), this.functionsDir, entry))) cpSync(file, path.join(outputDir, name));
+        for (const [name, file] of assetFiles(functionBundle(this.buildAll(entry), this.functionsDir, entry))) {
+          if (!name.endsWith('.map')) cpSync(file, path.join(outputDir, name));
+          else writeFileSync(path.join(outputDir, name), rewriteSourceMap(readFileSync(file, 'utf8'), (source) => path.relative(outputDir, path.resolve(path.dirname(file), source))));
+        }
         return true;
       },
     };

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, watch, writeFileSync, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { assetFiles, functionBuildOptions, functionBundle } from '../../lib/constructs/esbuild-bundler';
+import { assetFiles, functionBuildOptions, functionBundle, rewriteSourceMap } from '../../lib/constructs/esbuild-bundler';
 import type { LambdaRuntime } from '../lambda/lambda-runtime';
 
 /** What the watcher did after a change, for the log (`npm start -- --watch` prints one line each). */
@@ -60,10 +60,7 @@ const sha256 = (data: string | Uint8Array): string => createHash('sha256').updat
  * A source map with its sources as absolute paths: the same map wherever it
  * is written, and comparable between two bundles built in different places.
  */
-const absoluteSourceMap = (text: string, mapDir: string): string => {
-  const map = JSON.parse(text) as { sources?: string[] };
-  return JSON.stringify({ ...map, sources: (map.sources ?? []).map((source) => path.resolve(mapDir, source)) });
-};
+const absoluteSourceMap = (text: string, mapDir: string): string => rewriteSourceMap(text, (source) => path.resolve(mapDir, source));
 
 /**
  * A function's asset as served, hashed: every file by its name in the asset

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -7,11 +7,13 @@ import { SharedBundler } from '../../lib/constructs/esbuild-bundler';
 import { FUNCTIONS_DIR } from '../../lib/constructs/shop-function';
 
 describe('SharedBundler', () => {
-  const outputDir = mkdtempSync(path.join(tmpdir(), 'bundle-test-'));
+  // Deeper than the temporary build, as CDK's cdk.out/bundling-temp-… in a project is.
+  const outputDir = path.join(mkdtempSync(path.join(tmpdir(), 'bundle-test-')), 'project', 'cdk.out', 'bundling-temp-1');
   const entry = path.join(FUNCTIONS_DIR, 'catalog', 'entries', 'get-prices.ts');
   let bundled: boolean;
 
   beforeAll(() => {
+    mkdirSync(outputDir, { recursive: true });
     bundled = SharedBundler.of(FUNCTIONS_DIR).localBundling(entry).tryBundle(outputDir, { image: undefined as never });
   });
 
@@ -25,6 +27,16 @@ describe('SharedBundler', () => {
     expect(existsSync(path.join(outputDir, String(mapFile)))).toBe(true);
     const map = JSON.parse(readFileSync(path.join(outputDir, String(mapFile)), 'utf8')) as { sources: string[] };
     expect(map.sources.some((source) => source.endsWith('functions/catalog/handlers/get-prices.ts'))).toBe(true);
+  });
+
+  it('writes source maps whose sources, read from the asset directory, are the files the bundle was built from', () => {
+    // Prepare
+    const maps = readdirSync(outputDir).filter((file) => file.endsWith('.map'));
+    const sources = maps.flatMap((file) => (JSON.parse(readFileSync(path.join(outputDir, file), 'utf8')) as { sources: string[] }).sources);
+
+    // Assess
+    expect(sources).toContainEqual(expect.stringMatching(/functions\/catalog\/handlers\/get-prices\.ts$/));
+    expect(sources.filter((source) => !existsSync(path.resolve(outputDir, source)))).toEqual([]);
   });
 
   it("loads Node's built-in modules by require, so importing it builds no ESM facade of node:http (which loads undici)", () => {
