@@ -12,7 +12,7 @@
  */
 import { getDenialReasons, getGrantReasons, runSimulation, type RequestDenial, type RequestGrant } from '@cloud-copilot/iam-simulate';
 import { LOCAL_ACCOUNT, LOCAL_REGION } from '../resources';
-import type { ModelPolicy, PolicyModel, StatementSource } from './policy-model';
+import { policyConditionKeys, type ModelPolicy, type PolicyModel, type StatementSource } from './policy-model';
 import { principalArn, type IamPrincipal } from './principals';
 
 /** How the local cloud applies IAM. */
@@ -99,6 +99,13 @@ interface Outcome {
   readonly reason: string;
 }
 
+/** The policies that decide one request. */
+interface EvaluatedPolicies {
+  readonly identity: readonly ModelPolicy[];
+  readonly boundary: ModelPolicy | undefined;
+  readonly resourcePolicy: ModelPolicy | undefined;
+}
+
 /** Decisions kept before the cache is cleared (they are small; a run makes a few thousand distinct ones). */
 const CACHE_LIMIT = 50_000;
 
@@ -165,21 +172,30 @@ export class IamAuthorizer {
   }
 
   private async evaluate(request: IamRequest): Promise<Outcome> {
-    const context = this.contextFor(request);
+    const policies = this.policiesFor(request);
+    const context = this.contextFor(request, policies);
+    // The context holds only the keys these policies use, so calls that differ only in others (another item's key) share a decision.
     const key = `${principalArn(request.principal)}|${request.action}|${request.resource}|${request.resourcePolicy?.id ?? ''}|${JSON.stringify(context)}`;
     const cached = this.cache.get(key);
     if (cached) return cached;
-    const outcome = await this.simulate(request, context);
+    const outcome = await this.simulate(request, policies, context);
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(key, outcome);
     return outcome;
   }
 
-  private async simulate(request: IamRequest, context: Record<string, string | string[]>): Promise<Outcome> {
+  /** The policies that decide a request: the principal's identity policies and boundary, and the resource's policy. */
+  private policiesFor(request: IamRequest): EvaluatedPolicies {
     const { principal } = request;
-    const identity = principal.kind === 'role' ? principal.role.identityPolicies : [];
-    const boundary = principal.kind === 'role' ? principal.role.permissionsBoundary : undefined;
-    const resourcePolicy = request.resourcePolicy ?? this.model.resourcePolicy(request.resource);
+    return {
+      identity: principal.kind === 'role' ? principal.role.identityPolicies : [],
+      boundary: principal.kind === 'role' ? principal.role.permissionsBoundary : undefined,
+      resourcePolicy: request.resourcePolicy ?? this.model.resourcePolicy(request.resource),
+    };
+  }
+
+  private async simulate(request: IamRequest, { identity, boundary, resourcePolicy }: EvaluatedPolicies, context: Record<string, string | string[]>): Promise<Outcome> {
+    const { principal } = request;
     const result = await runSimulation(
       {
         request: { principal: principalArn(principal), action: request.action, resource: { resource: request.resource, accountId: LOCAL_ACCOUNT }, contextVariables: context },
@@ -218,9 +234,9 @@ export class IamAuthorizer {
     return [{ key: `${policy.id}#${String(grant.statementIndex)}`, policyId: policy.id, policyKind: policy.kind, index: grant.statementIndex, source }];
   }
 
-  /** The condition keys of a request that some policy references (others cannot change a decision). */
-  private contextFor(request: IamRequest): Record<string, string | string[]> {
-    const used = this.model.referencedConditionKeys;
+  /** The condition keys of a request that the deciding policies use (others cannot change the decision). */
+  private contextFor(request: IamRequest, { identity, boundary, resourcePolicy }: EvaluatedPolicies): Record<string, string | string[]> {
+    const used = new Set([...identity, ...(boundary ? [boundary] : []), ...(resourcePolicy ? [resourcePolicy] : [])].flatMap((policy) => [...policyConditionKeys(policy)]));
     const now = new Date();
     const candidates: Record<string, string | readonly string[]> = {
       'aws:SecureTransport': 'true',

@@ -103,16 +103,10 @@ export const IAM_RESOURCE_TYPES: ReadonlySet<string> = new Set([...IAM_TYPES, ..
 
 /** The template's IAM: roles, their policies and every resource policy. */
 export class PolicyModel {
-  /** Lower-case condition keys some policy of the template references (what requests must carry). */
-  public readonly referencedConditionKeys: ReadonlySet<string>;
-
   private constructor(
     private readonly rolesByArn: ReadonlyMap<string, ModelRole>,
     private readonly resourcePoliciesByArn: ReadonlyMap<string, ModelPolicy>,
-    referencedConditionKeys: ReadonlySet<string>,
-  ) {
-    this.referencedConditionKeys = referencedConditionKeys;
-  }
+  ) {}
 
   /**
    * Reads the IAM resources of a template (resolved), validating each policy
@@ -125,7 +119,7 @@ export class PolicyModel {
    */
   public static fromResources(resources: readonly LocalResource[]): PolicyModel {
     const builder = new ModelBuilder(resources);
-    return builder.build((roles, resourcePolicies, keys) => new PolicyModel(roles, resourcePolicies, keys));
+    return builder.build((roles, resourcePolicies) => new PolicyModel(roles, resourcePolicies));
   }
 
   /** The role with this ARN or logical id. */
@@ -165,6 +159,35 @@ export const statementsOf = (document: PolicyDocument): readonly PropertyObject[
   return list.filter(isPropertyObject);
 };
 
+/** The condition keys one statement uses, as written, and where: its Condition block's keys and its policy variables (`${aws:username}`). */
+export const statementConditionKeys = (statement: PropertyObject): Array<{ readonly key: string; readonly where: string }> => {
+  const found: Array<{ key: string; where: string }> = [];
+  const condition = statement.Condition;
+  if (isPropertyObject(condition)) {
+    for (const [operator, block] of Object.entries(condition)) {
+      if (isPropertyObject(block)) for (const key of Object.keys(block)) found.push({ key, where: `.Condition.${operator}.${key}` });
+    }
+  }
+  const text = JSON.stringify([statement.Resource, statement.NotResource, statement.Condition]);
+  for (const match of text.matchAll(/\$\{([^}*?$]+)\}/g)) found.push({ key: match[1] ?? '', where: ` (policy variable \${${match[1] ?? ''}})` });
+  return found;
+};
+
+const policyKeys = new WeakMap<ModelPolicy, ReadonlySet<string>>();
+
+/**
+ * The lower-case condition keys a policy's statements use: the only keys of
+ * a request that can change what this policy decides.
+ */
+export const policyConditionKeys = (policy: ModelPolicy): ReadonlySet<string> => {
+  let keys = policyKeys.get(policy);
+  if (!keys) {
+    keys = new Set(statementsOf(policy.document).flatMap((statement) => statementConditionKeys(statement).map(({ key }) => key.toLowerCase())));
+    policyKeys.set(policy, keys);
+  }
+  return keys;
+};
+
 /** A value that may be one string or a list of them, as a list. */
 export const asList = (value: unknown): readonly string[] => {
   if (value === undefined) return [];
@@ -173,7 +196,6 @@ export const asList = (value: unknown): readonly string[] => {
 
 class ModelBuilder {
   private readonly byRef = new Map<string, LocalResource>();
-  private readonly keys = new Set<string>();
 
   public constructor(private readonly resources: readonly LocalResource[]) {
     for (const resource of resources) {
@@ -183,7 +205,7 @@ class ModelBuilder {
     }
   }
 
-  public build<T>(make: (roles: Map<string, ModelRole>, resourcePolicies: Map<string, ModelPolicy>, keys: Set<string>) => T): T {
+  public build<T>(make: (roles: Map<string, ModelRole>, resourcePolicies: Map<string, ModelPolicy>) => T): T {
     const attached = new Map<string, ModelPolicy[]>();
     const attach = (roleRef: string, policy: ModelPolicy, owner: LocalResource, path: string) => {
       const role = this.byRef.get(roleRef);
@@ -209,7 +231,7 @@ class ModelBuilder {
       roles.set(role.arn, role);
       roles.set(role.logicalId, role);
     }
-    return make(roles, this.resourcePolicies(), this.keys);
+    return make(roles, this.resourcePolicies());
   }
 
   private role(resource: LocalResource, attached: readonly ModelPolicy[], managed: ReadonlyMap<string, ModelPolicy>): ModelRole {
@@ -261,24 +283,11 @@ class ModelBuilder {
 
   /** Records the condition keys a statement uses and refuses the ones the local cloud does not fill in. */
   private scanStatement(resource: LocalResource, statement: PropertyObject, path: string): void {
-    const condition = statement.Condition;
-    if (isPropertyObject(condition)) {
-      for (const [operator, block] of Object.entries(condition)) {
-        if (!isPropertyObject(block)) continue;
-        for (const key of Object.keys(block)) this.useKey(resource, key, `${path}.Condition.${operator}.${key}`);
+    for (const { key, where } of statementConditionKeys(statement)) {
+      if (!EVALUATED_CONDITION_KEYS.has(key.toLowerCase())) {
+        throw fail(resource, `${path}${where}`, `the condition key ${key} is not evaluated by the local IAM (it fills in ${[...EVALUATED_CONDITION_KEYS].join(', ')})`);
       }
     }
-    // Policy variables (`${aws:username}`) are condition keys too.
-    const text = JSON.stringify([statement.Resource, statement.NotResource, statement.Condition]);
-    for (const match of text.matchAll(/\$\{([^}*?$]+)\}/g)) this.useKey(resource, match[1] ?? '', `${path} (policy variable \${${match[1] ?? ''}})`);
-  }
-
-  private useKey(resource: LocalResource, key: string, path: string): void {
-    const lower = key.toLowerCase();
-    if (!EVALUATED_CONDITION_KEYS.has(lower)) {
-      throw fail(resource, path, `the condition key ${key} is not evaluated by the local IAM (it fills in ${[...EVALUATED_CONDITION_KEYS].join(', ')})`);
-    }
-    this.keys.add(lower);
   }
 
   private resourcePolicies(): Map<string, ModelPolicy> {
@@ -310,7 +319,6 @@ class ModelBuilder {
     }
     // A topic without a topic policy has SNS's default one: the owner account may do everything.
     for (const topic of this.resources.filter((r) => r.type === 'AWS::SNS::Topic' && r.arn && !statements.has(r.arn))) {
-      this.keys.add('aws:sourceowner');
       add(topic.arn ?? '', defaultTopicStatement(topic.arn ?? ''), { logicalId: topic.logicalId, resourceType: topic.type, path: '(SNS default topic policy)' });
     }
     const policies = new Map<string, ModelPolicy>();
@@ -340,8 +348,6 @@ class ModelBuilder {
     const conditions: Record<string, PropertyObject> = {};
     if (typeof p.SourceArn === 'string') conditions.ArnLike = { 'AWS:SourceArn': p.SourceArn };
     if (typeof p.SourceAccount === 'string') conditions.StringEquals = { 'AWS:SourceAccount': p.SourceAccount };
-    if (conditions.ArnLike) this.keys.add('aws:sourcearn');
-    if (conditions.StringEquals) this.keys.add('aws:sourceaccount');
     const statement: PropertyObject = {
       Sid: resource.logicalId,
       Effect: 'Allow',

@@ -130,6 +130,30 @@ describe('IAM authorizer', () => {
     expect(result).toBeUndefined();
   });
 
+  it("decides on the condition keys the principal's own policies use, whatever another role's policies use", async () => {
+    // Prepare: the probe may read one partition key only; the orders role any item.
+    const resources = [
+      ...template(),
+      role('ProbeRole'),
+      policy('ProbePolicy', 'ProbeRole', [{ Effect: 'Allow', Action: 'dynamodb:GetItem', Resource: tableArn('Orders'), Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['PROBE'] } } }]),
+    ];
+    const { authorizer, orders, model } = setup(resources);
+    const probe = roleSession(model.role(roleArn('ProbeRole')) ?? fail('no role'), 'Probe', 'function');
+    const get = (principal: typeof orders, key: string) => authorizer.check({ principal, action: 'dynamodb:GetItem', resource: tableArn('Orders'), context: { 'dynamodb:LeadingKeys': [key] } });
+
+    // Act
+    const probeOwn = await get(probe, 'PROBE');
+    const probeOther = await get(probe, 'ORDER#1');
+    const probeOwnAgain = await get(probe, 'PROBE');
+    const ordersAny = [await get(orders, 'ORDER#1'), await get(orders, 'ORDER#2')];
+
+    // Assess
+    expect(probeOwn).toBeUndefined();
+    expect(probeOther?.action).toBe('dynamodb:GetItem');
+    expect(probeOwnAgain).toBeUndefined();
+    expect(ordersAny).toEqual([undefined, undefined]);
+  });
+
   it('records which statement alone allowed each call', async () => {
     // Prepare
     const { authorizer, orders } = setup(
