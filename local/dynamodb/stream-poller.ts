@@ -10,6 +10,9 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 const STALE_ITERATOR = new Set(['TrimmedDataAccessException', 'ExpiredIteratorException']);
 
+/** Records asked for per GetRecords call. */
+const GET_RECORDS_LIMIT = 100;
+
 /** A stream record in the JSON shape Lambda and Pipes receive. */
 export interface StreamRecord {
   readonly eventID: string;
@@ -53,6 +56,12 @@ interface Watch {
   readonly finishedShards: Set<string>;
   /** The shards must be listed again (none open yet, or one closed and a child may follow). */
   describe: boolean;
+  /** The read in progress, if any. */
+  reading?: Promise<void>;
+  /** The table was written while a read was in progress: read again when it ends. */
+  again: boolean;
+  /** The fallback read when nothing is written. */
+  timer?: NodeJS.Timeout;
 }
 
 /**
@@ -61,16 +70,15 @@ interface Watch {
  * checkpoint moves only after a consumer has taken a batch, so a crash
  * replays rather than loses. A stream is read when the local cloud saw a
  * write to its table ({@link StreamPoller.notify}), and every
- * `intervalMs` otherwise: nothing spins while nothing is written.
+ * `intervalMs` otherwise: nothing spins while nothing is written. Each
+ * consumer reads on its own, as each pipe and event source mapping polls on
+ * its own in AWS: one slow to take its records holds up no other.
  */
 export class StreamPoller {
   private readonly watches: Watch[] = [];
   private readonly checkpoints: Record<string, string>;
-  private timer?: NodeJS.Timeout;
-  private polling?: Promise<void>;
+  private started = false;
   private stopped = false;
-  /** Tables written since the pass in progress began: read again as soon as it ends. */
-  private readonly written = new Set<string>();
 
   public constructor(
     private readonly dynamo: DynamoDBClient,
@@ -86,45 +94,51 @@ export class StreamPoller {
    * with `LATEST`, from what is written after reading begins.
    */
   public watch(tableName: string, consumer: StreamConsumer, startingPosition: StartingPosition = 'TRIM_HORIZON'): void {
-    this.watches.push({ tableName, consumer, startingPosition, iterators: new Map(), finishedShards: new Set(), describe: true });
+    const watch: Watch = { tableName, consumer, startingPosition, iterators: new Map(), finishedShards: new Set(), describe: true, again: false };
+    this.watches.push(watch);
+    if (this.started) this.read(watch);
   }
 
   public start(): void {
-    this.pass();
+    this.started = true;
+    for (const watch of this.watches) this.read(watch);
   }
 
-  /** A table was written: its stream is read now, or right after the pass in progress. */
+  /** A table was written: each of its consumers reads its stream now, or right after the read in progress. */
   public notify(tableName: string): void {
-    if (this.stopped || !this.watches.some((watch) => watch.tableName === tableName)) return;
-    this.written.add(tableName);
-    if (!this.polling) this.pass();
+    if (!this.started) return;
+    for (const watch of this.watches) if (watch.tableName === tableName) this.read(watch);
   }
 
-  /** Reads the written tables' streams (all of them when none was written), then waits for the next write or the fallback interval. */
-  private pass(): void {
+  /** Reads a watch's stream, then waits for the next write or the fallback interval. */
+  private read(watch: Watch): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    const tables = this.written.size > 0 ? new Set(this.written) : undefined;
-    this.written.clear();
-    this.polling = this.pollAll(tables).finally(() => {
-      this.polling = undefined;
-      if (this.stopped) return;
-      if (this.written.size > 0) this.pass();
-      else this.timer = setTimeout(() => this.pass(), this.options.intervalMs ?? 1000);
-    });
+    if (watch.reading) {
+      watch.again = true;
+      return;
+    }
+    clearTimeout(watch.timer);
+    watch.again = false;
+    watch.reading = this.poll(watch)
+      .catch((error: unknown) => this.options.onError?.(watch.tableName, error))
+      .finally(() => {
+        watch.reading = undefined;
+        if (this.stopped) return;
+        if (watch.again) this.read(watch);
+        else watch.timer = setTimeout(() => this.read(watch), this.options.intervalMs ?? 1000);
+      });
   }
 
-  /** Stops polling after the batch in hand is delivered. */
+  /** Stops polling after the batches in hand are delivered. */
   public async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.polling;
+    for (const watch of this.watches) clearTimeout(watch.timer);
+    await Promise.all(this.watches.map((watch) => watch.reading));
   }
 
-  /** One pass over every stream (or those of `tables`); exposed for tests. */
-  public async pollAll(tables?: ReadonlySet<string>): Promise<void> {
+  /** Reads every stream once, one after another; for tests (the started poller reads each on its own). */
+  public async pollAll(): Promise<void> {
     for (const watch of this.watches) {
-      if (tables && !tables.has(watch.tableName)) continue;
       try {
         await this.poll(watch);
       } catch (error) {
@@ -168,7 +182,7 @@ export class StreamPoller {
       while (iterator) {
         let page;
         try {
-          page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 100 }));
+          page = await this.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }));
         } catch (error) {
           // An iterator taken on an empty shard (DynamoDB Local) or held too long goes stale:
           // reopen the shard after the last delivered record on the next pass.
@@ -188,7 +202,9 @@ export class StreamPoller {
         }
         iterator = page.NextShardIterator;
         watch.iterators.set(shardId, iterator);
-        if (records.length === 0) break;
+        // A short page is all the shard holds now: asking again would cost DynamoDB Local a call per
+        // write. What is written meanwhile is told (notify) and read right after this read.
+        if (records.length < GET_RECORDS_LIMIT) break;
       }
       if (watch.iterators.has(shardId) && !watch.iterators.get(shardId)) {
         watch.finishedShards.add(shardId);

@@ -143,6 +143,32 @@ describe('tables and streams on DynamoDB Local', () => {
     expect(deliveredMs).toBeLessThan(2_000);
   });
 
+  it("reads each consumer's stream on its own: one slow to take its records holds up no other", async () => {
+    // Prepare: two tables, the first's consumer holding its batch until the second's has its record
+    const [slowTable, fastTable] = await createTables(dynamo, [tableResource(`Slow${Date.now()}`), tableResource(`Fast${Date.now()}`)]);
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const fast: string[] = [];
+    const poller = new StreamPoller(dynamo, streams, { region: 'us-east-1', intervalMs: 60_000 });
+    poller.watch(slowTable.tableName, async () => held);
+    poller.watch(fastTable.tableName, async (records) => void fast.push(...records.map((r) => (r.dynamodb.NewImage as { pk: { S: string } }).pk.S)));
+    poller.start();
+
+    // Act: the slow consumer gets a batch and holds it; then the other table is written
+    await dynamo.send(new PutItemCommand({ TableName: slowTable.tableName, Item: { pk: { S: 'slow' }, gsi1pk: { S: 'u' } } }));
+    poller.notify(slowTable.tableName);
+    await dynamo.send(new PutItemCommand({ TableName: fastTable.tableName, Item: { pk: { S: 'fast' }, gsi1pk: { S: 'u' } } }));
+    poller.notify(fastTable.tableName);
+    const toldAt = Date.now();
+    while (fast.length === 0 && Date.now() - toldAt < 5_000) await new Promise((resolve) => setTimeout(resolve, 10));
+    const whileHeld = [...fast];
+    release();
+    await poller.stop();
+
+    // Assess
+    expect(whileHeld).toEqual(['fast']);
+  });
+
   it('redelivers a batch the consumer failed to take', async () => {
     const [table] = await createTables(dynamo, [tableResource(`Retry${Date.now()}`)]);
     let attempts = 0;
