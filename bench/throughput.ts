@@ -2,13 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { PENDING_INDEX, PENDING_PARTITION } from '../functions/orders/table-layout';
-import { LOCAL_CREDENTIALS } from '../local/dynamodb/dynamodb-local';
 import { startFreshLocalCloud } from '../local/fresh-local-cloud';
 import { HopLog } from '../local/log';
-import { LOCAL_REGION } from '../local/resources';
 import { stockProduct } from './shop-setup';
 import { ShopHttp } from './soak/shop-http';
 import { soakTablesOf } from './soak/table-snapshot';
@@ -22,16 +17,18 @@ import { formatMs, percentile } from './stats';
  * confirmed). The API's throttles are raised through the documented CDK
  * context value `throttles` (README "Throttles"), so the local cloud, not
  * the throttle, is what is measured. An order's confirmation is seen on
- * the orders table's `pendingByAge` index, one query for every shopper
- * every 10 ms, straight to DynamoDB Local: polling the API would load the
- * local cloud with as many requests as it serves orders. Each level runs a
- * warm-up (cold starts excluded), then `--seconds` of measurement. Last,
+ * the orders table's stream, as the write that takes it out of PENDING
+ * lands: polling the API, or the table, would load the local cloud it
+ * measures. First the whole local cloud warms up for `--warmup` seconds at
+ * the highest concurrency (DynamoDB Local's JVM compiles its hot paths in
+ * its first thousands of calls, which are 2–3× slower); then each level
+ * runs a warm-up (cold starts excluded) and `--seconds` of measurement. Last,
  * the CPU the whole local cloud (this process, its workers, DynamoDB
  * Local) spends idle. Ends with `throughput: <n> orders/s at concurrency
  * 25, p50 <x> ms, p99 <y> ms`.
  */
 
-const USAGE = 'usage: npm run bench:throughput -- [--concurrency 1,10,25,50] [--seconds 10] [--assembly <cdk.out>]';
+const USAGE = 'usage: npm run bench:throughput -- [--concurrency 1,10,25,50] [--seconds 10] [--warmup 10] [--assembly <cdk.out>]';
 
 /** Throttles far above what one machine serves, so none answers 429 (`-c throttles=…`). */
 export const RAISED_THROTTLES = JSON.stringify({
@@ -74,7 +71,7 @@ interface LevelResult {
 }
 
 const main = async (): Promise<number> => {
-  const { values } = parseArgs({ options: { concurrency: { type: 'string' }, seconds: { type: 'string' }, assembly: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
+  const { values } = parseArgs({ options: { concurrency: { type: 'string' }, seconds: { type: 'string' }, warmup: { type: 'string' }, assembly: { type: 'string' }, help: { type: 'boolean' } }, strict: true });
   if (values.help) {
     console.log(USAGE);
     return 0;
@@ -86,6 +83,8 @@ const main = async (): Promise<number> => {
   });
   const seconds = Number(values.seconds ?? 10);
   if (!Number.isFinite(seconds) || seconds < 1 || seconds > 600) throw new Error(`--seconds must be from 1 to 600, not '${values.seconds ?? ''}'\n${USAGE}`);
+  const warmup = Number(values.warmup ?? 10);
+  if (!Number.isFinite(warmup) || warmup < 0 || warmup > 600) throw new Error(`--warmup must be from 0 to 600, not '${values.warmup ?? ''}'\n${USAGE}`);
   const progress = (line: string) => process.stderr.write(`throughput: ${line}\n`);
 
   progress(values.assembly ? `starting the local cloud from ${values.assembly}` : `synthesizing with -c throttles='${RAISED_THROTTLES}' and starting the local cloud`);
@@ -95,7 +94,6 @@ const main = async (): Promise<number> => {
     ...(values.assembly ? { assemblyDir: values.assembly } : { context: { throttles: RAISED_THROTTLES } }),
   });
   const { cloud } = fresh;
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: cloud.dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
   try {
     const ordersTable = soakTablesOf(cloud.tables).orders;
     const http = new ShopHttp(cloud.apiUrl);
@@ -106,30 +104,16 @@ const main = async (): Promise<number> => {
 
     /** Orders placed and not yet seen leaving PENDING: id → what waits for it. */
     const waiting = new Map<string, (status: string) => void>();
-    let watching = true;
-    const watcher = (async () => {
-      while (watching) {
-        await sleep(10);
-        if (waiting.size === 0) continue;
-        const pending = new Set<string>();
-        let start: Record<string, unknown> | undefined;
-        do {
-          const page = await dynamo.send(new QueryCommand({ TableName: ordersTable, IndexName: PENDING_INDEX, KeyConditionExpression: 'gsi2pk = :p', ExpressionAttributeValues: { ':p': PENDING_PARTITION }, ExclusiveStartKey: start }));
-          for (const item of page.Items ?? []) if (typeof item.pk === 'string') pending.add(item.pk.slice('ORDER#'.length));
-          start = page.LastEvaluatedKey;
-        } while (start);
-        const left = [...waiting.keys()].filter((id) => !pending.has(id));
-        for (let i = 0; i < left.length; i += 100) {
-          const keys = left.slice(i, i + 100).map((id) => ({ pk: `ORDER#${id}` }));
-          const got = await dynamo.send(new BatchGetCommand({ RequestItems: { [ordersTable]: { Keys: keys, ProjectionExpression: 'pk, #s', ExpressionAttributeNames: { '#s': 'status' } } } }));
-          for (const item of got.Responses?.[ordersTable] ?? []) {
-            const id = String(item.pk).slice('ORDER#'.length);
-            waiting.get(id)?.(String(item.status));
-            waiting.delete(id);
-          }
-        }
+    cloud.watchStream(ordersTable, async (records) => {
+      for (const record of records) {
+        const image = record.dynamodb.NewImage as { pk?: { S?: string }; status?: { S?: string } } | undefined;
+        const status = image?.status?.S;
+        if (!image?.pk?.S?.startsWith('ORDER#') || !status || status === 'PENDING') continue;
+        const id = image.pk.S.slice('ORDER#'.length);
+        waiting.get(id)?.(status);
+        waiting.delete(id);
       }
-    })();
+    });
 
     /** Places one order and waits until it leaves PENDING: its status and the time from POST to then. */
     const placeAndWait = async (token: string): Promise<{ status: string; ms: number }> => {
@@ -182,6 +166,15 @@ const main = async (): Promise<number> => {
       return { concurrency, confirmed, cancelled, seconds: elapsed, latencies, cpuCores: (cpuSeconds() - cpuBefore) / elapsed };
     };
 
+    if (warmup > 0) {
+      const concurrency = Math.max(...levels);
+      progress(`warming up the local cloud for ${warmup} s at concurrency ${concurrency}`);
+      const until = performance.now() + warmup * 1000;
+      await Promise.all(shoppers.slice(0, concurrency).map(async (token) => {
+        while (performance.now() < until) await placeAndWait(token);
+      }));
+    }
+
     const results: LevelResult[] = [];
     for (const concurrency of levels) {
       const result = await runLevel(concurrency);
@@ -194,8 +187,6 @@ const main = async (): Promise<number> => {
       );
     }
 
-    watching = false;
-    await watcher;
     progress('measuring idle CPU for 10 s');
     await sleep(2_000);
     const idleBefore = cpuSeconds();
@@ -211,7 +202,6 @@ const main = async (): Promise<number> => {
     }
     return 0;
   } finally {
-    dynamo.destroy();
     await fresh.stop().catch((error: unknown) => progress(`stopping: ${error instanceof Error ? error.message : String(error)}`));
   }
 };

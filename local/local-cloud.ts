@@ -13,7 +13,7 @@ import { AwsEndpoint, AwsServiceError } from './aws-endpoint';
 import { UnsupportedFeatureError } from './errors';
 import { IAM_RESOURCE_TYPES } from './iam/policy-model';
 import { freePort, LOCAL_CREDENTIALS, startDynamoDbLocal, type DynamoDbLocal } from './dynamodb/dynamodb-local';
-import { StreamPoller } from './dynamodb/stream-poller';
+import { StreamPoller, type StreamConsumer } from './dynamodb/stream-poller';
 import { createTables, isTable, validateTables } from './dynamodb/tables';
 import { DynamoDbFaultPlan, type InjectedDynamoDbFault } from './dynamodb/dynamodb-faults';
 import { DynamoDbProxy } from './dynamodb/dynamodb-proxy';
@@ -601,6 +601,16 @@ export class LocalCloud {
   /** The name of each table the template declares, by logical id. */
   public get tables(): ReadonlyMap<string, string> {
     return this.parts.tables;
+  }
+
+  /**
+   * Hands `consumer` the records of a table's stream (the table named as
+   * DynamoDB names it) written from now on, as any stream consumer gets
+   * them: what a benchmark waits on instead of polling the table. The table
+   * must have a stream.
+   */
+  public watchStream(tableName: string, consumer: StreamConsumer): void {
+    this.parts.poller.watch(tableName, consumer, 'LATEST');
   }
 
   /**
