@@ -118,8 +118,13 @@ afterEach(async () => {
 const ok = (payload: unknown = null): InvokeResult => ({ ok: true, payload, durationMs: 1 });
 const failed = (errorType = 'TransientError'): InvokeResult => ({ ok: false, error: { errorType, errorMessage: 'downstream is down', trace: [] }, durationMs: 1 });
 
-/** Waits until `condition` holds, checking every 10 ms; fails after `timeoutMs`. */
-const until = async (condition: () => boolean, timeoutMs = 5_000): Promise<void> => {
+/**
+ * Waits until `condition` holds, checking every 10 ms; fails after
+ * `timeoutMs`. A guard against a hang, not a measure: the tests that time
+ * retries assert the gaps themselves, and a suite sharing two loaded cores
+ * with jest's other workers once took over 5 s for three 300 ms retries.
+ */
+const until = async (condition: () => boolean, timeoutMs = 20_000): Promise<void> => {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
