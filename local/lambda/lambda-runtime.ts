@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import {
   DEFAULT_ACCOUNT_CONCURRENCY,
+  lambdaHeap,
   LambdaThrottledError,
   PayloadTooLargeError,
   payloadJson,
@@ -570,6 +571,7 @@ export class LambdaRuntime {
   }
 
   private spawnThread(spec: LocalFunctionSpec, data: WorkerData, env: Record<string, string>, on: EnvironmentEvents): EnvironmentHost {
+    const heap = lambdaHeap(spec.memoryMb);
     const worker = new Worker(compiledWorker(), {
       // Lambda applies NODE_OPTIONS at process start; a worker takes such flags as execArgv.
       execArgv: /--enable-source-maps\b/.test(spec.environment.NODE_OPTIONS ?? '') ? ['--enable-source-maps'] : [],
@@ -577,7 +579,8 @@ export class LambdaRuntime {
       env,
       stdout: true,
       stderr: true,
-      resourceLimits: { maxOldGenerationSizeMb: spec.memoryMb },
+      // V8's young generation is three semi-spaces' worth (two semi-spaces and the new large-object space).
+      resourceLimits: { maxOldGenerationSizeMb: heap.oldSpaceMb, maxYoungGenerationSizeMb: 3 * heap.semiSpaceMb },
     });
     worker.stdout.on('data', on.forward);
     worker.stderr.on('data', on.forward);
@@ -592,13 +595,14 @@ export class LambdaRuntime {
   /**
    * The environment as a child process of another Node (the function's
    * major): the same entry, messages over IPC (JSON), the heap bounded by
-   * `--max-old-space-size`, the template's NODE_OPTIONS applied by Node
+   * Lambda's `--max-semi-space-size` and `--max-old-space-size`, the template's NODE_OPTIONS applied by Node
    * itself, stdout/stderr forwarded line by line.
    */
   private spawnProcess(spec: LocalFunctionSpec, executable: string, data: WorkerData, env: Record<string, string>, on: EnvironmentEvents): EnvironmentHost {
+    const heap = lambdaHeap(spec.memoryMb);
     const child = fork(compiledWorker(), [JSON.stringify(data)], {
       execPath: executable,
-      execArgv: [`--max-old-space-size=${spec.memoryMb}`],
+      execArgv: [`--max-semi-space-size=${heap.semiSpaceMb}`, `--max-old-space-size=${heap.oldSpaceMb}`],
       env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',

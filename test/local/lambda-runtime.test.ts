@@ -13,7 +13,7 @@ writeFileSync(
   path.join(code, 'index.mjs'),
   `
 import { request, Agent } from 'node:http';
-import { isMainThread } from 'node:worker_threads';
+import { isMainThread, resourceLimits } from 'node:worker_threads';
 let invocations = 0;
 const agent = new Agent({ keepAlive: true });
 const get = (url) => new Promise((resolve, reject) => request(url, { agent }, (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); }).on('error', reject).end());
@@ -33,6 +33,7 @@ export const handler = async (event, context) => {
     case 'leave-unref-timer': setTimeout(() => undefined, 60000).unref(); return 'returned';
     case 'keep-alive': return { status: await get(event.url) };
     case 'leave-socket': get(event.url).catch(() => undefined); return 'returned';
+    case 'heap': return { resourceLimits, execArgv: process.execArgv };
     case 'hog': { const hoard = []; for (;;) hoard.push(new Array(1e6).fill(hoard.length)); }
     default: return null;
   }
@@ -384,6 +385,22 @@ describe('environments as child processes', () => {
 
   it('bounds the heap by the memory size', async () => {
     expect(await runtime.invoke('ChildHog', { action: 'hog' })).toMatchObject({ ok: false, error: { errorType: 'Runtime.OutOfMemory' } });
+  });
+
+  it("sizes the heap as Lambda's Node.js runtime does, in a process as in a worker thread", async () => {
+    // Prepare: 1,024 MB: a tenth is new space (102 MB), half of that one semi-space (51 MB), the old space the rest.
+    const threads = new LambdaRuntime();
+    threads.register(spec('Sized', { memoryMb: 1024 }));
+    runtime.register(child('SizedChild', { memoryMb: 1024 }));
+
+    // Act
+    const inThread = await threads.invoke('Sized', { action: 'heap' });
+    const inProcess = await runtime.invoke('SizedChild', { action: 'heap' });
+    await threads.stop();
+
+    // Assess
+    expect(inThread).toMatchObject({ ok: true, payload: { resourceLimits: { maxOldGenerationSizeMb: 922, maxYoungGenerationSizeMb: 153 } } });
+    expect(inProcess).toMatchObject({ ok: true, payload: { execArgv: expect.arrayContaining(['--max-semi-space-size=51', '--max-old-space-size=922']) } });
   });
 
   it('runs a function on the Node that another major resolves to, found on PATH (a stand-in binary answering v99)', async () => {
