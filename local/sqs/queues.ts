@@ -235,6 +235,17 @@ export class InvalidMessageError extends Error {
   }
 }
 
+/** Why {@link SqsQueues.moveBack} moved nothing. */
+export class MoveBackRefusedError extends Error {
+  public constructor(
+    public readonly reason: 'no-such-message' | 'no-source-queue',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MoveBackRefusedError';
+  }
+}
+
 /** A receipt handle SQS never issued for this queue (`ReceiptHandleIsInvalid`). */
 export class InvalidReceiptHandleError extends Error {
   public constructor(
@@ -442,6 +453,32 @@ export class SqsQueues {
    */
   public depth(queue: string): number {
     return this.receiveAll(queue).length;
+  }
+
+  /**
+   * Sends one message of a dead-letter queue back to the queue its redrive
+   * policy moved it from (its `DeadLetterQueueSourceArn`), body and
+   * attributes unchanged, and deletes it from the dead-letter queue, as
+   * SQS's redrive (`StartMessageMoveTask`) does for each message it moves.
+   * Only a visible message moves: one a consumer holds stays where it is.
+   *
+   * @returns the message as the source queue now holds it (a new message id), and that queue.
+   * @throws {QueueNotFoundError} when the dead-letter queue does not exist.
+   * @throws {MoveBackRefusedError} when no such message is visible in it, or
+   *   it did not come from a queue (a rule target's or a function's dead letter).
+   */
+  public moveBack(deadLetterQueue: string, messageId: string): { readonly message: QueueMessage; readonly queue: QueueSettings } {
+    const target = this.expire(this.find(deadLetterQueue));
+    const now = this.now();
+    const stored = target.messages.find((candidate) => candidate.message.messageId === messageId && candidate.invisibleUntil <= now);
+    if (!stored) throw new MoveBackRefusedError('no-such-message', `No visible message ${messageId} in ${target.settings.name}`);
+    const source = stored.message.deadLetterSourceArn;
+    if (source === undefined || !this.lookup.has(source)) {
+      throw new MoveBackRefusedError('no-source-queue', `Message ${messageId} in ${target.settings.name} was not moved there from a queue of this template (a rule target's or a function's dead letter goes back with npm run redrive)`);
+    }
+    const moved = this.send(source, stored.message.body, stored.message.attributes, { delaySeconds: 0, senderId: stored.message.senderId });
+    target.messages = target.messages.filter((candidate) => candidate !== stored);
+    return { message: moved, queue: this.find(source).settings };
   }
 
   /**

@@ -663,6 +663,27 @@ export class StepFunctionsEmulator {
   }
 
   /**
+   * A state machine's definition as it runs (the synthesized ASL with its
+   * substitutions made), for the console to draw.
+   *
+   * @returns undefined for a state machine that is not the template's.
+   */
+  public definition(stateMachineArn: string): string | undefined {
+    return this.machines.get(stateMachineArn)?.definitionText;
+  }
+
+  /**
+   * A STANDARD state machine's executions, newest first (as ListExecutions
+   * orders them), at most `limit` of them, and how many there are: the
+   * console's list. An EXPRESS one has none: its executions are kept nowhere.
+   */
+  public executions(stateMachineArn: string, limit = DEFAULT_PAGE): { readonly total: number; readonly executions: readonly ExecutionView[] } {
+    const records = [...(this.machines.get(stateMachineArn)?.executions.values() ?? [])];
+    const newest = records.sort((a, b) => b.sequence - a.sequence).slice(0, Math.max(0, limit));
+    return { total: records.length, executions: newest.map((record) => record.execution) };
+  }
+
+  /**
    * Resolves when no execution is running and no task call of one is in
    * flight — or when `timeoutMs` has passed, whichever comes first.
    * @param timeoutMs - longest wait. @default 30000
