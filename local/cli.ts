@@ -50,6 +50,9 @@ const HELP = `npm start [-- options]    the whole shop on this machine
   --account-concurrency N
                    the account's concurrent Lambda executions (default 1000): reserved
                    concurrency carves from it; invocations beyond the limits are throttled
+  --console-port N  port of the console, the page that shows sagas and dead letters (default 0:
+                   any free port; its URL is in the banner)
+  --no-console     do not serve the console
   --help
 `;
 
@@ -106,6 +109,8 @@ const main = async (): Promise<void> => {
       'fault-seed': { type: 'string' },
       iam: { type: 'string', default: 'strict' },
       'account-concurrency': { type: 'string', default: '1000' },
+      'console-port': { type: 'string', default: '0' },
+      'no-console': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
     strict: true,
@@ -122,6 +127,9 @@ const main = async (): Promise<void> => {
   if (!iam) throw new Error(`--iam must be one of ${IAM_MODES.join(', ')}, not '${String(values.iam)}'`);
   const accountConcurrency = Number(values['account-concurrency']);
   if (!Number.isInteger(accountConcurrency) || accountConcurrency < 1) throw new Error(`--account-concurrency must be a whole number, 1 or more, not '${values['account-concurrency']}'`);
+
+  const consolePort = Number(values['console-port']);
+  if (!Number.isInteger(consolePort) || consolePort < 0 || consolePort > 65535) throw new Error(`--console-port must be a port number, not '${values['console-port']}'`);
 
   const context = Object.fromEntries(
     (values.context ?? []).map((pair) => {
@@ -150,7 +158,7 @@ const main = async (): Promise<void> => {
   process.once('SIGTERM', onEarlySignal);
   if (!values['no-synth']) await synthesizeUnlessCurrent({ context, force: values.synth, progress: step });
   const log = new HopLog({ verbose: values.verbose });
-  const cloud = await LocalCloud.start({ assemblyDir: path.join(ROOT, 'cdk.out'), apiPort: port, persistDir, log, dynamoDb, progress: step, faults, iam, accountConcurrency, apiDescription: API_DESCRIPTION_FILE });
+  const cloud = await LocalCloud.start({ assemblyDir: path.join(ROOT, 'cdk.out'), apiPort: port, persistDir, log, dynamoDb, progress: step, faults, iam, accountConcurrency, apiDescription: API_DESCRIPTION_FILE, ...(values['no-console'] ? {} : { consolePort }) });
   starting = undefined;
   process.off('SIGINT', onEarlySignal);
   process.off('SIGTERM', onEarlySignal);
@@ -188,6 +196,7 @@ const main = async (): Promise<void> => {
 Ready in ${elapsed()}.
 
   API             ${api}
+  console         ${cloud.consoleUrl ?? 'off (--no-console)'}   (sagas as graphs, dead letters and their redrive)
   AWS endpoint    ${cloud.awsEndpointUrl}   (AWS CLI/SDK: --endpoint-url, any credentials)
   API description ${cloud.awsEndpointUrl}${API_DESCRIPTION_PATH}   (OpenAPI 3.1; requests: docs/shop.http)
   token issuer    ${cloud.controlUrl}

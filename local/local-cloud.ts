@@ -41,6 +41,7 @@ import { EVENT_SOURCE_MAPPING_TYPE, EventSourceMappings, type EventSourceMapping
 import { randomSeed } from './support/random';
 import { StepFunctionsEmulator, type ExecutionLogRecord, type StepFunctionsHop } from './stepfunctions/state-machines';
 import { buildTemplateModel } from './template-model';
+import { ConsoleServer } from './console/console-server';
 import { SHOP_ENTRY_METADATA } from '../lib/constructs/entry-metadata';
 import { SAMPLING_RULE_TYPE, samplingRulesOf, type SamplingRule } from './xray/sampling-rules';
 
@@ -93,6 +94,12 @@ export interface LocalCloudOptions {
    * (see ./api-description). @default none served
    */
   readonly apiDescription?: string;
+  /**
+   * Serve the console (a page that shows the sagas and dead letters, see
+   * ./console) on 127.0.0.1, on this port (0: a free one).
+   * @default no console
+   */
+  readonly consolePort?: number;
 }
 
 /** Why a type the local cloud accepts is not enforced, for the start-up banner. */
@@ -147,6 +154,7 @@ export class LocalCloud {
       readonly endpoint: AwsEndpoint;
       readonly http: HttpApiEmulator;
       readonly control: ControlServer;
+      readonly console?: { readonly server: ConsoleServer; readonly url: string };
       readonly poller: StreamPoller;
       readonly drainables: readonly Drainable[];
       readonly clients: ReadonlyArray<{ destroy(): void }>;
@@ -154,6 +162,11 @@ export class LocalCloud {
     },
     private readonly log: HopLog,
   ) {}
+
+  /** The console's URL, when it was asked for ({@link LocalCloudOptions.consolePort}). */
+  public get consoleUrl(): string | undefined {
+    return this.parts.console?.url;
+  }
 
   /** The seed of this run's random draws (faults, and the retry jitter of the bus and the pipes): give it back as `faults.seed` to repeat a run. */
   public get faultSeed(): number {
@@ -498,6 +511,12 @@ export class LocalCloud {
       progress('opening the HTTP API');
       await http.listen(chosenApiPort);
       const controlUrl = await control.listen(0);
+      let consoleServer: { readonly server: ConsoleServer; readonly url: string } | undefined;
+      if (options.consolePort !== undefined) {
+        const server = new ConsoleServer({ stepFunctions, queues, deadLetterQueueArns: deadLetterQueueArnsOf(resources, queues) });
+        consoleServer = { server, url: await server.listen(options.consolePort) };
+        cleanups.push(() => server.close());
+      }
       streamsWritten = (table) => poller.notify(table);
       poller.start();
       mappings.start();
@@ -536,6 +555,7 @@ export class LocalCloud {
           endpoint,
           http,
           control,
+          ...(consoleServer ? { console: consoleServer } : {}),
           poller,
           drainables: [eventBus, lambdaAsync, pipes, mappings, { drain: async () => void (await stepFunctions.drain()), get idle() { return stepFunctions.idle; } }],
           clients: [dynamo, streams, { destroy: () => taskClients.forEach((client) => client.destroy()) }],
@@ -648,6 +668,8 @@ export class LocalCloud {
     await stop('functions', () => this.runtime.stop(remaining()), onError);
     await stop('the AWS endpoint', () => this.parts.endpoint.close(), onError);
     await stop('the control server', () => this.parts.control.close(), onError);
+    const consoleServer = this.parts.console?.server;
+    if (consoleServer) await stop('the console', () => consoleServer.close(), onError);
     for (const client of this.parts.clients) client.destroy();
     await stop('DynamoDB Local', () => this.parts.dynamoDb.stop(), onError);
   }
@@ -812,6 +834,26 @@ const bodyCorrelationId = (body: string): string | undefined => {
   } catch {
     return undefined;
   }
+};
+
+/**
+ * The queues the template uses as dead-letter queues: any queue a property
+ * under a `DeadLetter…` or `RedrivePolicy` key names (a rule target's, a
+ * function's, a pipe's, another queue's).
+ */
+const deadLetterQueueArnsOf = (resources: readonly LocalResource[], queues: SqsQueues): ReadonlySet<string> => {
+  const found = new Set<string>();
+  const collect = (value: unknown, underDeadLetter: boolean): void => {
+    if (typeof value === 'string') {
+      const queue = underDeadLetter ? queues.resolve(value) : undefined;
+      if (queue) found.add(queue.arn);
+    } else if (Array.isArray(value)) for (const item of value) collect(item, underDeadLetter);
+    else if (typeof value === 'object' && value !== null) {
+      for (const [key, inner] of Object.entries(value)) collect(inner, underDeadLetter || /dead.?letter|redrivepolicy/i.test(key));
+    }
+  };
+  for (const resource of resources) collect(resource.properties, false);
+  return found;
 };
 
 /** The function an ARN names (`arn:aws:lambda:…:function:OrdersApi:$LATEST` → `OrdersApi`). */
