@@ -4,7 +4,7 @@
  */
 import { UnsupportedFeatureError } from '../../local/errors';
 import type { LocalResource } from '../../local/resources';
-import { InvalidMessageError, QueueNotFoundError, SqsQueues } from '../../local/sqs/queues';
+import { InvalidMessageError, MoveBackRefusedError, QueueNotFoundError, SqsQueues } from '../../local/sqs/queues';
 import { failureOf, queueArn } from '../support/local-resources';
 
 
@@ -147,6 +147,41 @@ describe('SqsQueues', () => {
       expect(second).toEqual([]);
       expect(moved).toEqual(['Source→Dead:poison:1']);
       expect(queues.receiveAll('Dead')).toEqual([expect.objectContaining({ body: 'poison', deadLetterSourceArn: queueArn('Source') })]);
+    });
+
+    it('moves a dead letter back to the queue it came from, body and attributes unchanged, as a message consumers receive afresh', () => {
+      // Prepare
+      const queues = SqsQueues.create(redriving('1'));
+      queues.send('Source', 'poison', { kind: 'test' });
+      queues.receive('Source', 1, 0);
+      queues.receive('Source', 1, 0);
+      const [dead] = queues.receiveAll('Dead');
+
+      // Act
+      const moved = queues.moveBack('Dead', dead?.messageId ?? '');
+
+      // Assess
+      expect(moved.queue.name).toBe('Source');
+      expect(queues.receiveAll('Dead')).toEqual([]);
+      const [back] = queues.receive('Source', 1, 0);
+      expect(back).toMatchObject({ receiveCount: 1, message: { body: 'poison', attributes: { kind: { dataType: 'String', stringValue: 'test' } } } });
+      expect(back?.message.deadLetterSourceArn).toBeUndefined();
+    });
+
+    it('refuses to move back a message that is not waiting in the queue, or that no queue dead-lettered', () => {
+      // Prepare
+      const queues = SqsQueues.create(redriving('1'));
+      const sentStraight = queues.send('Dead', 'a rule target dead-lettered me');
+
+      // Act
+      const unknown = failureOf(() => queues.moveBack('Dead', 'no-such-message'));
+      const noSource = failureOf(() => queues.moveBack('Dead', sentStraight.messageId));
+
+      // Assess
+      expect(unknown).toBeInstanceOf(MoveBackRefusedError);
+      expect(unknown).toMatchObject({ reason: 'no-such-message' });
+      expect(noSource).toMatchObject({ reason: 'no-source-queue' });
+      expect(queues.receiveAll('Dead')).toHaveLength(1);
     });
 
     it.each([0, 1001, 'many'])('refuses maxReceiveCount %p as SQS does', (count) => {
