@@ -37,7 +37,8 @@ const getJson = async (url) => {
 
 const formatDuration = (ms) => (ms === undefined ? '…' : ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
 const formatTime = (epochMs) => new Date(epochMs).toLocaleTimeString();
-const shortName = (arn) => arn.split(':').pop();
+/** A state machine's logical id without CDK's hash suffix and the word StateMachine: `OrderSaga`. */
+const machineLabel = (name) => name.replace(/[0-9A-F]{8}$/, '').replace(/StateMachine$/, '') || name;
 
 // ---- Orders and sagas --------------------------------------------------------------------------
 
@@ -53,10 +54,10 @@ const renderExecutions = (machines) => {
     ...rows.map(({ machine, execution }) => {
       const row = element(
         'tr',
-        { 'data-arn': execution.executionArn, 'data-name': execution.name, 'data-status': execution.status, class: execution.reason && execution.status === 'SUCCEEDED' ? 'compensated' : '' },
+        { 'data-arn': execution.executionArn, 'data-name': execution.name, 'data-status': execution.status, 'data-started': String(execution.startDate), class: execution.reason && execution.status === 'SUCCEEDED' ? 'compensated' : '' },
         element('td', { class: `status status-${execution.status}` }, execution.reason && execution.status === 'SUCCEEDED' ? 'COMPENSATED' : execution.status),
         element('td', { class: 'name', title: execution.correlationId ? `correlation id ${execution.correlationId}` : '' }, execution.name),
-        element('td', {}, machine.name),
+        element('td', { title: machine.name }, machineLabel(machine.name)),
         element('td', {}, formatTime(execution.startDate)),
         element('td', {}, formatDuration(execution.durationMs)),
         element('td', { class: 'reason' }, execution.reason ?? ''),
@@ -101,7 +102,6 @@ const drawGraph = (detail) => {
   dagre.layout(graph);
   const { width, height } = graph.graph();
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  svg.style.height = `${Math.min(height, 900)}px`;
   const defs = svgElement('defs');
   const marker = svgElement('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto-start-reverse' });
   marker.append(svgElement('path', { d: 'M 0 0 L 10 5 L 0 10 z', fill: '#8c959f' }));

@@ -1,0 +1,49 @@
+/**
+ * `npm run console:screenshots`: a PNG of each view of the console, written
+ * to docs/console/ for the README, from the scenario its tests drive (a
+ * confirmed order, a declined one, a dead-lettered event).
+ */
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { openExecution, startConsoleScenario } from './support/scenario';
+
+const OUT = path.resolve(__dirname, '..', '..', 'docs', 'console');
+
+const main = async (): Promise<void> => {
+  mkdirSync(OUT, { recursive: true });
+  process.stdout.write('Starting a local cloud and placing three orders…\n');
+  const scenario = await startConsoleScenario();
+  try {
+    const { page, placed } = scenario;
+    const shots: Array<[string, () => Promise<void>]> = [
+      ['saga-confirmed.png', () => openExecution(page, placed.happy)],
+      [
+        'saga-declined.png',
+        async () => {
+          await openExecution(page, placed.declined);
+          await page.locator('g.state[data-state="ChargePayment"]').click();
+          await page.locator('#state-detail pre.input').waitFor();
+        },
+      ],
+      [
+        'dead-letters.png',
+        async () => {
+          await page.locator('.tab[data-view="dead-letters"]').click();
+          await page.locator('section.dlq .message').first().waitFor();
+        },
+      ],
+    ];
+    for (const [file, prepare] of shots) {
+      await prepare();
+      await page.screenshot({ path: path.join(OUT, file), fullPage: true });
+      process.stdout.write(`  docs/console/${file}\n`);
+    }
+  } finally {
+    await scenario.stop();
+  }
+};
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,83 @@
+/**
+ * What the console's tests and screenshots show: one local cloud with the
+ * console on, three orders placed through the API — confirmed, declined,
+ * and one whose OrderConfirmed the status consumer fails on until it lands
+ * in the dead-letter queue — and a headless Chromium to look at it.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../../../local/console/browser';
+import { startFreshLocalCloud, type FreshLocalCloud } from '../../../local/fresh-local-cloud';
+import { eventually } from '../../e2e/support/eventually';
+import { ShopClient, type OrderRequest } from '../../e2e/support/shop-client';
+import { CollectedLog, type Caller } from '../../e2e/support/target';
+
+/** The running scenario. */
+export interface ConsoleScenario {
+  readonly fresh: FreshLocalCloud;
+  readonly browser: Browser;
+  /** A page with the console open. */
+  readonly page: Page;
+  readonly shop: ShopClient;
+  readonly alice: Caller;
+  readonly collected: CollectedLog;
+  readonly consoleUrl: string;
+  /** The order ids, which are the saga executions' names. */
+  readonly placed: { readonly happy: string; readonly declined: string; readonly poisoned: string };
+  /** How many messages wait in the status consumer's dead-letter queue. */
+  statusDeadLetters(): number;
+  stop(): Promise<void>;
+}
+
+const order = (paymentToken: string): OrderRequest => ({
+  items: [{ productId: 'console-mug', quantity: 1 }],
+  paymentToken,
+  shippingAddress: { name: 'Alice Example', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' },
+});
+
+/** Starts the local cloud and the browser, places the three orders, and opens the console. */
+export const startConsoleScenario = async (): Promise<ConsoleScenario> => {
+  const collected = new CollectedLog();
+  const [fresh, browser] = await Promise.all([startFreshLocalCloud({ log: collected.log, retryDelayScale: 0.005, iam: 'strict', consolePort: 0 }), launchChromium()]);
+  const stop = async (): Promise<void> => {
+    await browser.close();
+    await fresh.stop();
+  };
+  try {
+    const consoleUrl = fresh.cloud.consoleUrl;
+    if (!consoleUrl) throw new Error('the local cloud serves no console');
+    const shop = new ShopClient({ apiUrl: fresh.cloud.apiUrl, waitMs: 30_000, diagnostics: (id) => collected.describe(id) });
+    const admin = { name: 'admin', token: fresh.cloud.issuer.mint({ username: 'admin@example.com', groups: ['admin'] }).token };
+    const alice = { name: 'alice', token: fresh.cloud.issuer.mint({ username: 'alice@example.com' }).token };
+    const statusDeadLetters = (): number => {
+      const queue = fresh.cloud.queueLogicalIds().find((id) => id.includes('OrderStatusConsumerDeadLetters'));
+      if (!queue) throw new Error('no OrderStatusConsumerDeadLetters queue in the template');
+      return fresh.cloud.queueMessages(queue).length;
+    };
+    await shop.stockProduct(admin, { id: 'console-mug', name: 'Mug', price: { amount: 1200, currency: 'EUR' } }, 50);
+
+    const happy = await shop.placeAcceptedOrder(alice, order('tok_visa'));
+    const declined = await shop.placeAcceptedOrder(alice, order('tok_decline'));
+    for (const [placed, status] of [[happy, 'CONFIRMED'], [declined, 'CANCELLED']] as const) {
+      const outcome = await shop.outcomeOf(alice, placed);
+      if (outcome.status !== status) throw new Error(`order ${placed.orderId} ended ${outcome.status}, not ${status}:\n${collected.describe(placed.correlationId)}`);
+    }
+    const poisoned = await fresh.cloud.withFaults({ functions: { 'OrdersStatusConsumer*': { errorRate: 1 } } }, async () => {
+      const { orderId } = await shop.placeAcceptedOrder(alice, order('tok_visa'));
+      await eventually('the OrderConfirmed event in the dead-letter queue', async () => statusDeadLetters(), (count) => count === 1, { timeoutMs: 60_000, diagnostics: () => collected.describe() });
+      return orderId;
+    });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(consoleUrl);
+    return { fresh, browser, page, shop, alice, collected, consoleUrl, placed: { happy: happy.orderId, declined: declined.orderId, poisoned }, statusDeadLetters, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+};
+
+/** Opens an execution of the list (by its name) and waits for its graph. */
+export const openExecution = async (page: Page, name: string): Promise<void> => {
+  await page.locator(`#executions tr[data-name="${name}"]`).click();
+  await page.locator('#execution-header', { hasText: name }).waitFor();
+  await page.locator('g.state.visited').first().waitFor();
+};
