@@ -54,6 +54,7 @@ describe('the local cloud', () => {
     fresh = await startFreshLocalCloud({
       assemblyDir: process.env.SHOP_E2E_ASSEMBLY_DIR,
       log: new HopLog({ verbose: false, color: false, write: () => undefined }),
+      consolePort: 0,
     });
   }, 240_000);
   afterAll(async () => {
@@ -68,7 +69,7 @@ describe('the local cloud', () => {
     expect(reachableBeyondLoopback(sockets)).toEqual([]);
     // The enumeration sees the cloud: every endpoint it publishes, and a server in a child process (DynamoDB Local's Java).
     const cloud = fresh?.cloud;
-    const published = [cloud?.apiUrl, cloud?.awsEndpointUrl, cloud?.controlUrl, cloud?.dynamoDbEndpoint].map((url) => Number(new URL(url ?? 'http://none').port));
+    const published = [cloud?.apiUrl, cloud?.awsEndpointUrl, cloud?.controlUrl, cloud?.consoleUrl, cloud?.dynamoDbEndpoint].map((url) => Number(new URL(url ?? 'http://none').port));
     expect(sockets.map((socket) => socket.port)).toEqual(expect.arrayContaining(published));
     expect(sockets.filter((socket) => socket.pid !== process.pid).map((socket) => socket.command)).toContain('java');
   });
