@@ -1,4 +1,5 @@
 import type { Reservation, StockLevel } from '../../functions/inventory/domain/inventory';
+import { stockCovers } from '../../functions/inventory/domain/stock-condition';
 import type { InventoryRepository, ReserveResult } from '../../functions/inventory/ports/inventory-repository';
 
 /**
@@ -38,7 +39,7 @@ export class InMemoryInventoryRepository implements InventoryRepository {
     if (existing) {
       return { kind: 'alreadyReserved', existing: { executionId: existing.executionId, status: existing.status, reservedAt: existing.reservedAt } };
     }
-    const short = reservation.lines.filter((l) => (this.stock.get(l.productId)?.stock ?? -1) < l.quantity).map((l) => l.productId);
+    const short = reservation.lines.filter((l) => !stockCovers(this.stock.get(l.productId)?.stock, l.quantity)).map((l) => l.productId);
     if (short.length > 0) return { kind: 'outOfStock', productIds: short };
     for (const line of reservation.lines) {
       const level = this.stock.get(line.productId) as StockLevel;

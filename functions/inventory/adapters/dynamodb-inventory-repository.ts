@@ -6,6 +6,7 @@ import { dynamoDb } from '../../shared/clients/dynamodb';
 import { isConditionFailed, transactionCancellationReasons } from '../../shared/dynamodb';
 import { TransientError } from '../../shared/errors';
 import type { Reservation, StockLevel } from '../domain/inventory';
+import { stockCoversCondition } from '../domain/stock-condition';
 import type { ExistingReservation, InventoryRepository, ReserveResult } from '../ports/inventory-repository';
 
 const stockKey = (productId: string) => ({ pk: `PRODUCT#${productId}` });
@@ -122,7 +123,7 @@ export class DynamoDbInventoryRepository implements InventoryRepository {
                 TableName: this.tableName,
                 Key: stockKey(line.productId),
                 UpdateExpression: `SET stock = stock - :q, updatedAt = :now${clauses.set} ADD version :one${clauses.remove}`,
-                ConditionExpression: 'attribute_exists(pk) AND stock >= :q',
+                ConditionExpression: stockCoversCondition(':q'),
                 ExpressionAttributeValues: { ':q': line.quantity, ':now': reservation.reservedAt, ...clauses.values },
               },
             })),
