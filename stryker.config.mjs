@@ -1,0 +1,40 @@
+/**
+ * Mutation testing of the business logic (`npm run test:mutation`, which runs
+ * bench/mutation.ts: it starts one DynamoDB Local for the run and prints the
+ * score). Mutants that no test can tell from the original are not listed
+ * here but marked where they are, with a `// Stryker disable` comment that
+ * says why: `git grep -n "Stryker disable"` lists them.
+ * @type {import('@stryker-mutator/api/core').PartialStrykerOptions}
+ */
+export default {
+  mutate: [
+    'functions/*/domain/**/*.ts',
+    'functions/*/use-cases/**/*.ts',
+    'functions/shared/shared-circuit-breaker.ts',
+    'functions/shared/cursor.ts',
+    'functions/shared/http.ts',
+    'functions/shared/errors.ts',
+  ],
+  testRunner: 'jest',
+  jest: {
+    projectType: 'custom',
+    configFile: 'jest.config.js',
+    config: {
+      // The unit and contract suites, plus the one adapter suite that proves the stock condition on DynamoDB Local.
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/contracts/**/*.test.ts', '<rootDir>/test/adapters/stock-condition.test.ts'],
+    },
+  },
+  coverageAnalysis: 'perTest',
+  checkers: ['typescript'],
+  tsconfigFile: 'tsconfig.json',
+  // Two mutants at a time: CI's and this laptop's two cores, shared with whoever else works on them.
+  concurrency: 2,
+  incremental: true,
+  incrementalFile: 'reports/stryker-incremental.json',
+  tempDirName: '.stryker-tmp',
+  ignorePatterns: ['cdk.out', 'coverage', 'reports', 'docs', '.local-cloud', '.data'],
+  reporters: ['progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/mutation.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  thresholds: { high: 90, low: 85, break: null },
+};
