@@ -10,7 +10,7 @@ const NOW = new Date('2026-03-01T11:59:59.000Z');
 const address = { name: 'Alice', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' };
 const body = { items: [{ productId: 'p-mug', quantity: 2 }, { productId: 'p-tea', quantity: 1 }], shippingAddress: address };
 
-const setup = () => {
+const setup = (clock: () => Date = () => NOW) => {
   const orders = new InMemoryOrderRepository();
   const catalog = new FakePriceCatalog();
   let next = 0;
@@ -21,7 +21,7 @@ const setup = () => {
     shipments: new FakeShipmentReader(),
     shipping: new FakeShipmentCanceller(),
     cancellations: new FakeExecutions(),
-    now: () => NOW,
+    now: clock,
     newOrderId: () => `00000000-0000-4000-8000-${String((next += 1)).padStart(12, '0')}`,
   });
   return { orders, catalog, api };
@@ -189,6 +189,49 @@ describe('POST /orders with an Idempotency-Key', () => {
     expect(orders.writes).toBe(1);
     expect(catalog.calls).toHaveLength(1);
     expect(addMetric.mock.calls.filter(([name]) => name === 'OrdersPlaced')).toHaveLength(1);
+  });
+
+  it('remembers the key for 24 hours from the first attempt, with the hash of the request it placed', async () => {
+    const { api, orders } = setup();
+    const first = await invoke(api, place({ key: 'checkout-42' }));
+    expect([...orders.idempotency.values()]).toEqual([
+      {
+        userId: 'user-alice',
+        key: 'checkout-42',
+        requestHash: expect.stringMatching(/^[0-9a-f]{64}$/),
+        orderId: (bodyOf(first) as { orderId: string }).orderId,
+        createdAt: NOW.toISOString(),
+        expiresAt: Math.floor(NOW.getTime() / 1000) + 24 * 60 * 60,
+      },
+    ]);
+  });
+
+  it('replays a retry just before the key expires and places a new order with it after', async () => {
+    // Prepare
+    let now = NOW;
+    const { api, orders } = setup(() => now);
+    const first = await invoke(api, place({ key: 'checkout-42' }));
+
+    // Act
+    now = new Date(NOW.getTime() + 24 * 60 * 60 * 1000 - 1000);
+    const lastRetry = await invoke(api, place({ key: 'checkout-42' }));
+    now = new Date(NOW.getTime() + 24 * 60 * 60 * 1000 + 1000);
+    const nextDay = await invoke(api, place({ key: 'checkout-42' }));
+
+    // Assess
+    expect(bodyOf(lastRetry)).toEqual(bodyOf(first));
+    expect(nextDay.statusCode).toBe(202);
+    expect((bodyOf(nextDay) as { orderId: string }).orderId).not.toBe((bodyOf(first) as { orderId: string }).orderId);
+    expect(orders.orders.size).toBe(2);
+  });
+
+  it('refuses the same key with a body that differs only in a quantity', async () => {
+    const { api, orders } = setup();
+    await invoke(api, place({ key: 'checkout-42' }));
+    const other = await invoke(api, place({ key: 'checkout-42', body: { ...body, items: [{ productId: 'p-mug', quantity: 3 }, { productId: 'p-tea', quantity: 1 }] } }));
+    expect(other.statusCode).toBe(409);
+    expect(bodyOf(other)).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', type: 'urn:serverless-shop:problem:idempotency-key-reused', title: 'Conflict', status: 409 });
+    expect(orders.orders.size).toBe(1);
   });
 
   it('answers the first attempt even after the order has moved on', async () => {
