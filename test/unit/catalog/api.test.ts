@@ -97,6 +97,29 @@ describe('catalog HTTP routes', () => {
     expect(again.statusCode).toBe(404);
   });
 
+  it('renames a product and keeps every field the update did not send', async () => {
+    const { api, products } = setup();
+    const updated = await invoke(api, httpEvent({ routeKey: 'PUT /products/{id}', caller: admin, pathParameters: { id: 'p-mug' }, body: { name: 'Big mug' } }));
+    expect(updated.statusCode).toBe(200);
+    expect(products.products.get('p-mug')).toMatchObject({
+      name: 'Big mug',
+      description: 'A mug',
+      category: 'kitchen',
+      price: { amount: 1250, currency: 'EUR' },
+      createdAt: '2026-01-01T00:00:00.000Z',
+      updatedAt: '2026-02-02T00:00:00.000Z',
+    });
+  });
+
+  it('refuses an update that changes nothing (PUT {}) with 422, writing nothing', async () => {
+    const { api, products } = setup();
+    const before = products.products.get('p-mug');
+    const result = await invoke(api, httpEvent({ routeKey: 'PUT /products/{id}', caller: admin, pathParameters: { id: 'p-mug' }, body: {} }));
+    expect(result.statusCode).toBe(422);
+    expect(bodyOf(result)).toMatchObject({ code: 'VALIDATION_FAILED', title: 'Unprocessable Content' });
+    expect(products.products.get('p-mug')).toBe(before);
+  });
+
   it('rejects a bad page size and a forged cursor with 422', async () => {
     const { api } = setup();
     const result = await invoke(api, httpEvent({ routeKey: 'GET /products', query: { limit: '0' } }));

@@ -165,6 +165,21 @@ describe('ReserveInventory', () => {
     expect(inventory.writes).toBe(0);
   });
 
+  it('reserves exactly 99 distinct products, the most one transaction holds with the reservation, counting repeats once', async () => {
+    // Prepare
+    const seed = Array.from({ length: 99 }, (_, i) => stockLevel(`p-${i}`, i === 0 ? 2 : 1));
+    const { reserve, inventory } = setup(seed);
+    const items = [...seed.map((level) => ({ productId: level.productId, quantity: 1 })), { productId: 'p-0', quantity: 1 }];
+
+    // Act
+    const result = await invoke(reserve, reserveInput({ items }));
+
+    // Assess
+    expect(result).toEqual({ reservedAt: RESERVED_AT });
+    expect(inventory.reservations.get(ORDER_ID)?.lines).toHaveLength(99);
+    expect(seed.every((level) => inventory.stock.get(level.productId)?.stock === 0)).toBe(true);
+  });
+
   it('turns a throttled write into a TransientError the saga retries', async () => {
     const { reserve, inventory } = setup();
     inventory.reserve = async () => {

@@ -123,6 +123,25 @@ describe('ChargePayment', () => {
     expect(provider.charges).toHaveLength(0);
   });
 
+  it('gives up with a TransientError after 3 reads of a payment that keeps changing, charging nothing', async () => {
+    // Prepare: every read finds no payment and every create loses to another writer.
+    const { charge, payments, provider } = paymentsSetup();
+    let reads = 0;
+    payments.get = async () => {
+      reads += 1;
+      return undefined;
+    };
+    payments.create = async () => false;
+
+    // Act
+    const result = invoke(charge, chargeInput());
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: SagaErrors.transient });
+    expect(reads).toBe(3);
+    expect(provider.charges).toHaveLength(0);
+  });
+
   it('turns a throttled table into a TransientError', async () => {
     const { charge, payments } = paymentsSetup();
     payments.get = async () => {
