@@ -20,6 +20,8 @@ export default {
     projectType: 'custom',
     configFile: 'jest.config.js',
     config: {
+      // jest finds the tests of a mutated file with --findRelatedTests, which sees only files under its roots.
+      roots: ['<rootDir>/test', '<rootDir>/functions'],
       // The unit and contract suites, plus the one adapter suite that proves the stock condition on DynamoDB Local.
       testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/test/contracts/**/*.test.ts', '<rootDir>/test/adapters/stock-condition.test.ts'],
       // The CDK construct suites in test/unit synthesize stacks (seconds each) and reach none of the mutated code.
