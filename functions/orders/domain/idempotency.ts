@@ -29,6 +29,7 @@ export const canonicalJson = (value: unknown): string => {
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value)
       .filter(([, v]) => v !== undefined)
+      // Stryker disable next-line EqualityOperator,ConditionalExpression: keys are unique (never equal) and sort only asks whether the result is negative
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }

@@ -28,6 +28,10 @@ describe('who is calling', () => {
     ['an array claim', ['carrier'], ['carrier']],
     ['a single name', 'carrier', ['carrier']],
     ['names separated by commas', 'carrier, admin', ['carrier', 'admin']],
+    ['names with a trailing comma', 'carrier,', ['carrier']],
+    ['a flattened array with a trailing comma', '[admin, ]', ['admin']],
+    ['a flattened array in blanks', ' [admin carrier] ', ['admin', 'carrier']],
+    ['a name with a stray closing bracket', 'admin]', ['admin]']],
     ['an empty flattened array', '[ ]', []],
     ['no claim', undefined, []],
   ])('reads cognito:groups given as %s', (_form, groups, expected) => {
@@ -55,6 +59,9 @@ describe('who is calling', () => {
     expect(() => authorize(as('[users]'), 'carrier')).toThrow(ForbiddenError);
     expect(() => authorize(as('[carrier]'), 'admin')).toThrow(ForbiddenError);
     expect(() => authorize(as('[administrators]'), 'admin')).toThrow(ForbiddenError);
+    for (const [groups, access] of [['[users]', 'carrier'], ['[carrier]', 'admin']] as const) {
+      expect(problemOf(captured(() => authorize(as(groups), access)))).toMatchObject({ status: 403, body: { code: 'FORBIDDEN', detail: expect.stringMatching(/\S/) } });
+    }
     expect(authorize(as('[users]'), 'user')).toMatchObject({ userId: 'user-1', isAdmin: false });
   });
 });
