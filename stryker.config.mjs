@@ -34,8 +34,11 @@ export default {
   },
   coverageAnalysis: 'perTest',
   checkers: ['typescript'],
-  // Only what the mutated code and its tests reach: the checker re-checks every dependant of a mutated file, and
-  // errors.ts and http.ts have hundreds of them in lib/, local/ and the slow suites.
+  // The checker's program: functions/ and the unit and contract suites, nothing that reaches aws-cdk-lib (the
+  // OpenAPI contract suite builds the document from lib/, the stock-condition suite starts DynamoDB Local through
+  // local/): with them the program is 4,045 files and every mutant costs about 6 s of re-checking, without them
+  // 1,386 files and well under a second. Those two suites still run; a mutant that would only break their types
+  // is run and judged by them.
   tsconfigFile: 'tsconfig.stryker.json',
   // Two mutants at a time: CI's and this laptop's two cores, shared with whoever else works on them.
   concurrency: 2,
