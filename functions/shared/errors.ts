@@ -35,6 +35,7 @@ export abstract class ProblemError extends Error {
   protected constructor(code: string, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
+    // Stryker disable next-line StringLiteral: abstract; every subclass sets its own name right after
     this.name = 'ProblemError';
   }
 }
@@ -135,6 +136,7 @@ export class DependencyUnavailableError extends ProblemError {
 export abstract class BusinessRuleError extends Error {
   protected constructor(message: string, options?: ErrorOptions) {
     super(message, options);
+    // Stryker disable next-line StringLiteral: abstract; every subclass sets its own name right after
     this.name = 'BusinessRuleError';
   }
 }
