@@ -1,3 +1,4 @@
+import { ProviderUnavailableError } from '../../../functions/payments/ports/payment-provider';
 import { SagaErrors } from '../../../functions/shared/contracts/saga';
 import { ORDER_ID } from '../../fixtures/events';
 import { declines, unavailable } from '../../fakes/payment-provider';
@@ -67,7 +68,12 @@ describe('ChargePayment', () => {
     const { charge, provider, stored } = paymentsSetup();
     provider.onCharge = unavailable;
 
-    await expect(invoke(charge, chargeInput())).rejects.toMatchObject({ name: SagaErrors.transient });
+    // The execution's history says which step could not reach the provider, and the log keeps the provider's error.
+    await expect(invoke(charge, chargeInput())).rejects.toMatchObject({
+      name: SagaErrors.transient,
+      message: expect.stringMatching(/^ChargePayment: The provider is down/),
+      cause: expect.any(ProviderUnavailableError),
+    });
     expect(stored()).toMatchObject({ status: 'PENDING', attempts: 1 });
 
     provider.onCharge = async (request) => ({ chargeId: `ch_${request.attempt}` });

@@ -1,3 +1,4 @@
+import { ProviderUnavailableError } from '../../../functions/payments/ports/payment-provider';
 import { SagaErrors } from '../../../functions/shared/contracts/saga';
 import { ORDER_ID } from '../../fixtures/events';
 import { unavailable } from '../../fakes/payment-provider';
@@ -72,7 +73,11 @@ describe('RefundPayment', () => {
   it('raises a TransientError when the provider is unavailable, recording nothing, and refunds on the retry', async () => {
     const { refund, provider, stored } = paymentsSetup([captured]);
     provider.onRefund = unavailable;
-    await expect(invoke(refund, refundInput)).rejects.toMatchObject({ name: SagaErrors.transient });
+    await expect(invoke(refund, refundInput)).rejects.toMatchObject({
+      name: SagaErrors.transient,
+      message: expect.stringMatching(/^RefundPayment: The provider is down/),
+      cause: expect.any(ProviderUnavailableError),
+    });
     expect(stored()?.status).toBe('CAPTURED');
 
     provider.onRefund = async () => ({ refundId: 're_2' });
@@ -83,8 +88,31 @@ describe('RefundPayment', () => {
   it('raises a TransientError when the void cannot reach the provider, keeping the payment PENDING', async () => {
     const { refund, provider, stored } = paymentsSetup([payment({ status: 'PENDING' })]);
     provider.onVoid = unavailable;
-    await expect(invoke(refund, refundInput)).rejects.toMatchObject({ name: SagaErrors.transient });
+    await expect(invoke(refund, refundInput)).rejects.toMatchObject({
+      name: SagaErrors.transient,
+      message: expect.stringMatching(/^RefundPayment: The provider is down/),
+    });
     expect(stored()?.status).toBe('PENDING');
+  });
+
+  it('gives up with a TransientError after 3 reads of a payment that keeps changing, recording nothing', async () => {
+    // Prepare: every read finds the payment PENDING, every void succeeds, and every conditional write loses to another writer.
+    const { refund, payments, provider } = paymentsSetup([payment({ status: 'PENDING' })]);
+    let reads = 0;
+    const get = payments.get.bind(payments);
+    payments.get = async (orderId) => {
+      reads += 1;
+      return get(orderId);
+    };
+    payments.transition = async () => false;
+
+    // Act
+    const result = invoke(refund, refundInput);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: SagaErrors.transient });
+    expect(reads).toBe(3);
+    expect(provider.voids).toHaveLength(3);
   });
 
   it('refunds instead when the pending charge was captured while the void was in flight', async () => {
