@@ -136,11 +136,13 @@ describe('POST /orders/{id}/cancel', () => {
 
   it('answers 202 with the order for an order already cancelled, and runs nothing', async () => {
     const { api, shipping, cancellations, orders } = setup({ order: order({ status: 'CANCELLED', cancellationReason: 'OUT_OF_STOCK' }) });
+    const addMetric = jest.spyOn(metrics, 'addMetric');
     const result = await invoke(api, cancel());
     expect(result.statusCode).toBe(202);
     expect(bodyOf(result)).toMatchObject({ status: 'CANCELLED', cancellationReason: 'OUT_OF_STOCK' });
     expect(bodyOf(result)).not.toHaveProperty('cancellationRequestedAt');
     expect([shipping.calls, cancellations.started, orders.writes]).toEqual([[], [], 0]);
+    expect(addMetric.mock.calls.filter(([name]) => name === 'OrdersCancelRequested')).toEqual([]);
   });
 
   it.each(['SHIPPED', 'DELIVERED'] as const)('refuses a %s order with 409 ORDER_NOT_CANCELLABLE and writes nothing', async (status) => {
@@ -165,6 +167,40 @@ describe('POST /orders/{id}/cancel', () => {
     expect(stored(orders)?.cancelRequestedAt).toBeUndefined();
     expect(cancellations.started).toEqual([]);
     expect(await orders.listPendingSince(LATER.toISOString(), 10)).toEqual([]);
+  });
+
+  it('refuses with 409 naming the status when the shipment was delivered before the order heard of it', async () => {
+    // Prepare
+    const { api, orders, cancellations } = setup({ order: order({ status: 'CONFIRMED' }), shipments: [createdShipment({ status: 'DELIVERED' })] });
+
+    // Act
+    const result = await invoke(api, cancel());
+    const shipped = await invoke(
+      setup({ order: order({ status: 'CONFIRMED' }), shipments: [createdShipment({ status: 'SHIPPED' })] }).api,
+      cancel(),
+    );
+
+    // Assess
+    expect(result.statusCode).toBe(409);
+    expect(bodyOf(result)).toMatchObject({ code: 'ORDER_NOT_CANCELLABLE', detail: expect.stringContaining('DELIVERED') });
+    expect(bodyOf(shipped)).toMatchObject({ code: 'ORDER_NOT_CANCELLABLE', detail: expect.stringContaining('SHIPPED') });
+    expect(stored(orders)?.cancelRequestedAt).toBeUndefined();
+    expect(cancellations.started).toEqual([]);
+  });
+
+  it('answers 503 after three reads of an order whose status keeps moving, calling shipping never', async () => {
+    // Prepare: every conditional record of the request loses to another writer.
+    const { api, orders, shipping } = setup({ order: order({ status: 'CONFIRMED' }) });
+    const record = jest.spyOn(orders, 'recordCancelRequest').mockResolvedValue(undefined);
+
+    // Act
+    const result = await invoke(api, cancel());
+
+    // Assess
+    expect(result.statusCode).toBe(503);
+    expect(bodyOf(result)).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
+    expect(record).toHaveBeenCalledTimes(3);
+    expect(shipping.calls).toEqual([]);
   });
 
   it('refuses with 409 when the order shipped between being read and the request being recorded', async () => {
