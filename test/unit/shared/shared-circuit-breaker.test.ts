@@ -321,6 +321,95 @@ describe('SharedCircuitBreaker', () => {
     expect(observer.path()).toEqual(['CLOSED→OPEN', 'OPEN→HALF_OPEN', 'HALF_OPEN→CLOSED']);
   });
 
+  it('reports HALF_OPEN once the open window is over, before any probe', async () => {
+    const { environment, fail, advance } = fleet();
+    const breaker = environment();
+    await times(5, () => fail(breaker));
+    advance(29_999);
+    const justBefore = await breaker.state();
+    advance(1);
+    expect([justBefore, await breaker.state()]).toEqual(['OPEN', 'HALF_OPEN']);
+  });
+
+  it('says why each probe was let through: the open window ended, or the last probe never reported back', async () => {
+    const { environment, fail, succeed, advance, observer } = fleet();
+    await times(5, () => fail(environment()));
+    advance(30_000);
+    void environment().guard(() => new Promise<never>(() => undefined));
+    await new Promise((resolve) => setImmediate(resolve));
+    advance(30_000);
+    await succeed(environment());
+    expect(observer.transitions.filter((t) => t.to === 'HALF_OPEN').map((t) => [t.from, t.reason])).toEqual([
+      ['OPEN', 'the open window is over; this call is the probe'],
+      ['HALF_OPEN', "the last probe's claim lapsed; this call is the probe"],
+    ]);
+  });
+
+  it.each([
+    ['succeeds', 'succeed', 'ok', 'CLOSED'],
+    ['fails', 'fail', 'down', 'OPEN'],
+  ] as const)('probes from one environment alone when the store is down after the open window; a probe that %s is kept there and reported as not recorded', async (_how, act, outcome, after) => {
+    // Prepare
+    const shared = fleet();
+    const { store, observer } = shared;
+    const breaker = shared.environment();
+    await times(5, () => shared.fail(breaker));
+    shared.advance(30_000);
+    store.failWith = new BreakerStoreUnavailableError('throttled');
+
+    // Act
+    const result = await shared[act](breaker);
+
+    // Assess: the call was made, nothing changed in the store, so no transition is announced
+    expect(result === 'ok' ? result : (result as Error).message).toBe(outcome);
+    expect(observer.storeFailures).toEqual(['read', 'claimProbe', 'settleProbe']);
+    expect(observer.path()).toEqual(['CLOSED→OPEN']);
+    expect(store.items.get(DEPENDENCY)).toMatchObject({ state: 'OPEN' });
+    expect(await breaker.state()).toBe(after);
+  });
+
+  it('reports a success it could not record, and a failure that could open the circuit only in its own environment', async () => {
+    // Prepare
+    const { environment, fail, succeed, store, observer } = fleet();
+    const breaker = environment();
+    await fail(breaker);
+    store.failWith = new BreakerStoreUnavailableError('throttled');
+
+    // Act
+    await succeed(breaker);
+    store.failWith = undefined;
+    store.open = async () => {
+      throw new BreakerStoreUnavailableError('throttled');
+    };
+    await times(4, () => fail(breaker));
+
+    // Assess: the reset did not reach the store, so its count went on from 1 to 5
+    expect(observer.storeFailures).toEqual(['resetFailures', 'open']);
+    expect(observer.transitions).toEqual([expect.objectContaining({ from: 'CLOSED', to: 'OPEN', reason: '5 consecutive failures (in this environment only: the store is unavailable)' })]);
+    expect(await breaker.state()).toBe('OPEN');
+  });
+
+  it('costs a failure below the threshold one write, and no attempt to open', async () => {
+    const { environment, fail, store } = fleet();
+    await times(4, () => fail(environment()));
+    expect(store.calls).toMatchObject({ addFailure: 4, open: 0 });
+  });
+
+  it('announces one opening when two environments reach the threshold at once', async () => {
+    // Prepare
+    const { environment, fail, observer, store } = fleet();
+    const [first, second] = [environment(), environment()];
+    await times(4, () => fail(first));
+
+    // Act
+    await Promise.all([fail(first), fail(second)]);
+
+    // Assess
+    expect(store.calls.open).toBe(2);
+    expect(observer.path()).toEqual(['CLOSED→OPEN']);
+    expect([await first.state(), await second.state()]).toEqual(['OPEN', 'OPEN']);
+  });
+
   it('refuses a nonsensical configuration, naming the setting', () => {
     const store = new InMemoryBreakerStore();
     expect(() => new SharedCircuitBreaker({ dependency: 'x', store, failureThreshold: 0 })).toThrow(/failureThreshold/);
@@ -328,6 +417,6 @@ describe('SharedCircuitBreaker', () => {
     expect(() => new SharedCircuitBreaker({ dependency: 'x', store, openMs: -1 })).toThrow(/openMs/);
     expect(() => new SharedCircuitBreaker({ dependency: 'x', store, cacheMs: Number.NaN })).toThrow(/cacheMs/);
     expect(() => new SharedCircuitBreaker({ dependency: 'x', store, probeLeaseMs: Infinity })).toThrow(/probeLeaseMs/);
-    expect(() => new SharedCircuitBreaker({ dependency: '', store })).toThrow(RangeError);
+    expect(() => new SharedCircuitBreaker({ dependency: '', store })).toThrow(/dependency/);
   });
 });
