@@ -28,6 +28,8 @@ describe('product domain', () => {
       'javascript:alert(1)',
       'data:image/png;base64,AAAA',
       'https://user:secret@img.example.com/mug.jpg',
+      'https://user@img.example.com/mug.jpg',
+      'https://:secret@img.example.com/mug.jpg',
       'https://localhost/mug.jpg',
       ' https://img.example.com/mug.jpg',
       'https://img.example.com/a mug.jpg',
@@ -70,5 +72,48 @@ describe('product domain', () => {
     expect(imageless).not.toHaveProperty('imageUrl');
     expect(imageless).toMatchObject({ name: current.name, category: current.category, price: current.price });
     expect(nullCategory.success).toBe(false);
+  });
+
+  it('trims names and descriptions and bounds them: 1-200 and at most 2,000 characters, on create and on change', () => {
+    // Prepare
+    const fields = { category: 'tea', price: { amount: 499, currency: 'EUR' } };
+    const named = (name: string, description?: string) => ({ ...fields, name, ...(description === undefined ? {} : { description }) });
+
+    // Act
+    const created = newProductSchema.safeParse(named('  Green tea  ', '  Loose leaf.  '));
+    const longest = [newProductSchema.safeParse(named('n'.repeat(200), 'd'.repeat(2000))), productChangesSchema.safeParse({ name: 'n'.repeat(200), description: 'd'.repeat(2000) })];
+    const tooLong = [
+      newProductSchema.safeParse(named('n'.repeat(201))),
+      newProductSchema.safeParse(named('Tea', 'd'.repeat(2001))),
+      productChangesSchema.safeParse({ name: 'n'.repeat(201) }),
+      productChangesSchema.safeParse({ description: 'd'.repeat(2001) }),
+    ];
+    const blank = [newProductSchema.safeParse(named('   ')), productChangesSchema.safeParse({ name: '   ' })];
+    const changed = productChangesSchema.safeParse({ name: '  Black tea ', description: ' Strong. ' });
+
+    // Assess
+    expect(created.data).toMatchObject({ name: 'Green tea', description: 'Loose leaf.' });
+    expect(longest.map((r) => r.success)).toEqual([true, true]);
+    expect(tooLong.map((r) => r.error?.issues.map((i) => i.path.join('.')))).toEqual([['name'], ['description'], ['name'], ['description']]);
+    expect(blank.map((r) => r.success)).toEqual([false, false]);
+    expect(changed.data).toEqual({ name: 'Black tea', description: 'Strong.' });
+  });
+
+  it('changes the description and the image when sent', () => {
+    const current = product({ imageUrl: 'https://img.example.com/mug.jpg' });
+    const changed = applyChanges(
+      current,
+      productChangesSchema.parse({ description: 'Now bigger.', imageUrl: 'https://img.example.com/mug-2.jpg' }),
+      '2026-02-02T00:00:00.000Z',
+    );
+    expect(changed).toEqual({ ...current, description: 'Now bigger.', imageUrl: 'https://img.example.com/mug-2.jpg', updatedAt: '2026-02-02T00:00:00.000Z' });
+  });
+
+  it('tells an admin in each refusal what is expected', () => {
+    const messages = (result: { error?: { issues: ReadonlyArray<{ message: string }> } }) => result.error?.issues.map((i) => i.message).join(' ');
+    expect(messages(categorySchema.safeParse('Kitchen Tools'))).toContain('lowercase slug');
+    expect(messages(imageUrlSchema.safeParse('https://img.example.com/a mug.jpg'))).toContain('whitespace');
+    expect(messages(imageUrlSchema.safeParse('http://img.example.com/mug.jpg'))).toContain('https');
+    expect(messages(productChangesSchema.safeParse({}))).toContain('name, description, category, imageUrl, price');
   });
 });
