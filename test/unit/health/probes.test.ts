@@ -1,6 +1,7 @@
 import { createProbesHandler } from '../../../functions/health/handlers/probes';
 import type { DependencyCheck } from '../../../functions/health/ports/dependency-check';
 import { ReadinessProbe } from '../../../functions/health/use-cases/readiness';
+import { logger } from '../../../functions/shared/powertools';
 import { bodyOf, httpEvent, invoke } from '../../support/lambda';
 
 /** A check that answers after `ms`, counting its calls and noting when it started and answered. */
@@ -137,5 +138,47 @@ describe('GET /ready (readiness)', () => {
     expect(first.headers?.['retry-after']).toBe('3');
     expect(cached.headers?.['retry-after']).toBe('2');
     expect(bus.calls.count).toBe(2);
+  });
+
+  it('logs why it is not ready once per round of checks, not again for each answer served from it', async () => {
+    // Prepare
+    let clock = 1_000_000;
+    const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const { ready } = setup({ 'orders-table': failing }, { cacheMs: 3000, now: () => clock });
+
+    // Act
+    await ready();
+    const afterFirst = warn.mock.calls.length;
+    clock += 1000;
+    await ready();
+    const afterCached = warn.mock.calls.length;
+    clock += 2000;
+    await ready();
+
+    // Assess
+    expect([afterFirst, afterCached, warn.mock.calls.length]).toEqual([1, 1, 2]);
+    expect(warn.mock.calls[0]?.[0]).toBe('Not ready');
+    warn.mockRestore();
+  });
+
+  it('says how long each check took by the probe clock, whether it answered or failed', async () => {
+    // Prepare
+    let clock = 1_000_000;
+    const slow: DependencyCheck = async () => {
+      clock += 40;
+    };
+    const slowFailure: DependencyCheck = async () => {
+      clock += 25;
+      throw new Error('throttled');
+    };
+    const probeOf = (checks: Record<string, DependencyCheck>) => new ReadinessProbe({ checks, deadlineMs: 1000, cacheMs: 0, now: () => clock });
+
+    // Act
+    const answered = await probeOf({ 'orders-table': slow }).check();
+    const failed = await probeOf({ 'events-bus': slowFailure }).check();
+
+    // Assess
+    expect([answered.ready, answered.checks]).toEqual([true, { 'orders-table': { ok: true, ms: 40 } }]);
+    expect([failed.ready, failed.checks]).toEqual([false, { 'events-bus': { ok: false, ms: 25, reason: 'failed' } }]);
   });
 });
