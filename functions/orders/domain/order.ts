@@ -145,5 +145,6 @@ export const statusChange = (to: StatusChange['to'], at: string, reason?: Cancel
   to,
   from: ALLOWED_FROM[to],
   at,
+  // Stryker disable next-line ConditionalExpression: a reason of undefined is left out by both repositories (`reason !== undefined`)
   ...(reason !== undefined ? { reason } : {}),
 });

@@ -206,12 +206,14 @@ describe('ReleaseInventory', () => {
     expect(metrics.compensationsRun).toBe(1);
   });
 
-  it('releases once when called twice', async () => {
-    const { reserve, release, metrics, stockOf } = setup();
+  it('releases once when called twice, the repeat costing a read and no write attempt', async () => {
+    const { reserve, release, metrics, stockOf, inventory } = setup();
     await invoke(reserve, reserveInput());
     const first = await invoke(release, releaseInput());
+    const attempt = jest.spyOn(inventory, 'release');
     const second = await invoke(release, releaseInput());
     expect([first, second]).toEqual([{ released: true }, { released: false }]);
+    expect(attempt).not.toHaveBeenCalled();
     expect([stockOf('p-mug'), stockOf('p-tea')]).toEqual([5, 2]);
     expect(metrics.compensationsRun).toBe(1);
   });
