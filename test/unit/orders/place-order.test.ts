@@ -1,5 +1,5 @@
 import { createOrdersApi } from '../../../functions/orders/handlers/api';
-import { metrics, tracer } from '../../../functions/shared/powertools';
+import { logger, metrics, tracer } from '../../../functions/shared/powertools';
 import { FakeExecutions, FakeShipmentCanceller } from '../../fakes/cancellations';
 import { FakePaymentReader, FakeShipmentReader } from '../../fakes/order-readers';
 import { InMemoryOrderRepository } from '../../fakes/order-repository';
@@ -252,12 +252,33 @@ describe('POST /orders with an Idempotency-Key', () => {
     expect(orders.orders.size).toBe(1);
   });
 
-  it('places exactly one order for concurrent requests with the same key', async () => {
+  it('places and counts exactly one order for concurrent requests with the same key', async () => {
     const { api, orders } = setup();
+    const addMetric = jest.spyOn(metrics, 'addMetric');
     const results = await Promise.all(Array.from({ length: 5 }, () => invoke(api, place({ key: 'double-click' }))));
     expect(results.map((r) => r.statusCode)).toEqual([202, 202, 202, 202, 202]);
     expect(new Set(results.map((r) => (bodyOf(r) as { orderId: string }).orderId)).size).toBe(1);
     expect(orders.orders.size).toBe(1);
+    expect(addMetric.mock.calls.filter(([name]) => name === 'OrdersPlaced')).toHaveLength(1);
+  });
+
+  it("answers 500 and logs it when a new order's id is already another order's, overwriting nothing", async () => {
+    // Prepare: bob's order took the id the next order of alice is given.
+    const { api, orders } = setup();
+    await invoke(api, place({ caller: bob }));
+    const taken = [...orders.orders.keys()][0] as string;
+    const error = jest.spyOn(logger, 'error').mockImplementation(() => undefined);
+    jest.spyOn(orders, 'create').mockResolvedValueOnce(false);
+
+    // Act
+    const result = await invoke(api, place());
+
+    // Assess
+    expect(result.statusCode).toBe(500);
+    expect(bodyOf(result)).toMatchObject({ code: 'INTERNAL_ERROR' });
+    expect(orders.orders.size).toBe(1);
+    expect(orders.orders.get(taken)).toMatchObject({ userId: bob.sub });
+    expect(error).toHaveBeenCalledWith('Request failed', { error: expect.objectContaining({ message: expect.stringContaining('is taken by another order') }) });
   });
 
   it("scopes keys to the user: bob's key does not replay alice's order", async () => {
