@@ -93,15 +93,39 @@ describe('reading a JSON body', () => {
     ['text/plain', false],
     ['application/jsonp', false],
     ['text/json', false],
+    ['x-application/json', false],
   ])('takes Content-Type %s as JSON: %s', (contentType, accepted) => {
     const act = () => parseJsonBody(bodyEvent('{"text":"a"}', { 'content-type': contentType }), schema);
     if (accepted) expect(act()).toEqual({ text: 'a' });
     else expect(problemOf(captured(act))).toMatchObject({ status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported Media Type' } });
   });
 
-  it('answers 400 MALFORMED_JSON for a body that is not JSON and 400 BODY_REQUIRED for none', () => {
-    expect(problemOf(captured(() => parseJsonBody(bodyEvent('{"text":'), schema)))).toMatchObject({ status: 400, body: { code: 'MALFORMED_JSON', title: 'Bad Request' } });
-    expect(problemOf(captured(() => parseJsonBody(bodyEvent(''), schema)))).toMatchObject({ status: 400, body: { code: 'BODY_REQUIRED' } });
+  it('answers 400 MALFORMED_JSON for a body that is not JSON and 400 BODY_REQUIRED for none, saying so', () => {
+    const notJson = captured(() => parseJsonBody(bodyEvent('{"text":'), schema));
+    const json = { 'content-type': 'application/json' };
+    // A direct invoke's JSON event may carry `"body": null`; API Gateway leaves the body out.
+    const nullBody = JSON.parse(JSON.stringify({ ...bodyEvent('', json), body: null })) as HttpEvent;
+    const noBody = [bodyEvent(''), httpEvent({ routeKey: 'POST /things', headers: json }), nullBody].map((event) => problemOf(captured(() => parseJsonBody(event, schema))));
+
+    expect(problemOf(notJson)).toMatchObject({ status: 400, body: { code: 'MALFORMED_JSON', title: 'Bad Request', detail: expect.stringContaining('JSON') } });
+    expect(notJson).toMatchObject({ cause: expect.any(SyntaxError) });
+    expect(noBody).toEqual(Array.from({ length: 3 }, () => expect.objectContaining({ status: 400, body: expect.objectContaining({ code: 'BODY_REQUIRED', detail: expect.stringContaining('body') }) })));
+  });
+
+  it('answers 415 for a body sent without any header at all', () => {
+    const { headers: _none, ...withoutHeaders } = bodyEvent('{"text":"a"}');
+    const event = JSON.parse(JSON.stringify(withoutHeaders)) as HttpEvent;
+    expect(problemOf(captured(() => parseJsonBody(event, schema)))).toMatchObject({ status: 415, body: { code: 'UNSUPPORTED_MEDIA_TYPE' } });
+  });
+
+  it('says how large a body may be, and echoes at most 100 characters of a Content-Type it refuses', () => {
+    const tooLarge = problemOf(captured(() => parseJsonBody(bodyEvent(bodyOfSize(MAX_BODY_BYTES + 1)), schema)));
+    const contentType = `text/${'x'.repeat(300)}`;
+    const refused = problemOf(captured(() => parseJsonBody(bodyEvent('{}', { 'content-type': contentType }), schema)));
+
+    expect(tooLarge.body.detail).toContain(String(MAX_BODY_BYTES));
+    expect(refused.body.detail).toContain(contentType.slice(0, 100));
+    expect(refused.body.detail).not.toContain(contentType.slice(0, 101));
   });
 });
 
@@ -140,6 +164,7 @@ describe('problem+json answers', () => {
     const problem = problemOf(new Error('password=hunter2'));
     expect(problem).toMatchObject({ status: 500, body: { code: 'INTERNAL_ERROR', title: 'Internal Server Error', type: 'urn:serverless-shop:problem:internal-error' } });
     expect(JSON.stringify(problem.body)).not.toContain('hunter2');
+    expect(problem.body).toMatchObject({ instance: '/things/1', correlationId: 'corr-1' });
     expect(problem.body.detail).toEqual(expect.stringMatching(/\S/));
   });
 });
