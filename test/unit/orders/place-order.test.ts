@@ -277,7 +277,7 @@ describe('POST /orders with an Idempotency-Key', () => {
     expect(result.statusCode).toBe(500);
     expect(bodyOf(result)).toMatchObject({ code: 'INTERNAL_ERROR' });
     expect(orders.orders.size).toBe(1);
-    expect(orders.orders.get(taken)).toMatchObject({ userId: bob.sub });
+    expect(orders.orders.get(taken)).toMatchObject({ userId: bob?.sub });
     expect(error).toHaveBeenCalledWith('Request failed', { error: expect.objectContaining({ message: expect.stringContaining('is taken by another order') }) });
   });
 
