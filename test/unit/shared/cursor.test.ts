@@ -18,7 +18,9 @@ describe('decodeCursor', () => {
     ['another key name', { id: 'x' }],
     ['an extra key', { pk: 'x', admin: 'yes' }],
   ])('refuses %s as INVALID_CURSOR (422), before DynamoDB would fail the query', (_what, key) => {
-    expect(() => decodeCursor(cursorOf(key), ['pk'])).toThrow(expect.objectContaining({ status: 422, code: 'INVALID_CURSOR' }));
+    expect(() => decodeCursor(cursorOf(key), ['pk'])).toThrow(
+      expect.objectContaining({ status: 422, code: 'INVALID_CURSOR', issues: [{ path: 'cursor', message: expect.stringMatching(/\S/) }] }),
+    );
   });
 
   it('accepts a key value of exactly 1,024 bytes, counted in UTF-8', () => {
