@@ -1,21 +1,10 @@
 import { DynamoDbShipmentRepository } from '../../functions/shipping/adapters/dynamodb-shipment-repository';
-import { shipmentIdFor, trackingNumberFor, type Shipment } from '../../functions/shipping/domain/shipment';
+import { shipmentIdFor } from '../../functions/shipping/domain/shipment';
+import { shipment } from '../fakes/shipment-repository';
 import { ORDER_ID } from '../fixtures/events';
 import { createTestTable, scanAll, testDocumentClient } from '../support/dynamodb';
 
 const SHIPMENT_ID = shipmentIdFor(ORDER_ID);
-const shipment = (overrides: Partial<Shipment> = {}): Shipment => ({
-  shipmentId: SHIPMENT_ID,
-  orderId: ORDER_ID,
-  status: 'CREATED',
-  address: { name: 'Alice', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' },
-  items: [{ productId: 'p-mug', quantity: 2 }],
-  carrier: 'SimCarrier',
-  trackingNumber: trackingNumberFor(ORDER_ID),
-  createdAt: '2026-03-01T00:00:00.000Z',
-  updatedAt: '2026-03-01T00:00:00.000Z',
-  ...overrides,
-});
 
 describe('DynamoDbShipmentRepository (DynamoDB Local)', () => {
   const client = testDocumentClient();

@@ -1,5 +1,20 @@
-import type { Shipment, ShipmentStatus } from '../../functions/shipping/domain/shipment';
+import { shipmentIdFor, trackingNumberFor, type Shipment, type ShipmentStatus } from '../../functions/shipping/domain/shipment';
 import type { CreateShipmentOutcome, ShipmentRepository } from '../../functions/shipping/ports/shipment-repository';
+import { ORDER_ID } from '../fixtures/events';
+
+/** A CREATED shipment of the fixtures' order (two mugs to Alice), with any field overridden. */
+export const shipment = (overrides: Partial<Shipment> = {}): Shipment => ({
+  shipmentId: shipmentIdFor(ORDER_ID),
+  orderId: ORDER_ID,
+  status: 'CREATED',
+  address: { name: 'Alice', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' },
+  items: [{ productId: 'p-mug', quantity: 2 }],
+  carrier: 'SimCarrier',
+  trackingNumber: trackingNumberFor(ORDER_ID),
+  createdAt: '2026-03-01T00:00:00.000Z',
+  updatedAt: '2026-03-01T00:00:00.000Z',
+  ...overrides,
+});
 
 /** In-memory {@link ShipmentRepository} with the DynamoDB one's conditional behaviour. */
 export class InMemoryShipmentRepository implements ShipmentRepository {

@@ -1,9 +1,9 @@
-import { shipmentIdFor, trackingNumberFor, type Shipment } from '../../../functions/shipping/domain/shipment';
+import { shipmentIdFor, type Shipment } from '../../../functions/shipping/domain/shipment';
 import { createShippingApi } from '../../../functions/shipping/handlers/api';
 import { OrderShipped, ShipmentDelivered } from '../../../functions/shared/contracts/events';
 import { TransientError } from '../../../functions/shared/errors';
 import { RecordingEventPublisher } from '../../fakes/recording-event-publisher';
-import { InMemoryShipmentRepository } from '../../fakes/shipment-repository';
+import { InMemoryShipmentRepository, shipment } from '../../fakes/shipment-repository';
 import { ORDER_ID, orderShippedDetail, shipmentDeliveredDetail } from '../../fixtures/events';
 import { admin, alice, bodyOf, httpEvent, invoke, type TestCaller } from '../../support/lambda';
 
@@ -11,18 +11,6 @@ const NOW = new Date('2026-03-03T09:00:00.000Z');
 const SHIPMENT_ID = shipmentIdFor(ORDER_ID);
 const carrier: TestCaller = { sub: 'carrier-1', groups: ['carrier'] };
 
-const shipment = (overrides: Partial<Shipment> = {}): Shipment => ({
-  shipmentId: SHIPMENT_ID,
-  orderId: ORDER_ID,
-  status: 'CREATED',
-  address: { name: 'Alice', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' },
-  items: [{ productId: 'p-mug', quantity: 2 }],
-  carrier: 'SimCarrier',
-  trackingNumber: trackingNumberFor(ORDER_ID),
-  createdAt: '2026-03-01T00:00:00.000Z',
-  updatedAt: '2026-03-01T00:00:00.000Z',
-  ...overrides,
-});
 
 const setup = (seed: Shipment[] = [shipment()]) => {
   const shipments = new InMemoryShipmentRepository(seed);

@@ -1,11 +1,11 @@
 import { UnservedCountriesCoverage } from '../../../functions/shipping/adapters/unserved-countries-coverage';
-import { shipmentIdFor, trackingNumberFor, type Shipment } from '../../../functions/shipping/domain/shipment';
+import { trackingNumberFor, type Shipment } from '../../../functions/shipping/domain/shipment';
 import { createCancelShipmentHandler } from '../../../functions/shipping/handlers/cancel-shipment';
 import { createCreateShipmentHandler } from '../../../functions/shipping/handlers/create-shipment';
 import { createGetShipmentHandler, getShipmentResponse } from '../../../functions/shipping/handlers/get-shipment';
 import { SagaErrors } from '../../../functions/shared/contracts/saga';
 import { metrics } from '../../../functions/shared/powertools';
-import { InMemoryShipmentRepository } from '../../fakes/shipment-repository';
+import { InMemoryShipmentRepository, shipment } from '../../fakes/shipment-repository';
 import { ORDER_ID } from '../../fixtures/events';
 import { invoke } from '../../support/lambda';
 
@@ -15,18 +15,6 @@ const createInput = { orderId: ORDER_ID, correlationId: 'corr-1', address, items
 /** CancelShipment as the orders service sends it when the order's owner cancels. */
 const cancelInput = { orderId: ORDER_ID, correlationId: 'corr-1', tombstone: { address, items: [{ productId: 'p-mug', quantity: 2 }] } };
 
-const shipment = (overrides: Partial<Shipment> = {}): Shipment => ({
-  shipmentId: shipmentIdFor(ORDER_ID),
-  orderId: ORDER_ID,
-  status: 'CREATED',
-  address,
-  items: [{ productId: 'p-mug', quantity: 2 }],
-  carrier: 'SimCarrier',
-  trackingNumber: trackingNumberFor(ORDER_ID),
-  createdAt: '2026-03-01T00:00:00.000Z',
-  updatedAt: '2026-03-01T00:00:00.000Z',
-  ...overrides,
-});
 
 const setup = (seed: Shipment[] = []) => {
   const shipments = new InMemoryShipmentRepository(seed);

@@ -1,26 +1,13 @@
 import { DependencyUnavailableError, TransientError } from '../../../functions/shared/errors';
-import { shipmentIdFor, trackingNumberFor, type Shipment } from '../../../functions/shipping/domain/shipment';
+import { shipmentIdFor, type Shipment } from '../../../functions/shipping/domain/shipment';
 import { cancelShipment, deliverShipment, shipShipment } from '../../../functions/shipping/use-cases/shipments';
-import { InMemoryShipmentRepository } from '../../fakes/shipment-repository';
+import { InMemoryShipmentRepository, shipment } from '../../fakes/shipment-repository';
 import { RecordingEventPublisher } from '../../fakes/recording-event-publisher';
 import { ORDER_ID } from '../../fixtures/events';
 
 const NOW = new Date('2026-03-02T10:00:00.000Z');
 const SHIPMENT_ID = shipmentIdFor(ORDER_ID);
-const address = { name: 'Alice', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' };
 
-const shipment = (overrides: Partial<Shipment> = {}): Shipment => ({
-  shipmentId: SHIPMENT_ID,
-  orderId: ORDER_ID,
-  status: 'CREATED',
-  address,
-  items: [{ productId: 'p-mug', quantity: 2 }],
-  carrier: 'SimCarrier',
-  trackingNumber: trackingNumberFor(ORDER_ID),
-  createdAt: '2026-03-01T00:00:00.000Z',
-  updatedAt: '2026-03-01T00:00:00.000Z',
-  ...overrides,
-});
 
 /**
  * A shipment that another writer changes between every read and every
