@@ -207,6 +207,14 @@ describe('the order reconciler, for cancellations its owner requested', () => {
     expect([shipping.calls, cancellations.started]).toEqual([[], []]);
   });
 
+  it('reports to a person a cancellation execution that succeeded without cancelling the order', async () => {
+    const { cancellations, shipping, deps } = setup([requested(id.confirmed)], {}, { cancellations: { [id.confirmed]: { kind: 'confirmed' } } });
+    const report = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
+    expect(report.actions).toMatchObject({ 'needs-attention': 1 });
+    expect(report.needsAttention).toEqual([{ orderId: id.confirmed, status: 'SUCCEEDED', error: expect.stringContaining('without cancelling') }]);
+    expect([shipping.calls, cancellations.started]).toEqual([[], []]);
+  });
+
   it('withdraws the request when the shipment shipped meanwhile, and the order leaves the index', async () => {
     const { repository, cancellations, deps } = setup([requested(id.moved)], {}, { shipments: [shipmentOf(id.moved, { status: 'SHIPPED' })] });
     const report = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
