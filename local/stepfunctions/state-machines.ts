@@ -325,6 +325,9 @@ interface ExecutionRecord {
   readonly sequence: number;
 }
 
+/** Execution records newest first, the order ListExecutions answers in. */
+const newestFirst = (records: Iterable<ExecutionRecord>): ExecutionRecord[] => [...records].sort((a, b) => b.sequence - a.sequence);
+
 /** Where and what a state machine logs. */
 interface ExecutionLogging {
   readonly level: Exclude<LogLevel, 'OFF'>;
@@ -678,9 +681,8 @@ export class StepFunctionsEmulator {
    * console's list. An EXPRESS one has none: its executions are kept nowhere.
    */
   public executions(stateMachineArn: string, limit = DEFAULT_PAGE): { readonly total: number; readonly executions: readonly ExecutionView[] } {
-    const records = [...(this.machines.get(stateMachineArn)?.executions.values() ?? [])];
-    const newest = records.sort((a, b) => b.sequence - a.sequence).slice(0, Math.max(0, limit));
-    return { total: records.length, executions: newest.map((record) => record.execution) };
+    const records = newestFirst(this.machines.get(stateMachineArn)?.executions.values() ?? []);
+    return { total: records.length, executions: records.slice(0, Math.max(0, limit)).map((record) => record.execution) };
   }
 
   /**
@@ -795,11 +797,10 @@ export class StepFunctionsEmulator {
     const size = pageSize(input);
     const token = optionalString(input, 'nextToken');
     const below = token === undefined ? Number.POSITIVE_INFINITY : decodeToken(token);
-    const matching = [...machine.executions.values()]
+    const matching = newestFirst(machine.executions.values())
       .filter(() => redriveFilter !== 'REDRIVEN')
       .filter((record) => statusFilter === undefined || record.execution.status === statusFilter)
-      .filter((record) => record.sequence <= below)
-      .sort((a, b) => b.sequence - a.sequence);
+      .filter((record) => record.sequence <= below);
     const page = matching.slice(0, size);
     const next = matching[size];
     return {
