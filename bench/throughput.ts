@@ -140,6 +140,12 @@ const main = async (): Promise<number> => {
       }
     };
 
+    /** `concurrency` shoppers each placing orders back to back until `until` (performance.now() ms). */
+    const shopUntil = (concurrency: number, until: number, onOrder: (placed: { status: string; ms: number }) => void = () => undefined): Promise<void[]> =>
+      Promise.all(shoppers.slice(0, concurrency).map(async (token) => {
+        while (performance.now() < until) onOrder(await placeAndWait(token));
+      }));
+
     const runLevel = async (concurrency: number): Promise<LevelResult> => {
       // Warm-up: enough orders that every function has as many warm environments as the level needs.
       progress(`concurrency ${concurrency}: warming up`);
@@ -153,15 +159,12 @@ const main = async (): Promise<number> => {
       const cpuBefore = cpuSeconds();
       const started = performance.now();
       const deadline = started + seconds * 1000;
-      await Promise.all(shoppers.slice(0, concurrency).map(async (token) => {
-        while (performance.now() < deadline) {
-          const { status, ms } = await placeAndWait(token);
-          if (status === 'CONFIRMED') {
-            confirmed += 1;
-            latencies.push(ms);
-          } else cancelled += 1;
-        }
-      }));
+      await shopUntil(concurrency, deadline, ({ status, ms }) => {
+        if (status === 'CONFIRMED') {
+          confirmed += 1;
+          latencies.push(ms);
+        } else cancelled += 1;
+      });
       const elapsed = (performance.now() - started) / 1000;
       return { concurrency, confirmed, cancelled, seconds: elapsed, latencies, cpuCores: (cpuSeconds() - cpuBefore) / elapsed };
     };
@@ -169,10 +172,7 @@ const main = async (): Promise<number> => {
     if (warmup > 0) {
       const concurrency = Math.max(...levels);
       progress(`warming up the local cloud for ${warmup} s at concurrency ${concurrency}`);
-      const until = performance.now() + warmup * 1000;
-      await Promise.all(shoppers.slice(0, concurrency).map(async (token) => {
-        while (performance.now() < until) await placeAndWait(token);
-      }));
+      await shopUntil(concurrency, performance.now() + warmup * 1000);
     }
 
     const results: LevelResult[] = [];
