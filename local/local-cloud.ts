@@ -625,7 +625,7 @@ export class LocalCloud {
 
   /**
    * Hands `consumer` the records of a table's stream (the table named as
-   * DynamoDB names it) written from now on, as any stream consumer gets
+   * DynamoDB names it) written from now on, as every stream consumer gets
    * them: what a benchmark waits on instead of polling the table. The table
    * must have a stream.
    */
@@ -837,7 +837,7 @@ const bodyCorrelationId = (body: string): string | undefined => {
 };
 
 /**
- * The queues the template uses as dead-letter queues: any queue a property
+ * The queues the template uses as dead-letter queues: each queue a property
  * under a `DeadLetter…` or `RedrivePolicy` key names (a rule target's, a
  * function's, a pipe's, another queue's).
  */
