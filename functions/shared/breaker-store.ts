@@ -4,18 +4,18 @@ import type { ErrorOptions } from './errors';
 export type CircuitState = 'CLOSED' | 'OPEN' | 'HALF_OPEN';
 
 /**
- * A dependency's breaker as the store holds it. Times are epoch milliseconds
- * from the clocks of the execution environments that wrote them.
+ * A dependency's breaker as the store holds it: each state carries what it
+ * means and nothing else, so a count or a time is never read in a state it
+ * does not belong to. Times are epoch milliseconds from the clocks of the
+ * execution environments that wrote them.
  */
-export interface BreakerSnapshot {
-  readonly state: CircuitState;
-  /** Consecutive failures counted while CLOSED. */
-  readonly failures: number;
-  /** While OPEN: when a probe may be claimed. */
-  readonly openUntil?: number;
-  /** While HALF_OPEN: when the probe's claim lapses (a probe whose environment died lets another through then). */
-  readonly probeUntil?: number;
-}
+export type BreakerSnapshot =
+  /** Calls go through; `failures` consecutive ones have failed. */
+  | { readonly state: 'CLOSED'; readonly failures: number }
+  /** Calls are refused until `openUntil`, when a probe may be claimed. */
+  | { readonly state: 'OPEN'; readonly openUntil: number }
+  /** One probe holds the claim until `probeUntil` (a probe whose environment died lets another through then). */
+  | { readonly state: 'HALF_OPEN'; readonly probeUntil: number };
 
 /** The snapshot of a dependency nothing was ever written for. */
 export const NEVER_FAILED: BreakerSnapshot = { state: 'CLOSED', failures: 0 };

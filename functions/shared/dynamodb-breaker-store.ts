@@ -1,13 +1,11 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamoDb } from './clients/dynamodb';
 import { isTransientAwsError } from './aws-errors';
-import { BreakerStoreUnavailableError, NEVER_FAILED, type BreakerSnapshot, type BreakerStore, type CircuitState } from './breaker-store';
+import { BreakerStoreUnavailableError, NEVER_FAILED, type BreakerSnapshot, type BreakerStore } from './breaker-store';
 import { isConditionFailed } from './dynamodb';
 
 /** The reserved key of a dependency's breaker in a service's table: `pk = BREAKER#<dependency>`. */
 export const breakerKeyOf = (dependency: string): Record<string, string> => ({ pk: `BREAKER#${dependency}` });
-
-const STATES: ReadonlySet<string> = new Set<CircuitState>(['CLOSED', 'OPEN', 'HALF_OPEN']);
 
 const numberOr = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
 
@@ -178,16 +176,21 @@ export class DynamoDbBreakerStore implements BreakerStore {
 
   private snapshotOf(dependency: string, item: Record<string, unknown>): BreakerSnapshot {
     const state = item.breakerState ?? 'CLOSED';
-    if (typeof state !== 'string' || !STATES.has(state)) {
-      throw new Error(`The breaker of ${dependency} in table ${this.tableName} has an unknown state ${JSON.stringify(state)}.`);
-    }
-    const openUntil = numberOr(item.openUntil);
-    const probeUntil = numberOr(item.probeUntil);
-    return {
-      state: state as CircuitState,
-      failures: numberOr(item.failures) ?? 0,
-      ...(openUntil !== undefined ? { openUntil } : {}),
-      ...(probeUntil !== undefined ? { probeUntil } : {}),
+    const unreadable = (what: string) => new Error(`The breaker of ${dependency} in table ${this.tableName} has ${what}.`);
+    const time = (attribute: 'openUntil' | 'probeUntil'): number => {
+      const value = numberOr(item[attribute]);
+      if (value === undefined) throw unreadable(`state ${String(state)} without a numeric ${attribute}`);
+      return value;
     };
+    switch (state) {
+      case 'CLOSED':
+        return { state: 'CLOSED', failures: numberOr(item.failures) ?? 0 };
+      case 'OPEN':
+        return { state: 'OPEN', openUntil: time('openUntil') };
+      case 'HALF_OPEN':
+        return { state: 'HALF_OPEN', probeUntil: time('probeUntil') };
+      default:
+        throw unreadable(`an unknown state ${JSON.stringify(state)}`);
+    }
   }
 }

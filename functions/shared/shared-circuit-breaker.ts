@@ -177,7 +177,7 @@ export class SharedCircuitBreaker {
   public async state(): Promise<CircuitState> {
     const now = this.now();
     const snapshot = await this.current(now);
-    if (snapshot.state === 'OPEN' && (snapshot.openUntil ?? 0) <= now) return 'HALF_OPEN';
+    if (snapshot.state === 'OPEN' && snapshot.openUntil <= now) return 'HALF_OPEN';
     return snapshot.state;
   }
 
@@ -193,11 +193,11 @@ export class SharedCircuitBreaker {
     const claim = await this.tolerate('claimProbe', () => this.store.claimProbe(this.dependency, { probeId, probeUntil, at: now }));
     if (!claim.ok) {
       // The store is unavailable: probe from this environment alone, as a per-environment breaker would.
-      this.remember({ state: 'HALF_OPEN', failures: 0, probeUntil }, now);
+      this.remember({ state: 'HALF_OPEN', probeUntil }, now);
       return { seen, probeId };
     }
     if (claim.value) {
-      this.remember({ state: 'HALF_OPEN', failures: 0, probeUntil }, now);
+      this.remember({ state: 'HALF_OPEN', probeUntil }, now);
       this.observer.transitioned({
         dependency: this.dependency,
         from: seen.state,
@@ -215,8 +215,8 @@ export class SharedCircuitBreaker {
 
   /** Throws while the circuit is open or its probe's claim holds; returns when a probe may be claimed. */
   private refuseWhileWaiting(snapshot: BreakerSnapshot, now: number): void {
-    if (snapshot.state === 'OPEN' && snapshot.openUntil !== undefined && snapshot.openUntil > now) this.refuse('OPEN', snapshot.openUntil - now);
-    if (snapshot.state === 'HALF_OPEN' && snapshot.probeUntil !== undefined && snapshot.probeUntil > now) this.refuse('HALF_OPEN', 0);
+    if (snapshot.state === 'OPEN' && snapshot.openUntil > now) this.refuse('OPEN', snapshot.openUntil - now);
+    if (snapshot.state === 'HALF_OPEN' && snapshot.probeUntil > now) this.refuse('HALF_OPEN', 0);
   }
 
   private refuse(state: Exclude<CircuitState, 'CLOSED'>, retryAfterMs: number): never {
@@ -227,8 +227,9 @@ export class SharedCircuitBreaker {
 
   private async succeeded(admission: { readonly seen: BreakerSnapshot; readonly probeId?: string }): Promise<void> {
     const now = this.now();
-    if (admission.probeId !== undefined) {
-      const settled = await this.tolerate('settleProbe', () => this.store.settleProbe(this.dependency, { probeId: admission.probeId ?? '', to: 'CLOSED', at: now }));
+    const { probeId } = admission;
+    if (probeId !== undefined) {
+      const settled = await this.tolerate('settleProbe', () => this.store.settleProbe(this.dependency, { probeId, to: 'CLOSED', at: now }));
       this.remember(NEVER_FAILED, now);
       if (settled.ok && settled.value) this.observer.transitioned({ dependency: this.dependency, from: 'HALF_OPEN', to: 'CLOSED', reason: 'the probe succeeded' });
       return;
@@ -243,10 +244,10 @@ export class SharedCircuitBreaker {
   private async failed(admission: { readonly seen: BreakerSnapshot; readonly probeId?: string }): Promise<void> {
     const now = this.now();
     const openUntil = now + this.openMs;
-    if (admission.probeId !== undefined) {
-      const probeId = admission.probeId;
+    const { probeId } = admission;
+    if (probeId !== undefined) {
       const settled = await this.tolerate('settleProbe', () => this.store.settleProbe(this.dependency, { probeId, to: 'OPEN', openUntil, at: now }));
-      this.remember({ state: 'OPEN', failures: 0, openUntil }, now);
+      this.remember({ state: 'OPEN', openUntil }, now);
       if (settled.ok && settled.value) {
         this.observer.transitioned({ dependency: this.dependency, from: 'HALF_OPEN', to: 'OPEN', reason: 'the probe failed', openUntil });
       }
@@ -262,7 +263,7 @@ export class SharedCircuitBreaker {
       await this.refresh(now);
       return;
     }
-    this.remember({ state: 'OPEN', failures: 0, openUntil }, now);
+    this.remember({ state: 'OPEN', openUntil }, now);
     const reason = `${after.failures} consecutive failures${opened.ok ? '' : ' (in this environment only: the store is unavailable)'}`;
     this.observer.transitioned({ dependency: this.dependency, from: 'CLOSED', to: 'OPEN', reason, openUntil });
   }
@@ -278,7 +279,7 @@ export class SharedCircuitBreaker {
     const known = this.known;
     if (known) {
       const { snapshot, readAt } = known;
-      if (snapshot.state === 'OPEN' && snapshot.openUntil !== undefined && snapshot.openUntil > now) return Promise.resolve(snapshot);
+      if (snapshot.state === 'OPEN' && snapshot.openUntil > now) return Promise.resolve(snapshot);
       if (now - readAt < this.cacheMs) return Promise.resolve(snapshot);
     }
     return this.refresh(now);

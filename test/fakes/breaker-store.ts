@@ -40,18 +40,16 @@ export class InMemoryBreakerStore implements BreakerStore {
     await this.roundTrip('open');
     const item = this.get(dependency);
     if (item.state !== 'CLOSED' || item.failures < change.minFailures) return false;
-    this.items.set(dependency, { state: 'OPEN', failures: 0, openUntil: change.openUntil });
+    this.items.set(dependency, { state: 'OPEN', openUntil: change.openUntil });
     return true;
   }
 
   public async claimProbe(dependency: string, claim: { readonly probeId: string; readonly probeUntil: number; readonly at: number }): Promise<boolean> {
     await this.roundTrip('claimProbe');
     const item = this.get(dependency);
-    const claimable =
-      (item.state === 'OPEN' && item.openUntil !== undefined && item.openUntil <= claim.at) ||
-      (item.state === 'HALF_OPEN' && item.probeUntil !== undefined && item.probeUntil <= claim.at);
+    const claimable = (item.state === 'OPEN' && item.openUntil <= claim.at) || (item.state === 'HALF_OPEN' && item.probeUntil <= claim.at);
     if (!claimable) return false;
-    this.items.set(dependency, { state: 'HALF_OPEN', failures: item.failures, probeId: claim.probeId, probeUntil: claim.probeUntil });
+    this.items.set(dependency, { state: 'HALF_OPEN', probeId: claim.probeId, probeUntil: claim.probeUntil });
     return true;
   }
 
@@ -62,7 +60,7 @@ export class InMemoryBreakerStore implements BreakerStore {
     await this.roundTrip('settleProbe');
     const item = this.get(dependency);
     if (item.state !== 'HALF_OPEN' || item.probeId !== outcome.probeId) return false;
-    this.items.set(dependency, outcome.to === 'CLOSED' ? { state: 'CLOSED', failures: 0 } : { state: 'OPEN', failures: 0, openUntil: outcome.openUntil });
+    this.items.set(dependency, outcome.to === 'CLOSED' ? { state: 'CLOSED', failures: 0 } : { state: 'OPEN', openUntil: outcome.openUntil });
     return true;
   }
 

@@ -210,12 +210,12 @@ describe('invokeFunction', () => {
 
       // Act
       for (let i = 0; i < 4; i += 1) await failureOf(invokeFunction('CatalogGetPrices', {}, prices, { client: answering({ prices: 'free' }), breaker }));
-      const countedFailures = store.items.get('catalog-get-prices')?.failures;
+      const counted = store.items.get('catalog-get-prices');
       await invokeFunction('CatalogGetPrices', {}, prices, { client: answering({ prices: {} }), breaker });
 
       // Assess
-      expect(countedFailures).toBe(4);
-      expect(store.items.get('catalog-get-prices')?.failures).toBe(0);
+      expect(counted).toEqual({ state: 'CLOSED', failures: 4 });
+      expect(store.items.get('catalog-get-prices')).toEqual({ state: 'CLOSED', failures: 0 });
     });
   });
 });

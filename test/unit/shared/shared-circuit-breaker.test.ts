@@ -223,6 +223,7 @@ describe('SharedCircuitBreaker', () => {
     expect(after).toBe('ok');
     expect(calls()).toBe(7);
     expect(observer.path()).toEqual(['CLOSED→OPEN', 'OPEN→HALF_OPEN', 'HALF_OPEN→CLOSED']);
+    expect(observer.transitions[2]).toMatchObject({ reason: 'the probe succeeded' });
     await times(4, () => fail(other));
     expect(await other.state()).toBe('CLOSED');
   });
