@@ -390,8 +390,9 @@ describe('environments as child processes', () => {
   it("sizes the heap as Lambda's Node.js runtime does, in a process as in a worker thread", async () => {
     // Prepare: 1,024 MB: a tenth is new space (102 MB), half of that one semi-space (51 MB), the old space the rest.
     const threads = new LambdaRuntime();
-    threads.register(spec('Sized', { memoryMb: 1024 }));
-    runtime.register(child('SizedChild', { memoryMb: 1024 }));
+    // A long timeout: a process's start on a busy machine is not what this test is about.
+    threads.register(spec('Sized', { memoryMb: 1024, timeoutSeconds: 20 }));
+    runtime.register(child('SizedChild', { memoryMb: 1024, timeoutSeconds: 20 }));
 
     // Act
     const inThread = await threads.invoke('Sized', { action: 'heap' });

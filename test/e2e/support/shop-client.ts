@@ -261,9 +261,9 @@ export class ShopClient {
     return bodyAs(stockSchema, reply).stock;
   }
 
-  /** `GET /products/{id}`, without a token. */
+  /** `GET /products/{id}`, without a token (asked again after a 503, as a read may be). */
   public async product(productId: string): Promise<ProductView> {
-    const reply = await this.call('GET', `/products/${encodeURIComponent(productId)}`);
+    const reply = await this.callWhileUnavailable('GET', `/products/${encodeURIComponent(productId)}`, {});
     if (reply.status !== 200) throw new UnexpectedReplyError(`reading product ${productId}`, reply);
     return bodyAs(productViewSchema, reply);
   }
