@@ -204,6 +204,26 @@ describe('SharedCircuitBreaker', () => {
     expect(observer.path()).toEqual(['CLOSED→OPEN', 'OPEN→HALF_OPEN', 'HALF_OPEN→CLOSED']);
   });
 
+  it('refuses a call while a probe is in flight after one read of the store, without trying to claim the probe', async () => {
+    // Prepare: one environment's probe is in flight; another has not looked since the circuit opened
+    const { environment, fail, succeed, advance, store } = fleet();
+    const prober = environment();
+    const latecomer = environment();
+    await times(5, () => fail(prober));
+    advance(30_000);
+    void prober.guard(() => new Promise<never>(() => undefined));
+    await new Promise((resolve) => setImmediate(resolve));
+    const before = { ...store.calls };
+
+    // Act
+    const refused = await succeed(latecomer);
+
+    // Assess
+    expect(refused).toMatchObject({ state: 'HALF_OPEN', retryAfterMs: 0 });
+    expect(store.calls.read - before.read).toBe(1);
+    expect(store.calls.claimProbe - before.claimProbe).toBe(0);
+  });
+
   it('closes when the probe succeeds: every environment calls again once its view is a second old', async () => {
     // Prepare
     const { environment, fail, succeed, advance, observer, calls } = fleet();
