@@ -112,7 +112,7 @@ export class HopLog {
  * (`logger.setCorrelationId`), else a `correlationId` key, which apps that
  * append their own keep using (and bundles built before the switch).
  */
-function correlationIdOf(line: Record<string, unknown> | undefined): string | undefined {
+export function correlationIdOf(line: Readonly<Record<string, unknown>> | undefined): string | undefined {
   for (const key of ['correlation_id', 'correlationId']) {
     const value = line?.[key];
     if (typeof value === 'string' && value !== '') return value;

@@ -204,13 +204,14 @@ export interface TargetHopContext extends HopContext {
 
 /**
  * One step of an event's way through the local EventBridge:
- * `event` (accepted on a bus), `rule` (a rule matched), `target` (delivered),
+ * `event` (accepted on a bus; it and `schedule` carry the event itself, for
+ * the console to show), `rule` (a rule matched), `target` (delivered),
  * `retry` (an attempt failed; another follows after `delayMs`), `dlq` (sent to
  * the target's dead-letter queue), `dropped` (given up with no dead-letter
  * queue, or the dead-letter queue refused it).
  */
 export type EventBridgeHop =
-  | (HopContext & { readonly kind: 'event'; readonly bytes: number; readonly archived: number })
+  | (HopContext & { readonly kind: 'event'; readonly bytes: number; readonly archived: number; readonly event: BusEvent })
   | (HopContext & { readonly kind: 'rule'; readonly rule: string })
   | (TargetHopContext & { readonly kind: 'target' })
   | (TargetHopContext & { readonly kind: 'retry'; readonly delayMs: number; readonly errorCode: DeliveryErrorCode; readonly errorMessage: string })
@@ -223,7 +224,7 @@ export type EventBridgeHop =
     })
   | (HopContext & { readonly kind: 'dropped'; readonly reason: string; readonly rule?: string; readonly targetArn?: string })
   /** A scheduled rule fired: on its schedule, or now through `fireSchedule` (`manual`). */
-  | (HopContext & { readonly kind: 'schedule'; readonly rule: string; readonly expression: string; readonly manual: boolean });
+  | (HopContext & { readonly kind: 'schedule'; readonly rule: string; readonly expression: string; readonly manual: boolean; readonly event: BusEvent });
 
 /** Which retry limit ended a delivery. */
 export type ExhaustedCondition = 'MaximumRetryAttempts' | 'MaximumEventAgeInSeconds';
@@ -643,7 +644,7 @@ export class EventBridgeEmulator extends BackgroundService {
       resources: [rule.arn],
       detail: {},
     };
-    this.hop({ ...hopContext(rule.bus, event), kind: 'schedule', rule: rule.name, expression: rule.schedule.text, manual });
+    this.hop({ ...hopContext(rule.bus, event), kind: 'schedule', rule: rule.name, expression: rule.schedule.text, manual, event });
     this.deliverToTargets(rule, event, this.now(), 0);
     return event;
   }
@@ -848,7 +849,7 @@ export class EventBridgeEmulator extends BackgroundService {
       archive.events.push({ event, archivedAt: receivedAt });
       archived += 1;
     }
-    this.hop({ ...context, kind: 'event', bytes: Buffer.byteLength(JSON.stringify(event)), archived });
+    this.hop({ ...context, kind: 'event', bytes: Buffer.byteLength(JSON.stringify(event)), archived, event });
     for (const rule of bus.rules) {
       if (rule.state === 'DISABLED' || rule.pattern === undefined || !matchesEventPattern(rule.pattern, event)) continue;
       this.hop({ ...context, kind: 'rule', rule: rule.name });

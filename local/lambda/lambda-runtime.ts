@@ -96,7 +96,8 @@ export const INJECTED_FAULT_ERROR_TYPE = 'InjectedFault';
 export interface LambdaRuntimeListener {
   /** A line a function wrote to stdout/stderr. */
   onLog?(functionName: string, line: string): void;
-  onInvoked?(functionName: string, requestId: string, result: InvokeResult): void;
+  /** An invocation ended; `eventJson` is the event the function got, as JSON text (read it only when needed: it can be large). */
+  onInvoked?(functionName: string, requestId: string, result: InvokeResult, eventJson: string): void;
   /** A fault is being injected into an invocation (before its outcome is known). */
   onFault?(functionName: string, requestId: string, fault: InjectedFault): void;
   /** Lambda refused an invocation before it ran: throttled, or a request over the payload limit. */
@@ -345,7 +346,7 @@ export class LambdaRuntime {
       const faults = this.options.faults?.(spec.name);
       const requestId = randomUUID();
       const result = faults?.error ? await this.injectError(spec, requestId, faults) : await this.run(spec, requestId, eventJson, faults);
-      this.listener.onInvoked?.(spec.name, requestId, result);
+      this.listener.onInvoked?.(spec.name, requestId, result, eventJson);
       return result;
     } finally {
       this.leave(spec);

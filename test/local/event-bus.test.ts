@@ -195,7 +195,7 @@ describe('EventBridgeEmulator through the AWS SDK', () => {
     const context = { bus: SHOP_BUS, eventId: answer.Entries?.[0]?.EventId, detailType: 'OrderPlaced', source: 'shop.orders', correlationId: 'corr-o-3' };
     expect(world.hops).toEqual(
       expect.arrayContaining([
-        { ...context, kind: 'event', bytes: expect.any(Number), archived: 1 },
+        { ...context, kind: 'event', bytes: expect.any(Number), archived: 1, event: expect.objectContaining({ id: context.eventId, 'detail-type': 'OrderPlaced' }) },
         { ...context, kind: 'rule', rule: 'StartOrderSaga' },
         { ...context, kind: 'target', rule: 'StartOrderSaga', targetId: 'Target1', targetArn: functionArn('Notify'), attempt: 1, duplicate: false },
       ]),
