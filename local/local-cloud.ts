@@ -42,6 +42,7 @@ import { randomSeed } from './support/random';
 import { StepFunctionsEmulator, type ExecutionLogRecord, type StepFunctionsHop } from './stepfunctions/state-machines';
 import { buildTemplateModel } from './template-model';
 import { ConsoleServer } from './console/console-server';
+import { ActivityRecorder } from './console/activity';
 import { SHOP_ENTRY_METADATA } from '../lib/constructs/entry-metadata';
 import { SAMPLING_RULE_TYPE, samplingRulesOf, type SamplingRule } from './xray/sampling-rules';
 
@@ -288,10 +289,14 @@ export class LocalCloud {
       const dynamoDbProxyUrl = await dynamoDbProxy.listen(0);
       cleanups.push(() => dynamoDbProxy.close());
       const accountConcurrency = options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY;
+      /** What the console's Functions and Events views show; recorded only while there is a console to show it. */
+      const activity = options.consolePort !== undefined ? new ActivityRecorder({ functions: functionNames }) : undefined;
       const runtime = new LambdaRuntime({
         accountConcurrency,
-        onRefused: (fn, error) =>
-          log.hop({ kind: 'error', text: `${fn} ${error instanceof LambdaThrottledError ? `throttled: ${error.name} (${error.reason})` : `refused: ${error.name}: ${error.message}`}` }),
+        onRefused: (fn, error) => {
+          activity?.refused(fn, error);
+          log.hop({ kind: 'error', text: `${fn} ${error instanceof LambdaThrottledError ? `throttled: ${error.name} (${error.reason})` : `refused: ${error.name}: ${error.message}`}` });
+        },
         onPendingWork: (fn, requestId, resources) =>
           log.hop({ kind: 'info', text: `${fn} returned with work still pending (${describePendingWork(resources)}): on AWS it is frozen until the next invocation [request ${requestId.slice(0, 8)}]` }),
         faults: (fn) => injector.planInvocation(fn),
@@ -300,7 +305,8 @@ export class LocalCloud {
           meter.lambdaLogLine(fn, line);
           void logDelivery.deliver(fn, line);
         },
-        onInvoked: (fn, _requestId, result) => {
+        onInvoked: (fn, requestId, result, eventJson) => {
+          activity?.invoked(fn, requestId, result, eventJson);
           meter.lambdaInvoked(fn, result.durationMs, result.coldStartMs, platformOutcomeOf(result.ok ? undefined : result.error.errorType));
           void logDelivery.invoked(fn);
           const cold = result.coldStartMs !== undefined ? `, cold start ${result.coldStartMs} ms` : '';
@@ -316,11 +322,17 @@ export class LocalCloud {
           meter.sqsRequests(1);
           return mappingSources.has(queue.arn) ? log.hop({ kind: 'info', correlationId: bodyCorrelationId(message.body), text: `SQS ${queue.name}: message sent` }) : log.hop({ kind: 'dlq', text: `message sent to ${queue.name}` });
         },
-        onMove: (from, to, message, receiveCount) => log.hop({ kind: 'dlq', correlationId: bodyCorrelationId(message.body), text: `SQS ${from.name} → ${to.name} after ${String(receiveCount)} receives` }),
+        onMove: (from, to, message, receiveCount) => {
+          activity?.queueMove(from, to, message, receiveCount);
+          log.hop({ kind: 'dlq', correlationId: bodyCorrelationId(message.body), text: `SQS ${from.name} → ${to.name} after ${String(receiveCount)} receives` });
+        },
       });
       const sqsApi = new SqsApi(queues, { onHop: (hop) => LocalCloud.logSqs(log, hop) });
       sqsApi.registerOn(endpoint);
-      const logDelivery = new LogDelivery(resources, iam, principals, (fn, line) => log.functionLine(fn, line));
+      const logDelivery = new LogDelivery(resources, iam, principals, (fn, line) => {
+        activity?.logLine(fn, line);
+        log.functionLine(fn, line);
+      });
       const lambdaAsync = LambdaAsyncInvoker.create(resources, {
         invoke: (arn, payload) => runtime.invoke(arn, payload),
         queues,
@@ -328,7 +340,10 @@ export class LocalCloud {
         retryDelayMs: 60_000 * scale,
         throttleRetryBaseMs: 1000 * scale,
         throttleRetryMaxMs: 300_000 * scale,
-        onHop: (hop) => LocalCloud.logAsync(log, hop),
+        onHop: (hop) => {
+          activity?.asyncHop(hop);
+          LocalCloud.logAsync(log, hop);
+        },
       });
       const backoff = { baseDelayMs: 1000 * scale, maxDelayMs: 60_000 * scale, jitter: true };
       // The saga and the bus start each other (rule → execution → putEvents), so the bus is late-bound.
@@ -424,11 +439,13 @@ export class LocalCloud {
         onHop: (hop) => {
           if (hop.kind === 'event') meter.eventPut(hop.bytes, hop.archived);
           if (hop.kind === 'target' && hop.targetArn.includes(':function:')) meter.traceRoot(functionNameOf(hop.targetArn));
+          activity?.eventHop(hop);
           LocalCloud.logEvent(log, hop);
         },
       });
       eventBus.registerOn(endpoint);
       eventBusRef = eventBus;
+      activity?.describeBuses(eventBus.listBuses().map((bus) => bus.name), eventBus.listRuleSummaries());
       const pipes = PipesEmulator.create(resources, {
         invokeFunction: (arn, payload) => runtime.invoke(arn, payload),
         eventBus,
@@ -486,6 +503,7 @@ export class LocalCloud {
         issuer,
         iam,
         onHop: (hop) => {
+          activity?.httpRequest(hop);
           meter.apiRequest(hop.functionName);
           LocalCloud.logHttp(log, hop);
         },
@@ -512,8 +530,8 @@ export class LocalCloud {
       await http.listen(chosenApiPort);
       const controlUrl = await control.listen(0);
       let consoleServer: { readonly server: ConsoleServer; readonly url: string } | undefined;
-      if (options.consolePort !== undefined) {
-        const server = new ConsoleServer({ stepFunctions, queues, deadLetterQueueArns: deadLetterQueueArnsOf(resources, queues) });
+      if (options.consolePort !== undefined && activity) {
+        const server = new ConsoleServer({ stepFunctions, queues, deadLetterQueueArns: deadLetterQueueArnsOf(resources, queues), activity });
         consoleServer = { server, url: await server.listen(options.consolePort) };
         cleanups.push(() => server.close());
       }

@@ -12,6 +12,8 @@ import { MoveBackRefusedError, type QueueMessage, type SqsQueues } from '../sqs/
 import type { StepFunctionsEmulator } from '../stepfunctions/state-machines';
 import { LoopbackServer } from '../support/loopback';
 import { detailOf, redact, summaryOf } from './console-data';
+import type { ActivityRecorder } from './activity';
+import { ActivityQueryError, answerActivity } from './activity-api';
 import type { JsonValue } from '../cloudformation/intrinsics';
 
 /** What the console reads and the one thing it changes (a redrive). */
@@ -20,6 +22,8 @@ export interface ConsoleSources {
   readonly queues: SqsQueues;
   /** The ARNs of the queues the template uses as dead-letter queues. */
   readonly deadLetterQueueArns: ReadonlySet<string>;
+  /** What the Functions and Events views show: invocations, log lines, events and their deliveries. */
+  readonly activity: ActivityRecorder;
 }
 
 /** The most executions one list answer carries: the page stays fast with thousands. @default 200 */
@@ -34,6 +38,8 @@ const STATIC: Readonly<Record<string, { readonly file: string; readonly type: st
   '/': { file: path.join(STATIC_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
   '/console.js': { file: path.join(STATIC_DIR, 'console.js'), type: 'text/javascript; charset=utf-8' },
   '/console.css': { file: path.join(STATIC_DIR, 'console.css'), type: 'text/css; charset=utf-8' },
+  '/functions.js': { file: path.join(STATIC_DIR, 'functions.js'), type: 'text/javascript; charset=utf-8' },
+  '/events.js': { file: path.join(STATIC_DIR, 'events.js'), type: 'text/javascript; charset=utf-8' },
   '/vendor/dagre.min.js': { file: DAGRE_FILE, type: 'text/javascript; charset=utf-8' },
 };
 
@@ -79,12 +85,14 @@ export class ConsoleServer {
       const answer = await this.api(request, url);
       send(response, 200, answer);
     } catch (error) {
-      if (error instanceof ConsoleRequestError) send(response, error.status, { error: error.message });
+      if (error instanceof ConsoleRequestError || error instanceof ActivityQueryError) send(response, error.status, { error: error.message });
       else send(response, 500, { error: `The console failed: ${error instanceof Error ? error.message : String(error)}` });
     }
   }
 
   private async api(request: IncomingMessage, url: URL): Promise<JsonValue> {
+    const activity = answerActivity(this.sources.activity, request.method ?? 'GET', url);
+    if (activity !== undefined) return activity;
     const route = `${request.method ?? 'GET'} ${url.pathname}`;
     switch (route) {
       case 'GET /api/executions':
