@@ -38,6 +38,7 @@ const STATIC: Readonly<Record<string, { readonly file: string; readonly type: st
   '/': { file: path.join(STATIC_DIR, 'index.html'), type: 'text/html; charset=utf-8' },
   '/console.js': { file: path.join(STATIC_DIR, 'console.js'), type: 'text/javascript; charset=utf-8' },
   '/console.css': { file: path.join(STATIC_DIR, 'console.css'), type: 'text/css; charset=utf-8' },
+  '/activity-views.js': { file: path.join(STATIC_DIR, 'activity-views.js'), type: 'text/javascript; charset=utf-8' },
   '/functions.js': { file: path.join(STATIC_DIR, 'functions.js'), type: 'text/javascript; charset=utf-8' },
   '/events.js': { file: path.join(STATIC_DIR, 'events.js'), type: 'text/javascript; charset=utf-8' },
   '/vendor/dagre.min.js': { file: DAGRE_FILE, type: 'text/javascript; charset=utf-8' },

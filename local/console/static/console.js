@@ -10,6 +10,8 @@ const SVG = 'http://www.w3.org/2000/svg';
 const state = { view: 'sagas', executionsText: '', deadLettersText: '', selectedArn: undefined, selectedState: undefined, detail: undefined };
 
 const $ = (selector) => document.querySelector(selector);
+/** Views other scripts add (functions.js, events.js), by section id: `{ open(params), refresh() }`, both async. */
+const views = (window.consoleViews ??= {});
 
 const element = (tag, attributes = {}, ...children) => {
   const node = document.createElement(tag);
@@ -56,7 +58,12 @@ const renderExecutions = (machines) => {
         'tr',
         { 'data-arn': execution.executionArn, 'data-name': execution.name, 'data-status': execution.status, 'data-started': String(execution.startDate), class: execution.reason && execution.status === 'SUCCEEDED' ? 'compensated' : '' },
         element('td', { class: `status status-${execution.status}` }, execution.reason && execution.status === 'SUCCEEDED' ? 'COMPENSATED' : execution.status),
-        element('td', { class: 'name', title: execution.correlationId ? `correlation id ${execution.correlationId}` : '' }, execution.name),
+        element(
+          'td',
+          { class: 'name', title: execution.correlationId ? `correlation id ${execution.correlationId}` : '' },
+          execution.name,
+          execution.correlationId ? element('a', { class: 'logs-link', href: `#functions?correlationId=${encodeURIComponent(execution.correlationId)}`, title: "every function's log lines for this order" }, 'logs') : '',
+        ),
         element('td', { title: machine.name }, machineLabel(machine.name)),
         element('td', {}, formatTime(execution.startDate)),
         element('td', {}, formatDuration(execution.durationMs)),
@@ -221,6 +228,7 @@ const poll = async () => {
       state.deadLettersText = deadLetters.text;
       renderDeadLetters(deadLetters.json);
     }
+    await views[state.view]?.refresh();
     $('#live').classList.remove('stale');
     $('#live').textContent = `live · ${new Date().toLocaleTimeString()}`;
   } catch (error) {
@@ -229,13 +237,21 @@ const poll = async () => {
   }
 };
 
-const show = (view) => {
+const show = (view, params = new URLSearchParams()) => {
   state.view = view;
   for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('active', tab.dataset.view === view);
   for (const section of document.querySelectorAll('.view')) section.hidden = section.id !== view;
+  void views[view]?.open(params);
 };
 
-for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => show(tab.dataset.view));
+/** `#functions?correlationId=…`: the view and its filters are in the URL, to share and reload. */
+const showHash = () => {
+  const [view, query = ''] = location.hash.slice(1).split('?');
+  if (document.getElementById(view)?.classList.contains('view')) show(view, new URLSearchParams(query));
+};
+window.addEventListener('hashchange', showHash);
+showHash();
+for (const tab of document.querySelectorAll('.tab')) tab.addEventListener('click', () => (location.hash = tab.dataset.view));
 let polling = false;
 const tick = async () => {
   if (polling) return;

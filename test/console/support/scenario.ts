@@ -23,6 +23,8 @@ export interface ConsoleScenario {
   readonly consoleUrl: string;
   /** The order ids, which are the saga executions' names. */
   readonly placed: { readonly happy: string; readonly declined: string; readonly poisoned: string };
+  /** Each order's correlation id (the API's request id, carried by its log lines, events and saga input). */
+  readonly correlationIds: { readonly happy: string; readonly declined: string; readonly poisoned: string };
   /** How many messages wait in the status consumer's dead-letter queue. */
   statusDeadLetters(): number;
   stop(): Promise<void>;
@@ -62,13 +64,29 @@ export const startConsoleScenario = async (): Promise<ConsoleScenario> => {
       if (outcome.status !== status) throw new Error(`order ${placed.orderId} ended ${outcome.status}, not ${status}:\n${collected.describe(placed.correlationId)}`);
     }
     const poisoned = await fresh.cloud.withFaults({ functions: { 'OrdersStatusConsumer*': { errorRate: 1 } } }, async () => {
-      const { orderId } = await shop.placeAcceptedOrder(alice, order('tok_visa'));
+      const placed = await shop.placeAcceptedOrder(alice, order('tok_visa'));
       await eventually('the OrderConfirmed event in the dead-letter queue', async () => statusDeadLetters(), (count) => count === 1, { timeoutMs: 60_000, diagnostics: () => collected.describe() });
-      return orderId;
+      return placed;
     });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(consoleUrl);
-    return { fresh, browser, page, shop, alice, collected, consoleUrl, placed: { happy: happy.orderId, declined: declined.orderId, poisoned }, statusDeadLetters, stop };
+    const correlationOf = (placed: { readonly orderId: string; readonly correlationId?: string }): string => {
+      if (!placed.correlationId) throw new Error(`order ${placed.orderId} was placed without an x-correlation-id in the answer`);
+      return placed.correlationId;
+    };
+    return {
+      fresh,
+      browser,
+      page,
+      shop,
+      alice,
+      collected,
+      consoleUrl,
+      placed: { happy: happy.orderId, declined: declined.orderId, poisoned: poisoned.orderId },
+      correlationIds: { happy: correlationOf(happy), declined: correlationOf(declined), poisoned: correlationOf(poisoned) },
+      statusDeadLetters,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;
