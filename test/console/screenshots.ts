@@ -1,7 +1,8 @@
 /**
  * `npm run console:screenshots`: a PNG of each view of the console, written
  * to docs/console/ for the README, from the scenario its tests drive (a
- * confirmed order, a declined one, a dead-lettered event).
+ * confirmed order, a declined one, a dead-lettered event): the sagas, the
+ * dead letters, the declined order's log lines, the events timeline.
  */
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
@@ -14,7 +15,7 @@ const main = async (): Promise<void> => {
   process.stdout.write('Starting a local cloud and placing three orders…\n');
   const scenario = await startConsoleScenario();
   try {
-    const { page, placed } = scenario;
+    const { page, placed, correlationIds, consoleUrl } = scenario;
     const shots: Array<[string, () => Promise<void>]> = [
       ['saga-confirmed.png', () => openExecution(page, placed.happy)],
       [
@@ -30,6 +31,23 @@ const main = async (): Promise<void> => {
         async () => {
           await page.locator('.tab[data-view="dead-letters"]').click();
           await page.locator('section.dlq .message').first().waitFor();
+        },
+      ],
+      [
+        'functions.png',
+        async () => {
+          // The declined order's log lines, as its "logs" link in Orders and sagas opens them.
+          await page.goto(`${consoleUrl}/#functions?correlationId=${encodeURIComponent(correlationIds.declined)}`);
+          await page.locator('#functions-table tbody tr').first().waitFor();
+          await page.locator('#logs tbody tr.level-ERROR').first().waitFor();
+        },
+      ],
+      [
+        'events.png',
+        async () => {
+          await page.goto(`${consoleUrl}/#events`);
+          await page.locator('#events-timeline tbody tr[data-status="dead-lettered"]').first().click();
+          await page.locator('#event-detail pre.event-json').waitFor();
         },
       ],
     ];
