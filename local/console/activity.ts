@@ -112,7 +112,7 @@ export interface LogLine {
   readonly correlationId?: string;
   /** The whole line, when it is a JSON document. */
   readonly fields?: JsonValue;
-  /** True for a line the local cloud wrote about the invocation (an error, a throttle), as Lambda's own lines are. */
+  /** True for a line the local cloud wrote itself: a failed invocation, a throttle, an API request (as API Gateway's access log has it). */
   readonly platform: boolean;
 }
 
