@@ -193,9 +193,11 @@ describe('EventBridgeEmulator through the AWS SDK', () => {
     await world.emulator.drain();
 
     const context = { bus: SHOP_BUS, eventId: answer.Entries?.[0]?.EventId, detailType: 'OrderPlaced', source: 'shop.orders', correlationId: 'corr-o-3' };
+    const accepted = world.hops.find((hop): hop is Extract<EventBridgeHop, { kind: 'event' }> => hop.kind === 'event');
+    expect(accepted?.event).toMatchObject({ id: context.eventId, source: 'shop.orders', 'detail-type': 'OrderPlaced', detail: JSON.parse(placedDetail('o-3')) as object });
     expect(world.hops).toEqual(
       expect.arrayContaining([
-        { ...context, kind: 'event', bytes: expect.any(Number), archived: 1, event: expect.objectContaining({ id: context.eventId, 'detail-type': 'OrderPlaced' }) },
+        { ...context, kind: 'event', bytes: Buffer.byteLength(JSON.stringify(accepted?.event)), archived: 1, event: accepted?.event },
         { ...context, kind: 'rule', rule: 'StartOrderSaga' },
         { ...context, kind: 'target', rule: 'StartOrderSaga', targetId: 'Target1', targetArn: functionArn('Notify'), attempt: 1, duplicate: false },
       ]),
