@@ -97,7 +97,9 @@ export interface LocalCloudOptions {
   readonly apiDescription?: string;
   /**
    * Serve the console (a page that shows the sagas and dead letters, see
-   * ./console) on 127.0.0.1, on this port (0: a free one).
+   * ./console) on 127.0.0.1, on this port (0: a free one). With it, the
+   * local cloud records what its Functions and Events views show (in
+   * memory, bounded); without it, nothing is recorded.
    * @default no console
    */
   readonly consolePort?: number;

@@ -1,6 +1,7 @@
 /**
  * The local console: a page in the browser that shows what the local cloud
- * did (sagas as graphs, dead letters with a redrive button), served on
+ * did (sagas as graphs, dead letters with a redrive button, functions with
+ * their log lines, events with their deliveries), served on
  * 127.0.0.1 beside the emulators. Static HTML, JS and CSS from ./static, the
  * graph layout library straight from node_modules, and a small JSON API over
  * the emulators' own state; nothing to build. See README "Console".
