@@ -1,30 +1,37 @@
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { readConfig } from '../shared/config';
+
+const nonEmpty = z.string().check(z.minLength(1));
 
 /** One dependency `GET /ready` checks, as lib/ describes it in `READY_CHECKS`. */
 export const readyCheckSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('table'), tableName: z.string().min(1), partitionKey: z.string().min(1), sortKey: z.string().min(1).optional() }),
-  z.strictObject({ kind: z.literal('eventBus'), eventBusName: z.string().min(1) }),
-  z.strictObject({ kind: z.literal('stateMachine'), stateMachineArn: z.string().min(1) }),
-  z.strictObject({ kind: z.literal('function'), functionName: z.string().min(1) }),
+  z.strictObject({ kind: z.literal('table'), tableName: nonEmpty, partitionKey: nonEmpty, sortKey: z.optional(nonEmpty) }),
+  z.strictObject({ kind: z.literal('eventBus'), eventBusName: nonEmpty }),
+  z.strictObject({ kind: z.literal('stateMachine'), stateMachineArn: nonEmpty }),
+  z.strictObject({ kind: z.literal('function'), functionName: nonEmpty }),
 ]);
 export type ReadyCheck = z.infer<typeof readyCheckSchema>;
 
-const readyChecks = z.string().transform((text, ctx) => {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'must be JSON' });
-    return z.NEVER;
-  }
-  const parsed = z.record(z.string().min(1), readyCheckSchema).safeParse(json);
-  if (!parsed.success) {
-    ctx.addIssue({ code: 'custom', message: `must map names to checks: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
-    return z.NEVER;
-  }
-  return parsed.data;
-});
+const readyCheckMap = z.record(nonEmpty, readyCheckSchema);
+
+const readyChecks = z.pipe(
+  z.string(),
+  z.transform((text, ctx) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      ctx.issues.push({ code: 'custom', message: 'must be JSON', input: text });
+      return z.NEVER;
+    }
+    const parsed = readyCheckMap.safeParse(json);
+    if (!parsed.success) {
+      ctx.issues.push({ code: 'custom', message: `must map names to checks: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, input: text });
+      return z.NEVER;
+    }
+    return parsed.data;
+  }),
+);
 
 /**
  * Probe configuration: the dependencies readiness checks (JSON, name →
@@ -34,10 +41,10 @@ const readyChecks = z.string().transform((text, ctx) => {
 export const loadHealthConfig = () =>
   readConfig(
     z.object({
-      SHOP_PACKAGE_VERSION: z.string().min(1).default('unknown'),
-      SHOP_VERSION: z.string().min(1).default('unknown'),
+      SHOP_PACKAGE_VERSION: z._default(nonEmpty, 'unknown'),
+      SHOP_VERSION: z._default(nonEmpty, 'unknown'),
       READY_CHECKS: readyChecks,
-      READY_CHECK_DEADLINE_MS: z.coerce.number().int().min(1).max(30_000).default(1000),
-      READY_CACHE_MS: z.coerce.number().int().min(0).max(300_000).default(3000),
+      READY_CHECK_DEADLINE_MS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(30_000)), 1000),
+      READY_CACHE_MS: z._default(z.coerce.number().check(z.int(), z.minimum(0), z.maximum(300_000)), 3000),
     }),
   );

@@ -1,5 +1,5 @@
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { readConfig } from '../shared/config';
 
 /** Inventory configuration, read once per cold start. */
-export const loadInventoryConfig = () => readConfig(z.object({ TABLE_NAME: z.string().min(1) }));
+export const loadInventoryConfig = () => readConfig(z.object({ TABLE_NAME: z.string().check(z.minLength(1)) }));

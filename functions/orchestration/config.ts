@@ -1,5 +1,5 @@
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { readConfig } from '../shared/config';
 
 /** Saga starter configuration, read once per cold start. */
-export const loadOrchestrationConfig = () => readConfig(z.object({ STATE_MACHINE_ARN: z.string().min(1) }));
+export const loadOrchestrationConfig = () => readConfig(z.object({ STATE_MACHINE_ARN: z.string().check(z.minLength(1)) }));

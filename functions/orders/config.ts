@@ -1,13 +1,15 @@
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { breakerVariables } from '../shared/breaker-config';
 import { readConfig } from '../shared/config';
 
-const table = z.object({ TABLE_NAME: z.string().min(1) });
+const nonEmpty = z.string().check(z.minLength(1));
+
+const table = z.object({ TABLE_NAME: nonEmpty });
 
 /** What cancelling an order needs: shipping's CancelShipment and the cancellation state machine. */
 const cancellation = {
-  SHIPMENTS_CANCEL_FUNCTION: z.string().min(1),
-  CANCELLATION_STATE_MACHINE_ARN: z.string().min(1),
+  SHIPMENTS_CANCEL_FUNCTION: nonEmpty,
+  CANCELLATION_STATE_MACHINE_ARN: nonEmpty,
 };
 
 /**
@@ -18,10 +20,10 @@ const cancellation = {
  */
 export const loadOrdersApiConfig = () =>
   readConfig(
-    table.extend({
-      CATALOG_PRICES_FUNCTION: z.string().min(1),
-      PAYMENTS_QUERY_FUNCTION: z.string().min(1),
-      SHIPMENTS_QUERY_FUNCTION: z.string().min(1),
+    z.extend(table, {
+      CATALOG_PRICES_FUNCTION: nonEmpty,
+      PAYMENTS_QUERY_FUNCTION: nonEmpty,
+      SHIPMENTS_QUERY_FUNCTION: nonEmpty,
       CALL_BREAKER_FAILURES: breakerVariables.failures,
       CALL_BREAKER_OPEN_MS: breakerVariables.openMs,
       CALL_BREAKER_CACHE_MS: breakerVariables.cacheMs,
@@ -38,4 +40,4 @@ export const loadOrderStatusConfig = () => readConfig(table);
  * interrupted cancellation needs.
  */
 export const loadReconcilerConfig = () =>
-  readConfig(table.extend({ STATE_MACHINE_ARN: z.string().min(1), SAGA_CLAIMS_TABLE: z.string().min(1).optional(), ...cancellation }));
+  readConfig(z.extend(table, { STATE_MACHINE_ARN: nonEmpty, SAGA_CLAIMS_TABLE: z.optional(nonEmpty), ...cancellation }));

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { breakerVariables } from '../shared/breaker-config';
 import { readConfig } from '../shared/config';
 
@@ -9,9 +9,9 @@ export const DEFAULT_PROVIDER_TIMEOUT_MS = 2000;
 export const loadPaymentsConfig = () =>
   readConfig(
     z.object({
-      TABLE_NAME: z.string().min(1),
+      TABLE_NAME: z.string().check(z.minLength(1)),
       /** @default 2000 */
-      PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(DEFAULT_PROVIDER_TIMEOUT_MS),
+      PROVIDER_TIMEOUT_MS: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(60_000)), DEFAULT_PROVIDER_TIMEOUT_MS),
       /** The provider's circuit breaker, shared by every environment of the charge and refund functions. */
       PROVIDER_BREAKER_FAILURES: breakerVariables.failures,
       PROVIDER_BREAKER_OPEN_MS: breakerVariables.openMs,

@@ -1,4 +1,4 @@
-import type { ZodType } from 'zod';
+import type { $ZodType } from 'zod/v4/core';
 import { ConfigurationError } from './errors';
 import { safeParse } from './validation';
 
@@ -7,7 +7,7 @@ import { safeParse } from './validation';
  * A missing or malformed variable fails the cold start with every problem
  * named, rather than the first request with a confusing error.
  */
-export const readConfig = <T>(schema: ZodType<T>, env: NodeJS.ProcessEnv = process.env): T => {
+export const readConfig = <T>(schema: $ZodType<T>, env: NodeJS.ProcessEnv = process.env): T => {
   const parsed = safeParse(schema, env);
   if (!parsed.ok) {
     throw new ConfigurationError(

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod';
 import { readConfig } from './config';
 
 /**
@@ -20,7 +20,7 @@ export const DEFAULT_CALL_DEADLINE_MS = 2000;
 /** Deadline of one AWS SDK call (all its attempts), unless the function says otherwise. */
 export const DEFAULT_AWS_DEADLINE_MS = 1500;
 
-const milliseconds = z.coerce.number().int().min(1).max(900_000);
+const milliseconds = z.coerce.number().check(z.int(), z.minimum(1), z.maximum(900_000));
 
 /** The deadlines one function runs with. */
 export interface Deadlines {
@@ -42,8 +42,8 @@ export const loadDeadlines = (env: NodeJS.ProcessEnv = process.env): Deadlines =
 const readDeadlines = (env: NodeJS.ProcessEnv): Deadlines => {
   const config = readConfig(
     z.object({
-      SHOP_CALL_DEADLINE_MS: milliseconds.default(DEFAULT_CALL_DEADLINE_MS),
-      SHOP_AWS_DEADLINE_MS: milliseconds.default(DEFAULT_AWS_DEADLINE_MS),
+      SHOP_CALL_DEADLINE_MS: z._default(milliseconds, DEFAULT_CALL_DEADLINE_MS),
+      SHOP_AWS_DEADLINE_MS: z._default(milliseconds, DEFAULT_AWS_DEADLINE_MS),
     }),
     env,
   );

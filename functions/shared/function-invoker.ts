@@ -1,5 +1,5 @@
 import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
-import type { ZodType } from 'zod';
+import type { $ZodType } from 'zod/v4/core';
 import { lambda } from './clients/lambda';
 import { isTransientAwsError } from './aws-errors';
 import { DeadlineExceededError, loadDeadlines, withDeadline } from './deadlines';
@@ -39,7 +39,7 @@ const retryAfterOf = (error: CircuitOpenError): number => Math.max(1, Math.ceil(
  * throttling, an open circuit) is the dependency being unavailable: the HTTP
  * caller answers 503 + Retry-After, within the deadline whatever the callee does.
  */
-export const invokeFunction = async <T>(functionName: string, payload: unknown, schema: ZodType<T>, options: InvokeOptions = {}): Promise<T> => {
+export const invokeFunction = async <T>(functionName: string, payload: unknown, schema: $ZodType<T>, options: InvokeOptions = {}): Promise<T> => {
   const { breaker } = options;
   if (!breaker) return invokeOnce(functionName, payload, schema, options);
   try {
@@ -52,7 +52,7 @@ export const invokeFunction = async <T>(functionName: string, payload: unknown, 
 };
 
 /** One call, with its deadline; every way it can fail is a {@link DependencyUnavailableError}. */
-const invokeOnce = async <T>(functionName: string, payload: unknown, schema: ZodType<T>, options: InvokeOptions): Promise<T> => {
+const invokeOnce = async <T>(functionName: string, payload: unknown, schema: $ZodType<T>, options: InvokeOptions): Promise<T> => {
   const deadlineMs = options.deadlineMs ?? loadDeadlines().callMs;
   const client = options.client ?? lambda();
   let result: InvokeCommandOutput;

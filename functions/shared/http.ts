@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { ZodType } from 'zod';
+import type { $ZodType } from 'zod/v4/core';
 import {
   DependencyUnavailableError,
   ForbiddenError,
@@ -101,7 +101,7 @@ const JSON_MEDIA_TYPE = /^application\/([a-z0-9.+-]*\+)?json\s*(;.*)?$/i;
  * `Content-Type` (or with another), 400 if there is none or it is not JSON,
  * 413 if too large, 422 naming every offending field if it breaks the schema.
  */
-export const parseJsonBody = <T>(event: HttpEvent, schema: ZodType<T>): T => {
+export const parseJsonBody = <T>(event: HttpEvent, schema: $ZodType<T>): T => {
   const contentType = event.headers?.['content-type'];
   if (contentType !== undefined && !JSON_MEDIA_TYPE.test(contentType)) {
     throw new UnsupportedMediaTypeError(`Content-Type must be application/json, not '${contentType.slice(0, 100)}'.`);
@@ -130,7 +130,7 @@ export const parseJsonBody = <T>(event: HttpEvent, schema: ZodType<T>): T => {
  * `keys` names an unknown key in its issue; path parameters never have one
  * (API Gateway sets them from the route), so the default is the query string's.
  */
-export const validate = <T>(schema: ZodType<T>, input: unknown, keys: KeyKind = 'query parameter'): T => {
+export const validate = <T>(schema: $ZodType<T>, input: unknown, keys: KeyKind = 'query parameter'): T => {
   const parsed = safeParse(schema, input, keys);
   if (!parsed.ok) throw new ValidationError(parsed.issues);
   return parsed.value;

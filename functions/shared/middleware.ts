@@ -1,8 +1,7 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import * as z from 'zod';
-import type { ZodType } from 'zod';
+import type { $ZodType } from 'zod/v4/core';
 import { isTransientAwsError } from './aws-errors';
 import type { EventContract, EventDetail } from './contracts/envelope';
 import { traceInvocation } from './deferred-tracer';
@@ -12,6 +11,7 @@ import { newId } from './ids';
 import { annotateTrace, logger, metrics, tracer } from './powertools';
 import { PowertoolsRequestMetrics, UNMATCHED_ROUTE, type RequestMetrics } from './request-metrics';
 import { safeParse } from './validation';
+import * as z from './zod';
 
 /**
  * The middy chains: one per kind of handler (HTTP route, event consumer,
@@ -194,7 +194,7 @@ export const queuedEventConsumer = <const C extends readonly EventContract[]>(
  */
 export const sagaTask = <I extends { readonly orderId: string; readonly correlationId: string }, O>(
   name: string,
-  schema: ZodType<I>,
+  schema: $ZodType<I>,
   run: (input: I) => Promise<O>,
 ) =>
   withPowertools(async (event: unknown): Promise<O> => {
@@ -223,7 +223,7 @@ export const sagaTask = <I extends { readonly orderId: string; readonly correlat
  * (Lambda Invoke) to read what this service owns. Validates the request; a
  * violation is a contract error the caller sees as a function error.
  */
-export const internalQuery = <I, O>(name: string, schema: ZodType<I>, run: (input: I) => Promise<O>) =>
+export const internalQuery = <I, O>(name: string, schema: $ZodType<I>, run: (input: I) => Promise<O>) =>
   withPowertools(async (event: unknown): Promise<O> => {
     const parsed = safeParse(schema, event);
     if (!parsed.ok) throw new ContractViolationError(`${name} request`, parsed.issues);
@@ -238,7 +238,7 @@ export const internalQuery = <I, O>(name: string, schema: ZodType<I>, run: (inpu
  * Validates it; a violation is a contract error, so a misconfigured schedule
  * fails loudly instead of running with guesses. Each run gets an id in the logs.
  */
-export const scheduledJob = <I, O>(name: string, schema: ZodType<I>, run: (input: I) => Promise<O>) =>
+export const scheduledJob = <I, O>(name: string, schema: $ZodType<I>, run: (input: I) => Promise<O>) =>
   withPowertools(async (event: unknown): Promise<O> => {
     const parsed = safeParse(schema, event);
     if (!parsed.ok) throw new ContractViolationError(`${name} input`, parsed.issues);

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from './zod';
 import type { Problem } from './http';
 import type { SameShape } from './same-shape';
 
@@ -9,17 +9,18 @@ import type { SameShape } from './same-shape';
  * Not imported by any handler: nothing here goes into a Lambda bundle.
  */
 export const problemSchema = z.object({
-  type: z.string().meta({ description: '`urn:serverless-shop:problem:<code in kebab case>`' }),
-  title: z.string().meta({ description: "The status's reason phrase." }),
-  status: z.number().int().meta({ description: 'The HTTP status.' }),
-  code: z.string().meta({ description: 'Stable and machine-readable: switch on it.' }),
-  detail: z.string().meta({ description: 'For people; never parse it.' }),
-  instance: z.string().meta({ description: 'The request path.' }).optional(),
-  correlationId: z.string().meta({ description: 'Also in the `x-correlation-id` header; the logs carry it.' }).optional(),
-  errors: z
-    .array(z.object({ path: z.string().meta({ description: 'Dotted path of the field, e.g. `items.0.quantity`.' }), message: z.string() }))
-    .meta({ description: 'Each offending field (422).' })
-    .optional(),
+  type: z.string().check(z.meta({ description: '`urn:serverless-shop:problem:<code in kebab case>`' })),
+  title: z.string().check(z.meta({ description: "The status's reason phrase." })),
+  status: z.number().check(z.int(), z.meta({ description: 'The HTTP status.' })),
+  code: z.string().check(z.meta({ description: 'Stable and machine-readable: switch on it.' })),
+  detail: z.string().check(z.meta({ description: 'For people; never parse it.' })),
+  instance: z.optional(z.string().check(z.meta({ description: 'The request path.' }))),
+  correlationId: z.optional(z.string().check(z.meta({ description: 'Also in the `x-correlation-id` header; the logs carry it.' }))),
+  errors: z.optional(
+    z
+      .array(z.object({ path: z.string().check(z.meta({ description: 'Dotted path of the field, e.g. `items.0.quantity`.' })), message: z.string() }))
+      .check(z.meta({ description: 'Each offending field (422).' })),
+  ),
 });
 
 /** `tsc` fails here if the schema and the problem the HTTP chain builds differ. */

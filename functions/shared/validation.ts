@@ -1,4 +1,5 @@
-import type { ZodError, ZodType } from 'zod';
+import type { $ZodError, $ZodType } from 'zod/v4/core';
+import * as z from './zod';
 import type { FieldIssue } from './errors';
 
 /**
@@ -15,7 +16,7 @@ const dotted = (path: readonly PropertyKey[]): string => path.map(String).join('
  * keys in `issue.keys` and the path of the object that holds them in
  * `issue.path`, which is empty for a top-level key.
  */
-export const toFieldIssues = (error: ZodError, keys: KeyKind = 'field'): FieldIssue[] =>
+export const toFieldIssues = (error: $ZodError, keys: KeyKind = 'field'): FieldIssue[] =>
   error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => ({ path: dotted([...issue.path, key]), message: `unknown ${keys}` }))
@@ -25,8 +26,11 @@ export const toFieldIssues = (error: ZodError, keys: KeyKind = 'field'): FieldIs
 /** Result of {@link safeParse}: the value, or the field issues. */
 export type Parsed<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly issues: FieldIssue[] };
 
-/** Parses with a zod schema and reports issues as {@link FieldIssue}s. */
-export const safeParse = <T>(schema: ZodType<T>, input: unknown, keys: KeyKind = 'field'): Parsed<T> => {
-  const result = schema.safeParse(input);
+/**
+ * Parses with a zod schema and reports issues as {@link FieldIssue}s. Takes
+ * a schema of either API of zod (mini, as the functions' own, or classic).
+ */
+export const safeParse = <T>(schema: $ZodType<T>, input: unknown, keys: KeyKind = 'field'): Parsed<T> => {
+  const result = z.safeParse(schema, input);
   return result.success ? { ok: true, value: result.data } : { ok: false, issues: toFieldIssues(result.error, keys) };
 };

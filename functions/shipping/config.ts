@@ -1,7 +1,7 @@
-import * as z from 'zod';
+import * as z from '../shared/zod';
 import { readConfig } from '../shared/config';
 
-const table = z.object({ TABLE_NAME: z.string().min(1) });
+const table = z.object({ TABLE_NAME: z.string().check(z.minLength(1)) });
 
 /** Configuration of the functions that only touch the shipments table. */
 export const loadShippingConfig = () => readConfig(table);
@@ -14,14 +14,16 @@ export const loadShippingConfig = () => readConfig(table);
  */
 export const loadCreateShipmentConfig = () =>
   readConfig(
-    table.extend({
-      UNSERVED_COUNTRIES: z
-        .string()
-        .default('AQ')
-        .transform((text) => text.split(',').map((code) => code.trim().toUpperCase()).filter(Boolean))
-        .pipe(z.array(z.string().regex(/^[A-Z]{2}$/, 'must be ISO 3166-1 alpha-2 codes separated by commas'))),
+    z.extend(table, {
+      UNSERVED_COUNTRIES: z.pipe(
+        z.pipe(
+          z._default(z.string(), 'AQ'),
+          z.transform((text) => text.split(',').map((code) => code.trim().toUpperCase()).filter(Boolean)),
+        ),
+        z.array(z.string().check(z.regex(/^[A-Z]{2}$/, 'must be ISO 3166-1 alpha-2 codes separated by commas'))),
+      ),
     }),
   );
 
 /** Configuration of the carrier routes (ship, deliver): the table and the bus they announce on. */
-export const loadDeliveryConfig = () => readConfig(table.extend({ EVENT_BUS_NAME: z.string().min(1) }));
+export const loadDeliveryConfig = () => readConfig(z.extend(table, { EVENT_BUS_NAME: z.string().check(z.minLength(1)) }));

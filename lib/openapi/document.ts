@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import type { ZodType } from 'zod';
+import type { $ZodObject, $ZodType } from 'zod/v4/core';
 import { productPageSchema, productViewSchema } from '../../functions/catalog/handlers/api-responses';
 import { productPageQuery, productPath } from '../../functions/catalog/handlers/api';
 import { ProductAlreadyExistsError, ProductNotFoundError } from '../../functions/catalog/domain/errors';
@@ -62,7 +62,7 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 type JsonObject = { [key: string]: Json };
 
 /** A schema as the document holds it: draft 2020-12, OpenAPI 3.1's dialect, without `$schema`. */
-export const jsonSchemaOf = (schema: ZodType, io: 'input' | 'output'): JsonObject => {
+export const jsonSchemaOf = (schema: $ZodType, io: 'input' | 'output'): JsonObject => {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' }) as JsonObject;
   return rest;
 };
@@ -80,8 +80,8 @@ interface Success {
 interface OperationSpec {
   readonly summary: string;
   readonly description?: string;
-  readonly path?: z.ZodObject;
-  readonly query?: z.ZodObject;
+  readonly path?: $ZodObject;
+  readonly query?: $ZodObject;
   /** Component name of the JSON request body. */
   readonly body?: string;
   readonly idempotencyKey?: boolean;
@@ -93,14 +93,14 @@ interface OperationSpec {
 }
 
 /** Components: request bodies are read as input (defaults optional), answers as output. */
-const REQUEST_BODIES: Readonly<Record<string, ZodType>> = {
+const REQUEST_BODIES: Readonly<Record<string, $ZodType>> = {
   NewProduct: newProductSchema,
   ProductChanges: productChangesSchema,
   StockChange: stockChangeSchema,
   PlaceOrderRequest: placeOrderRequestSchema,
 };
 
-const RESPONSE_BODIES: Readonly<Record<string, ZodType>> = {
+const RESPONSE_BODIES: Readonly<Record<string, $ZodType>> = {
   Health: healthSchema,
   Ready: readySchema,
   NotReady: notReadySchema,
@@ -321,7 +321,7 @@ const problemResponse = (status: number, codes: readonly string[], gatewayToo: b
 
 const parametersOf = (spec: OperationSpec): Json[] => {
   const parameters: Json[] = [];
-  const fromObject = (where: 'path' | 'query', object: z.ZodObject) => {
+  const fromObject = (where: 'path' | 'query', object: $ZodObject) => {
     const schema = jsonSchemaOf(object, 'input');
     const properties = (schema.properties ?? {}) as JsonObject;
     const required = new Set((schema.required ?? []) as string[]);

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { moneySchema, productIdSchema, type Money } from '../../shared/contracts/common';
 import { LOW_STOCK_UNITS } from '../../shared/contracts/events';
 
@@ -9,9 +9,11 @@ import { LOW_STOCK_UNITS } from '../../shared/contracts/events';
  */
 export const categorySchema = z
   .string()
-  .min(1)
-  .max(40)
-  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a lowercase slug: letters a-z, digits, single hyphens between them (e.g. coffee, kitchen-tools)');
+  .check(
+    z.minLength(1),
+    z.maxLength(40),
+    z.regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'must be a lowercase slug: letters a-z, digits, single hyphens between them (e.g. coffee, kitchen-tools)'),
+  );
 
 /**
  * The category a product stored before categories existed reads back as:
@@ -29,15 +31,15 @@ export const MAX_IMAGE_URL_LENGTH = 2048;
  * credentials, no whitespace. Shop pages are served over HTTPS, where an
  * `http` image is blocked or flagged as mixed content.
  */
-export const imageUrlSchema = z
-  .string()
-  .max(MAX_IMAGE_URL_LENGTH)
-  .regex(/^\S+$/, 'must not contain whitespace')
-  .refine((value) => {
+export const imageUrlSchema = z.string().check(
+  z.maxLength(MAX_IMAGE_URL_LENGTH),
+  z.regex(/^\S+$/, 'must not contain whitespace'),
+  z.refine((value) => {
     if (!URL.canParse(value)) return false;
     const url = new URL(value);
     return url.protocol === 'https:' && url.hostname.includes('.') && url.username === '' && url.password === '';
-  }, 'must be an absolute https URL with a host name and no credentials');
+  }, 'must be an absolute https URL with a host name and no credentials'),
+);
 
 /** A product as catalog owns it. Prices are integer minor units. */
 export interface Product {
@@ -89,16 +91,14 @@ export const toView = ({ available, ...product }: CatalogProduct): ProductView =
 });
 
 /** What an admin sends to create a product; `id` is optional (a slug), `category` is required. */
-export const newProductSchema = z
-  .object({
-    id: productIdSchema.optional(),
-    name: z.string().trim().min(1).max(200),
-    description: z.string().trim().max(2000).default(''),
-    category: categorySchema,
-    imageUrl: imageUrlSchema.optional(),
-    price: moneySchema,
-  })
-  .strict();
+export const newProductSchema = z.strictObject({
+  id: z.optional(productIdSchema),
+  name: z.string().check(z.trim(), z.minLength(1), z.maxLength(200)),
+  description: z._default(z.string().check(z.trim(), z.maxLength(2000)), ''),
+  category: categorySchema,
+  imageUrl: z.optional(imageUrlSchema),
+  price: moneySchema,
+});
 export type NewProduct = z.infer<typeof newProductSchema>;
 
 /**
@@ -106,15 +106,14 @@ export type NewProduct = z.infer<typeof newProductSchema>;
  * others stay as they are. `imageUrl: null` removes the image.
  */
 export const productChangesSchema = z
-  .object({
-    name: z.string().trim().min(1).max(200).optional(),
-    description: z.string().trim().max(2000).optional(),
-    category: categorySchema.optional(),
-    imageUrl: imageUrlSchema.nullable().optional(),
-    price: moneySchema.optional(),
+  .strictObject({
+    name: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(200))),
+    description: z.optional(z.string().check(z.trim(), z.maxLength(2000))),
+    category: z.optional(categorySchema),
+    imageUrl: z.optional(z.nullable(imageUrlSchema)),
+    price: z.optional(moneySchema),
   })
-  .strict()
-  .refine((changes) => Object.keys(changes).length > 0, { message: 'at least one of name, description, category, imageUrl, price is required' });
+  .check(z.refine((changes) => Object.keys(changes).length > 0, { message: 'at least one of name, description, category, imageUrl, price is required' }));
 export type ProductChanges = z.infer<typeof productChangesSchema>;
 
 /** Applies changes, keeping identity and creation time. */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { moneySchema, productIdSchema } from '../../shared/contracts/common';
 import { LOW_STOCK_UNITS } from '../../shared/contracts/events';
 import type { SameShape } from '../../shared/same-shape';
@@ -19,26 +19,29 @@ export const productViewSchema = z
     id: productIdSchema,
     name: z.string(),
     description: z.string(),
-    category: categorySchema.meta({ description: 'A lowercase slug; products created before categories read back as `uncategorized`.' }),
-    imageUrl: z.string().max(MAX_IMAGE_URL_LENGTH).meta({ description: 'An absolute https URL.' }).optional(),
+    category: categorySchema.check(z.meta({ description: 'A lowercase slug; products created before categories read back as `uncategorized`.' })),
+    imageUrl: z.optional(z.string().check(z.maxLength(MAX_IMAGE_URL_LENGTH), z.meta({ description: 'An absolute https URL.' }))),
     price: moneySchema,
-    available: z
-      .number()
-      .int()
-      .min(0)
-      .max(LOW_STOCK_UNITS)
-      .meta({ description: `Units on sale, shown only while there are ${LOW_STOCK_UNITS} or fewer ("3 left").` })
-      .optional(),
-    inStock: z.boolean().meta({ description: 'Whether any unit is on sale.' }),
+    available: z.optional(
+      z
+        .number()
+        .check(
+          z.int(),
+          z.minimum(0),
+          z.maximum(LOW_STOCK_UNITS),
+          z.meta({ description: `Units on sale, shown only while there are ${LOW_STOCK_UNITS} or fewer ("3 left").` }),
+        ),
+    ),
+    inStock: z.boolean().check(z.meta({ description: 'Whether any unit is on sale.' })),
     createdAt: timestamp,
     updatedAt: timestamp,
   })
-  .meta({ description: 'A product with whether it is in stock, and how many units are left while they are few.' });
+  .check(z.meta({ description: 'A product with whether it is in stock, and how many units are left while they are few.' }));
 
 /** `GET /products`: a page of products in product-id order. */
 export const productPageSchema = z.object({
   items: z.array(productViewSchema),
-  nextCursor: z.string().meta({ description: 'Pass as `cursor` for the next page; absent on the last.' }).optional(),
+  nextCursor: z.optional(z.string().check(z.meta({ description: 'Pass as `cursor` for the next page; absent on the last.' }))),
 });
 
 /** `tsc` fails here if the schema and the view the handlers return differ. */

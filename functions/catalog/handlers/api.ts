@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { productIdSchema } from '../../shared/contracts/common';
 import { jsonResponse, parseJsonBody, validate } from '../../shared/http';
 import { httpApi } from '../../shared/middleware';
@@ -7,13 +7,11 @@ import { catalogRoutes } from '../routes';
 import { createProduct, deleteProduct, getProduct, listProducts, updateProduct, type CatalogDeps } from '../use-cases/products';
 
 /** `GET /products`'s query. */
-export const productPageQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(2048).optional(),
-    category: categorySchema.optional(),
-  })
-  .strict();
+export const productPageQuery = z.strictObject({
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
+  category: z.optional(categorySchema),
+});
 
 /** The path of the `/products/{id}` routes. */
 export const productPath = z.object({ id: productIdSchema });

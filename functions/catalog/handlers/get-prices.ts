@@ -1,12 +1,12 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { moneySchema, productIdSchema } from '../../shared/contracts/common';
 import { internalQuery } from '../../shared/middleware';
 import { getPrices, type CatalogDeps } from '../use-cases/products';
 
 /** Request of the price lookup the orders service invokes. */
 export const getPricesRequest = z.object({
-  productIds: z.array(productIdSchema).min(1).max(100),
-  correlationId: z.string().optional(),
+  productIds: z.array(productIdSchema).check(z.minLength(1), z.maxLength(100)),
+  correlationId: z.optional(z.string()),
 });
 
 /** Answer of the price lookup; unknown ids are in `missing`. */

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { dynamoDb } from '../../shared/clients/dynamodb';
 import { isConditionFailed, transactionCancellationReasons } from '../../shared/dynamodb';
 import { TransientError } from '../../shared/errors';

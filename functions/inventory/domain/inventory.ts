@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 
 /** Largest on-hand count an admin may set for one product. */
 export const MAX_STOCK = 1_000_000;
@@ -18,7 +18,7 @@ export interface StockLevel {
 }
 
 /** What an admin sends to set the on-hand count of a product. */
-export const stockChangeSchema = z.object({ stock: z.number().int().min(0).max(MAX_STOCK) }).strict();
+export const stockChangeSchema = z.strictObject({ stock: z.number().check(z.int(), z.minimum(0), z.maximum(MAX_STOCK)) });
 export type StockChange = z.infer<typeof stockChangeSchema>;
 
 /** Units of one product held for an order. */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { productIdSchema } from '../../shared/contracts/common';
 import type { SameShape } from '../../shared/same-shape';
 import { MAX_STOCK, type StockLevel } from '../domain/inventory';
@@ -13,7 +13,7 @@ import { MAX_STOCK, type StockLevel } from '../domain/inventory';
 /** `GET` and `PUT /inventory/{productId}`: units on hand and not reserved by any order. */
 export const stockLevelSchema = z.object({
   productId: productIdSchema,
-  stock: z.number().int().min(0).max(MAX_STOCK),
+  stock: z.number().check(z.int(), z.minimum(0), z.maximum(MAX_STOCK)),
   updatedAt: z.iso.datetime({ offset: true }),
 });
 

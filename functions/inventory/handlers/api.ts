@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { productIdSchema } from '../../shared/contracts/common';
 import { jsonResponse, parseJsonBody, validate } from '../../shared/http';
 import { httpApi } from '../../shared/middleware';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { productIdSchema } from '../../shared/contracts/common';
 import type { DataOf, EventDetail } from '../../shared/contracts/envelope';
 import { StockChanged } from '../../shared/contracts/events';
@@ -12,13 +12,13 @@ import { safeParse } from '../../shared/validation';
  */
 export const storedStockSchema = z.object({
   // Stryker disable next-line StringLiteral: the handler passes only PRODUCT# items to this schema (isStockWrite)
-  pk: z.string().startsWith('PRODUCT#'),
+  pk: z.string().check(z.startsWith('PRODUCT#')),
   productId: productIdSchema,
-  stock: z.number().int().nonnegative(),
-  version: z.number().int().positive(),
+  stock: z.number().check(z.int(), z.nonnegative()),
+  version: z.number().check(z.int(), z.positive()),
   // Stryker disable next-line ObjectLiteral,BooleanLiteral: stock is written with toISOString() (UTC, Z) only; an offset is tolerated, never produced
   updatedAt: z.iso.datetime({ offset: true }),
-  correlationId: z.string().min(1).max(128).optional(),
+  correlationId: z.optional(z.string().check(z.minLength(1), z.maxLength(128))),
 });
 export type StoredStock = z.infer<typeof storedStockSchema>;
 

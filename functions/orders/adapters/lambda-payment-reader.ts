@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { moneySchema } from '../../shared/contracts/common';
 import type { PaymentReader, PaymentSummary } from '../ports/payment-reader';
 import { defaultInvoke, type InvokeFn } from './function-invoke';
@@ -10,16 +10,16 @@ import { defaultInvoke, type InvokeFn } from './function-invoke';
  * make the call a dependency error (503) rather than a wrong answer.
  */
 export const getPaymentAnswerSchema = z.object({
-  payment: z
-    .object({
-      paymentId: z.string().min(1),
-      status: z.string().min(1),
+  payment: z.nullable(
+    z.object({
+      paymentId: z.string().check(z.minLength(1)),
+      status: z.string().check(z.minLength(1)),
       amount: moneySchema,
       createdAt: z.string(),
       updatedAt: z.string(),
-      declineReason: z.string().optional(),
-    })
-    .nullable(),
+      declineReason: z.optional(z.string()),
+    }),
+  ),
 });
 
 /** An order's payment from the payments service's GetPayment function (`PAYMENTS_QUERY_FUNCTION`). */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { moneySchema, productIdSchema } from '../../shared/contracts/common';
 import type { PriceCatalog, PriceLookup } from '../ports/price-catalog';
 import { defaultInvoke, type InvokeFn } from './function-invoke';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { cancelShipmentOutcomeSchema, type CancelShipmentInput, type CancelShipmentOutcome, type ShipmentTombstone } from '../../shared/contracts/saga';
 import type { ShipmentCanceller } from '../ports/shipment-canceller';
 import { defaultInvoke, type InvokeFn } from './function-invoke';

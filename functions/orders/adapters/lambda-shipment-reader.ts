@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { addressSchema } from '../../shared/contracts/common';
 import type { ShipmentReader, ShipmentSummary } from '../ports/shipment-reader';
 import { defaultInvoke, type InvokeFn } from './function-invoke';
@@ -9,19 +9,19 @@ import { defaultInvoke, type InvokeFn } from './function-invoke';
  * ignored; missing or changed ones make the call a dependency error (503).
  */
 export const getShipmentAnswerSchema = z.object({
-  shipment: z
-    .object({
-      shipmentId: z.string().min(1),
-      status: z.string().min(1),
+  shipment: z.nullable(
+    z.object({
+      shipmentId: z.string().check(z.minLength(1)),
+      status: z.string().check(z.minLength(1)),
       address: addressSchema,
-      items: z.array(z.object({ productId: z.string(), quantity: z.number().int() })),
+      items: z.array(z.object({ productId: z.string(), quantity: z.number().check(z.int()) })),
       carrier: z.string(),
       trackingNumber: z.string(),
       createdAt: z.string(),
       updatedAt: z.string(),
-      deliveredAt: z.string().optional(),
-    })
-    .nullable(),
+      deliveredAt: z.optional(z.string()),
+    }),
+  ),
 });
 
 /** An order's shipment from the shipping service's GetShipment function (`SHIPMENTS_QUERY_FUNCTION`). */

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 
 /** How long a key protects retries; after that the same key places a new order. */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 
 /** The `Idempotency-Key` header: 1-255 of letters, digits and `_ . : -`. */
-export const idempotencyKeySchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,255}$/, 'must be 1-255 letters, digits or _ . : -');
+export const idempotencyKeySchema = z.string().check(z.regex(/^[A-Za-z0-9_.:-]{1,255}$/, 'must be 1-255 letters, digits or _ . : -'));
 
 /**
  * Remembers which order a user's Idempotency-Key placed, and for which

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import {
   addressSchema,
   cancellationReasonSchema,
@@ -63,15 +63,15 @@ const timestamp = z.iso.datetime({ offset: true });
 export const storedOrderSchema = z.object({
   orderId: orderIdSchema,
   userId: userIdSchema,
-  items: z.array(pricedLineSchema).min(1),
+  items: z.array(pricedLineSchema).check(z.minLength(1)),
   total: moneySchema,
-  paymentToken: z.string().min(1),
+  paymentToken: z.string().check(z.minLength(1)),
   shippingAddress: addressSchema,
   status: orderStatusSchema,
-  cancellationReason: cancellationReasonSchema.optional(),
-  cancelRequestedAt: timestamp.optional(),
-  statusHistory: z.array(z.object({ status: orderStatusSchema, at: timestamp, reason: cancellationReasonSchema.optional() })),
-  correlationId: z.string().min(1),
+  cancellationReason: z.optional(cancellationReasonSchema),
+  cancelRequestedAt: z.optional(timestamp),
+  statusHistory: z.array(z.object({ status: orderStatusSchema, at: timestamp, reason: z.optional(cancellationReasonSchema) })),
+  correlationId: z.string().check(z.minLength(1)),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -87,16 +87,13 @@ export const DEFAULT_PAYMENT_TOKEN = 'tok_visa';
  * anything else are unknown fields (422). The user is the token's `sub`, and
  * prices come from catalog.
  */
-export const placeOrderRequestSchema = z
-  .object({
-    items: z
-      .array(z.object({ productId: productIdSchema, quantity: z.number().int().min(1).max(MAX_LINE_QUANTITY) }).strict())
-      .min(1)
-      .max(MAX_ORDER_LINES),
-    paymentToken: z.string().min(1).max(64).default(DEFAULT_PAYMENT_TOKEN),
-    shippingAddress: addressSchema,
-  })
-  .strict();
+export const placeOrderRequestSchema = z.strictObject({
+  items: z
+    .array(z.strictObject({ productId: productIdSchema, quantity: z.number().check(z.int(), z.minimum(1), z.maximum(MAX_LINE_QUANTITY)) }))
+    .check(z.minLength(1), z.maxLength(MAX_ORDER_LINES)),
+  paymentToken: z._default(z.string().check(z.minLength(1), z.maxLength(64)), DEFAULT_PAYMENT_TOKEN),
+  shippingAddress: addressSchema,
+});
 export type PlaceOrderRequest = z.infer<typeof placeOrderRequestSchema>;
 
 /**

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { addressSchema, cancellationReasonSchema, moneySchema, orderIdSchema, pricedLineSchema } from '../../shared/contracts/common';
 import type { SameShape } from '../../shared/same-shape';
 import { getPaymentAnswerSchema } from '../adapters/lambda-payment-reader';
@@ -19,12 +19,12 @@ const timestamp = z.iso.datetime({ offset: true });
 export const orderViewSchema = z.object({
   orderId: orderIdSchema,
   status: orderStatusSchema,
-  items: z.array(pricedLineSchema).min(1),
+  items: z.array(pricedLineSchema).check(z.minLength(1)),
   total: moneySchema,
   shippingAddress: addressSchema,
-  cancellationReason: cancellationReasonSchema.optional(),
-  cancellationRequestedAt: timestamp.meta({ description: 'When its owner asked to cancel it.' }).optional(),
-  statusHistory: z.array(z.object({ status: orderStatusSchema, at: timestamp, reason: cancellationReasonSchema.optional() })),
+  cancellationReason: z.optional(cancellationReasonSchema),
+  cancellationRequestedAt: z.optional(timestamp.check(z.meta({ description: 'When its owner asked to cancel it.' }))),
+  statusHistory: z.array(z.object({ status: orderStatusSchema, at: timestamp, reason: z.optional(cancellationReasonSchema) })),
   createdAt: timestamp,
   updatedAt: timestamp,
 });
@@ -34,13 +34,13 @@ export const placementViewSchema = z.object({
   orderId: orderIdSchema,
   status: z.literal('PENDING'),
   total: moneySchema,
-  items: z.array(pricedLineSchema).min(1),
+  items: z.array(pricedLineSchema).check(z.minLength(1)),
 });
 
 /** `GET /orders`: the caller's orders, newest first. */
 export const orderPageSchema = z.object({
   items: z.array(orderViewSchema),
-  nextCursor: z.string().meta({ description: 'Pass as `cursor` for the next page; absent on the last.' }).optional(),
+  nextCursor: z.optional(z.string().check(z.meta({ description: 'Pass as `cursor` for the next page; absent on the last.' }))),
 });
 
 /**

@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { orderIdSchema } from '../../shared/contracts/common';
 import { ValidationError } from '../../shared/errors';
 import { jsonResponse, parseJsonBody, validate, type HttpEvent } from '../../shared/http';
@@ -40,12 +40,10 @@ export interface OrdersApiDeps {
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
 /** `GET /orders`'s query. */
-export const orderPageQuery = z
-  .object({
-    limit: z.coerce.number().int().min(1).max(100).default(20),
-    cursor: z.string().max(2048).optional(),
-  })
-  .strict();
+export const orderPageQuery = z.strictObject({
+  limit: z._default(z.coerce.number().check(z.int(), z.minimum(1), z.maximum(100)), 20),
+  cursor: z.optional(z.string().check(z.maxLength(2048))),
+});
 
 /** The path of the `/orders/{id}` routes. */
 export const orderPath = z.object({ id: orderIdSchema });

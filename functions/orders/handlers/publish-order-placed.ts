@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import type { DataOf, EventDetail } from '../../shared/contracts/envelope';
 import type { OrderPlaced } from '../../shared/contracts/events';
 import { ContractViolationError } from '../../shared/errors';
@@ -14,9 +14,9 @@ const attributeValue = z.custom<AttributeValue>((value) => typeof value === 'obj
 
 /** One DynamoDB stream record, as an EventBridge Pipe passes it to its enrichment. Other fields are ignored. */
 export const orderStreamRecordSchema = z.object({
-  eventID: z.string().min(1),
-  eventName: z.string().optional(),
-  dynamodb: z.object({ NewImage: z.record(z.string(), attributeValue).optional() }).optional(),
+  eventID: z.string().check(z.minLength(1)),
+  eventName: z.optional(z.string()),
+  dynamodb: z.optional(z.object({ NewImage: z.optional(z.record(z.string(), attributeValue)) })),
 });
 
 /** The batch of stream records the outbox pipe sends. */

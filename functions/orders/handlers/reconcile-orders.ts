@@ -1,5 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { scheduledJob } from '../../shared/middleware';
 import { logger, metrics } from '../../shared/powertools';
 import { RECOVERY_ACTIONS, reconcileOrders, type ReconcileOrdersDeps } from '../use-cases/reconcile-orders';
@@ -8,13 +8,11 @@ import { RECOVERY_ACTIONS, reconcileOrders, type ReconcileOrdersDeps } from '../
 export const MAX_RECONCILE_BATCH = 200;
 
 /** The schedule's input (its rule target's `Input`), or an operator's. */
-export const reconcileInputSchema = z
-  .object({
-    /** Orders PENDING for longer than this are looked at. */
-    olderThanSeconds: z.number().int().min(0).max(30 * 24 * 3600),
-    limit: z.number().int().min(1).max(MAX_RECONCILE_BATCH).default(100),
-  })
-  .strict();
+export const reconcileInputSchema = z.strictObject({
+  /** Orders PENDING for longer than this are looked at. */
+  olderThanSeconds: z.number().check(z.int(), z.minimum(0), z.maximum(30 * 24 * 3600)),
+  limit: z._default(z.number().check(z.int(), z.minimum(1), z.maximum(MAX_RECONCILE_BATCH)), 100),
+});
 
 /**
  * The reconciler, run on a schedule: finds orders stuck in PENDING and drives

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { moneySchema, orderIdSchema } from '../../shared/contracts/common';
 import { internalQuery } from '../../shared/middleware';
 import { paymentStatusSchema } from '../domain/payment';
@@ -8,22 +8,22 @@ import { getPayment } from '../use-cases/get-payment';
 /** Request of the payment lookup the orders service invokes for order details. */
 export const getPaymentRequest = z.object({
   orderId: orderIdSchema,
-  correlationId: z.string().optional(),
+  correlationId: z.optional(z.string()),
 });
 export type GetPaymentRequest = z.infer<typeof getPaymentRequest>;
 
 /** Answer of the payment lookup: the order's payment, or null if it was never charged. */
 export const getPaymentResponse = z.object({
-  payment: z
-    .object({
-      paymentId: z.string().min(1),
+  payment: z.nullable(
+    z.object({
+      paymentId: z.string().check(z.minLength(1)),
       status: paymentStatusSchema,
       amount: moneySchema,
       createdAt: z.iso.datetime({ offset: true }),
       updatedAt: z.iso.datetime({ offset: true }),
-      declineReason: z.string().optional(),
-    })
-    .nullable(),
+      declineReason: z.optional(z.string()),
+    }),
+  ),
 });
 export type GetPaymentResponse = z.infer<typeof getPaymentResponse>;
 

@@ -1,12 +1,11 @@
-import * as z from 'zod';
-import type { ZodType } from 'zod';
+import * as z from '../zod';
 
 /** Metadata every event carries, whatever its type. */
 export const eventMetadataSchema = z.object({
-  eventId: z.string().min(1),
-  version: z.string().regex(/^\d+$/),
+  eventId: z.string().check(z.minLength(1)),
+  version: z.string().check(z.regex(/^\d+$/)),
   occurredAt: z.iso.datetime({ offset: true }),
-  correlationId: z.string().min(1).max(128),
+  correlationId: z.string().check(z.minLength(1), z.maxLength(128)),
 });
 export type EventMetadata = z.infer<typeof eventMetadataSchema>;
 
@@ -25,8 +24,8 @@ export interface EventContract<TType extends string = string, TData = unknown> {
   readonly detailType: TType;
   readonly source: string;
   readonly version: string;
-  readonly data: ZodType<TData>;
-  readonly detail: ZodType<EventDetail<TData>>;
+  readonly data: z.ZodMiniType<TData>;
+  readonly detail: z.ZodMiniType<EventDetail<TData>>;
 }
 
 /** Builds a contract; the detail schema pins `metadata.version`. */
@@ -34,16 +33,16 @@ export const defineEvent = <TType extends string, TData>(
   detailType: TType,
   source: string,
   version: string,
-  data: ZodType<TData>,
+  data: z.ZodMiniType<TData>,
 ): EventContract<TType, TData> => ({
   detailType,
   source,
   version,
   data,
   detail: z.object({
-    metadata: eventMetadataSchema.extend({ version: z.literal(version) }),
+    metadata: z.extend(eventMetadataSchema, { version: z.literal(version) }),
     data,
-  }) as unknown as ZodType<EventDetail<TData>>,
+  }) as unknown as z.ZodMiniType<EventDetail<TData>>,
 });
 
 /** The data type a contract carries. */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod';
 import { addressSchema, cancellationReasonSchema, moneySchema, orderIdSchema, pricedLineSchema, productIdSchema, userIdSchema } from './common';
 import { defineEvent } from './envelope';
 
@@ -21,9 +21,9 @@ export const OrderPlaced = defineEvent(
   z.object({
     orderId: orderIdSchema,
     userId: userIdSchema,
-    items: z.array(pricedLineSchema).min(1),
+    items: z.array(pricedLineSchema).check(z.minLength(1)),
     total: moneySchema,
-    paymentToken: z.string().min(1),
+    paymentToken: z.string().check(z.minLength(1)),
     shippingAddress: addressSchema,
     placedAt: z.iso.datetime({ offset: true }),
   }),
@@ -38,8 +38,8 @@ export const OrderConfirmed = defineEvent(
     orderId: orderIdSchema,
     userId: userIdSchema,
     total: moneySchema,
-    paymentId: z.string().min(1),
-    shipmentId: z.string().min(1),
+    paymentId: z.string().check(z.minLength(1)),
+    shipmentId: z.string().check(z.minLength(1)),
   }),
 );
 
@@ -58,7 +58,7 @@ export const OrderCancelled = defineEvent(
     userId: userIdSchema,
     reason: cancellationReasonSchema,
     /** The error the failing step reported, for people reading events. */
-    error: z.string().optional(),
+    error: z.optional(z.string()),
   }),
 );
 
@@ -71,7 +71,7 @@ export const CompensationFailed = defineEvent(
     orderId: orderIdSchema,
     step: z.enum(['CancelShipment', 'RefundPayment', 'ReleaseInventory']),
     error: z.string(),
-    cause: z.string().optional(),
+    cause: z.optional(z.string()),
   }),
 );
 
@@ -86,7 +86,7 @@ export const OrderShipped = defineEvent(
   '1',
   z.object({
     orderId: orderIdSchema,
-    shipmentId: z.string().min(1),
+    shipmentId: z.string().check(z.minLength(1)),
     shippedAt: z.iso.datetime({ offset: true }),
   }),
 );
@@ -98,7 +98,7 @@ export const ShipmentDelivered = defineEvent(
   '1',
   z.object({
     orderId: orderIdSchema,
-    shipmentId: z.string().min(1),
+    shipmentId: z.string().check(z.minLength(1)),
     deliveredAt: z.iso.datetime({ offset: true }),
   }),
 );
@@ -131,8 +131,8 @@ export const StockChanged = defineEvent(
   z.object({
     productId: productIdSchema,
     /** Units on hand and not reserved by any order. */
-    available: z.number().int().nonnegative(),
-    version: z.number().int().positive(),
+    available: z.number().check(z.int(), z.nonnegative()),
+    version: z.number().check(z.int(), z.positive()),
   }),
 );
 

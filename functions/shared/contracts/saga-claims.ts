@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod';
 import { cancellationReasonSchema } from './common';
 
 /**
@@ -20,12 +20,12 @@ export const SAGA_CLAIM_OUTCOMES = {
 
 /** A claim as the table holds it (attributes the reconciler reads). */
 export const sagaClaimSchema = z.object({
-  pk: z.string().min(1),
+  pk: z.string().check(z.minLength(1)),
   /** The execution that claimed the order (its ARN). */
-  executionId: z.string().min(1),
+  executionId: z.string().check(z.minLength(1)),
   /** When that execution started (ISO 8601). */
-  claimedAt: z.string().min(1),
-  outcome: z.enum([SAGA_CLAIM_OUTCOMES.confirmed, SAGA_CLAIM_OUTCOMES.cancelled, SAGA_CLAIM_OUTCOMES.repair]).optional(),
-  reason: cancellationReasonSchema.optional(),
+  claimedAt: z.string().check(z.minLength(1)),
+  outcome: z.optional(z.enum([SAGA_CLAIM_OUTCOMES.confirmed, SAGA_CLAIM_OUTCOMES.cancelled, SAGA_CLAIM_OUTCOMES.repair])),
+  reason: z.optional(cancellationReasonSchema),
 });
 export type SagaClaim = z.infer<typeof sagaClaimSchema>;

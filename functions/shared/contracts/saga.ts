@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../zod';
 import { addressSchema, cancellationReasonSchema, moneySchema, orderIdSchema, productIdSchema, userIdSchema } from './common';
 
 /**
@@ -28,16 +28,16 @@ export const SagaErrors = {
 
 const base = {
   orderId: orderIdSchema,
-  correlationId: z.string().min(1).max(128),
+  correlationId: z.string().check(z.minLength(1), z.maxLength(128)),
 };
 
-const quantityLine = z.object({ productId: productIdSchema, quantity: z.number().int().min(1) });
+const quantityLine = z.object({ productId: productIdSchema, quantity: z.number().check(z.int(), z.minimum(1)) });
 
 export const reserveInventoryInput = z.object({
   ...base,
   /** Execution that owns the reservation; another execution is a duplicate saga. */
-  executionId: z.string().min(1),
-  items: z.array(quantityLine).min(1),
+  executionId: z.string().check(z.minLength(1)),
+  items: z.array(quantityLine).check(z.minLength(1)),
 });
 export type ReserveInventoryInput = z.infer<typeof reserveInventoryInput>;
 export interface ReserveInventoryOutput {
@@ -51,7 +51,7 @@ export interface ReleaseInventoryOutput {
   readonly released: boolean;
 }
 
-export const chargePaymentInput = z.object({ ...base, amount: moneySchema, paymentToken: z.string().min(1) });
+export const chargePaymentInput = z.object({ ...base, amount: moneySchema, paymentToken: z.string().check(z.minLength(1)) });
 export type ChargePaymentInput = z.infer<typeof chargePaymentInput>;
 export interface ChargePaymentOutput {
   readonly paymentId: string;
@@ -64,7 +64,7 @@ export interface RefundPaymentOutput {
   readonly refunded: boolean;
 }
 
-export const createShipmentInput = z.object({ ...base, address: addressSchema, items: z.array(quantityLine).min(1) });
+export const createShipmentInput = z.object({ ...base, address: addressSchema, items: z.array(quantityLine).check(z.minLength(1)) });
 export type CreateShipmentInput = z.infer<typeof createShipmentInput>;
 export interface CreateShipmentOutput {
   readonly shipmentId: string;
@@ -75,7 +75,7 @@ export interface CreateShipmentOutput {
  * order's address and lines, so the record is complete and a later
  * CreateShipment for the order finds it cancelled.
  */
-export const shipmentTombstoneSchema = z.object({ address: addressSchema, items: z.array(quantityLine).min(1) });
+export const shipmentTombstoneSchema = z.object({ address: addressSchema, items: z.array(quantityLine).check(z.minLength(1)) });
 export type ShipmentTombstone = z.infer<typeof shipmentTombstoneSchema>;
 
 /**
@@ -83,7 +83,7 @@ export type ShipmentTombstone = z.infer<typeof shipmentTombstoneSchema>;
  * the orders service sends one when the order's owner cancels it, so that a
  * shipment the saga has not created yet never will be.
  */
-export const cancelShipmentInput = z.object({ ...base, tombstone: shipmentTombstoneSchema.optional() });
+export const cancelShipmentInput = z.object({ ...base, tombstone: z.optional(shipmentTombstoneSchema) });
 export type CancelShipmentInput = z.infer<typeof cancelShipmentInput>;
 
 /**
@@ -115,7 +115,7 @@ export interface CancelShipmentOutput {
  */
 export const cancellationInputSchema = z.object({
   data: z.object({ orderId: orderIdSchema, userId: userIdSchema }),
-  metadata: z.object({ correlationId: z.string().min(1).max(128) }),
+  metadata: z.object({ correlationId: z.string().check(z.minLength(1), z.maxLength(128)) }),
   cancellation: z.object({ reason: cancellationReasonSchema }),
 });
 export type CancellationInput = z.infer<typeof cancellationInputSchema>;
@@ -128,7 +128,10 @@ export type CancellationInput = z.infer<typeof cancellationInputSchema>;
  * `AlreadyHandled` has neither: another execution handled the order.)
  */
 export const sagaOutcomeSchema = z.union([
-  z.object({ cancellation: z.object({ reason: cancellationReasonSchema }) }).transform(({ cancellation }) => ({ kind: 'cancelled' as const, reason: cancellation.reason })),
-  z.object({ results: z.object({ shipment: z.object({ shipmentId: z.string().min(1) }) }) }).transform(() => ({ kind: 'confirmed' as const })),
+  z.pipe(
+    z.object({ cancellation: z.object({ reason: cancellationReasonSchema }) }),
+    z.transform(({ cancellation }) => ({ kind: 'cancelled' as const, reason: cancellation.reason })),
+  ),
+  z.pipe(z.object({ results: z.object({ shipment: z.object({ shipmentId: z.string().check(z.minLength(1)) }) }) }), z.transform(() => ({ kind: 'confirmed' as const }))),
 ]);
 export type SagaOutcome = z.output<typeof sagaOutcomeSchema>;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { orderIdSchema, type Address } from '../../shared/contracts/common';
 
 /**
@@ -57,8 +57,8 @@ export const trackingNumberFor = (orderId: string): string =>
   `SIM${createHash('sha256').update(orderId).digest('hex').slice(0, 16).toUpperCase()}`;
 
 /** A shipment id as it appears in a path: `shp-<order id>`. */
-export const shipmentIdSchema = z
-  .string()
-  .refine((id) => id.startsWith(SHIPMENT_PREFIX) && orderIdSchema.safeParse(id.slice(SHIPMENT_PREFIX.length)).success, {
+export const shipmentIdSchema = z.string().check(
+  z.refine((id) => id.startsWith(SHIPMENT_PREFIX) && orderIdSchema.safeParse(id.slice(SHIPMENT_PREFIX.length)).success, {
     message: 'must be shp-<order id>',
-  });
+  }),
+);

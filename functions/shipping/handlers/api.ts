@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { DependencyUnavailableError, TransientError } from '../../shared/errors';
 import type { EventPublisher } from '../../shared/event-publisher';
 import { jsonResponse, validate } from '../../shared/http';

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from '../../shared/zod';
 import { addressSchema, orderIdSchema, productIdSchema } from '../../shared/contracts/common';
 import { CARRIER, SHIPMENT_STATUSES, type Shipment } from '../domain/shipment';
 
@@ -8,14 +8,14 @@ export const shipmentViewSchema = z.object({
   orderId: orderIdSchema,
   status: z.enum(SHIPMENT_STATUSES),
   address: addressSchema,
-  items: z.array(z.object({ productId: productIdSchema, quantity: z.number().int().min(1) })),
+  items: z.array(z.object({ productId: productIdSchema, quantity: z.number().check(z.int(), z.minimum(1)) })),
   carrier: z.literal(CARRIER),
   trackingNumber: z.string(),
   createdAt: z.iso.datetime({ offset: true }),
   updatedAt: z.iso.datetime({ offset: true }),
-  shippedAt: z.iso.datetime({ offset: true }).optional(),
-  deliveredAt: z.iso.datetime({ offset: true }).optional(),
-  cancelledAt: z.iso.datetime({ offset: true }).optional(),
+  shippedAt: z.optional(z.iso.datetime({ offset: true })),
+  deliveredAt: z.optional(z.iso.datetime({ offset: true })),
+  cancelledAt: z.optional(z.iso.datetime({ offset: true })),
 });
 export type ShipmentView = z.infer<typeof shipmentViewSchema>;
 

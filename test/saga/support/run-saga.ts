@@ -1,7 +1,6 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomUUID } from 'node:crypto';
-import type { ZodType } from 'zod';
 import type { EventContract } from '../../../functions/shared/contracts/envelope';
 import { AllEvents } from '../../../functions/shared/contracts/events';
 import {
@@ -19,6 +18,7 @@ import {
   type ReleaseInventoryOutput,
   type ReserveInventoryOutput,
 } from '../../../functions/shared/contracts/saga';
+import type * as z from '../../../functions/shared/zod';
 import type { JsonValue } from '../../../local/cloudformation/intrinsics';
 import { StepFunctionsEngine, type EventEntry, type FunctionInvocation, type PutEventsResponse, type TaskCall } from '../../../local/stepfunctions/engine';
 import { compensationFailedDetail, orderCancelledByCustomerDetail, orderCancelledDetail, orderConfirmedDetail } from '../../fixtures/events';
@@ -58,7 +58,7 @@ import { FailedEntryError, LambdaServiceError } from './task-errors';
  */
 
 /** The Lambda task states and the input contract each one's function validates. */
-const LAMBDA_TASK_INPUTS: Readonly<Record<string, ZodType>> = {
+const LAMBDA_TASK_INPUTS: Readonly<Record<string, z.ZodMiniType>> = {
   ReserveInventory: reserveInventoryInput,
   ChargePayment: chargePaymentInput,
   CreateShipment: createShipmentInput,

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import type { ZodType } from 'zod';
+import type { $ZodType } from 'zod/v4/core';
 import type { InvokeFn } from '../../../functions/orders/adapters/function-invoke';
 import { LambdaShipmentCanceller } from '../../../functions/orders/adapters/lambda-shipment-canceller';
 import type { Order } from '../../../functions/orders/domain/order';
@@ -7,6 +7,7 @@ import { createOrdersApi } from '../../../functions/orders/handlers/api';
 import { reconcileOrders } from '../../../functions/orders/use-cases/reconcile-orders';
 import { cancellationInputSchema } from '../../../functions/shared/contracts/saga';
 import { metrics, tracer } from '../../../functions/shared/powertools';
+import * as z from '../../../functions/shared/zod';
 import { shipmentIdFor, trackingNumberFor, type Shipment } from '../../../functions/shipping/domain/shipment';
 import { createCancelShipmentHandler } from '../../../functions/shipping/handlers/cancel-shipment';
 import { FakeExecutions, FakeShipmentCanceller } from '../../fakes/cancellations';
@@ -293,8 +294,8 @@ describe('a cancellation interrupted after its request was recorded', () => {
 describe("the orders service's copy of CancelShipment's contract", () => {
   const viaHandler =
     <E>(handler: (event: E, context: Context) => Promise<unknown>): InvokeFn =>
-    async <T>(_functionName: string, payload: unknown, schema: ZodType<T>) =>
-      schema.parse(JSON.parse(JSON.stringify(await handler(JSON.parse(JSON.stringify(payload)) as E, fakeContext()))));
+    async <T>(_functionName: string, payload: unknown, schema: $ZodType<T>) =>
+      z.parse(schema, JSON.parse(JSON.stringify(await handler(JSON.parse(JSON.stringify(payload)) as E, fakeContext()))));
 
   it("reads shipping's real CancelShipment answer, tombstone and all", async () => {
     // Prepare

@@ -7,6 +7,7 @@ import { LambdaShipmentReader } from '../../../functions/orders/adapters/lambda-
 import { createOrdersApi } from '../../../functions/orders/handlers/api';
 import type { Order } from '../../../functions/orders/domain/order';
 import { tracer } from '../../../functions/shared/powertools';
+import * as z from '../../../functions/shared/zod';
 import { UnservedCountriesCoverage } from '../../../functions/shipping/adapters/unserved-countries-coverage';
 import { createGetShipmentHandler } from '../../../functions/shipping/handlers/get-shipment';
 import { createShipment } from '../../../functions/shipping/use-cases/shipments';
@@ -177,7 +178,7 @@ describe('GET /orders/{id}/details', () => {
 const viaHandler =
   <E>(handler: (event: E, context: Context) => Promise<unknown>): InvokeFn =>
   async (_functionName, payload, schema) =>
-    schema.parse(JSON.parse(JSON.stringify(await handler(JSON.parse(JSON.stringify(payload)) as E, fakeContext()))));
+    z.parse(schema, JSON.parse(JSON.stringify(await handler(JSON.parse(JSON.stringify(payload)) as E, fakeContext()))));
 
 describe('consumer-side contracts of the functions orders invokes', () => {
   it("reads shipping's real GetShipment answer", async () => {
@@ -213,7 +214,7 @@ describe('consumer-side contracts of the functions orders invokes', () => {
     };
     const reader = new LambdaPaymentReader('GetPayment', async (_name, payload, schema) => {
       expect(payload).toEqual({ orderId: ALICE_ORDER, correlationId: 'corr-1' });
-      return schema.parse(answer);
+      return z.parse(schema, answer);
     });
     expect(await reader.getPayment(ALICE_ORDER, 'corr-1')).toEqual({
       paymentId: 'pay-1',
