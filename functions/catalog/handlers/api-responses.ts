@@ -32,7 +32,7 @@ export const productViewSchema = z
           z.meta({ description: `Units on sale, shown only while there are ${LOW_STOCK_UNITS} or fewer ("3 left").` }),
         ),
     ),
-    inStock: z.boolean().check(z.meta({ description: 'Whether any unit is on sale.' })),
+    inStock: z.boolean().check(z.meta({ description: 'Whether at least one unit is on sale.' })),
     createdAt: timestamp,
     updatedAt: timestamp,
   })
