@@ -254,6 +254,10 @@ export interface StateMachineSummary {
   readonly timeoutSeconds?: number;
   /** The log group its execution logs go to, when it has one. */
   readonly logGroupName?: string;
+  /** What its execution logs record (`LoggingConfiguration.Level`): OFF without a log group. */
+  readonly logLevel: LogLevel;
+  /** True when its execution logs carry inputs and outputs (`IncludeExecutionData`). */
+  readonly includeExecutionData: boolean;
 }
 
 export type StateMachineType = 'STANDARD' | 'EXPRESS';
@@ -303,6 +307,13 @@ const REFUSED_PROPERTIES: Readonly<Record<string, string>> = {
 /** How far the history on disk may lag behind a running execution's. */
 const PERSIST_DELAY_MS = 100;
 const DEFAULT_PAGE = 100;
+
+/**
+ * How many of an Express state machine's newest executions the emulator
+ * remembers for the console ({@link StepFunctionsEmulator.executions}). AWS
+ * keeps none: the API still refuses their ARNs.
+ */
+export const EXPRESS_EXECUTIONS_KEPT = 200;
 const MAX_PAGE = 1000;
 const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'];
 const STATE_MACHINE_ARN = /^arn:aws[a-z-]*:states:[a-z0-9-]+:\d{12}:stateMachine:[^:]+$/;
@@ -429,6 +440,8 @@ export class StepFunctionsEmulator {
   public readonly logs: CloudWatchLogs;
   private readonly machines = new Map<string, LocalStateMachine>();
   private readonly active = new Set<EngineExecution>();
+  /** Each Express state machine's newest executions (oldest first, at most {@link EXPRESS_EXECUTIONS_KEPT}) and how many it started. */
+  private readonly expressRuns = new Map<string, { started: number; readonly kept: EngineExecution[] }>();
   /** Writes still to happen when the executions they are for end. */
   private readonly writes = new Set<Promise<void>>();
   /** Each state machine's principal (its role), for the IAM checks of its `states:startExecution` tasks. */
@@ -625,7 +638,20 @@ export class StepFunctionsEmulator {
     });
     log = this.logAsItRuns(machine, execution);
     this.track(execution);
+    this.remember(machine.arn, execution);
     return { executionArn: execution.executionArn, startDate: execution.startDate };
+  }
+
+  /** Keeps an Express execution among its state machine's newest, for the console. */
+  private remember(stateMachineArn: string, execution: EngineExecution): void {
+    let runs = this.expressRuns.get(stateMachineArn);
+    if (!runs) {
+      runs = { started: 0, kept: [] };
+      this.expressRuns.set(stateMachineArn, runs);
+    }
+    runs.started += 1;
+    runs.kept.push(execution);
+    if (runs.kept.length > EXPRESS_EXECUTIONS_KEPT) runs.kept.shift();
   }
 
   /** Counts an execution as running until it and its task calls have ended. */
@@ -657,12 +683,24 @@ export class StepFunctionsEmulator {
       type: machine.type,
       ...(machine.timeoutSeconds !== undefined ? { timeoutSeconds: machine.timeoutSeconds } : {}),
       ...(machine.logging !== undefined ? { logGroupName: machine.logging.logGroupName } : {}),
+      logLevel: machine.logging?.level ?? 'OFF',
+      includeExecutionData: machine.logging?.includeExecutionData ?? false,
     }));
   }
 
   /** A STANDARD execution by ARN (running here, or read back from disk), for tests and the CLI; Express executions are kept nowhere. */
   public execution(executionArn: string): ExecutionView | undefined {
     return this.recordOf(executionArn)?.execution;
+  }
+
+  /**
+   * One of the Express executions the emulator remembers for the console
+   * (see {@link EXPRESS_EXECUTIONS_KEPT}), by ARN. AWS keeps no Express
+   * execution: {@link execution} and the API know none.
+   */
+  public expressExecution(executionArn: string): ExecutionView | undefined {
+    const machineArn = executionArn.replace(':express:', ':stateMachine:').split(':').slice(0, 7).join(':');
+    return this.expressRuns.get(machineArn)?.kept.find((execution) => execution.executionArn === executionArn);
   }
 
   /**
@@ -676,11 +714,14 @@ export class StepFunctionsEmulator {
   }
 
   /**
-   * A STANDARD state machine's executions, newest first (as ListExecutions
-   * orders them), at most `limit` of them, and how many there are: the
-   * console's list. An EXPRESS one has none: its executions are kept nowhere.
+   * A state machine's executions, newest first (as ListExecutions orders
+   * them), at most `limit` of them, and how many there are: the console's
+   * list. For an EXPRESS one, which AWS keeps none of, the newest the
+   * emulator remembers ({@link EXPRESS_EXECUTIONS_KEPT}), and how many it started.
    */
   public executions(stateMachineArn: string, limit = DEFAULT_PAGE): { readonly total: number; readonly executions: readonly ExecutionView[] } {
+    const express = this.expressRuns.get(stateMachineArn);
+    if (express) return { total: express.started, executions: [...express.kept].reverse().slice(0, Math.max(0, limit)) };
     const records = newestFirst(this.machines.get(stateMachineArn)?.executions.values() ?? []);
     return { total: records.length, executions: records.slice(0, Math.max(0, limit)).map((record) => record.execution) };
   }

@@ -21,6 +21,7 @@ import { LocalIam } from '../../local/iam/local-iam';
 import type { LocalResource } from '../../local/resources';
 import { StepFunctionsEngine, type FunctionInvocation } from '../../local/stepfunctions/engine';
 import {
+  EXPRESS_EXECUTIONS_KEPT,
   EXPRESS_MAX_SECONDS,
   StepFunctionsEmulator,
   expressTimeoutSeconds,
@@ -235,6 +236,39 @@ describe('Express executions', () => {
     expect(second.executionArn).not.toBe(first.executionArn);
     expect(served.invoked).toHaveLength(2);
     expect(served.hops.filter((hop) => hop.kind === 'execution-succeeded').map((hop) => hop.executionArn).sort()).toEqual([first.executionArn, second.executionArn].sort());
+  });
+
+  it('remembers the newest executions of each Express state machine for the console, while the API knows none of them', async () => {
+    // Prepare
+    const own = await serve();
+    const started: string[] = [];
+    for (let i = 0; i < EXPRESS_EXECUTIONS_KEPT + 2; i += 1) started.push((await start(own, 'Plain', { orderId: `o-${i}` }, `run-${i}`)).executionArn ?? '');
+    await own.emulator.drain(5000);
+    const newest = started.at(-1) ?? '';
+
+    // Act
+    const listed = own.emulator.executions(machineArn('Plain'), 3);
+    const all = own.emulator.executions(machineArn('Plain'), 1000);
+
+    // Assess
+    expect(listed.total).toBe(EXPRESS_EXECUTIONS_KEPT + 2);
+    expect(listed.executions.map((execution) => execution.name)).toEqual([`run-${EXPRESS_EXECUTIONS_KEPT + 1}`, `run-${EXPRESS_EXECUTIONS_KEPT}`, `run-${EXPRESS_EXECUTIONS_KEPT - 1}`]);
+    expect(all.executions).toHaveLength(EXPRESS_EXECUTIONS_KEPT);
+    expect(own.emulator.expressExecution(newest)).toMatchObject({ executionArn: newest, status: 'SUCCEEDED', input: { orderId: `o-${EXPRESS_EXECUTIONS_KEPT + 1}` } });
+    expect(own.emulator.expressExecution(started[0] ?? '')).toBeUndefined();
+    expect(own.emulator.execution(newest)).toBeUndefined();
+    expect(own.emulator.executions(machineArn('Fast')).total).toBe(0);
+    await expect(rejection(own.sfn.send(new DescribeExecutionCommand({ executionArn: newest })))).resolves.toMatchObject({ name: 'InvalidArn' });
+  });
+
+  it('reports what each state machine writes to its execution logs', () => {
+    // Act
+    const machines = new Map(served.emulator.stateMachines().map((machine) => [machine.name, machine]));
+
+    // Assess
+    expect(machines.get('Fast')).toMatchObject({ logLevel: 'ALL', includeExecutionData: true });
+    expect(machines.get('Quiet')).toMatchObject({ logLevel: 'ERROR', includeExecutionData: false });
+    expect(machines.get('Plain')).toMatchObject({ logLevel: 'OFF', includeExecutionData: false });
   });
 
   it('answers DescribeExecution, GetExecutionHistory and StopExecution with InvalidArn, and ListExecutions with StateMachineTypeNotSupported', async () => {
