@@ -1,7 +1,7 @@
 /**
  * `npm run redrive -- <queue> [--local | --aws] [--dry-run] [--max N] [--delete-pipe-batches]`
  *
- * Sends a dead-letter queue's messages back to their function or queue (see
+ * Sends a dead-letter queue's messages back to their function, queue or state machine (see
  * `lib/ops/redrive.ts`). `--local` works on the local cloud running in this
  * folder (`npm start`); `--aws` on the account and region of your AWS
  * credentials (the default chain: AWS_PROFILE, AWS_REGION...). Without
@@ -13,6 +13,7 @@
  */
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { QueueChoiceError, redrive, type RedriveClients } from '../lib/ops/redrive';
 import { LOCAL_REGION } from '../local/resources';
@@ -65,11 +66,11 @@ const clientsFor = (where: 'local' | 'aws' | undefined): { clients: RedriveClien
     // The local endpoint takes any signature; these keys stand for the operator (an administrator there).
     const config = { endpoint: state.awsEndpointUrl, region: LOCAL_REGION, credentials: { accessKeyId: 'redrive', secretAccessKey: 'redrive' } };
     return {
-      clients: { sqs: new SQSClient(config), lambda: new LambdaClient(config), events: new EventBridgeClient(config) },
+      clients: { sqs: new SQSClient(config), lambda: new LambdaClient(config), events: new EventBridgeClient(config), stepFunctions: new SFNClient(config) },
       label: `the local cloud at ${state.awsEndpointUrl}`,
     };
   }
-  const clients = { sqs: new SQSClient({}), lambda: new LambdaClient({}), events: new EventBridgeClient({}) };
+  const clients = { sqs: new SQSClient({}), lambda: new LambdaClient({}), events: new EventBridgeClient({}), stepFunctions: new SFNClient({}) };
   return { clients, label: 'AWS (the account and region of your credentials)' };
 };
 

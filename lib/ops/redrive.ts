@@ -1,8 +1,9 @@
 /**
  * Dead-letter redrive: sends what a dead-letter queue holds back to where it
- * was meant to go (a function or a queue), one message at a time, deleting a
- * message only once Lambda or SQS has accepted it again. Works against AWS and the local cloud's
- * AWS endpoint alike (the clients decide which).
+ * was meant to go (a function, a queue or a state machine), one message at a
+ * time, deleting a message only once Lambda, SQS or Step Functions has
+ * accepted it again. Works against AWS and the local cloud's AWS endpoint
+ * alike (the clients decide which).
  *
  * The shop's dead-letter queues hold three kinds of message, told apart by
  * what AWS puts in them:
@@ -13,8 +14,9 @@
  *   as SQS's own redrive (`StartMessageMoveTask`) does;
  * - **a rule target's dead letter** (EventBridge adds `RULE_ARN` and
  *   `TARGET_ARN`): the event goes back to the target as EventBridge delivers
- *   it (a function asynchronously, a queue as a message); a target with a
- *   constant `Input` gets that input;
+ *   it (a function asynchronously, a queue as a message, a state machine as
+ *   a new execution); a target with a constant `Input` gets that input, one
+ *   with an `InputPath` the part of the event it names;
  * - **an outbox batch the pipe could not publish** (a body with
  *   `requestContext.pipeArn`): not an event but a pointer to stream records,
  *   which cannot be sent anywhere. The orders in it stay `PENDING` and the
@@ -30,6 +32,7 @@
  */
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ListTargetsByRuleCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageCommand,
@@ -49,6 +52,7 @@ export interface RedriveClients {
   readonly sqs: SQSClient;
   readonly lambda: LambdaClient;
   readonly events: EventBridgeClient;
+  readonly stepFunctions: SFNClient;
 }
 
 /** What {@link redrive} is asked to do. */
@@ -76,7 +80,7 @@ export interface KeptMessage {
 /** What a run did. */
 export interface RedriveReport {
   readonly queueUrl: string;
-  /** Messages sent back to their function or queue and deleted. */
+  /** Messages sent back to their function, queue or state machine and deleted. */
   readonly redriven: number;
   /** Redriven, but the delete failed: the next run redrives them again (harmless: consumers are idempotent). */
   readonly redrivenNotDeleted: number;
@@ -125,8 +129,8 @@ const eventSummarySchema = z.object({
     .optional(),
 });
 
-/** How to send one message back. */
-type Plan =
+/** How to send one message back: to a function, a queue or a state machine; or why it cannot go back. */
+export type RedrivePlan =
   | { readonly kind: 'invoke'; readonly functionArn: string; readonly payload: string; readonly what: string }
   | {
       readonly kind: 'send';
@@ -135,16 +139,35 @@ type Plan =
       readonly attributes?: Record<string, MessageAttributeValue>;
       readonly what: string;
     }
+  | { readonly kind: 'start'; readonly stateMachineArn: string; readonly input: string; readonly what: string }
   | { readonly kind: 'pipe-batch'; readonly what: string }
   | { readonly kind: 'keep'; readonly reason: string };
 
+/** A plan that sends the message somewhere. */
+export type SendingPlan = Extract<RedrivePlan, { kind: 'invoke' | 'send' | 'start' }>;
+
+/**
+ * What kind of dead letter a message is, from what AWS put in it (see the
+ * module comment): known without a call, so a list can say where each
+ * message would go.
+ */
+export type DeadLetterKind =
+  | { readonly kind: 'queue'; readonly sourceQueueArn: string }
+  | { readonly kind: 'rule-target'; readonly ruleArn: string; readonly targetArn: string; readonly errorCode?: string }
+  | { readonly kind: 'pipe-batch'; readonly what: string }
+  | { readonly kind: 'unknown'; readonly reason: string };
+
 const LAMBDA_FUNCTION_ARN = /^arn:[^:]+:lambda:[^:]+:\d+:function:[^:]+$/;
+const STATE_MACHINE_ARN = /^arn:[^:]+:states:[^:]+:\d+:stateMachine:[^:]+$/;
 const RULE_ARN = /^arn:[^:]+:events:[^:]+:\d+:rule\/(?:([^/]+)\/)?([^/]+)$/;
 const QUEUE_ARN = /^arn:[^:]+:sqs:[^:]+:(\d+):([^:]+)$/;
+/** The `InputPath`s redrive applies itself: `$`, or names joined by dots (`$.detail`, `$.detail.data`). */
+const SIMPLE_INPUT_PATH = /^\$((?:\.[A-Za-z_][\w-]*)*)$/;
 
 const attribute = (message: Message, name: string): string | undefined => message.MessageAttributes?.[name]?.StringValue;
 
-const shortName = (arn: string): string => arn.split(/[:/]/).pop() ?? arn;
+/** The readable tail of an ARN: a queue's, function's, rule's or state machine's name. */
+export const shortName = (arn: string): string => arn.split(/[:/]/).pop() ?? arn;
 
 /** `OrderPlaced 1f0c… (order 0d82…, correlation dK8d…)`: what a dead-lettered event was, for the progress line. */
 const describeEvent = (body: string): string => {
@@ -192,25 +215,31 @@ export const resolveQueue = async (sqs: SQSClient, queue: string): Promise<{ url
   return { url, arn };
 };
 
+/** What a rule's target receives: the event (`undefined`), a constant `Input`, the part its `InputPath` names, or why redrive cannot tell. */
+type TargetInput = string | { readonly path: string } | { readonly keep: string } | undefined;
+
 /** What a rule's target receives, read from the rule (cached per rule and target). */
 class RuleTargets {
-  private readonly cache = new Map<string, Promise<string | { readonly keep: string } | undefined>>();
+  private readonly cache = new Map<string, Promise<TargetInput>>();
 
   public constructor(private readonly events: EventBridgeClient) {}
 
   /** The payload the target gets for `body`, or why the tool cannot know it. */
-  public payloadFor(ruleArn: string, targetArn: string, body: string): Promise<string | { readonly keep: string }> {
+  public async payloadFor(ruleArn: string, targetArn: string, body: string): Promise<string | { readonly keep: string }> {
     const key = `${ruleArn} ${targetArn}`;
     let shaping = this.cache.get(key);
     if (!shaping) {
       shaping = this.inputOf(ruleArn, targetArn);
       this.cache.set(key, shaping);
     }
-    return shaping.then((input) => (input === undefined ? body : input));
+    const input = await shaping;
+    if (input === undefined || typeof input === 'string') return input ?? body;
+    if ('keep' in input) return input;
+    return applyInputPath(input.path, body);
   }
 
-  /** `undefined`: the target gets the event as it is; a string: its constant `Input`. */
-  private async inputOf(ruleArn: string, targetArn: string): Promise<string | { readonly keep: string } | undefined> {
+  /** `undefined`: the target gets the event as it is; a string: its constant `Input`; a path: the part of the event its `InputPath` names. */
+  private async inputOf(ruleArn: string, targetArn: string): Promise<TargetInput> {
     const match = RULE_ARN.exec(ruleArn);
     if (!match) return { keep: `RULE_ARN ${ruleArn} is not a rule ARN` };
     const [, bus, rule] = match;
@@ -223,12 +252,29 @@ class RuleTargets {
     } while (NextToken);
     const target = targets.find((candidate) => candidate.Arn === targetArn);
     if (!target) return { keep: `rule ${rule} no longer targets ${shortName(targetArn)}: redrive it by hand if it still should get the event` };
-    if (target.InputPath !== undefined || target.InputTransformer !== undefined) {
-      return { keep: `the target shapes its input (InputPath or InputTransformer), which redrive does not re-apply` };
+    if (target.InputTransformer !== undefined) return { keep: 'the target shapes its input with an InputTransformer, which redrive does not re-apply' };
+    if (target.InputPath !== undefined) {
+      return SIMPLE_INPUT_PATH.test(target.InputPath) ? { path: target.InputPath } : { keep: `the target's InputPath ${target.InputPath} is more than names joined by dots, which redrive does not apply` };
     }
     return target.Input;
   }
 }
+
+/** The part of the event `$.a.b` names, as JSON text: what EventBridge gives a target with that `InputPath`. */
+const applyInputPath = (inputPath: string, body: string): string | { readonly keep: string } => {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    return { keep: `the target takes ${inputPath} of the event, and the message is not JSON` };
+  }
+  const names = (SIMPLE_INPUT_PATH.exec(inputPath)?.[1] ?? '').split('.').filter(Boolean);
+  for (const name of names) {
+    if (typeof value !== 'object' || value === null || Array.isArray(value) || !(name in value)) return { keep: `the event has nothing at ${inputPath}, which the target takes` };
+    value = (value as Record<string, unknown>)[name];
+  }
+  return JSON.stringify(value);
+};
 
 /** The message's own attributes, as `SendMessage` takes them back. */
 const attributesOf = (message: Message): Record<string, MessageAttributeValue> | undefined => {
@@ -246,35 +292,19 @@ const attributesOf = (message: Message): Record<string, MessageAttributeValue> |
   );
 };
 
-/** Decides where one message goes, from what AWS put in it. */
-const planFor = async (message: Message, ruleTargets: RuleTargets): Promise<Plan> => {
-  const body = message.Body ?? '';
+/** What kind of dead letter `message` is (see {@link DeadLetterKind}). */
+export const deadLetterKindOf = (message: Message): DeadLetterKind => {
   const sourceQueueArn = message.Attributes?.DeadLetterQueueSourceArn;
-  if (sourceQueueArn !== undefined) {
-    return {
-      kind: 'send',
-      queueArn: sourceQueueArn,
-      body,
-      attributes: attributesOf(message),
-      what: `${describeEvent(body)}, dead-lettered by queue ${shortName(sourceQueueArn)}`,
-    };
-  }
+  if (sourceQueueArn !== undefined) return { kind: 'queue', sourceQueueArn };
   const ruleArn = attribute(message, 'RULE_ARN');
   const targetArn = attribute(message, 'TARGET_ARN');
   if (ruleArn !== undefined && targetArn !== undefined) {
-    const toQueue = QUEUE_ARN.test(targetArn);
-    if (!toQueue && !LAMBDA_FUNCTION_ARN.test(targetArn)) {
-      return { kind: 'keep', reason: `its target ${targetArn} is neither a Lambda function nor an SQS queue; redrive sends to those only` };
-    }
-    const payload = await ruleTargets.payloadFor(ruleArn, targetArn, body);
-    if (typeof payload !== 'string') return { kind: 'keep', reason: payload.keep };
-    const error = attribute(message, 'ERROR_CODE');
-    const what = `${describeEvent(body)}, dead-lettered by rule ${shortName(ruleArn)}${error ? ` (${error})` : ''}`;
-    return toQueue ? { kind: 'send', queueArn: targetArn, body: payload, what } : { kind: 'invoke', functionArn: targetArn, payload, what };
+    const errorCode = attribute(message, 'ERROR_CODE');
+    return { kind: 'rule-target', ruleArn, targetArn, ...(errorCode !== undefined ? { errorCode } : {}) };
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    parsed = JSON.parse(message.Body ?? '');
   } catch {
     parsed = undefined;
   }
@@ -287,33 +317,97 @@ const planFor = async (message: Message, ruleTargets: RuleTargets): Promise<Plan
       what: `${records} pipe ${shortName(batch.data.requestContext.pipeArn)} could not publish (${batch.data.responseContext?.errorMessage ?? batch.data.requestContext.condition ?? 'no reason given'})`,
     };
   }
-  return { kind: 'keep', reason: 'neither SQS, EventBridge nor a pipe dead-lettered it (no DeadLetterQueueSourceArn, RULE_ARN/TARGET_ARN, or pipe batch)' };
+  return { kind: 'unknown', reason: 'neither SQS, EventBridge nor a pipe dead-lettered it (no DeadLetterQueueSourceArn, RULE_ARN/TARGET_ARN, or pipe batch)' };
 };
 
-/** Sends one message where its plan says: a function asynchronously, or a queue (whose URL is looked up once per queue). */
-const sendBack = async (clients: RedriveClients, plan: Extract<Plan, { kind: 'invoke' | 'send' }>, queueUrls: Map<string, Promise<string>>): Promise<void> => {
-  if (plan.kind === 'invoke') {
-    const result = await clients.lambda.send(new InvokeCommand({ FunctionName: plan.functionArn, InvocationType: 'Event', Payload: Buffer.from(plan.payload) }));
-    if (result.StatusCode !== 202) throw new Error(`Lambda answered ${result.StatusCode ?? 'no status'} instead of 202`);
-    return;
-  }
-  let url = queueUrls.get(plan.queueArn);
-  if (!url) {
-    const [, account, name] = QUEUE_ARN.exec(plan.queueArn) ?? [];
-    if (!name) throw new Error(`${plan.queueArn} is not a queue ARN`);
-    url = clients.sqs.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account })).then(({ QueueUrl }) => {
-      if (!QueueUrl) throw new Error(`SQS did not give the URL of ${name}`);
-      return QueueUrl;
-    });
-    url.catch(() => queueUrls.delete(plan.queueArn));
-    queueUrls.set(plan.queueArn, url);
-  }
-  await clients.sqs.send(new SendMessageCommand({ QueueUrl: await url, MessageBody: plan.body, ...(plan.attributes ? { MessageAttributes: plan.attributes } : {}) }));
-};
+/** True for a target redrive can send to: a Lambda function, an SQS queue or a state machine. */
+export const isRedrivableTarget = (targetArn: string): boolean => LAMBDA_FUNCTION_ARN.test(targetArn) || QUEUE_ARN.test(targetArn) || STATE_MACHINE_ARN.test(targetArn);
 
-const PIPE_BATCH_ADVICE =
+/** Where a sending plan sends its message: the function's, queue's or state machine's name. */
+export const destinationOf = (plan: SendingPlan): string => shortName(plan.kind === 'invoke' ? plan.functionArn : plan.kind === 'send' ? plan.queueArn : plan.stateMachineArn);
+
+/**
+ * Plans and sends dead letters back, one message at a time, with one set of
+ * clients: what {@link redrive} does for each message of a queue, and what
+ * the local console does for the one message a person chose.
+ */
+export class Redriver {
+  private readonly ruleTargets: RuleTargets;
+  private readonly queueUrls = new Map<string, Promise<string>>();
+
+  public constructor(private readonly clients: RedriveClients) {
+    this.ruleTargets = new RuleTargets(clients.events);
+  }
+
+  /** Decides where one message goes, from what AWS put in it (a rule target's input is read from the rule). */
+  public async plan(message: Message): Promise<RedrivePlan> {
+    const body = message.Body ?? '';
+    const dead = deadLetterKindOf(message);
+    switch (dead.kind) {
+      case 'queue':
+        return {
+          kind: 'send',
+          queueArn: dead.sourceQueueArn,
+          body,
+          attributes: attributesOf(message),
+          what: `${describeEvent(body)}, dead-lettered by queue ${shortName(dead.sourceQueueArn)}`,
+        };
+      case 'rule-target': {
+        const { ruleArn, targetArn } = dead;
+        if (!isRedrivableTarget(targetArn)) return { kind: 'keep', reason: `its target ${targetArn} is neither a Lambda function, an SQS queue nor a state machine; redrive sends to those only` };
+        const payload = await this.ruleTargets.payloadFor(ruleArn, targetArn, body);
+        if (typeof payload !== 'string') return { kind: 'keep', reason: payload.keep };
+        const what = `${describeEvent(body)}, dead-lettered by rule ${shortName(ruleArn)}${dead.errorCode ? ` (${dead.errorCode})` : ''}`;
+        if (QUEUE_ARN.test(targetArn)) return { kind: 'send', queueArn: targetArn, body: payload, what };
+        if (STATE_MACHINE_ARN.test(targetArn)) return { kind: 'start', stateMachineArn: targetArn, input: payload, what };
+        return { kind: 'invoke', functionArn: targetArn, payload, what };
+      }
+      case 'pipe-batch':
+        return { kind: 'pipe-batch', what: dead.what };
+      case 'unknown':
+        return { kind: 'keep', reason: dead.reason };
+    }
+  }
+
+  /**
+   * Sends one message where its plan says: a function asynchronously, a
+   * queue (whose URL is looked up once per queue), or a state machine as a
+   * new execution (named by Step Functions, as EventBridge's are).
+   *
+   * @throws the service's error when it does not accept the message.
+   */
+  public async send(plan: SendingPlan): Promise<void> {
+    const { clients } = this;
+    if (plan.kind === 'invoke') {
+      const result = await clients.lambda.send(new InvokeCommand({ FunctionName: plan.functionArn, InvocationType: 'Event', Payload: Buffer.from(plan.payload) }));
+      if (result.StatusCode !== 202) throw new Error(`Lambda answered ${result.StatusCode ?? 'no status'} instead of 202`);
+      return;
+    }
+    if (plan.kind === 'start') {
+      await clients.stepFunctions.send(new StartExecutionCommand({ stateMachineArn: plan.stateMachineArn, input: plan.input }));
+      return;
+    }
+    let url = this.queueUrls.get(plan.queueArn);
+    if (!url) {
+      const [, account, name] = QUEUE_ARN.exec(plan.queueArn) ?? [];
+      if (!name) throw new Error(`${plan.queueArn} is not a queue ARN`);
+      url = clients.sqs.send(new GetQueueUrlCommand({ QueueName: name, QueueOwnerAWSAccountId: account })).then(({ QueueUrl }) => {
+        if (!QueueUrl) throw new Error(`SQS did not give the URL of ${name}`);
+        return QueueUrl;
+      });
+      url.catch(() => this.queueUrls.delete(plan.queueArn));
+      this.queueUrls.set(plan.queueArn, url);
+    }
+    await clients.sqs.send(new SendMessageCommand({ QueueUrl: await url, MessageBody: plan.body, ...(plan.attributes ? { MessageAttributes: plan.attributes } : {}) }));
+  }
+}
+
+/** Why an outbox batch is not sent anywhere, and what brings its orders back. */
+export const PIPE_BATCH_REASON =
   'an outbox batch is a pointer to stream records, not an event: its orders stay PENDING until the order reconciler starts their sagas ' +
-  '(orders older than its threshold, 10 minutes by default). Check the reconciler has run since, then rerun with --delete-pipe-batches';
+  '(orders older than its threshold, 10 minutes by default)';
+
+const PIPE_BATCH_ADVICE = `${PIPE_BATCH_REASON}. Check the reconciler has run since, then rerun with --delete-pipe-batches`;
 
 /**
  * Sends back every message of a dead-letter queue it can (see the module
@@ -325,8 +419,7 @@ const PIPE_BATCH_ADVICE =
 export const redrive = async (clients: RedriveClients, options: RedriveOptions): Promise<RedriveReport> => {
   const { url } = await resolveQueue(clients.sqs, options.queue);
   const log = options.log;
-  const ruleTargets = new RuleTargets(clients.events);
-  const queueUrls = new Map<string, Promise<string>>();
+  const redriver = new Redriver(clients);
   const max = options.max ?? Number.POSITIVE_INFINITY;
   const holdSeconds = options.holdSeconds ?? DEFAULT_HOLD_SECONDS;
   const seen = new Set<string>();
@@ -370,7 +463,7 @@ export const redrive = async (clients: RedriveClients, options: RedriveOptions):
       for (const message of fresh) {
         seen.add(message.MessageId ?? '');
         handled += 1;
-        const plan = await planFor(message, ruleTargets);
+        const plan = await redriver.plan(message);
         if (plan.kind === 'keep') {
           keep(message, plan.reason);
           continue;
@@ -384,13 +477,13 @@ export const redrive = async (clients: RedriveClients, options: RedriveOptions):
           } else keep(message, `${plan.what}; ${PIPE_BATCH_ADVICE}`);
           continue;
         }
-        const destination = shortName(plan.kind === 'invoke' ? plan.functionArn : plan.queueArn);
+        const destination = destinationOf(plan);
         if (options.dryRun) {
           keep(message, `dry run: would send ${plan.what} to ${destination}`);
           continue;
         }
         try {
-          await sendBack(clients, plan, queueUrls);
+          await redriver.send(plan);
         } catch (error) {
           keep(message, `${destination} did not accept it: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
           continue;

@@ -1,5 +1,6 @@
 import { EventBridgeClient, ListEventBusesCommand, ListRulesCommand } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startFreshLocalCloud, type FreshLocalCloud } from '../../local/fresh-local-cloud';
 import { LOCAL_REGION } from '../../local/resources';
@@ -57,7 +58,7 @@ beforeAll(async () => {
   await shop.stockProduct(admin, { id: 'redrive-mug', name: 'Mug', price: { amount: 1200, currency: 'EUR' } }, 20);
   // Any signature will do locally; these keys stand for an operator (an administrator there), as the CLI's do.
   const config = { endpoint: fresh.cloud.awsEndpointUrl, region: LOCAL_REGION, credentials: { accessKeyId: 'operator', secretAccessKey: 'operator' } };
-  clients = { sqs: new SQSClient(config), lambda: new LambdaClient(config), events: new EventBridgeClient(config) };
+  clients = { sqs: new SQSClient(config), lambda: new LambdaClient(config), events: new EventBridgeClient(config), stepFunctions: new SFNClient(config) };
 
   // Three orders left behind, one per kind of dead letter.
   await fresh.cloud.withFaults({ functions: { 'OrderSagaStarter*': { errorRate: 1 } } }, async () => {
