@@ -2,8 +2,7 @@ import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { API_DESCRIPTION_PATH } from './api-description';
-import { formatBill, priceUsage, totalOf } from './cost/bill';
-import type { Usage } from './cost/meter';
+import { describeRunCost } from './cost/run-cost';
 import { startDynamoDbLocal, JavaMissingError, type DynamoDbLocal } from './dynamodb/dynamodb-local';
 import { UnsupportedFeatureError } from './errors';
 import { IAM_MODES } from './iam/authorizer';
@@ -61,16 +60,6 @@ const ROOT = path.resolve(__dirname, '..');
 
 /** The API's OpenAPI description (npm run openapi), which the AWS endpoint serves. */
 const API_DESCRIPTION_FILE = path.join(ROOT, 'docs', 'openapi.json');
-
-/** What this run would have cost on AWS: per million orders when it placed any (one order saga execution each). */
-const describeRunCost = (usage: Usage): string => {
-  const orders = Object.entries(usage.stateMachines)
-    .filter(([name]) => name.startsWith('OrderSaga'))
-    .reduce((sum, [, machine]) => sum + machine.executions, 0);
-  const bill = priceUsage(usage, Math.max(orders, 1));
-  if (orders === 0) return `No orders were placed; what the run did would have cost $${totalOf(bill).toFixed(6)} on AWS (npm run cost prices an order).`;
-  return formatBill('What this run would have cost on AWS, everything it did included (demo data, cold starts)', bill, orders);
-};
 
 /** DynamoDB Local while start-up is under way, so a failure or Ctrl-C can stop it. */
 let starting: Promise<DynamoDbLocal> | undefined;
@@ -158,7 +147,7 @@ const main = async (): Promise<void> => {
   process.once('SIGTERM', onEarlySignal);
   if (!values['no-synth']) await synthesizeUnlessCurrent({ context, force: values.synth, progress: step });
   const log = new HopLog({ verbose: values.verbose });
-  const cloud = await LocalCloud.start({ assemblyDir: path.join(ROOT, 'cdk.out'), apiPort: port, persistDir, log, dynamoDb, progress: step, faults, iam, accountConcurrency, apiDescription: API_DESCRIPTION_FILE, ...(values['no-console'] ? {} : { consolePort }) });
+  const cloud = await LocalCloud.start({ assemblyDir: path.join(ROOT, 'cdk.out'), apiPort: port, persistDir, log, dynamoDb, progress: step, faults, ...(values.faults !== undefined ? { faultsFile: values.faults } : {}), iam, accountConcurrency, apiDescription: API_DESCRIPTION_FILE, ...(values['no-console'] ? {} : { consolePort }) });
   starting = undefined;
   process.off('SIGINT', onEarlySignal);
   process.off('SIGTERM', onEarlySignal);

@@ -215,6 +215,21 @@ export class FaultInjector {
     };
   }
 
+  /**
+   * What is in force now: the configuration, or the one `withFaults`
+   * put in its place (`overridden`), and whether every fault is off while
+   * `paused` work runs (start-up's seeding, `withoutFaults`).
+   */
+  public inForce(): { readonly config: FaultConfig; readonly overridden: boolean; readonly paused: boolean } {
+    return { config: this.override ?? this.config, overridden: this.override !== undefined, paused: this.pausedDepth > 0 };
+  }
+
+  /** True while a function's outage (of the faults in force) has it down. */
+  public downNow(functionName: string): boolean {
+    const faults = this.functionFaults(functionName);
+    return faults !== undefined && this.inOutage(faults);
+  }
+
   /** True while the function is in one of its outage windows. */
   private inOutage(faults: FunctionFaults): boolean {
     const outage = faults.outage;

@@ -43,6 +43,8 @@ import { StepFunctionsEmulator, type ExecutionLogRecord, type StepFunctionsHop }
 import { buildTemplateModel } from './template-model';
 import { ConsoleServer } from './console/console-server';
 import { ActivityRecorder } from './console/activity';
+import { DeadLetterRedrive } from './console/redrive-api';
+import { TableBrowser } from './console/tables-api';
 import { SHOP_ENTRY_METADATA } from '../lib/constructs/entry-metadata';
 import { SAMPLING_RULE_TYPE, samplingRulesOf, type SamplingRule } from './xray/sampling-rules';
 
@@ -84,6 +86,8 @@ export interface LocalCloudOptions {
    * @default no faults, a random seed
    */
   readonly faults?: FaultConfig;
+  /** The file `faults` was read from, as `npm start --faults` was given it; the console shows it. @default none named */
+  readonly faultsFile?: string;
   /**
    * IAM: `strict` denies what AWS would deny (every call and hop is
    * evaluated against the template's policies), `soft` only reports "AWS
@@ -533,7 +537,23 @@ export class LocalCloud {
       const controlUrl = await control.listen(0);
       let consoleServer: { readonly server: ConsoleServer; readonly url: string } | undefined;
       if (options.consolePort !== undefined && activity) {
-        const server = new ConsoleServer({ stepFunctions, queues, deadLetterQueueArns: deadLetterQueueArnsOf(resources, queues), activity });
+        const server = new ConsoleServer({
+          stepFunctions,
+          queues,
+          deadLetterQueueArns: deadLetterQueueArnsOf(resources, queues),
+          activity,
+          redrive: DeadLetterRedrive.forEndpoint(awsEndpointUrl, queues),
+          data: {
+            tables: new TableBrowser(dynamo, new Map(tables.map((table) => [table.logicalId, table.tableName]))),
+            faults: {
+              injector,
+              functionNames,
+              deliveryRates: () => ({ eventBridge: eventBus.duplicateRate, pipes: pipes.duplicateRate, expressStarts: stepFunctions.duplicateExpressStartRate }),
+              ...(options.faultsFile !== undefined ? { file: options.faultsFile } : {}),
+            },
+            cost: meter,
+          },
+        });
         consoleServer = { server, url: await server.listen(options.consolePort) };
         cleanups.push(() => server.close());
       }

@@ -42,6 +42,12 @@ export interface ExecutionSummary {
   readonly startDate: number;
   readonly durationMs?: number;
   readonly correlationId?: string;
+  /**
+   * The order it is about: an `orderId` in its input (at the top, under
+   * `data`, or under `detail.data`). A Standard saga's execution is named
+   * after the order too; an Express one gets a name of Step Functions' own.
+   */
+  readonly orderId?: string;
   /** Why it did not go the happy way: the first error a Catch took, or the execution's error. */
   readonly reason?: string;
 }
@@ -154,6 +160,12 @@ const correlationOf = (input: Json): string | undefined => {
   return typeof input.correlationId === 'string' ? input.correlationId : undefined;
 };
 
+const orderIdOf = (input: Json): string | undefined => {
+  const holders = [input, isObject(input) ? input.data : undefined, isObject(input) && isObject(input.detail) ? input.detail.data : undefined];
+  for (const holder of holders) if (isObject(holder) && typeof holder.orderId === 'string') return holder.orderId;
+  return undefined;
+};
+
 /** Top-level events only: a state inside a Map iteration carries an index. */
 const topLevel = (event: EngineEvent): boolean => !('index' in event && event.index !== undefined);
 
@@ -164,6 +176,7 @@ export const summaryOf = (execution: ExecutionView): ExecutionSummary => {
   const failure = result && result.status !== 'SUCCEEDED' ? result.error : undefined;
   const reason = caught ? `${caught.error} at ${caught.state}` : failure;
   const correlationId = correlationOf(execution.input);
+  const orderId = orderIdOf(execution.input);
   const stop = execution.stopDate;
   return {
     executionArn: execution.executionArn,
@@ -172,6 +185,7 @@ export const summaryOf = (execution: ExecutionView): ExecutionSummary => {
     startDate: execution.startDate.getTime(),
     ...(stop ? { durationMs: stop.getTime() - execution.startDate.getTime() } : {}),
     ...(correlationId !== undefined ? { correlationId } : {}),
+    ...(orderId !== undefined ? { orderId } : {}),
     ...(reason !== undefined ? { reason } : {}),
   };
 };

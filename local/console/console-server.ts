@@ -1,20 +1,24 @@
 /**
  * The local console: a page in the browser that shows what the local cloud
  * did (sagas as graphs, dead letters with a redrive button, functions with
- * their log lines, events with their deliveries), served on
- * 127.0.0.1 beside the emulators. Static HTML, JS and CSS from ./static, the
+ * their log lines, events with their deliveries, tables, faults and cost),
+ * served on 127.0.0.1 beside the emulators. Static HTML, JS and CSS from ./static, the
  * graph layout library straight from node_modules, and a small JSON API over
  * the emulators' own state; nothing to build. See README "Console".
  */
 import { readFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as path from 'node:path';
-import { MoveBackRefusedError, type QueueMessage, type SqsQueues } from '../sqs/queues';
-import type { StepFunctionsEmulator } from '../stepfunctions/state-machines';
+import type { QueueMessage, SqsQueues } from '../sqs/queues';
+import type { ExecutionView } from '../stepfunctions/engine';
+import { EXPRESS_EXECUTIONS_KEPT, executionLogRecordsOf, type StateMachineSummary, type StepFunctionsEmulator } from '../stepfunctions/state-machines';
 import { LoopbackServer } from '../support/loopback';
 import { detailOf, redact, summaryOf } from './console-data';
 import type { ActivityRecorder } from './activity';
 import { ActivityQueryError, answerActivity } from './activity-api';
+import { DATA_ROUTES, dataRoute, type DataSources } from './data-routes';
+import type { DeadLetterRedrive, RedrivePreview } from './redrive-api';
+import { ConsoleRequestError } from './request-error';
 import type { JsonValue } from '../cloudformation/intrinsics';
 
 /** What the console reads and the one thing it changes (a redrive). */
@@ -25,6 +29,10 @@ export interface ConsoleSources {
   readonly deadLetterQueueArns: ReadonlySet<string>;
   /** What the Functions and Events views show: invocations, log lines, events and their deliveries. */
   readonly activity: ActivityRecorder;
+  /** Sends a dead letter back (the redrive button). @default no redrive: the button answers 404 */
+  readonly redrive?: DeadLetterRedrive;
+  /** The Tables and the Faults-and-cost views' sources (see ./data-routes). @default those views answer 404 */
+  readonly data?: DataSources;
 }
 
 /** The most executions one list answer carries: the page stays fast with thousands. @default 200 */
@@ -42,19 +50,10 @@ const STATIC: Readonly<Record<string, { readonly file: string; readonly type: st
   '/activity-views.js': { file: path.join(STATIC_DIR, 'activity-views.js'), type: 'text/javascript; charset=utf-8' },
   '/functions.js': { file: path.join(STATIC_DIR, 'functions.js'), type: 'text/javascript; charset=utf-8' },
   '/events.js': { file: path.join(STATIC_DIR, 'events.js'), type: 'text/javascript; charset=utf-8' },
+  '/tables.js': { file: path.join(STATIC_DIR, 'tables.js'), type: 'text/javascript; charset=utf-8' },
+  '/ops.js': { file: path.join(STATIC_DIR, 'ops.js'), type: 'text/javascript; charset=utf-8' },
   '/vendor/dagre.min.js': { file: DAGRE_FILE, type: 'text/javascript; charset=utf-8' },
 };
-
-/** A request the console refuses, with the status that says why. */
-class ConsoleRequestError extends Error {
-  public constructor(
-    public readonly status: 400 | 404 | 405 | 409 | 413 | 415,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ConsoleRequestError';
-  }
-}
 
 /** The console's HTTP server. */
 export class ConsoleServer {
@@ -70,6 +69,7 @@ export class ConsoleServer {
   }
 
   public close(): Promise<void> {
+    this.sources.redrive?.close();
     return this.server.close();
   }
 
@@ -106,7 +106,8 @@ export class ConsoleServer {
       case 'POST /api/dead-letters/redrive':
         return this.redrive(await readJson(request));
       default:
-        if (['/api/executions', '/api/execution', '/api/dead-letters', '/api/dead-letters/redrive'].includes(url.pathname)) {
+        if (request.method === 'GET' && DATA_ROUTES.includes(url.pathname)) return dataRoute(this.sources.data, url);
+        if (['/api/executions', '/api/execution', '/api/dead-letters', '/api/dead-letters/redrive', ...DATA_ROUTES].includes(url.pathname)) {
           throw new ConsoleRequestError(405, `${url.pathname} does not answer ${request.method ?? ''}`);
         }
         throw new ConsoleRequestError(404, `Nothing at ${url.pathname}`);
@@ -126,11 +127,13 @@ export class ConsoleServer {
 
   private execution(arn: string | null): JsonValue {
     if (!arn) throw new ConsoleRequestError(400, 'arn is required');
-    const execution = this.sources.stepFunctions.execution(arn);
+    const { stepFunctions } = this.sources;
+    const execution = stepFunctions.execution(arn) ?? stepFunctions.expressExecution(arn);
     if (!execution) throw new ConsoleRequestError(404, `No execution ${arn}`);
-    const definition = this.sources.stepFunctions.definition(execution.stateMachineArn);
+    const definition = stepFunctions.definition(execution.stateMachineArn);
     if (definition === undefined) throw new ConsoleRequestError(404, `No state machine ${execution.stateMachineArn}`);
-    return toJson(detailOf(execution, definition));
+    const machine = stepFunctions.stateMachines().find((candidate) => candidate.arn === execution.stateMachineArn);
+    return toJson({ ...detailOf(execution, definition), ...(machine?.type === 'EXPRESS' ? { express: expressRecordOf(machine, execution) } : {}) });
   }
 
   /** Each dead-letter queue with its visible messages, redacted. */
@@ -143,28 +146,35 @@ export class ConsoleServer {
         name: queue.name,
         arn: queue.arn,
         logicalId: queue.logicalId,
-        messages: queues.receiveAll(queue.arn).map((message) => messageJson(message, queues)),
+        messages: queues.receiveAll(queue.arn).map((message) => messageJson(message, queues, this.sources.redrive?.preview(message))),
       }));
   }
 
-  private redrive(body: unknown): JsonValue {
+  /** Sends one dead letter back where it was going (see ./redrive-api), or says why not. */
+  private async redrive(body: unknown): Promise<JsonValue> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ConsoleRequestError(400, 'The body must be a JSON object {"queue": ..., "messageId": ...}');
     const { queue, messageId } = body as { queue?: unknown; messageId?: unknown };
     if (typeof queue !== 'string' || typeof messageId !== 'string') throw new ConsoleRequestError(400, 'queue and messageId must be strings');
-    const { queues, deadLetterQueueArns } = this.sources;
+    const { queues, deadLetterQueueArns, redrive } = this.sources;
     const settings = queues.resolve(queue);
     if (!settings || !deadLetterQueueArns.has(settings.arn)) throw new ConsoleRequestError(404, `${queue} is not a dead-letter queue of this template`);
-    try {
-      const moved = queues.moveBack(settings.arn, messageId);
-      return { redriven: messageId, to: moved.queue.name, messageId: moved.message.messageId };
-    } catch (error) {
-      if (error instanceof MoveBackRefusedError) throw new ConsoleRequestError(error.reason === 'no-such-message' ? 404 : 409, error.message);
-      throw error;
-    }
+    if (!redrive) throw new ConsoleRequestError(404, 'This console redrives nothing: npm run redrive sends dead letters back');
+    return toJson(await redrive.redrive(settings.arn, messageId));
   }
 }
 
-const messageJson = (message: QueueMessage, queues: SqsQueues): JsonValue => {
+/**
+ * What AWS keeps of an Express execution: nothing but its execution logs, at
+ * its state machine's level; the console's own record is the newest few.
+ */
+const expressRecordOf = (machine: StateMachineSummary, execution: ExecutionView): JsonValue => ({
+  kept: EXPRESS_EXECUTIONS_KEPT,
+  logLevel: machine.logLevel,
+  includeExecutionData: machine.includeExecutionData,
+  logRecords: machine.logLevel === 'OFF' ? 0 : executionLogRecordsOf(execution, machine.logLevel, machine.includeExecutionData).length,
+});
+
+const messageJson = (message: QueueMessage, queues: SqsQueues, preview: RedrivePreview | undefined): JsonValue => {
   let body: JsonValue;
   try {
     body = redact(JSON.parse(message.body) as JsonValue);
@@ -178,7 +188,9 @@ const messageJson = (message: QueueMessage, queues: SqsQueues): JsonValue => {
     body,
     attributes: Object.fromEntries(Object.entries(message.attributes).map(([key, value]) => [key, value.stringValue])),
     ...(source ? { sourceQueue: source.name } : {}),
-    redrivable: source !== undefined,
+    redrivable: preview?.redrivable ?? false,
+    ...(preview?.to !== undefined ? { redriveTo: preview.to } : {}),
+    ...(preview?.why !== undefined ? { notRedrivable: preview.why } : {}),
   };
 };
 

@@ -122,6 +122,12 @@ export interface ReceiveOptions {
    * @default every message fits
    */
   readonly fits?: (message: QueueMessage) => boolean;
+  /**
+   * Only messages this answers true for are received; the others are left
+   * as they are (the console receives the one message a person chose so).
+   * @default every message
+   */
+  readonly select?: (message: QueueMessage) => boolean;
 }
 
 /** A queue's dead-letter settings (`RedrivePolicy`). */
@@ -232,17 +238,6 @@ export class InvalidMessageError extends Error {
     super(message, options);
     this.name = 'InvalidMessageError';
     this.code = options?.code ?? 'InvalidParameterValue';
-  }
-}
-
-/** Why {@link SqsQueues.moveBack} moved nothing. */
-export class MoveBackRefusedError extends Error {
-  public constructor(
-    public readonly reason: 'no-such-message' | 'no-source-queue',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'MoveBackRefusedError';
   }
 }
 
@@ -456,32 +451,6 @@ export class SqsQueues {
   }
 
   /**
-   * Sends one message of a dead-letter queue back to the queue its redrive
-   * policy moved it from (its `DeadLetterQueueSourceArn`), body and
-   * attributes unchanged, and deletes it from the dead-letter queue, as
-   * SQS's redrive (`StartMessageMoveTask`) does for each message it moves.
-   * Only a visible message moves: one a consumer holds stays where it is.
-   *
-   * @returns the message as the source queue now holds it (a new message id), and that queue.
-   * @throws {QueueNotFoundError} when the dead-letter queue does not exist.
-   * @throws {MoveBackRefusedError} when no such message is visible in it, or
-   *   it did not come from a queue (a rule target's or a function's dead letter).
-   */
-  public moveBack(deadLetterQueue: string, messageId: string): { readonly message: QueueMessage; readonly queue: QueueSettings } {
-    const target = this.expire(this.find(deadLetterQueue));
-    const now = this.now();
-    const stored = target.messages.find((candidate) => candidate.message.messageId === messageId && candidate.invisibleUntil <= now);
-    if (!stored) throw new MoveBackRefusedError('no-such-message', `No visible message ${messageId} in ${target.settings.name}`);
-    const source = stored.message.deadLetterSourceArn;
-    if (source === undefined || !this.lookup.has(source)) {
-      throw new MoveBackRefusedError('no-source-queue', `Message ${messageId} in ${target.settings.name} was not moved there from a queue of this template (a rule target's or a function's dead letter goes back with npm run redrive)`);
-    }
-    const moved = this.send(source, stored.message.body, stored.message.attributes, { delaySeconds: 0, senderId: stored.message.senderId });
-    target.messages = target.messages.filter((candidate) => candidate !== stored);
-    return { message: moved, queue: this.find(source).settings };
-  }
-
-  /**
    * Deletes every message of a queue, like `PurgeQueue`, and returns how many
    * there were.
    *
@@ -511,6 +480,7 @@ export class SqsQueues {
     for (const stored of [...target.messages]) {
       if (received.length >= max) break;
       if (stored.invisibleUntil > now) continue;
+      if (options.select && !options.select(stored.message)) continue;
       if (this.redrive(target, stored)) continue;
       if (options.fits && !options.fits(stored.message)) break;
       stored.receiveCount += 1;

@@ -1,11 +1,14 @@
 /**
  * `npm run console:screenshots`: a PNG of each view of the console, written
- * to docs/console/ for the README, from the scenario its tests drive (a
- * confirmed order, a declined one, a dead-lettered event): the sagas, the
- * dead letters, the declined order's log lines, the events timeline.
+ * to docs/console/ for the README, from the scenarios its tests drive: a
+ * confirmed order, a declined one, a dead-lettered event (the sagas, the
+ * dead letters, the declined order's log lines, the events timeline); then,
+ * on the Express saga with a faults file, the tables and the faults and cost.
  */
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
+import type { Page } from 'playwright-core';
+import { startOpsScenario } from './support/ops-scenario';
 import { openExecution, startConsoleScenario } from './support/scenario';
 
 const OUT = path.resolve(__dirname, '..', '..', 'docs', 'console');
@@ -51,13 +54,43 @@ const main = async (): Promise<void> => {
         },
       ],
     ];
-    for (const [file, prepare] of shots) {
-      await prepare();
-      await page.screenshot({ path: path.join(OUT, file), fullPage: true });
-      process.stdout.write(`  docs/console/${file}\n`);
-    }
+    await shoot(page, shots);
   } finally {
     await scenario.stop();
+  }
+  process.stdout.write('Starting a local cloud with the Express saga and a faults file, and placing three orders…\n');
+  const ops = await startOpsScenario();
+  try {
+    const { page, placed } = ops;
+    await shoot(page, [
+      [
+        'tables.png',
+        async () => {
+          await page.locator('.tab[data-view="tables"]').click();
+          await page.locator('#tables-list tr.table-row[data-table^="OrdersTable"]').click();
+          await page.locator('#items .item', { hasText: placed.happy }).waitFor();
+        },
+      ],
+      [
+        'faults-cost.png',
+        async () => {
+          await page.locator('.tab[data-view="faults-cost"]').click();
+          await page.locator('#function-faults tbody tr').first().waitFor();
+          await page.locator('#cost-summary', { hasText: 'per million orders' }).waitFor();
+        },
+      ],
+    ]);
+  } finally {
+    await ops.stop();
+  }
+};
+
+/** Prepares each view and writes its PNG. */
+const shoot = async (page: Page, shots: ReadonlyArray<[string, () => Promise<void>]>): Promise<void> => {
+  for (const [file, prepare] of shots) {
+    await prepare();
+    await page.screenshot({ path: path.join(OUT, file), fullPage: true });
+    process.stdout.write(`  docs/console/${file}\n`);
   }
 };
 

@@ -4,7 +4,7 @@
  */
 import { UnsupportedFeatureError } from '../../local/errors';
 import type { LocalResource } from '../../local/resources';
-import { InvalidMessageError, MoveBackRefusedError, QueueNotFoundError, SqsQueues } from '../../local/sqs/queues';
+import { InvalidMessageError, QueueNotFoundError, SqsQueues } from '../../local/sqs/queues';
 import { failureOf, queueArn } from '../support/local-resources';
 
 
@@ -149,39 +149,19 @@ describe('SqsQueues', () => {
       expect(queues.receiveAll('Dead')).toEqual([expect.objectContaining({ body: 'poison', deadLetterSourceArn: queueArn('Source') })]);
     });
 
-    it('moves a dead letter back to the queue it came from, body and attributes unchanged, as a message consumers receive afresh', () => {
+    it('receives only the messages a select accepts, leaving the others as they are', () => {
       // Prepare
       const queues = SqsQueues.create(redriving('1'));
-      queues.send('Source', 'poison', { kind: 'test' });
-      queues.receive('Source', 1, 0);
-      queues.receive('Source', 1, 0);
-      const [dead] = queues.receiveAll('Dead');
+      const kept = queues.send('Dead', 'not this one');
+      const chosen = queues.send('Dead', 'this one');
 
       // Act
-      const moved = queues.moveBack('Dead', dead?.messageId ?? '');
+      const received = queues.receive('Dead', 10, 30, { select: (message) => message.messageId === chosen.messageId });
 
       // Assess
-      expect(moved.queue.name).toBe('Source');
-      expect(queues.receiveAll('Dead')).toEqual([]);
-      const [back] = queues.receive('Source', 1, 0);
-      expect(back).toMatchObject({ receiveCount: 1, message: { body: 'poison', attributes: { kind: { dataType: 'String', stringValue: 'test' } } } });
-      expect(back?.message.deadLetterSourceArn).toBeUndefined();
-    });
-
-    it('refuses to move back a message that is not waiting in the queue, or that no queue dead-lettered', () => {
-      // Prepare
-      const queues = SqsQueues.create(redriving('1'));
-      const sentStraight = queues.send('Dead', 'a rule target dead-lettered me');
-
-      // Act
-      const unknown = failureOf(() => queues.moveBack('Dead', 'no-such-message'));
-      const noSource = failureOf(() => queues.moveBack('Dead', sentStraight.messageId));
-
-      // Assess
-      expect(unknown).toBeInstanceOf(MoveBackRefusedError);
-      expect(unknown).toMatchObject({ reason: 'no-such-message' });
-      expect(noSource).toMatchObject({ reason: 'no-source-queue' });
-      expect(queues.receiveAll('Dead')).toHaveLength(1);
+      expect(received.map((one) => one.message.body)).toEqual(['this one']);
+      expect(queues.receiveAll('Dead').map((message) => message.messageId)).toEqual([kept.messageId]);
+      expect(queues.receive('Dead', 10, 30)[0]).toMatchObject({ receiveCount: 1, message: { body: 'not this one' } });
     });
 
     it.each([0, 1001, 'many'])('refuses maxReceiveCount %p as SQS does', (count) => {

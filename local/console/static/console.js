@@ -10,7 +10,10 @@ const SVG = 'http://www.w3.org/2000/svg';
 const state = { view: 'sagas', executionsText: '', deadLettersText: '', selectedArn: undefined, selectedState: undefined, detail: undefined };
 
 const $ = (selector) => document.querySelector(selector);
-/** Views other scripts add (functions.js, events.js), by section id: `{ open(params), refresh() }`, both async. */
+/**
+ * Views other scripts add (functions.js, events.js, tables.js, ops.js), by section id:
+ * `refresh()` runs with each poll while the view is shown, `open(params)` (if it has one) when it is shown.
+ */
 const views = (window.consoleViews ??= {});
 
 const element = (tag, attributes = {}, ...children) => {
@@ -47,8 +50,9 @@ const machineLabel = (name) => name.replace(/[0-9A-F]{8}$/, '').replace(/StateMa
 const renderExecutions = (machines) => {
   const rows = machines.flatMap((machine) => machine.executions.map((execution) => ({ machine, execution }))).sort((a, b) => b.execution.startDate - a.execution.startDate);
   const total = machines.reduce((sum, machine) => sum + machine.total, 0);
-  const express = machines.filter((machine) => machine.type === 'EXPRESS').map((machine) => machine.name);
-  const expressNote = express.length > 0 ? ` Express state machines (${express.join(', ')}) keep no executions to show.` : '';
+  const express = machines.filter((machine) => machine.type === 'EXPRESS').map((machine) => machineLabel(machine.name));
+  const expressNote =
+    express.length > 0 ? ` Express (${express.join(', ')}): AWS keeps none of their executions; the local cloud remembers the newest 200 of each for this page.` : '';
   $('#executions-caption').textContent =
     total === 0 ? `No executions yet: place an order.${expressNote}` : `${rows.length === total ? `${total}` : `Newest ${rows.length} of ${total}`} execution${total === 1 ? '' : 's'}, newest first.${expressNote}`;
   const body = $('#executions tbody');
@@ -56,15 +60,15 @@ const renderExecutions = (machines) => {
     ...rows.map(({ machine, execution }) => {
       const row = element(
         'tr',
-        { 'data-arn': execution.executionArn, 'data-name': execution.name, 'data-status': execution.status, 'data-started': String(execution.startDate), class: execution.reason && execution.status === 'SUCCEEDED' ? 'compensated' : '' },
+        { 'data-arn': execution.executionArn, 'data-name': execution.name, 'data-order': execution.orderId ?? '', 'data-status': execution.status, 'data-started': String(execution.startDate), class: execution.reason && execution.status === 'SUCCEEDED' ? 'compensated' : '' },
         element('td', { class: `status status-${execution.status}` }, execution.reason && execution.status === 'SUCCEEDED' ? 'COMPENSATED' : execution.status),
         element(
           'td',
-          { class: 'name', title: execution.correlationId ? `correlation id ${execution.correlationId}` : '' },
-          execution.name,
+          { class: 'name', title: [execution.orderId && execution.orderId !== execution.name ? `execution ${execution.name}` : '', execution.correlationId ? `correlation id ${execution.correlationId}` : ''].filter(Boolean).join(' · ') },
+          execution.orderId ?? execution.name,
           execution.correlationId ? element('a', { class: 'logs-link', href: `#functions?correlationId=${encodeURIComponent(execution.correlationId)}`, title: "every function's log lines for this order" }, 'logs') : '',
         ),
-        element('td', { title: machine.name }, machineLabel(machine.name)),
+        element('td', { title: machine.name }, `${machineLabel(machine.name)}${machine.type === 'EXPRESS' ? ' (Express)' : ''}`),
         element('td', {}, formatTime(execution.startDate)),
         element('td', {}, formatDuration(execution.durationMs)),
         element('td', { class: 'reason' }, execution.reason ?? ''),
@@ -91,7 +95,15 @@ const refreshDetail = async () => {
 };
 
 const renderDetail = (detail) => {
-  $('#execution-header').textContent = `${detail.name} · ${detail.status}${detail.reason ? ` · ${detail.reason}` : ''} · ${formatDuration(detail.durationMs)}`;
+  const title = detail.orderId && detail.orderId !== detail.name ? `${detail.orderId} (execution ${detail.name})` : detail.name;
+  $('#execution-header').textContent = `${title} · ${detail.status}${detail.reason ? ` · ${detail.reason}` : ''} · ${formatDuration(detail.durationMs)}`;
+  const note = $('#execution-note');
+  note.hidden = !detail.express;
+  if (detail.express) {
+    const { logLevel, includeExecutionData, logRecords } = detail.express;
+    const logs = logLevel === 'OFF' ? 'it writes no execution logs' : `its execution logs (level ${logLevel}, ${includeExecutionData ? 'with' : 'without'} execution data) hold ${logRecords} record${logRecords === 1 ? '' : 's'} of this execution`;
+    note.textContent = `Express: AWS keeps no history of this execution, so on AWS ${logs}. The path below is the local cloud's own record.`;
+  }
   drawGraph(detail);
   renderStateDetail();
 };
@@ -190,15 +202,17 @@ const renderDeadLetters = (queues) => {
 };
 
 const renderMessage = (queue, message) => {
-  const button = element('button', { type: 'button', class: 'redrive', disabled: !message.redrivable }, message.redrivable ? `Redrive to ${message.sourceQueue}` : 'Redrive');
-  if (!message.redrivable) button.title = 'Not moved here from a queue (a rule target or a function dead-lettered it): npm run redrive sends it back';
+  const button = element('button', { type: 'button', class: 'redrive', disabled: !message.redrivable }, message.redrivable ? `Redrive to ${message.redriveTo}` : 'Redrive');
+  if (!message.redrivable) button.title = `Cannot be sent back: ${message.notRedrivable ?? 'the console cannot redrive here'}`;
   button.addEventListener('click', () => redrive(queue.arn, message.messageId, button));
+  const why = message.redrivable ? '' : element('div', { class: 'not-redrivable' }, `Not redrivable: ${message.notRedrivable ?? 'the console cannot redrive here'}`);
   const attributes = Object.entries(message.attributes).map(([key, value]) => `${key}=${value}`).join('  ');
   return element(
     'div',
     { class: 'message', 'data-message-id': message.messageId },
     element('div', {}, `${message.messageId} · sent ${formatTime(message.sentAt)}${message.sourceQueue ? ` · from ${message.sourceQueue}` : ''} `, button),
     attributes ? element('div', { class: 'attributes' }, attributes) : '',
+    why,
     element('pre', { class: 'body' }, JSON.stringify(message.body, null, 2)),
   );
 };
@@ -210,7 +224,7 @@ const redrive = async (queue, messageId, button) => {
   const answer = await response.json();
   notice.hidden = false;
   notice.classList.toggle('error', !response.ok);
-  notice.textContent = response.ok ? `Message ${answer.redriven} sent back to ${answer.to}.` : `Not redriven: ${answer.error}`;
+  notice.textContent = response.ok ? `Message ${answer.redriven} (${answer.what}) sent back to ${answer.to}.` : `Not redriven: ${answer.error}`;
   await poll();
 };
 
@@ -241,7 +255,9 @@ const show = (view, params = new URLSearchParams()) => {
   state.view = view;
   for (const tab of document.querySelectorAll('.tab')) tab.classList.toggle('active', tab.dataset.view === view);
   for (const section of document.querySelectorAll('.view')) section.hidden = section.id !== view;
-  void views[view]?.open(params);
+  const shown = views[view];
+  if (shown?.open) void shown.open(params);
+  else if (shown) void tick();
 };
 
 /** `#functions?correlationId=…`: the view and its filters are in the URL, to share and reload. */

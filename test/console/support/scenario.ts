@@ -6,7 +6,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../../../local/console/browser';
-import { startFreshLocalCloud, type FreshLocalCloud } from '../../../local/fresh-local-cloud';
+import { startFreshLocalCloud, type FreshLocalCloud, type FreshLocalCloudOptions } from '../../../local/fresh-local-cloud';
 import { eventually } from '../../e2e/support/eventually';
 import { ShopClient, type OrderRequest } from '../../e2e/support/shop-client';
 import { CollectedLog, type Caller } from '../../e2e/support/target';
@@ -36,10 +36,28 @@ const order = (paymentToken: string): OrderRequest => ({
   shippingAddress: { name: 'Alice Example', line1: '1 Main St', city: 'Springfield', postalCode: '12345', country: 'US' },
 });
 
-/** Starts the local cloud and the browser, places the three orders, and opens the console. */
-export const startConsoleScenario = async (): Promise<ConsoleScenario> => {
+/** A local cloud with its console and a browser, before the console is opened. */
+export interface ConsoleCloud {
+  readonly fresh: FreshLocalCloud;
+  readonly browser: Browser;
+  readonly shop: ShopClient;
+  readonly admin: Caller;
+  readonly alice: Caller;
+  readonly collected: CollectedLog;
+  readonly consoleUrl: string;
+  /** Opens the console in a new page of the browser. */
+  openPage(): Promise<Page>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a local cloud serving its console (strict IAM, fast retries; more
+ * options, such as a synthesis context or faults, as given) and a headless
+ * Chromium, and hands `arrange` both; everything stops if `arrange` fails.
+ */
+export const startConsoleCloud = async <T>(options: Partial<FreshLocalCloudOptions>, arrange: (cloud: ConsoleCloud) => Promise<T>): Promise<T> => {
   const collected = new CollectedLog();
-  const [fresh, browser] = await Promise.all([startFreshLocalCloud({ log: collected.log, retryDelayScale: 0.005, iam: 'strict', consolePort: 0 }), launchChromium()]);
+  const [fresh, browser] = await Promise.all([startFreshLocalCloud({ log: collected.log, retryDelayScale: 0.005, iam: 'strict', consolePort: 0, ...options }), launchChromium()]);
   const stop = async (): Promise<void> => {
     await browser.close();
     await fresh.stop();
@@ -50,6 +68,21 @@ export const startConsoleScenario = async (): Promise<ConsoleScenario> => {
     const shop = new ShopClient({ apiUrl: fresh.cloud.apiUrl, waitMs: 30_000, diagnostics: (id) => collected.describe(id) });
     const admin = { name: 'admin', token: fresh.cloud.issuer.mint({ username: 'admin@example.com', groups: ['admin'] }).token };
     const alice = { name: 'alice', token: fresh.cloud.issuer.mint({ username: 'alice@example.com' }).token };
+    const openPage = async (): Promise<Page> => {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(consoleUrl);
+      return page;
+    };
+    return await arrange({ fresh, browser, shop, admin, alice, collected, consoleUrl, openPage, stop });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+};
+
+/** Starts the local cloud and the browser, places the three orders, and opens the console. */
+export const startConsoleScenario = async (): Promise<ConsoleScenario> =>
+  startConsoleCloud({}, async ({ fresh, browser, shop, admin, alice, collected, consoleUrl, openPage, stop }) => {
     const statusDeadLetters = (): number => {
       const queue = fresh.cloud.queueLogicalIds().find((id) => id.includes('OrderStatusConsumerDeadLetters'));
       if (!queue) throw new Error('no OrderStatusConsumerDeadLetters queue in the template');
@@ -68,8 +101,7 @@ export const startConsoleScenario = async (): Promise<ConsoleScenario> => {
       await eventually('the OrderConfirmed event in the dead-letter queue', async () => statusDeadLetters(), (count) => count === 1, { timeoutMs: 60_000, diagnostics: () => collected.describe() });
       return placed;
     });
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(consoleUrl);
+    const page = await openPage();
     const correlationOf = (placed: { readonly orderId: string; readonly correlationId?: string }): string => {
       if (!placed.correlationId) throw new Error(`order ${placed.orderId} was placed without an x-correlation-id in the answer`);
       return placed.correlationId;
@@ -87,11 +119,7 @@ export const startConsoleScenario = async (): Promise<ConsoleScenario> => {
       statusDeadLetters,
       stop,
     };
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-};
+  });
 
 /** Opens an execution of the list (by its name) and waits for its graph. */
 export const openExecution = async (page: Page, name: string): Promise<void> => {
