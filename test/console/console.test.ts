@@ -1,5 +1,7 @@
 import type { Page } from 'playwright-core';
 import { openExecution, startConsoleScenario, type ConsoleScenario } from './support/scenario';
+import { eventsViewSuite } from './views/events-view';
+import { functionsViewSuite } from './views/functions-view';
 
 /*
  * The console in a real headless Chromium, on one local cloud: three orders
@@ -7,7 +9,9 @@ import { openExecution, startConsoleScenario, type ConsoleScenario } from './sup
  * whose OrderConfirmed the status consumer cannot take, so that it ends in a
  * dead-letter queue), and what a person sees of them: the happy path
  * highlighted, the compensations in their colour, the dead letter listed,
- * and its redrive, after which the order confirms.
+ * and its redrive, after which the order confirms. The Functions and Events
+ * views' suites (./views) run first, on the same local cloud and orders, each
+ * on a page of its own: one start-up of the whole shop serves them all.
  */
 
 jest.setTimeout(120_000);
@@ -31,6 +35,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await scenario?.stop();
 });
+
+describe('the Functions view', () => functionsViewSuite(() => scenario));
+
+describe('the Events view', () => eventsViewSuite(() => scenario));
 
 describe('the console, in a browser', () => {
   it('lists the executions newest first, with status and reason', async () => {

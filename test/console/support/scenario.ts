@@ -17,6 +17,8 @@ export interface ConsoleScenario {
   readonly browser: Browser;
   /** A page with the console open. */
   readonly page: Page;
+  /** Opens the console in another page of the browser. */
+  openPage(): Promise<Page>;
   readonly shop: ShopClient;
   readonly alice: Caller;
   readonly collected: CollectedLog;
@@ -110,6 +112,7 @@ export const startConsoleScenario = async (): Promise<ConsoleScenario> =>
       fresh,
       browser,
       page,
+      openPage,
       shop,
       alice,
       collected,
