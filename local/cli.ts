@@ -49,8 +49,8 @@ const HELP = `npm start [-- options]    the whole shop on this machine
   --account-concurrency N
                    the account's concurrent Lambda executions (default 1000): reserved
                    concurrency carves from it; invocations beyond the limits are throttled
-  --console-port N  port of the console, the page that shows sagas and dead letters (default 0:
-                   any free port; its URL is in the banner)
+  --console-port N  port of the console, the page that shows sagas, logs, events, dead
+                   letters, tables and cost (default 0: a free port; its URL is in the banner)
   --no-console     do not serve the console
   --help
 `;
@@ -185,7 +185,7 @@ const main = async (): Promise<void> => {
 Ready in ${elapsed()}.
 
   API             ${api}
-  console         ${cloud.consoleUrl ?? 'off (--no-console)'}   (sagas as graphs, dead letters and their redrive)
+  console         ${cloud.consoleUrl ?? 'off (--no-console)'}   (sagas, functions and logs, events, dead letters, tables, faults and cost)
   AWS endpoint    ${cloud.awsEndpointUrl}   (AWS CLI/SDK: --endpoint-url, any credentials)
   API description ${cloud.awsEndpointUrl}${API_DESCRIPTION_PATH}   (OpenAPI 3.1; requests: docs/shop.http)
   token issuer    ${cloud.controlUrl}
