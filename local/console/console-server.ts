@@ -15,7 +15,7 @@ import { EXPRESS_EXECUTIONS_KEPT, executionLogRecordsOf, type StateMachineSummar
 import { LoopbackServer } from '../support/loopback';
 import { detailOf, redact, summaryOf } from './console-data';
 import type { ActivityRecorder } from './activity';
-import { ActivityQueryError, answerActivity } from './activity-api';
+import { answerActivity } from './activity-api';
 import { DATA_ROUTES, dataRoute, type DataSources } from './data-routes';
 import type { DeadLetterRedrive, RedrivePreview } from './redrive-api';
 import { ConsoleRequestError } from './request-error';
@@ -87,7 +87,7 @@ export class ConsoleServer {
       const answer = await this.api(request, url);
       send(response, 200, answer);
     } catch (error) {
-      if (error instanceof ConsoleRequestError || error instanceof ActivityQueryError) send(response, error.status, { error: error.message });
+      if (error instanceof ConsoleRequestError) send(response, error.status, { error: error.message });
       else send(response, 500, { error: `The console failed: ${error instanceof Error ? error.message : String(error)}` });
     }
   }

@@ -1,6 +1,7 @@
 import type { HttpApiHop } from '../../local/apigateway/http-api';
 import { ActivityRecorder, correlationIdsIn, parseLine, percentile, Ring } from '../../local/console/activity';
-import { ActivityQueryError, answerActivity } from '../../local/console/activity-api';
+import { answerActivity } from '../../local/console/activity-api';
+import { ConsoleRequestError } from '../../local/console/request-error';
 import type { BusEvent, EventBridgeHop } from '../../local/eventbridge/event-bus';
 import type { InvokeResult } from '../../local/lambda/lambda-runtime';
 import { LambdaThrottledError } from '../../local/lambda/limits';
@@ -291,7 +292,7 @@ describe('the activity API', () => {
     try {
       answer(path, method);
     } catch (error) {
-      if (error instanceof ActivityQueryError) return { status: error.status, message: error.message };
+      if (error instanceof ConsoleRequestError) return { status: error.status, message: error.message };
       throw error;
     }
     throw new Error(`${path} was answered`);
