@@ -33,6 +33,7 @@ export const decodeCursor = (cursor: string | undefined, keyNames: readonly stri
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    // Stryker disable next-line BlockStatement: without the throw, parsed stays undefined and the object check below throws the same
   } catch (error) {
     throw invalid();
   }

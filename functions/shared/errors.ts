@@ -13,6 +13,9 @@
  */
 
 /** Options accepted by every error here. */
+/** The HTTP statuses the API answers with a problem, each with its title (see `problemResponse`). */
+export type ProblemStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 500 | 503;
+
 export interface ErrorOptions {
   /** The underlying error, kept for logs. */
   readonly cause?: unknown;
@@ -28,7 +31,7 @@ export interface FieldIssue {
 /** Base of every error that maps onto an HTTP problem response. */
 export abstract class ProblemError extends Error {
   /** HTTP status answered for this error. */
-  public abstract readonly status: number;
+  public abstract readonly status: ProblemStatus;
   /** Stable, machine-readable code clients can switch on. */
   public readonly code: string;
 

@@ -9,6 +9,7 @@ import {
   UnauthorizedError,
   UnsupportedMediaTypeError,
   ValidationError,
+  type ProblemStatus,
 } from './errors';
 import { safeParse, type KeyKind } from './validation';
 
@@ -155,7 +156,7 @@ export interface Problem {
   readonly errors?: ReadonlyArray<{ readonly path: string; readonly message: string }>;
 }
 
-const TITLES: Record<number, string> = {
+const TITLES: Record<ProblemStatus, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
@@ -170,7 +171,7 @@ const TITLES: Record<number, string> = {
 
 /** An `application/problem+json` response. */
 export const problemResponse = (
-  status: number,
+  status: ProblemStatus,
   code: string,
   detail: string,
   extra: Partial<Pick<Problem, 'instance' | 'correlationId' | 'errors'>> = {},
@@ -178,7 +179,7 @@ export const problemResponse = (
 ): HttpResult => {
   const problem: Problem = {
     type: `urn:serverless-shop:problem:${code.toLowerCase().replace(/_/g, '-')}`,
-    title: TITLES[status] ?? 'Error',
+    title: TITLES[status],
     status,
     code,
     detail,

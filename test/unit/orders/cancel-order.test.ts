@@ -199,7 +199,7 @@ describe('POST /orders/{id}/cancel', () => {
 
     // Assess
     expect(result.statusCode).toBe(503);
-    expect(bodyOf(result)).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE' });
+    expect(bodyOf(result)).toMatchObject({ code: 'DEPENDENCY_UNAVAILABLE', detail: expect.stringContaining(order().orderId) });
     expect(record).toHaveBeenCalledTimes(3);
     expect(shipping.calls).toEqual([]);
   });

@@ -138,12 +138,13 @@ describe('ChargePayment', () => {
       return undefined;
     };
     payments.create = async () => false;
+    const input = chargeInput();
 
     // Act
-    const result = invoke(charge, chargeInput());
+    const result = invoke(charge, input);
 
-    // Assess
-    await expect(result).rejects.toMatchObject({ name: SagaErrors.transient });
+    // Assess: the error names the order, for whoever reads the saga's history
+    await expect(result).rejects.toMatchObject({ name: SagaErrors.transient, message: expect.stringContaining(input.orderId) });
     expect(reads).toBe(3);
     expect(provider.charges).toHaveLength(0);
   });

@@ -97,9 +97,7 @@ describe('errors', () => {
     ]);
 
     expect(error.name).toBe('ContractViolationError');
-    expect(error.message).toContain('OrderPlaced for order ord-1');
-    expect(error.message).toContain('items.0.quantity: must be positive');
-    expect(error.message).toContain('(root): must be an object');
+    expect(error.message).toBe('OrderPlaced for order ord-1 violates its contract: items.0.quantity: must be positive; (root): must be an object');
     expect(error.issues).toHaveLength(2);
   });
 

@@ -32,6 +32,7 @@ describe('who is calling', () => {
     ['a flattened array with a trailing comma', '[admin, ]', ['admin']],
     ['a flattened array in blanks', ' [admin carrier] ', ['admin', 'carrier']],
     ['a name with a stray closing bracket', 'admin]', ['admin]']],
+    ['a name with a stray opening bracket', '[admin', ['[admin']],
     ['an empty flattened array', '[ ]', []],
     ['no claim', undefined, []],
   ])('reads cognito:groups given as %s', (_form, groups, expected) => {

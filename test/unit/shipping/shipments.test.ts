@@ -80,7 +80,7 @@ describe('a carrier shipping and delivering', () => {
 
     // Assess
     expect(outcome).toBeInstanceOf(DependencyUnavailableError);
-    expect(outcome).toMatchObject({ status: 503, code: 'DEPENDENCY_UNAVAILABLE' });
+    expect(outcome).toMatchObject({ status: 503, code: 'DEPENDENCY_UNAVAILABLE', message: expect.stringContaining(SHIPMENT_ID) });
     expect(repository.attempts).toBe(3);
     expect(events.published).toEqual([]);
   });
@@ -96,6 +96,7 @@ describe('cancelling a shipment', () => {
 
     // Assess
     expect(outcome).toBeInstanceOf(TransientError);
+    expect((outcome as Error).message).toContain(ORDER_ID);
     expect(repository.attempts).toBe(3);
   });
 });
