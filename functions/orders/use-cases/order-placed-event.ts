@@ -24,6 +24,7 @@ export const orderPlacedDetail = (order: Order, eventId: string): EventDetail<Da
     },
   };
   const checked = safeParse(OrderPlaced.detail, detail);
+  // Stryker disable next-line StringLiteral: defensive: the order passed its own schema first, so only a bug between the two schemas reaches it
   if (!checked.ok) throw new ContractViolationError(`OrderPlaced for order ${order.orderId}`, checked.issues);
   return checked.value;
 };

@@ -41,6 +41,34 @@ describe('ChargePayment', () => {
     expect(payments.writes).toBe(writes);
   });
 
+  it('answers a charge of a payment already declined with the decline, charging nothing, even when no reason was recorded', async () => {
+    // Prepare: a DECLINED payment without its provider's reason
+    const input = chargeInput();
+    const { charge, provider } = paymentsSetup([payment({ orderId: input.orderId, status: 'DECLINED' })]);
+
+    // Act
+    const result = invoke(charge, input);
+
+    // Assess: still a decline the saga compensates, with a reason to show
+    await expect(result).rejects.toMatchObject({ name: SagaErrors.paymentDeclined, reason: 'declined' });
+    expect(provider.charges).toHaveLength(0);
+  });
+
+  it('gives up as transient, naming the order, when its capture loses a race and the payment is still not settled', async () => {
+    // Prepare: the conditional capture loses to another writer, and the payment reads PENDING after
+    const input = chargeInput();
+    const { charge, payments, provider, stored } = paymentsSetup();
+    payments.transition = async () => false;
+
+    // Act
+    const result = invoke(charge, input);
+
+    // Assess: the saga retries; the charge was made once, by the order's key, so a retry cannot charge twice
+    await expect(result).rejects.toMatchObject({ name: SagaErrors.transient, message: expect.stringContaining(input.orderId) });
+    expect(provider.charges).toHaveLength(1);
+    expect(stored()).toMatchObject({ status: 'PENDING' });
+  });
+
   it('captures once when two invocations race, both answering the same payment', async () => {
     const { charge, stored } = paymentsSetup();
     const results = await Promise.all([invoke(charge, chargeInput()), invoke(charge, chargeInput())]);

@@ -23,6 +23,18 @@ describe('RefundPayment', () => {
     expect(metrics.compensationsRun).toBe(1);
   });
 
+  it('refuses to guess how to refund a captured payment recorded without its charge id: a bug to see, naming the order, not a retry', async () => {
+    // Prepare
+    const { refund, provider } = paymentsSetup([payment({ status: 'CAPTURED' })]);
+
+    // Act
+    const result = invoke(refund, refundInput);
+
+    // Assess
+    await expect(result).rejects.toMatchObject({ name: 'Error', message: expect.stringContaining(refundInput.orderId) });
+    expect(provider.refunds).toEqual([]);
+  });
+
   it('refunds once when called twice', async () => {
     const { refund, provider, metrics } = paymentsSetup([captured]);
     const results = [await invoke(refund, refundInput), await invoke(refund, refundInput)];
