@@ -215,6 +215,32 @@ describe('the order reconciler, for cancellations its owner requested', () => {
     expect([shipping.calls, cancellations.started]).toEqual([[], []]);
   });
 
+  it('leaves a cancellation that another run started meanwhile to finish, whatever the order saga did', async () => {
+    // Prepare: a shipment to cancel; no cancellation when looked at, one by the time this run starts it; the order saga ended cancelled
+    const { repository, cancellations, deps } = setup([requested(id.running)], { [id.running]: { kind: 'cancelled', reason: 'PAYMENT_DECLINED' } }, { shipments: [shipmentOf(id.running)] });
+    cancellations.start = async () => 'already-started';
+
+    // Act
+    const report = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
+
+    // Assess: the running cancellation applies its own outcome; this run writes nothing
+    expect(report.actions['left-running']).toBe(1);
+    expect(repository.orders.get(id.running)).toMatchObject({ status: 'CONFIRMED' });
+  });
+
+  it('reports to a person an order whose shipment never existed when its saga needs attention', async () => {
+    // Prepare: no shipment to cancel (its tombstone takes its place), so the order saga decides, and it failed
+    const { cancellations, deps } = setup([requested(id.failed)], { [id.failed]: { kind: 'needs-attention', status: 'FAILED', error: 'CompensationFailed' } });
+
+    // Act
+    const report = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
+
+    // Assess
+    expect(report.actions['needs-attention']).toBe(1);
+    expect(report.needsAttention).toEqual([{ orderId: id.failed, status: 'FAILED', error: 'CompensationFailed' }]);
+    expect(cancellations.started).toEqual([]);
+  });
+
   it('withdraws the request when the shipment shipped meanwhile, and the order leaves the index', async () => {
     const { repository, cancellations, deps } = setup([requested(id.moved)], {}, { shipments: [shipmentOf(id.moved, { status: 'SHIPPED' })] });
     const report = await reconcileOrders(deps, { olderThanSeconds: 600, limit: 10 });
