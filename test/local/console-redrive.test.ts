@@ -3,10 +3,9 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DeadLetterRedrive, sqsMessageOf } from '../../local/console/redrive-api';
-import { ConsoleRequestError } from '../../local/console/request-error';
-import type { LocalResource } from '../../local/resources';
 import { SqsQueues } from '../../local/sqs/queues';
-import { functionArn, queueArn, stateMachineArn } from '../support/local-resources';
+import { functionArn, queueArn, queueResource as queue, stateMachineArn } from '../support/local-resources';
+import { refusalOf } from '../support/console-refusal';
 
 /*
  * The console's redrive, short of sending anything: where the list says each
@@ -15,29 +14,12 @@ import { functionArn, queueArn, stateMachineArn } from '../support/local-resourc
  * leaving the message visible in its queue.
  */
 
-const queue = (logicalId: string, properties: Record<string, unknown> = {}): LocalResource => ({
-  logicalId,
-  type: 'AWS::SQS::Queue',
-  properties,
-  ref: `http://localhost:4566/000000000000/${logicalId}`,
-  arn: queueArn(logicalId),
-});
 
 const RULE = 'arn:aws:events:us-east-1:000000000000:rule/shop/StartOrderSaga';
 const pipeBatch = JSON.stringify({ requestContext: { pipeArn: 'arn:aws:pipes:us-east-1:000000000000:pipe/Outbox', condition: 'RetryAttemptsExhausted' }, DDBStreamBatchInfo: { batchSize: 2, approximateArrivalOfFirstRecord: '2026-01-01T00:00:00Z' } });
 
 let queues: SqsQueues;
 let redrive: DeadLetterRedrive;
-
-const failureOf = async (work: () => Promise<unknown>): Promise<ConsoleRequestError> => {
-  try {
-    await work();
-  } catch (error) {
-    if (error instanceof ConsoleRequestError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConsoleRequestError');
-};
 
 beforeEach(() => {
   queues = SqsQueues.create([queue('Work', { RedrivePolicy: { deadLetterTargetArn: queueArn('Dead'), maxReceiveCount: 1 } }), queue('Dead')]);
@@ -103,10 +85,10 @@ describe('DeadLetterRedrive', () => {
 
     // Act
     const failures = [
-      await failureOf(() => redrive.redrive(queueArn('Dead'), 'no-such-message')),
-      await failureOf(() => redrive.redrive(queueArn('Dead'), batch.messageId)),
-      await failureOf(() => redrive.redrive(queueArn('Dead'), stray.messageId)),
-      await failureOf(() => redrive.redrive(queueArn('Dead'), toMachine.messageId)),
+      await refusalOf(() => redrive.redrive(queueArn('Dead'), 'no-such-message')),
+      await refusalOf(() => redrive.redrive(queueArn('Dead'), batch.messageId)),
+      await refusalOf(() => redrive.redrive(queueArn('Dead'), stray.messageId)),
+      await refusalOf(() => redrive.redrive(queueArn('Dead'), toMachine.messageId)),
     ];
 
     // Assess

@@ -1,8 +1,8 @@
 import { BatchWriteItemCommand, CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { decodeCursor, encodeCursor, plainOf, TABLE_PAGE_SIZE, TableBrowser } from '../../local/console/tables-api';
-import { ConsoleRequestError } from '../../local/console/request-error';
 import { createTestTable, testDynamoDbClient } from '../support/dynamodb';
+import { refusalOf } from '../support/console-refusal';
 
 /*
  * The Tables view's reads, against the test run's DynamoDB Local: the list,
@@ -14,16 +14,6 @@ let client: DynamoDBClient;
 let orders: string;
 let counters: string;
 let browser: TableBrowser;
-
-const failureOf = async (work: () => Promise<unknown>): Promise<ConsoleRequestError> => {
-  try {
-    await work();
-  } catch (error) {
-    if (error instanceof ConsoleRequestError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConsoleRequestError');
-};
 
 beforeAll(async () => {
   client = testDynamoDbClient();
@@ -91,7 +81,7 @@ describe('TableBrowser', () => {
   it('types the partition key as the table declares it', async () => {
     // Act
     const none = await browser.page({ table: counters, key: '7' });
-    const notANumber = await failureOf(() => browser.page({ table: counters, key: 'seven' }));
+    const notANumber = await refusalOf(() => browser.page({ table: counters, key: 'seven' }));
 
     // Assess
     expect(none.items).toEqual([]);
@@ -104,14 +94,14 @@ describe('TableBrowser', () => {
 
     // Act
     const failures = await Promise.all([
-      failureOf(() => browser.page({ table: 'NoSuchTable' })),
-      failureOf(() => browser.page({ table: orders, index: 'byNothing' })),
-      failureOf(() => browser.page({ table: counters, index: 'byNothing' })),
-      failureOf(() => browser.page({ table: orders, cursor: 'not a cursor' })),
-      failureOf(() => browser.page({ table: orders, cursor: Buffer.from('{"table":"x","start":{"pk":{"X":1}}}').toString('base64url') })),
-      failureOf(() => browser.page({ table: orders, index: 'byUser', cursor: page.next })),
-      failureOf(() => browser.page({ table: orders, key: 'bob', cursor: page.next })),
-      failureOf(() => browser.page({ table: orders, cursor: encodeCursor({ table: orders, start: { nope: { S: 'x' } } }) })),
+      refusalOf(() => browser.page({ table: 'NoSuchTable' })),
+      refusalOf(() => browser.page({ table: orders, index: 'byNothing' })),
+      refusalOf(() => browser.page({ table: counters, index: 'byNothing' })),
+      refusalOf(() => browser.page({ table: orders, cursor: 'not a cursor' })),
+      refusalOf(() => browser.page({ table: orders, cursor: Buffer.from('{"table":"x","start":{"pk":{"X":1}}}').toString('base64url') })),
+      refusalOf(() => browser.page({ table: orders, index: 'byUser', cursor: page.next })),
+      refusalOf(() => browser.page({ table: orders, key: 'bob', cursor: page.next })),
+      refusalOf(() => browser.page({ table: orders, cursor: encodeCursor({ table: orders, start: { nope: { S: 'x' } } }) })),
     ]);
 
     // Assess

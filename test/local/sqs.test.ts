@@ -5,16 +5,9 @@
 import { UnsupportedFeatureError } from '../../local/errors';
 import type { LocalResource } from '../../local/resources';
 import { InvalidMessageError, QueueNotFoundError, SqsQueues } from '../../local/sqs/queues';
-import { failureOf, queueArn } from '../support/local-resources';
+import { failureOf, queueArn, queueResource as queue } from '../support/local-resources';
 
 
-const queue = (logicalId: string, properties: Record<string, unknown> = {}): LocalResource => ({
-  logicalId,
-  type: 'AWS::SQS::Queue',
-  properties,
-  ref: `http://localhost:4566/000000000000/${logicalId}`,
-  arn: queueArn(logicalId),
-});
 
 /** The dead-letter queue ShopBus synthesizes, with its policy. */
 const shopDeadLetters: readonly LocalResource[] = [

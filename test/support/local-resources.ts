@@ -15,6 +15,15 @@ export const resource = (logicalId: string, type: string, properties: Record<str
   ...(arn === undefined ? {} : { arn }),
 });
 
+/** A queue of the template as the SQS emulator resolves it (`Ref` is its URL). */
+export const queueResource = (logicalId: string, properties: Record<string, unknown> = {}): LocalResource => ({
+  logicalId,
+  type: 'AWS::SQS::Queue',
+  properties,
+  ref: `http://localhost:4566/000000000000/${logicalId}`,
+  arn: queueArn(logicalId),
+});
+
 /** The error `build` throws; fails the test if it throws none. */
 export const failureOf = (build: () => unknown): unknown => {
   try {
