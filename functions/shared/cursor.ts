@@ -33,8 +33,9 @@ export const decodeCursor = (cursor: string | undefined, keyNames: readonly stri
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    // Stryker disable next-line BlockStatement: without the throw, parsed stays undefined and the object check below throws the same
-  } catch (error) {
+  }
+  // Stryker disable next-line BlockStatement: without the throw, parsed stays undefined and the object check below throws the same
+  catch {
     throw invalid();
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
