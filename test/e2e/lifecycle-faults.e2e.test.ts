@@ -46,7 +46,7 @@ describe('a customer cancels an order at a moment faults make', () => {
     // Act
     await fresh.cloud.withFaults({ functions: { [slowStart]: { latencyRate: 1, latencyMs: 3000 } } }, async () => {
       orderId = (await shop.placeAcceptedOrder(alice, life.order(product))).orderId;
-      answer = await life.cancel(alice, orderId);
+      answer = await shop.requestCancellation(alice, orderId);
       // Long enough for the starter's invocation to have begun (and drawn its latency) under the fault.
       await sleep(1500);
     });
@@ -68,7 +68,7 @@ describe('a customer cancels an order at a moment faults make', () => {
     await fresh.cloud.withFaults({ functions: { 'ShippingCreateShipment*': { latencyRate: 1, latencyMs: 1500 } } }, async () => {
       orderId = (await shop.placeAcceptedOrder(alice, life.order(product))).orderId;
       await eventually('the charge', () => shop.details(alice, orderId), (d) => d.payment?.status === 'CAPTURED', { timeoutMs: 20_000, diagnostics: () => collected.describe() });
-      answer = await life.cancel(alice, orderId);
+      answer = await shop.requestCancellation(alice, orderId);
       await life.waitFor(orderId, 'cancelled', (o) => o.status === 'CANCELLED');
     });
 

@@ -261,6 +261,15 @@ export class ShopClient {
     return bodyAs(stockSchema, reply).stock;
   }
 
+  /**
+   * `POST /orders/{id}/cancel`, asked again after a 503 as the API says to:
+   * a repeated cancellation is answered the same way and runs nothing twice.
+   * Scenarios about the 503 itself use {@link ShopClient.call}.
+   */
+  public requestCancellation(caller: Caller, orderId: string): Promise<ApiReply> {
+    return this.callWhileUnavailable('POST', `/orders/${encodeURIComponent(orderId)}/cancel`, { as: caller });
+  }
+
   /** `GET /products/{id}`, without a token (asked again after a 503, as a read may be). */
   public async product(productId: string): Promise<ProductView> {
     const reply = await this.callWhileUnavailable('GET', `/products/${encodeURIComponent(productId)}`, {});
