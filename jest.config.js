@@ -18,4 +18,6 @@ module.exports = {
   // Two workers on CI's two cores (jest's default would be one): most suites wait on a local cloud
   // (timers, retries, DynamoDB Local), so two at once take about 6 minutes instead of 10.
   maxWorkers: 2,
+  // The longest suites first, so that neither worker ends the run alone (see the file).
+  testSequencer: '<rootDir>/test/support/slow-first-sequencer.js',
 };
