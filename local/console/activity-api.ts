@@ -8,7 +8,7 @@
 import { ConsoleRequestError } from './request-error';
 import type { JsonValue } from '../cloudformation/intrinsics';
 import type { ActivityRecorder } from './activity';
-import { redact } from './console-data';
+import { redact, toJson } from './console-data';
 
 /** The most log lines one answer carries. @default 1000 */
 export const MAX_LOG_LINES = 1000;
@@ -97,7 +97,6 @@ const knownBus = (recorder: ActivityRecorder, bus: string | undefined): string |
   return bus;
 };
 
-const toJson = (value: object): JsonValue => JSON.parse(JSON.stringify(value)) as JsonValue;
 
 /** The activity routes, by path. */
 const ROUTES: Readonly<Record<string, (recorder: ActivityRecorder, params: URLSearchParams) => JsonValue>> = {

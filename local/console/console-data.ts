@@ -78,6 +78,9 @@ export interface ExecutionDetail extends ExecutionSummary {
 
 type Json = JsonValue;
 
+/** A plain object as the JSON value it serializes to (what the console API answers). */
+export const toJson = (value: object): JsonValue => JSON.parse(JSON.stringify(value)) as JsonValue;
+
 const isObject = (value: unknown): value is Readonly<Record<string, unknown>> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Keys whose values never leave the process: payment tokens and postal addresses. */

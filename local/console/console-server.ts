@@ -13,7 +13,7 @@ import type { QueueMessage, SqsQueues } from '../sqs/queues';
 import type { ExecutionView } from '../stepfunctions/engine';
 import { EXPRESS_EXECUTIONS_KEPT, executionLogRecordsOf, type StateMachineSummary, type StepFunctionsEmulator } from '../stepfunctions/state-machines';
 import { LoopbackServer } from '../support/loopback';
-import { detailOf, redact, summaryOf } from './console-data';
+import { detailOf, redact, summaryOf, toJson } from './console-data';
 import type { ActivityRecorder } from './activity';
 import { answerActivity } from './activity-api';
 import { DATA_ROUTES, dataRoute, type DataSources } from './data-routes';
@@ -194,7 +194,6 @@ const messageJson = (message: QueueMessage, queues: SqsQueues, preview: RedriveP
   };
 };
 
-const toJson = (value: object): JsonValue => JSON.parse(JSON.stringify(value)) as JsonValue;
 
 const send = (response: ServerResponse, status: number, body: JsonValue): void => {
   const text = JSON.stringify(body);

@@ -3,6 +3,7 @@
  * template's tables and a page of items (./tables-api), the faults in force
  * and the run's bill so far (./ops-api). All GET, all read-only.
  */
+import { toJson } from './console-data';
 import type { JsonValue } from '../cloudformation/intrinsics';
 import type { Usage } from '../cost/meter';
 import { costView, faultsView, type FaultsSource } from './ops-api';
@@ -52,4 +53,3 @@ export const dataRoute = async (sources: DataSources | undefined, url: URL): Pro
   }
 };
 
-const toJson = (value: object): JsonValue => JSON.parse(JSON.stringify(value)) as JsonValue;
