@@ -195,9 +195,12 @@ describe('redrive of every dead letter, in a browser', () => {
     await openNewest(scenario.placed.happy);
     await page.locator('g.state.visited[data-state="AlreadyHandled"]').waitFor();
     // The claim is taken: the Catch of ClaimOrder ends the execution at AlreadyHandled, which succeeds.
+    // The graph shows the state once it is entered; the list and header say SUCCEEDED at their next poll.
+    await eventually('the second execution to succeed', () => runs.first().getAttribute('data-status'), (status) => status !== 'RUNNING', { timeoutMs: 10_000 });
     await expect(runs.first().getAttribute('data-status')).resolves.toBe('SUCCEEDED');
     await expect(runs.first().locator('.reason').textContent()).resolves.toMatch(/ at ClaimOrder$/);
-    await expect(page.locator('#execution-header').textContent()).resolves.toMatch(new RegExp(`^${scenario.placed.happy} \\(execution [0-9a-f-]{36}\\) · SUCCEEDED`));
+    const header = await eventually('the header to leave RUNNING', () => page.locator('#execution-header').textContent(), (text) => !(text ?? '').includes('· RUNNING'), { timeoutMs: 10_000 });
+    expect(header).toMatch(new RegExp(`^${scenario.placed.happy} \\(execution [0-9a-f-]{36}\\) · SUCCEEDED`));
   });
 
   it('lists a message no service dead-lettered with why it cannot go back, and refuses its redrive with a 409, keeping it', async () => {

@@ -108,8 +108,9 @@ export const functionsViewSuite = (started: () => ConsoleScenario): void => {
       // Assess
       const consumer = rows.filter((row) => row.fn.startsWith('OrdersStatusConsumer'));
       expect(consumer.length).toBeGreaterThanOrEqual(1);
-      expect(consumer.every((row) => row.level === 'ERROR' && row.message.includes('InjectedFault') && row.correlationId === correlationId)).toBe(true);
-      expect(rows.every((row) => row.correlationId === correlationId)).toBe(true);
+      // The rows themselves on failure, not a bare false: what the pane showed is what needs reading then.
+      expect(consumer.filter((row) => !(row.level === 'ERROR' && row.message.includes('InjectedFault') && row.correlationId === correlationId))).toEqual([]);
+      expect(rows.filter((row) => row.correlationId !== correlationId)).toEqual([]);
     });
 
     it('keeps the filters in the URL: a reload shows the same lines, and one function narrows them', async () => {
