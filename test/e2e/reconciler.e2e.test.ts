@@ -58,7 +58,7 @@ const ageByAnHour = async (orderId: string): Promise<void> => {
 };
 
 beforeAll(async () => {
-  fresh = await startFreshLocalCloud({ log: collected.log, retryDelayScale: 0.005, scheduleScale: 0, iam: 'strict', ...sagaContext() });
+  fresh = await startFreshLocalCloud({ log: collected.log, retryDelayScale: 0.001, scheduleScale: 0, iam: 'strict', ...sagaContext() });
   shop = new ShopClient({ apiUrl: fresh.cloud.apiUrl, waitMs: 20_000, diagnostics: (id) => collected.describe(id) });
   const admin = { name: 'admin', token: fresh.cloud.issuer.mint({ username: 'admin@example.com', groups: ['admin'] }).token };
   alice = { name: 'alice', token: fresh.cloud.issuer.mint({ username: 'alice@example.com' }).token };

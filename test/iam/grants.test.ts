@@ -54,7 +54,7 @@ const waitForDeadLetter = (prefix: string, atLeast = 1) =>
 const withFaults = (faults: FaultConfig['functions'], work: () => Promise<unknown>) => fresh.cloud.withFaults({ functions: faults }, work);
 
 beforeAll(async () => {
-  fresh = await startFreshLocalCloud({ log: collected.log, retryDelayScale: 0.01, iam: 'strict', failOnDenials: false, ...sagaContext() });
+  fresh = await startFreshLocalCloud({ log: collected.log, retryDelayScale: 0.002, iam: 'strict', failOnDenials: false, ...sagaContext() });
   shop = new ShopClient({ apiUrl: fresh.cloud.apiUrl, waitMs: 20_000, diagnostics: (id) => collected.describe(id) });
   admin = { name: 'admin', token: fresh.cloud.issuer.mint({ username: 'admin@example.com', groups: ['admin'] }).token };
   alice = { name: 'alice', token: fresh.cloud.issuer.mint({ username: 'alice@example.com' }).token };

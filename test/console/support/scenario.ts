@@ -59,7 +59,7 @@ export interface ConsoleCloud {
  */
 export const startConsoleCloud = async <T>(options: Partial<FreshLocalCloudOptions>, arrange: (cloud: ConsoleCloud) => Promise<T>): Promise<T> => {
   const collected = new CollectedLog();
-  const [fresh, browser] = await Promise.all([startFreshLocalCloud({ log: collected.log, retryDelayScale: 0.005, iam: 'strict', consolePort: 0, ...options }), launchChromium()]);
+  const [fresh, browser] = await Promise.all([startFreshLocalCloud({ log: collected.log, retryDelayScale: 0.001, iam: 'strict', consolePort: 0, ...options }), launchChromium()]);
   const stop = async (): Promise<void> => {
     await browser.close();
     await fresh.stop();
