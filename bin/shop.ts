@@ -18,7 +18,7 @@ const app = new App();
 const stage = applyStage(app);
 const nag: unknown = app.node.tryGetContext('nag');
 if (nag === true || nag === 'true') {
-  // Opt-in gate (`cdk synth -c nag=true`), the same as test/cdk/nag.test.ts: an unacknowledged AwsSolutions finding fails synthesis.
+  // Opt-in gate (`cdk synth -c nag=true`), the same as test/cdk/suites/nag.ts: an unacknowledged AwsSolutions finding fails synthesis.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 }
 new ShopStacks(app, shopStackPrefix(stage), {

@@ -2,10 +2,10 @@ import { Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import type { CfnResource as CdkCfnResource } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { CATEGORY_INDEX, LISTING_INDEX } from '../../functions/catalog/table-layout';
-import type { CatalogService } from '../../lib/services/catalog';
-import type { InventoryService } from '../../lib/services/inventory';
-import { referencedIds, resourcesOf, shopApp, shopTemplate } from './support/template';
+import { CATEGORY_INDEX, LISTING_INDEX } from '../../../functions/catalog/table-layout';
+import type { CatalogService } from '../../../lib/services/catalog';
+import type { InventoryService } from '../../../lib/services/inventory';
+import { referencedIds, resourcesOf, shopApp, shopTemplate } from '../support/template';
 
 const { stacks } = shopApp().shop;
 const catalog = stacks.Catalog.node.findChild('Catalog') as CatalogService;

@@ -1,5 +1,5 @@
-import { CorsConfigError, corsOriginProblem, corsOriginsFromContext } from '../../lib/config/cors';
-import { newShopTemplate } from './support/template';
+import { CorsConfigError, corsOriginProblem, corsOriginsFromContext } from '../../../lib/config/cors';
+import { newShopTemplate } from '../support/template';
 
 /*
  * CORS for browser front ends: off unless origins are configured (the

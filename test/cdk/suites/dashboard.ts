@@ -1,11 +1,11 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { cancellationReasonSchema } from '../../functions/shared/contracts/common';
-import type { SagaType } from '../../lib/config/saga-type';
-import { ShopFunction } from '../../lib/constructs/shop-function';
-import { ShopStacks } from '../../lib/shop-stacks';
-import { shopTemplate, TEST_ENV, type CfnResource } from './support/template';
-import { testAppContext } from '../support/cdk-context';
+import { cancellationReasonSchema } from '../../../functions/shared/contracts/common';
+import type { SagaType } from '../../../lib/config/saga-type';
+import { ShopFunction } from '../../../lib/constructs/shop-function';
+import { ShopStacks } from '../../../lib/shop-stacks';
+import { shopTemplate, TEST_ENV, type CfnResource } from '../support/template';
+import { testAppContext } from '../../support/cdk-context';
 
 /** A metric line of a dashboard widget: namespace, name, dimension pairs, then (optionally) its options. */
 type MetricLine = Array<string | Record<string, unknown>>;

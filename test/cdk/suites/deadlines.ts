@@ -1,8 +1,8 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import { ShopFunction } from '../../lib/constructs/shop-function';
-import { referencedIds, resourcesOf, type CfnResource } from './support/template';
+import { ShopFunction } from '../../../lib/constructs/shop-function';
+import { referencedIds, resourcesOf, type CfnResource } from '../support/template';
 
 /*
  * Deadlines nest: the HTTP API waits longer than a function may run, a

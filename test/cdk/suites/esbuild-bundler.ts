@@ -3,8 +3,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'n
 import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { SharedBundler } from '../../lib/constructs/esbuild-bundler';
-import { FUNCTIONS_DIR } from '../../lib/constructs/shop-function';
+import { SharedBundler } from '../../../lib/constructs/esbuild-bundler';
+import { FUNCTIONS_DIR } from '../../../lib/constructs/shop-function';
 
 describe('SharedBundler', () => {
   // Deeper than the temporary build, as CDK's cdk.out/bundling-temp-… in a project is.

@@ -1,6 +1,6 @@
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { GitHubDeployAccessStack } from '../../lib/ci/github-deploy-access';
+import { GitHubDeployAccessStack } from '../../../lib/ci/github-deploy-access';
 
 /*
  * The roles .github/workflows/deploy.yml assumes through GitHub's OIDC

@@ -2,8 +2,8 @@ import { App, Stack, Validations, type PolicyViolation } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { OBSERVABILITY_ACTIONS } from './support/iam';
-import { pathOf, resourcesOf, shopApp, shopTemplate } from './support/template';
+import { OBSERVABILITY_ACTIONS } from '../support/iam';
+import { pathOf, resourcesOf, shopApp, shopTemplate } from '../support/template';
 
 /**
  * Every unacknowledged AwsSolutions finding of an app, one line each, split

@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { OBSERVABILITY_PROFILES, observabilityFromContext } from '../../lib/config/observability';
-import { newShopTemplate } from './support/template';
+import { OBSERVABILITY_PROFILES, observabilityFromContext } from '../../../lib/config/observability';
+import { newShopTemplate } from '../support/template';
 
 /** What the shop records about itself, chosen with `-c observability=…`, and so what it pays for it. */
 

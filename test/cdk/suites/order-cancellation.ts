@@ -4,8 +4,8 @@ import {
   fakeArn,
   inspectStateMachine,
   synthesizeCancellationStack,
-} from '../saga/support/definition';
-import { referencedIds, resourcesOf, type CfnResource } from './support/template';
+} from '../../saga/support/definition';
+import { referencedIds, resourcesOf, type CfnResource } from '../support/template';
 
 const synthesized = synthesizeCancellationStack();
 const { template } = synthesized;

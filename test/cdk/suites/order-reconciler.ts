@@ -4,11 +4,11 @@ import { Schedule } from 'aws-cdk-lib/aws-events';
 import { Code, Function as LambdaFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Pass, StateMachine, DefinitionBody } from 'aws-cdk-lib/aws-stepfunctions';
-import { PENDING_INDEX } from '../../functions/orders/table-layout';
-import { ServiceTable } from '../../lib/constructs/service-table';
-import { ShopBus } from '../../lib/constructs/shop-bus';
-import { OrderReconciler, type OrderReconcilerProps } from '../../lib/services/order-reconciler';
-import { pathOf, shopTemplate } from './support/template';
+import { PENDING_INDEX } from '../../../functions/orders/table-layout';
+import { ServiceTable } from '../../../lib/constructs/service-table';
+import { ShopBus } from '../../../lib/constructs/shop-bus';
+import { OrderReconciler, type OrderReconcilerProps } from '../../../lib/services/order-reconciler';
+import { pathOf, shopTemplate } from '../support/template';
 
 /** The reconciler alone in a stack, with a table, two state machines, a function and a bus of its own. */
 const synth = (props: Partial<OrderReconcilerProps> = {}) => {

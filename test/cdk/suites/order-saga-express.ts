@@ -1,9 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { sagaTypeFromContext } from '../../lib/config/saga-type';
-import { ExpressSagaStates, OrderSagaStates } from '../../lib/orchestration/order-saga';
-import { newShopTemplate } from './support/template';
-import { inspectStateMachine, synthesizeSagaStack } from '../saga/support/definition';
+import { sagaTypeFromContext } from '../../../lib/config/saga-type';
+import { ExpressSagaStates, OrderSagaStates } from '../../../lib/orchestration/order-saga';
+import { newShopTemplate } from '../support/template';
+import { inspectStateMachine, synthesizeSagaStack } from '../../saga/support/definition';
 
 /** The order saga as an Express workflow (`-c saga=express`): what it adds to the Standard one, and what it leaves out. */
 

@@ -1,14 +1,14 @@
 import { Duration, Stack, type CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { TRANSIENT_TASK_ERRORS } from '../../lib/orchestration/order-saga';
+import { TRANSIENT_TASK_ERRORS } from '../../../lib/orchestration/order-saga';
 import {
   SAGA_FUNCTIONS,
   fakeArn,
   inspectStateMachine,
   resolvedDefinition,
   synthesizeSagaStack,
-} from '../saga/support/definition';
-import { OBSERVABILITY_ACTIONS } from './support/iam';
+} from '../../saga/support/definition';
+import { OBSERVABILITY_ACTIONS } from '../support/iam';
 
 const synthesized = synthesizeSagaStack();
 const { template } = synthesized;

@@ -1,11 +1,11 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { catalogRoutes } from '../../functions/catalog/routes';
-import { inventoryRoutes } from '../../functions/inventory/routes';
-import { ordersRoutes } from '../../functions/orders/routes';
-import { shippingRoutes } from '../../functions/shipping/routes';
-import { READY_PROBE_KEY } from '../../functions/health/probe-key';
-import { healthRoutes } from '../../functions/health/routes';
-import { pathOf, referencedIds, resourcesOf, serviceOf, shopTemplate, type CfnResource } from './support/template';
+import { catalogRoutes } from '../../../functions/catalog/routes';
+import { inventoryRoutes } from '../../../functions/inventory/routes';
+import { ordersRoutes } from '../../../functions/orders/routes';
+import { shippingRoutes } from '../../../functions/shipping/routes';
+import { READY_PROBE_KEY } from '../../../functions/health/probe-key';
+import { healthRoutes } from '../../../functions/health/routes';
+import { pathOf, referencedIds, resourcesOf, serviceOf, shopTemplate, type CfnResource } from '../support/template';
 
 const functions = () => resourcesOf('AWS::Lambda::Function');
 const tables = () => resourcesOf('AWS::DynamoDB::GlobalTable');

@@ -1,9 +1,9 @@
 import { App } from 'aws-cdk-lib';
 import type { CloudFormationStackArtifact } from 'aws-cdk-lib/cx-api';
-import { applyStage, shopStackPrefix } from '../../lib/config/stage';
-import { SHOP_STACK_PARTS, ShopStacks } from '../../lib/shop-stacks';
-import { testAppContext } from '../support/cdk-context';
-import { combinedTemplate, serviceOf, TEST_ENV, type CfnResource } from './support/template';
+import { applyStage, shopStackPrefix } from '../../../lib/config/stage';
+import { SHOP_STACK_PARTS, ShopStacks } from '../../../lib/shop-stacks';
+import { testAppContext } from '../../support/cdk-context';
+import { combinedTemplate, serviceOf, TEST_ENV, type CfnResource } from '../support/template';
 
 /*
  * `cdk synth -c stage=prod`: one stack per service, a shared one (API,

@@ -1,10 +1,10 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CURRENTLY_RECOMMENDED_FLAGS } from 'aws-cdk-lib/cx-api';
-import { applyStage, shopStackPrefix, stageFromContext, StageConfigError, type StageConfig } from '../../lib/config/stage';
-import { ShopStacks, STATEFUL_RESOURCE_TYPES } from '../../lib/shop-stacks';
-import { combinedTemplate } from './support/template';
-import { CDK_JSON_CONTEXT, testAppContext } from '../support/cdk-context';
+import { applyStage, shopStackPrefix, stageFromContext, StageConfigError, type StageConfig } from '../../../lib/config/stage';
+import { ShopStacks, STATEFUL_RESOURCE_TYPES } from '../../../lib/shop-stacks';
+import { combinedTemplate } from '../support/template';
+import { CDK_JSON_CONTEXT, testAppContext } from '../../support/cdk-context';
 
 /** A stage's template: the app as bin/shop.ts builds it, with `context` on top of cdk.json's. */
 const stageTemplate = (context: Record<string, unknown>): { stage: StageConfig; shop: ShopStacks; template: Template } => {

@@ -1,5 +1,5 @@
-import { DEFAULT_THROTTLES, monthlyCeiling, ThrottleConfigError, throttlesFromContext } from '../../lib/config/throttles';
-import { newShopTemplate } from './support/template';
+import { DEFAULT_THROTTLES, monthlyCeiling, ThrottleConfigError, throttlesFromContext } from '../../../lib/config/throttles';
+import { newShopTemplate } from '../support/template';
 
 /*
  * The API's throttles come from configuration: the CDK context value
