@@ -79,6 +79,32 @@ const cachedAssembly = async (cacheDir: string, app: string | undefined, context
   }
 };
 
+/** An assembly of the shop's app, from {@link synthesizedAssembly}. */
+export interface SynthesizedAssembly {
+  readonly dir: string;
+  /** Removes it, unless it belongs to the run's assembly cache. */
+  remove(): void;
+}
+
+/**
+ * The shop's app synthesized with `context` (cdk.json's app), for a test
+ * that reads or copies it: the run's cached assembly when there is a cache
+ * ({@link ASSEMBLY_CACHE_ENV}), which must then be left unchanged, else a
+ * fresh synthesis into a temporary directory.
+ */
+export const synthesizedAssembly = async (context?: Readonly<Record<string, string>>): Promise<SynthesizedAssembly> => {
+  const cacheDir = process.env[ASSEMBLY_CACHE_ENV]?.trim() || undefined;
+  if (cacheDir) return { dir: await cachedAssembly(cacheDir, undefined, context), remove: () => undefined };
+  const dir = mkdtempSync(path.join(tmpdir(), 'shop-cdk-out-'));
+  try {
+    await synthesize(dir, context ? { context } : {});
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+};
+
 /** A local cloud started by {@link startFreshLocalCloud}. */
 export interface FreshLocalCloud {
   readonly cloud: LocalCloud;

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { RecordedGrant } from '../../local/iam/authorizer';
 import { DeployRefusedError } from '../../local/iam/deploy-checks';
 import { LocalCloud } from '../../local/local-cloud';
-import { synthesize } from '../../local/synthesize';
+import { synthesizedAssembly, type SynthesizedAssembly } from '../../local/fresh-local-cloud';
 import { startDynamoDbLocal } from '../../local/dynamodb/dynamodb-local';
 import { ShopClient } from '../e2e/support/shop-client';
 import { CollectedLog } from '../e2e/support/target';
@@ -24,14 +24,19 @@ jest.setTimeout(240_000);
 type Statement = { Action?: string | string[]; Sid?: string };
 type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
 
-let synthesized: string;
+let synthesized: SynthesizedAssembly | undefined;
+/** The shop's assembly, synthesized (or taken from the run's cache) by beforeAll; only copied or read. */
+const assemblyDir = (): string => {
+  if (!synthesized) throw new Error('beforeAll has not synthesized the shop');
+  return synthesized.dir;
+};
 const copies: string[] = [];
 
 /** A copy of the synthesized assembly whose template `edit` changes. */
 const assemblyWith = (edit: (template: Template) => void): string => {
   const dir = mkdtempSync(path.join(tmpdir(), 'shop-iam-removal-'));
   copies.push(dir);
-  cpSync(synthesized, dir, { recursive: true });
+  cpSync(assemblyDir(), dir, { recursive: true });
   editShopTemplates(dir, edit);
   return dir;
 };
@@ -59,12 +64,12 @@ const soleStatementsOf = (grants: readonly RecordedGrant[], action: string): str
   grants.filter((grant) => grant.action === action && grant.statements.length === 1).map((grant) => grant.statements[0]?.source.logicalId ?? '');
 
 beforeAll(async () => {
-  synthesized = mkdtempSync(path.join(tmpdir(), 'shop-iam-synth-'));
-  await synthesize(synthesized);
+  synthesized = await synthesizedAssembly();
 }, 240_000);
 
 afterAll(() => {
-  for (const dir of [synthesized, ...copies]) if (dir) rmSync(dir, { recursive: true, force: true });
+  synthesized?.remove();
+  for (const dir of copies) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('removing a grant the recording names makes AWS (and the local cloud) deny the call it allowed', () => {
@@ -72,7 +77,7 @@ describe('removing a grant the recording names makes AWS (and the local cloud) d
   let baselineGrants: readonly RecordedGrant[];
 
   beforeAll(async () => {
-    baseline = await start(synthesized);
+    baseline = await start(assemblyDir());
     const shop = new ShopClient({ apiUrl: baseline.apiUrl, waitMs: 20_000, diagnostics: () => '' });
     const alice = { name: 'alice', token: baseline.issuer.mint({ username: 'alice@example.com' }).token };
     expect((await shop.call('GET', '/health')).status).toBe(200);

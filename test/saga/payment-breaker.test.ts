@@ -8,7 +8,7 @@ import { LOCAL_CREDENTIALS, startDynamoDbLocal } from '../../local/dynamodb/dyna
 import { LocalCloud } from '../../local/local-cloud';
 import { HopLog } from '../../local/log';
 import { LOCAL_REGION } from '../../local/resources';
-import { synthesize } from '../../local/synthesize';
+import { synthesizedAssembly, type SynthesizedAssembly } from '../../local/fresh-local-cloud';
 import { eventually } from '../e2e/support/eventually';
 import { ShopClient, type OrderRequest } from '../e2e/support/shop-client';
 import type { Caller } from '../e2e/support/target';
@@ -34,7 +34,12 @@ const OPEN_MS = 5_000;
 
 type Template = { Resources: Record<string, { Type: string; Properties: { Environment?: { Variables?: Record<string, unknown> } } }> };
 
-let synthesized: string;
+let synthesized: SynthesizedAssembly | undefined;
+/** The shop's assembly, synthesized (or taken from the run's cache) by beforeAll; only copied or read. */
+const assemblyDir = (): string => {
+  if (!synthesized) throw new Error('beforeAll has not synthesized the shop');
+  return synthesized.dir;
+};
 let assembly: string;
 let cloud: LocalCloud;
 let shop: ShopClient;
@@ -44,7 +49,7 @@ const lines: string[] = [];
 /** The synthesized assembly with the payment functions' breaker window shortened. */
 const withOpenWindow = (ms: number): string => {
   const dir = mkdtempSync(path.join(tmpdir(), 'shop-breaker-'));
-  cpSync(synthesized, dir, { recursive: true });
+  cpSync(assemblyDir(), dir, { recursive: true });
   editShopTemplates<Template>(dir, (template) => {
     let changed = 0;
     for (const resource of Object.values(template.Resources)) {
@@ -112,8 +117,7 @@ const breakerItem = async (): Promise<Record<string, unknown> | undefined> => {
 };
 
 beforeAll(async () => {
-  synthesized = mkdtempSync(path.join(tmpdir(), 'shop-breaker-synth-'));
-  await synthesize(synthesized);
+  synthesized = await synthesizedAssembly();
   assembly = withOpenWindow(OPEN_MS);
   const log = new HopLog({
     verbose: true,
@@ -132,7 +136,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await cloud?.stop();
-  for (const dir of [synthesized, assembly]) if (dir) rmSync(dir, { recursive: true, force: true });
+  synthesized?.remove();
+  if (assembly) rmSync(assembly, { recursive: true, force: true });
 });
 
 describe('the payment provider circuit breaker, shared by every environment', () => {
