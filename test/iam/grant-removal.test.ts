@@ -1,6 +1,4 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { rmSync } from 'node:fs';
 import type { RecordedGrant } from '../../local/iam/authorizer';
 import { DeployRefusedError } from '../../local/iam/deploy-checks';
 import { LocalCloud } from '../../local/local-cloud';
@@ -8,7 +6,7 @@ import { synthesizedAssembly, type SynthesizedAssembly } from '../../local/fresh
 import { startDynamoDbLocal } from '../../local/dynamodb/dynamodb-local';
 import { ShopClient } from '../e2e/support/shop-client';
 import { CollectedLog } from '../e2e/support/target';
-import { editShopTemplates } from '../support/assembly';
+import { editedCopy } from '../support/assembly';
 
 /*
  * A few grants removed for real. `grants.test.ts` proves exactness from one
@@ -24,20 +22,14 @@ jest.setTimeout(240_000);
 type Statement = { Action?: string | string[]; Sid?: string };
 type Template = { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> };
 
-let synthesized: SynthesizedAssembly | undefined;
-/** The shop's assembly, synthesized (or taken from the run's cache) by beforeAll; only copied or read. */
-const assemblyDir = (): string => {
-  if (!synthesized) throw new Error('beforeAll has not synthesized the shop');
-  return synthesized.dir;
-};
+/** The shop's assembly, synthesized (or taken from the run's cache) by beforeAll: only copied or read. */
+let synthesized: SynthesizedAssembly;
 const copies: string[] = [];
 
 /** A copy of the synthesized assembly whose template `edit` changes. */
 const assemblyWith = (edit: (template: Template) => void): string => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'shop-iam-removal-'));
+  const dir = editedCopy(synthesized.dir, 'shop-iam-removal-', edit);
   copies.push(dir);
-  cpSync(assemblyDir(), dir, { recursive: true });
-  editShopTemplates(dir, edit);
   return dir;
 };
 
@@ -77,7 +69,7 @@ describe('removing a grant the recording names makes AWS (and the local cloud) d
   let baselineGrants: readonly RecordedGrant[];
 
   beforeAll(async () => {
-    baseline = await start(assemblyDir());
+    baseline = await start(synthesized.dir);
     const shop = new ShopClient({ apiUrl: baseline.apiUrl, waitMs: 20_000, diagnostics: () => '' });
     const alice = { name: 'alice', token: baseline.issuer.mint({ username: 'alice@example.com' }).token };
     expect((await shop.call('GET', '/health')).status).toBe(200);

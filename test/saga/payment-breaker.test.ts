@@ -1,8 +1,6 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
+import { rmSync } from 'node:fs';
 import { sagaArnOf } from '../../bench/soak/saga-history';
 import { LOCAL_CREDENTIALS, startDynamoDbLocal } from '../../local/dynamodb/dynamodb-local';
 import { LocalCloud } from '../../local/local-cloud';
@@ -12,7 +10,7 @@ import { synthesizedAssembly, type SynthesizedAssembly } from '../../local/fresh
 import { eventually } from '../e2e/support/eventually';
 import { ShopClient, type OrderRequest } from '../e2e/support/shop-client';
 import type { Caller } from '../e2e/support/target';
-import { editShopTemplates } from '../support/assembly';
+import { editedCopy } from '../support/assembly';
 
 /*
  * The payment provider's circuit breaker, shared by every environment of the
@@ -34,12 +32,8 @@ const OPEN_MS = 5_000;
 
 type Template = { Resources: Record<string, { Type: string; Properties: { Environment?: { Variables?: Record<string, unknown> } } }> };
 
-let synthesized: SynthesizedAssembly | undefined;
-/** The shop's assembly, synthesized (or taken from the run's cache) by beforeAll; only copied or read. */
-const assemblyDir = (): string => {
-  if (!synthesized) throw new Error('beforeAll has not synthesized the shop');
-  return synthesized.dir;
-};
+/** The shop's assembly, synthesized (or taken from the run's cache) by beforeAll: only copied or read. */
+let synthesized: SynthesizedAssembly;
 let assembly: string;
 let cloud: LocalCloud;
 let shop: ShopClient;
@@ -47,10 +41,8 @@ let alice: Caller;
 const lines: string[] = [];
 
 /** The synthesized assembly with the payment functions' breaker window shortened. */
-const withOpenWindow = (ms: number): string => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'shop-breaker-'));
-  cpSync(assemblyDir(), dir, { recursive: true });
-  editShopTemplates<Template>(dir, (template) => {
+const withOpenWindow = (ms: number): string =>
+  editedCopy<Template>(synthesized.dir, 'shop-breaker-', (template) => {
     let changed = 0;
     for (const resource of Object.values(template.Resources)) {
       const variables = resource.Properties.Environment?.Variables;
@@ -61,8 +53,6 @@ const withOpenWindow = (ms: number): string => {
     }
     if (changed !== 2) throw new Error(`expected the charge and refund functions to carry PROVIDER_BREAKER_OPEN_MS, found ${changed}`);
   });
-  return dir;
-};
 
 const order = (paymentToken: string): OrderRequest => ({
   items: [{ productId: 'breaker-mug', quantity: 1 }],

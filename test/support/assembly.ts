@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 type Resources = Record<string, unknown>;
@@ -27,4 +28,16 @@ export const editShopTemplates = <T extends { Resources: Resources }>(assemblyDi
     template.Resources = Object.fromEntries(Object.keys(template.Resources).filter((id) => id in merged.Resources).map((id) => [id, merged.Resources[id]]));
     writeFileSync(file, JSON.stringify(template));
   }
+};
+
+/**
+ * A copy of a synthesized assembly in a new temporary directory (named
+ * `prefix…`; the caller removes it), its shop templates changed by `edit`
+ * ({@link editShopTemplates}). The assembly copied is left as it was.
+ */
+export const editedCopy = <T extends { Resources: Resources }>(assemblyDir: string, prefix: string, edit: (template: T) => void): string => {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  cpSync(assemblyDir, dir, { recursive: true });
+  editShopTemplates(dir, edit);
+  return dir;
 };
