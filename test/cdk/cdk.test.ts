@@ -4,7 +4,7 @@
  * load aws-cdk-lib and synthesize the shop again in a new module registry
  * (about 5 s apiece on two cores, most of it before the first test), where
  * here they share one load and `shopTemplate()`'s synthesis. One subject:
- * `npx jest test/cdk -t '<describe name>'`.
+ * `npx jest test/cdk -t cdk-nag` (`-t` takes a regular expression of describe and test names).
  */
 import './suites/shop-stack';
 import './suites/shop-stacks';
