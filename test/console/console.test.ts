@@ -1,5 +1,5 @@
 import type { Page } from 'playwright-core';
-import { openExecution, startConsoleScenario, type ConsoleScenario } from './support/scenario';
+import { fillOf as stateFill, openExecution, startConsoleScenario, STATE_FILLS, type ConsoleScenario } from './support/scenario';
 import { eventsViewSuite } from './views/events-view';
 import { functionsViewSuite } from './views/functions-view';
 
@@ -16,16 +16,12 @@ import { functionsViewSuite } from './views/functions-view';
 
 jest.setTimeout(120_000);
 
-const HAPPY = 'rgb(218, 251, 225)';
-const COMPENSATION = 'rgb(255, 241, 214)';
-const FAILED = 'rgb(255, 235, 233)';
+const { happy: HAPPY, compensation: COMPENSATION, failed: FAILED } = STATE_FILLS;
 
 let scenario: ConsoleScenario;
 let page: Page;
 
-/** The fill a person sees on a state of the drawn graph. */
-const fillOf = (state: string): Promise<string> =>
-  page.locator(`g.state[data-state="${state}"] rect`).evaluate((rect) => (globalThis as unknown as { getComputedStyle(element: unknown): { fill: string } }).getComputedStyle(rect).fill);
+const fillOf = (state: string): Promise<string> => stateFill(page, state);
 
 beforeAll(async () => {
   scenario = await startConsoleScenario();

@@ -4,6 +4,7 @@ import { resolveQueue } from '../../lib/ops/redrive';
 import { LOCAL_REGION } from '../../local/resources';
 import { eventually } from '../e2e/support/eventually';
 import { CONSOLE_FAULTS_FILE, startOpsScenario, type OpsScenario } from './support/ops-scenario';
+import { fillOf as stateFill, STATE_FILLS } from './support/scenario';
 
 /*
  * The console's Tables, Faults-and-cost and Express views and its redrive of
@@ -16,16 +17,14 @@ import { CONSOLE_FAULTS_FILE, startOpsScenario, type OpsScenario } from './suppo
 
 jest.setTimeout(120_000);
 
-const HAPPY = 'rgb(218, 251, 225)';
-const FAILED = 'rgb(255, 235, 233)';
+const { happy: HAPPY, failed: FAILED } = STATE_FILLS;
 
 let scenario: OpsScenario;
 let page: Page;
 
 const tab = (view: string) => page.locator(`.tab[data-view="${view}"]`).click();
 const tableRow = (prefix: string) => page.locator(`#tables-list tr.table-row[data-table^="${prefix}"]`);
-const fillOf = (state: string): Promise<string> =>
-  page.locator(`g.state[data-state="${state}"] rect`).evaluate((rect) => (globalThis as unknown as { getComputedStyle(element: unknown): { fill: string } }).getComputedStyle(rect).fill);
+const fillOf = (state: string): Promise<string> => stateFill(page, state);
 /** The list's rows of an order's Express executions, newest first (their names are Step Functions' own). */
 const runsOf = (orderId: string) => page.locator(`#executions tr[data-order="${orderId}"]`);
 /** Opens an order's newest execution and waits for its graph. */

@@ -124,6 +124,13 @@ export const startConsoleScenario = async (): Promise<ConsoleScenario> =>
     };
   });
 
+/** The fills console.css gives the drawn graph's states: on the path taken, a compensation, failed there. */
+export const STATE_FILLS = { happy: 'rgb(218, 251, 225)', compensation: 'rgb(255, 241, 214)', failed: 'rgb(255, 235, 233)' } as const;
+
+/** The fill a person sees on a state of the drawn graph. */
+export const fillOf = (page: Page, state: string): Promise<string> =>
+  page.locator(`g.state[data-state="${state}"] rect`).evaluate((rect) => (globalThis as unknown as { getComputedStyle(element: unknown): { fill: string } }).getComputedStyle(rect).fill);
+
 /** Opens an execution of the list (by its name) and waits for its graph. */
 export const openExecution = async (page: Page, name: string): Promise<void> => {
   await page.locator(`#executions tr[data-name="${name}"]`).click();
