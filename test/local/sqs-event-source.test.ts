@@ -120,17 +120,31 @@ const failed = (errorType = 'TransientError'): InvokeResult => ({ ok: false, err
 
 /**
  * Waits until `condition` holds, checking every 10 ms; fails after
- * `timeoutMs`. A guard against a hang, not a measure: the tests that time
- * retries assert the gaps themselves, and a suite sharing two loaded cores
- * with jest's other workers once took over 5 s for three 300 ms retries.
+ * `timeoutMs` of monotonic time. A guard against a hang, not a measure: the
+ * tests that time retries assert the gaps themselves, and a suite sharing two
+ * loaded cores with jest's other workers once took over 5 s for three 300 ms
+ * retries. The failure says how far the wall clock (what the queues count
+ * visibility in) moved meanwhile, and `state` what the world looked like.
  */
-const until = async (condition: () => boolean, timeoutMs = 20_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
+const until = async (condition: () => boolean, timeoutMs = 20_000, state?: () => unknown): Promise<void> => {
+  const started = performance.now();
+  const wallStarted = Date.now();
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
+    if (performance.now() - started > timeoutMs) {
+      const wall = `the wall clock moved ${String(Date.now() - wallStarted)} ms`;
+      throw new Error(`condition not met in ${String(timeoutMs)} ms (${wall})${state ? `: ${JSON.stringify(state())}` : ''}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 };
+/** What a test of retries shows when it gives up: the hops, the receives and the queue's state. */
+const stateOf = (world: World) => (): unknown => ({
+  hops: world.hops,
+  receives: world.batches.map((batch) => batch.map((record) => record.attributes.ApproximateReceiveCount)),
+  moved: world.moved,
+  work: world.queues.counts('Work'),
+  nextVisibleInMs: (world.queues.nextVisibleAt('Work') ?? Number.NaN) - Date.now(),
+});
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('an SQS event source mapping', () => {
@@ -168,7 +182,7 @@ describe('an SQS event source mapping', () => {
 
     // Act
     world.queues.send('Work', '{"detail":{"metadata":{"correlationId":"c-42"}}}', { ERROR_CODE: 'X' });
-    await until(() => world.moved.length === 1);
+    await until(() => world.moved.length === 1, undefined, stateOf(world));
 
     // Assess
     expect(world.batches.map((batch) => batch[0]?.attributes.ApproximateReceiveCount)).toEqual(['1', '2', '3']);
@@ -193,7 +207,7 @@ describe('an SQS event source mapping', () => {
 
     // Act
     world.queues.send('Work', 'again');
-    await until(() => world.moved.length === 1);
+    await until(() => world.moved.length === 1, undefined, stateOf(world));
 
     // Assess
     const gaps = seen.slice(1).map((at, i) => at - (seen[i] ?? at));
