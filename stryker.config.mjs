@@ -24,18 +24,18 @@ export default {
       roots: ['<rootDir>/test', '<rootDir>/functions'],
       // The unit suites, the contract suites that read the code (event contracts, the generated API description and
       // event schemas), and the one adapter suite that proves the stock condition on DynamoDB Local. Left out:
-      // openapi.test.ts, which validates the checked-in document in a node of its own and synthesizes the template
-      // (14 s a run, and every static mutant runs it), and reaches no mutated code the generated-files suite does not.
+      // the rest of the API description's checks (test/cdk/suites/openapi.ts), which validate the checked-in document
+      // in a node of its own and synthesize the template (14 s a run, and every static mutant would run them), and
+      // reach no mutated code the generated-files suite does not.
       testMatch: [
         '<rootDir>/test/unit/**/*.test.ts',
         '<rootDir>/test/contracts/events.test.ts',
         '<rootDir>/test/contracts/openapi-generated.test.ts',
         '<rootDir>/test/adapters/stock-condition.test.ts',
       ],
-      // The CDK construct suites in test/unit synthesize stacks (seconds each) and reach none of the mutated code. The
-      // shared AWS clients' suite waits out real 1 s deadlines on hung connections (3.4 s a run) to test code outside the
+      // The shared AWS clients' suite waits out real 1 s deadlines on hung connections (3.4 s a run) to test code outside the
       // mutated files; every static mutant (130, run against all the suites) paid for it, about 4 of a full run's 16 min.
-      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/unit/[^/]+/construct\\.test\\.ts$', '<rootDir>/test/unit/shared/aws-clients\\.test\\.ts$'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/unit/shared/aws-clients\\.test\\.ts$'],
       // Stryker runs jest once per mutant: the wrapper starts DynamoDB Local once instead (SHOP_TEST_DYNAMODB_ENDPOINT),
       // and the assembly cache of the local-cloud suites, which loads the whole local cloud, is of no use here.
       globalSetup: null,

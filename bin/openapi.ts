@@ -5,7 +5,7 @@ import { EVENT_SCHEMA_DIR, generatedFiles, REPO_ROOT } from '../lib/openapi/file
 /**
  * npm run openapi: writes docs/openapi.json and docs/events/<Event>.v<N>.json
  * from the route tables, the zod schemas and the event contracts. The files
- * are checked in; test/contracts/openapi.test.ts fails when they are stale.
+ * are checked in; test/contracts/openapi-generated.test.ts fails when they are stale.
  */
 const files = generatedFiles();
 mkdirSync(EVENT_SCHEMA_DIR, { recursive: true });

@@ -22,3 +22,6 @@ import './suites/order-cancellation';
 import './suites/order-reconciler';
 import './suites/esbuild-bundler';
 import './suites/github-deploy-access';
+import './suites/inventory-service';
+import './suites/payments-service';
+import './suites/openapi';

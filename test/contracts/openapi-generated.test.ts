@@ -4,7 +4,7 @@ import { EVENT_SCHEMA_DIR, generatedFiles, REPO_ROOT } from '../../lib/openapi/f
 
 /**
  * The checked-in API description and event schemas against the code they are
- * generated from. A suite of its own, apart from openapi.test.ts (which
+ * generated from. A suite of its own, apart from test/cdk/suites/openapi.ts (which
  * validates the checked-in document and matches it to the synthesized
  * template): it reads only the code, so the mutation run includes it and
  * leaves the slow rest out.

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { OPENAPI_FILE, REPO_ROOT } from '../../lib/openapi/files';
-import { resourcesOf } from '../cdk/support/template';
+import { OPENAPI_FILE, REPO_ROOT } from '../../../lib/openapi/files';
+import { resourcesOf } from '../support/template';
 
 /** The routes AWS gets: the synthesized template's route keys, with their authorization. */
 const templateRoutes = (): Map<string, string> =>
