@@ -36,29 +36,40 @@ export const RAISED_THROTTLES = JSON.stringify({
   routes: { 'POST /orders': { rateLimit: 10_000, burstLimit: 5_000 } },
 });
 
-/** CPU seconds (user + system) this process and its child processes (DynamoDB Local's JVM) have used. */
+/** The processes under `pid`, children first (DynamoDB Local's JVM runs under a watchdog shell, a grandchild). */
+const descendantsOf = (pid: number | 'self'): number[] => {
+  const children: number[] = [];
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${String(pid)}/task`);
+  } catch {
+    return children; // it exited meanwhile
+  }
+  for (const task of tasks) {
+    try {
+      children.push(...readFileSync(`/proc/${String(pid)}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      // The thread exited meanwhile.
+    }
+  }
+  return children.flatMap((child) => [child, ...descendantsOf(child)]);
+};
+
+/** CPU seconds (user + system) this process and every process under it (DynamoDB Local's JVM) have used. */
 const cpuSeconds = (): number => {
   const own = process.cpuUsage();
   const ticks = Number(process.env.CLK_TCK ?? 100);
-  let children = 0;
-  for (const task of readdirSync('/proc/self/task')) {
-    let pids: string[] = [];
+  let descendants = 0;
+  for (const pid of descendantsOf('self')) {
     try {
-      pids = readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      // utime and stime are fields 14 and 15; the command (field 2) may hold spaces, so count after its ')'.
+      const fields = readFileSync(`/proc/${String(pid)}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      descendants += (Number(fields[11]) + Number(fields[12])) / ticks;
     } catch {
-      continue;
-    }
-    for (const pid of pids) {
-      try {
-        // utime and stime are fields 14 and 15; the command (field 2) may hold spaces, so count after its ')'.
-        const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-        children += (Number(fields[11]) + Number(fields[12])) / ticks;
-      } catch {
-        // The child exited meanwhile.
-      }
+      // The process exited meanwhile.
     }
   }
-  return (own.user + own.system) / 1e6 + children;
+  return (own.user + own.system) / 1e6 + descendants;
 };
 
 interface LevelResult {
