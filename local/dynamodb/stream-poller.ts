@@ -30,11 +30,15 @@ export type StreamConsumer = (records: StreamRecord[]) => Promise<void>;
 /** Options of {@link StreamPoller}. */
 export interface StreamPollerOptions {
   /**
-   * How often every stream is read without being told of a write
-   * ({@link StreamPoller.notify}): what catches writes that bypass the local
-   * cloud (a tool writing to DynamoDB Local itself). @default 1000
+   * How soon a stream is read again, without being told of a write
+   * ({@link StreamPoller.notify}), after a read: what catches writes that
+   * bypass the local cloud (a tool writing to DynamoDB Local itself). Each
+   * read that finds nothing doubles the wait, up to `maxIntervalMs`; a
+   * write told or records found start it again from here. @default 1000
    */
   readonly intervalMs?: number;
+  /** The longest wait between reads while nothing is written. @default 30000 */
+  readonly maxIntervalMs?: number;
   /** File to keep the last delivered sequence number per shard in (with --persist). @default none: from the start of the stream */
   readonly checkpointFile?: string;
   readonly region: string;
@@ -62,6 +66,10 @@ interface Watch {
   again: boolean;
   /** The fallback read when nothing is written. */
   timer?: NodeJS.Timeout;
+  /** How long the next fallback read waits. */
+  fallbackMs: number;
+  /** The read in progress delivered records. */
+  delivered: boolean;
 }
 
 /**
@@ -69,8 +77,9 @@ interface Watch {
  * (pipes, event source mappings): at least once and in order per shard. The
  * checkpoint moves only after a consumer has taken a batch, so a crash
  * replays rather than loses. A stream is read when the local cloud saw a
- * write to its table ({@link StreamPoller.notify}), and every
- * `intervalMs` otherwise: nothing spins while nothing is written. Each
+ * write to its table ({@link StreamPoller.notify}), and otherwise after
+ * `intervalMs`, twice that, and so on up to `maxIntervalMs`: nothing spins,
+ * and idle reads thin out, while nothing is written. Each
  * consumer reads on its own, as each pipe and event source mapping polls on
  * its own in AWS: one slow to take its records holds up no other.
  */
@@ -79,12 +88,14 @@ export class StreamPoller {
   private readonly checkpoints: Record<string, string>;
   private started = false;
   private stopped = false;
+  private readonly intervalMs: number;
 
   public constructor(
     private readonly dynamo: DynamoDBClient,
     private readonly streams: DynamoDBStreamsClient,
     private readonly options: StreamPollerOptions,
   ) {
+    this.intervalMs = options.intervalMs ?? 1000;
     this.checkpoints = options.checkpointFile && existsSync(options.checkpointFile) ? (JSON.parse(readFileSync(options.checkpointFile, 'utf8')) as Record<string, string>) : {};
   }
 
@@ -94,7 +105,7 @@ export class StreamPoller {
    * with `LATEST`, from what is written after reading begins.
    */
   public watch(tableName: string, consumer: StreamConsumer, startingPosition: StartingPosition = 'TRIM_HORIZON'): void {
-    const watch: Watch = { tableName, consumer, startingPosition, iterators: new Map(), finishedShards: new Set(), describe: true, again: false };
+    const watch: Watch = { tableName, consumer, startingPosition, iterators: new Map(), finishedShards: new Set(), describe: true, again: false, fallbackMs: this.intervalMs, delivered: false };
     this.watches.push(watch);
     if (this.started) this.read(watch);
   }
@@ -107,7 +118,11 @@ export class StreamPoller {
   /** A table was written: each of its consumers reads its stream now, or right after the read in progress. */
   public notify(tableName: string): void {
     if (!this.started) return;
-    for (const watch of this.watches) if (watch.tableName === tableName) this.read(watch);
+    for (const watch of this.watches) {
+      if (watch.tableName !== tableName) continue;
+      watch.fallbackMs = this.intervalMs;
+      this.read(watch);
+    }
   }
 
   /** Reads a watch's stream, then waits for the next write or the fallback interval. */
@@ -119,13 +134,20 @@ export class StreamPoller {
     }
     clearTimeout(watch.timer);
     watch.again = false;
+    watch.delivered = false;
     watch.reading = this.poll(watch)
       .catch((error: unknown) => this.options.onError?.(watch.tableName, error))
       .finally(() => {
         watch.reading = undefined;
         if (this.stopped) return;
-        if (watch.again) this.read(watch);
-        else watch.timer = setTimeout(() => this.read(watch), this.options.intervalMs ?? 1000);
+        if (watch.again) {
+          this.read(watch);
+          return;
+        }
+        // Records nobody told of: a writer that bypasses the local cloud is at work, so look again soon.
+        if (watch.delivered) watch.fallbackMs = this.intervalMs;
+        watch.timer = setTimeout(() => this.read(watch), watch.fallbackMs);
+        watch.fallbackMs = Math.min(watch.fallbackMs * 2, Math.max(this.intervalMs, this.options.maxIntervalMs ?? 30_000));
       });
   }
 
@@ -196,6 +218,7 @@ export class StreamPoller {
         }
         const records = (page.Records ?? []).map((record) => this.toJson(record, streamArn));
         if (records.length > 0) {
+          watch.delivered = true;
           await watch.consumer(records);
           const last = records[records.length - 1].dynamodb.SequenceNumber;
           if (typeof last === 'string') this.checkpoint(`${streamArn}/${shardId}`, last);

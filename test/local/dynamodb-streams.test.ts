@@ -93,7 +93,7 @@ describe('tables and streams on DynamoDB Local', () => {
     const [table] = await createTables(dynamo, [tableResource(`Empty${Date.now()}`, { TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true } })]);
     const seen: string[] = [];
     const errors: unknown[] = [];
-    const poller = new StreamPoller(dynamo, streams, { region: 'us-east-1', intervalMs: 20, onError: (_t, e) => errors.push(e) });
+    const poller = new StreamPoller(dynamo, streams, { region: 'us-east-1', intervalMs: 20, maxIntervalMs: 20, onError: (_t, e) => errors.push(e) });
     poller.watch(table.tableName, async (records) => void seen.push(...records.map((r) => (r.dynamodb.NewImage as { pk: { S: string } }).pk.S)));
     poller.start();
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -141,6 +141,46 @@ describe('tables and streams on DynamoDB Local', () => {
     expect(idleCalls).toBe(0);
     expect(seen).toEqual(['told']);
     expect(deliveredMs).toBeLessThan(2_000);
+  });
+
+  it('reads an idle stream less and less often, yet still finds a write nobody told it of', async () => {
+    // Prepare: two pollers on two idle tables, each counting its calls; one reads every 20 ms, the other backs off to 320 ms
+    const [steadyTable, backingOffTable] = await createTables(dynamo, [tableResource(`Steady${Date.now()}`), tableResource(`BackOff${Date.now()}`)]);
+    const counting = () => {
+      const client = new DynamoDBStreamsClient({ endpoint: process.env.SHOP_TEST_DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+      const counted = { client, calls: 0 };
+      client.middlewareStack.add((next) => async (args) => {
+        counted.calls += 1;
+        return next(args);
+      });
+      return counted;
+    };
+    const steady = counting();
+    const backingOff = counting();
+    const seen: string[] = [];
+    const steadyPoller = new StreamPoller(dynamo, steady.client, { region: 'us-east-1', intervalMs: 20, maxIntervalMs: 20 });
+    const backingOffPoller = new StreamPoller(dynamo, backingOff.client, { region: 'us-east-1', intervalMs: 20, maxIntervalMs: 320 });
+    steadyPoller.watch(steadyTable.tableName, async () => undefined);
+    backingOffPoller.watch(backingOffTable.tableName, async (records) => void seen.push(...records.map((r) => (r.dynamodb.NewImage as { pk: { S: string } }).pk.S)));
+
+    // Act: both idle for 2 s, side by side; then a write to the backing-off table that nobody tells it of
+    steadyPoller.start();
+    backingOffPoller.start();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const idleCalls = { steady: steady.calls, backingOff: backingOff.calls };
+    await steadyPoller.stop();
+    await dynamo.send(new PutItemCommand({ TableName: backingOffTable.tableName, Item: { pk: { S: 'untold' }, gsi1pk: { S: 'u' } } }));
+    const writtenAt = Date.now();
+    while (seen.length === 0 && Date.now() - writtenAt < 5_000) await new Promise((resolve) => setTimeout(resolve, 10));
+    const foundMs = Date.now() - writtenAt;
+    await backingOffPoller.stop();
+    steady.client.destroy();
+    backingOff.client.destroy();
+
+    // Assess: about 100 reads against about 10 (20, 40, ... 320 ms apart); the write found within one longest wait (and a loaded machine's slack)
+    expect(idleCalls.backingOff * 3).toBeLessThan(idleCalls.steady);
+    expect(seen).toEqual(['untold']);
+    expect(foundMs).toBeLessThan(2_000);
   });
 
   it("reads each consumer's stream on its own: one slow to take its records holds up no other", async () => {
