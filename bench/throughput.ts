@@ -24,7 +24,7 @@ import { formatMs, percentile } from './stats';
  * its first thousands of calls, which are 2–3× slower); then each level
  * runs a warm-up (cold starts excluded) and `--seconds` of measurement. Last,
  * the CPU the whole local cloud (this process, its workers, DynamoDB
- * Local) spends idle. Ends with `throughput: <n> orders/s at concurrency
+ * Local) spends idle, right after the load and once it has settled. Ends with `throughput: <n> orders/s at concurrency
  * 25, p50 <x> ms, p99 <y> ms`.
  */
 
@@ -198,12 +198,20 @@ const main = async (): Promise<number> => {
       );
     }
 
-    progress('measuring idle CPU for 10 s');
-    await sleep(2_000);
-    const idleBefore = cpuSeconds();
-    await sleep(10_000);
-    const idle = (cpuSeconds() - idleBefore) / 10;
-    console.log(`idle: ${(idle * 100).toFixed(1)} % of a core (this process, its workers and DynamoDB Local, 10 s with nothing to do)`);
+    // Two windows: the first still has the load's aftermath (DynamoDB Local's JVM collecting and compiling,
+    // the stream poller's fallback reads not yet thinned out); the second is the local cloud left alone.
+    progress('measuring idle CPU: 2-12 s and 20-30 s after the last order');
+    const idleShare = async (fromS: number, toS: number, since: number): Promise<number> => {
+      await sleep(since + fromS * 1000 - performance.now());
+      const before = cpuSeconds();
+      await sleep(since + toS * 1000 - performance.now());
+      return (cpuSeconds() - before) / (toS - fromS);
+    };
+    const lastOrder = performance.now();
+    const afterLoad = await idleShare(2, 12, lastOrder);
+    const settled = await idleShare(20, 30, lastOrder);
+    const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
+    console.log(`idle: ${percent(settled)} of a core left alone (20-30 s after the last order; ${percent(afterLoad)} 2-12 s after it), this process, its workers and DynamoDB Local`);
 
     const reference = results.find((r) => r.concurrency === 25) ?? results[results.length - 1];
     if (reference) {
