@@ -100,7 +100,10 @@ describe('DynamoDbBreakerStore (DynamoDB Local)', () => {
         breaker
           .guard(async () => {
             probes += 1;
-            await Promise.race([othersRefused, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+            // A 10 s bound, cleared once the others are refused: a timer left running keeps jest's worker from exiting.
+            let bound: NodeJS.Timeout | undefined;
+            await Promise.race([othersRefused, new Promise((resolve) => (bound = setTimeout(resolve, 10_000)))]);
+            clearTimeout(bound);
             return 'probe';
           })
           .catch((error: unknown) => {
