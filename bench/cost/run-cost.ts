@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { SAGA_TYPES, type SagaType } from '../../lib/config/saga-type';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb/dynamodb-local';
@@ -14,6 +14,7 @@ import { sagaArnOf } from '../soak/saga-history';
 import { stockProduct } from '../shop-setup';
 import { ShopHttp } from '../soak/shop-http';
 import { soakTablesOf } from '../soak/table-snapshot';
+import { ownedDocumentClient } from '../../local/support/document-client';
 
 /** A saga path an order can take, and how a customer's order is made to take it. */
 export interface SagaPath {
@@ -116,7 +117,7 @@ export const runCost = async (options: CostRunOptions = {}): Promise<CostRun> =>
     ...(options.assemblyDir ? { assemblyDir: options.assemblyDir } : options.saga ? { context: { saga: options.saga } } : {}),
   });
   const { cloud } = fresh;
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: cloud.dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
+  const dynamo = ownedDocumentClient(new DynamoDBClient({ endpoint: cloud.dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
   const sfn = new SFNClient({ endpoint: cloud.awsEndpointUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   try {
     const described = await sfn.send(new DescribeStateMachineCommand({ stateMachineArn: await sagaArnOf(sfn) }));

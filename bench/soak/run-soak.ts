@@ -1,7 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { priceUsage, type BillLine } from '../../local/cost/bill';
 import { usageBetween } from '../../local/cost/meter';
@@ -32,6 +31,7 @@ import {
 } from './saga-history';
 import { ShopHttp, type HttpCounters } from './shop-http';
 import { readSnapshot, readStock, sagaClaimsTableOf, scanAll, soakTablesOf, type TableSnapshot } from './table-snapshot';
+import { ownedDocumentClient } from '../../local/support/document-client';
 
 /** Options of {@link runSoak}. */
 export interface SoakOptions {
@@ -271,7 +271,7 @@ export const runSoak = async (options: SoakOptions = {}): Promise<SoakReport> =>
   const { cloud } = fresh;
   let sagaType: SagaType = 'standard';
 
-  const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: cloud.dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
+  const dynamo = ownedDocumentClient(new DynamoDBClient({ endpoint: cloud.dynamoDbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
   const sfn = new SFNClient({ endpoint: cloud.awsEndpointUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const logs = new CloudWatchLogsClient({ endpoint: cloud.awsEndpointUrl, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   try {

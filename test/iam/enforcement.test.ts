@@ -1,6 +1,6 @@
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { AwsEndpoint } from '../../local/aws-endpoint';
 import { dynamoDbAuthorizations, UnauthorizableCallError } from '../../local/dynamodb/dynamodb-actions';
 import { DynamoDbProxy } from '../../local/dynamodb/dynamodb-proxy';
@@ -11,6 +11,7 @@ import type { LocalResource } from '../../local/resources';
 import { SqsQueues } from '../../local/sqs/queues';
 import { createTestTable } from '../support/dynamodb';
 import { busArn, failureOf, resource } from '../support/local-resources';
+import { ownedDocumentClient } from '../../local/support/document-client';
 
 const ACCOUNT = '000000000000';
 const tableArn = (name: string) => `arn:aws:dynamodb:us-east-1:${ACCOUNT}:table/${name}`;
@@ -123,7 +124,7 @@ describe('IAM on the local endpoints, as a function signing with its own credent
     throw new Error('no role');
   };
   const documentClient = (credentials = credentialsOfTheFunction()) => {
-    const client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: proxyUrl, region: 'us-east-1', credentials }));
+    const client = ownedDocumentClient(new DynamoDBClient({ endpoint: proxyUrl, region: 'us-east-1', credentials }));
     clients.push(client);
     return client;
   };

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbProxy, type ConsumedCapacityEntry } from '../../local/dynamodb/dynamodb-proxy';
 import { createTestTable } from '../support/dynamodb';
+import { ownedDocumentClient } from '../../local/support/document-client';
 
 /*
  * What the proxy in front of DynamoDB Local reports to the cost meter: the
@@ -27,7 +28,7 @@ describe('consumed capacity through the DynamoDB proxy', () => {
       onConsumedCapacity: (kind, consumed) => metered.push({ kind, consumed }),
       onWritten: (tables) => written.push([...tables]),
     });
-    client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: await proxy.listen(), region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }));
+    client = ownedDocumentClient(new DynamoDBClient({ endpoint: await proxy.listen(), region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } }));
   });
 
   afterEach(() => {

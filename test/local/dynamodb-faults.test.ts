@@ -5,6 +5,7 @@ import { DynamoDbProxy } from '../../local/dynamodb/dynamodb-proxy';
 import type { DynamoDbFaults } from '../../local/faults';
 import { seededRandom } from '../../local/support/random';
 import { createTestTable } from '../support/dynamodb';
+import { ownedDocumentClient } from '../../local/support/document-client';
 
 /*
  * The DynamoDB faults DynamoDB Local never produces, injected by the proxy in
@@ -35,7 +36,7 @@ describe('DynamoDB faults at the proxy', () => {
       transform: (call, output) => plan.transform(call, output),
     });
     proxyUrl = await proxy.listen();
-    client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: proxyUrl, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 }));
+    client = ownedDocumentClient(new DynamoDBClient({ endpoint: proxyUrl, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 }));
   });
 
   afterEach(() => {
@@ -74,7 +75,7 @@ describe('DynamoDB faults at the proxy', () => {
   it('throttles a call as an on-demand table does, and the SDK retries it as it retries DynamoDB', async () => {
     // Prepare
     faults = { throttleRate: 1 };
-    const retrying = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: proxyUrl, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 3 }));
+    const retrying = ownedDocumentClient(new DynamoDBClient({ endpoint: proxyUrl, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 3 }));
 
     // Act
     const put = retrying.send(new PutCommand({ TableName: tableName, Item: { pk: 'th-1' } }));

@@ -7,6 +7,7 @@ import {
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb/dynamodb-local';
+import { ownedDocumentClient } from '../../local/support/document-client';
 
 /** A secondary index of a test table (string keys). */
 export interface TestIndex {
@@ -33,7 +34,7 @@ export const testDynamoDbClient = (): DynamoDBClient =>
 
 /** A document client configured like the one the functions use. */
 export const testDocumentClient = (): DynamoDBDocumentClient =>
-  DynamoDBDocumentClient.from(testDynamoDbClient(), { marshallOptions: { removeUndefinedValues: true } });
+  ownedDocumentClient(testDynamoDbClient(), { marshallOptions: { removeUndefinedValues: true } });
 
 /** Creates a fresh, uniquely named table (`pk`, optional `sk`, string-keyed indexes). */
 export const createTestTable = async (spec: TestTableSpec = {}): Promise<string> => {

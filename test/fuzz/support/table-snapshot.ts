@@ -1,7 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LOCAL_CREDENTIALS } from '../../../local/dynamodb/dynamodb-local';
 import { LOCAL_REGION } from '../../../local/resources';
+import { ownedDocumentClient } from '../../../local/support/document-client';
 import { scanAll } from '../../support/dynamodb';
 
 /** Every item of every table, each as canonical JSON, sorted: two snapshots are equal exactly when the data is. */
@@ -21,15 +22,13 @@ const canonical = (value: unknown): string => {
 
 /** Reads whole tables of the local cloud (consistent scans), to prove a run wrote nothing. */
 export class TableScanner {
-  private readonly raw: DynamoDBClient;
   private readonly client: DynamoDBDocumentClient;
 
   public constructor(
     endpoint: string,
     private readonly tableNames: readonly string[],
   ) {
-    this.raw = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
-    this.client = DynamoDBDocumentClient.from(this.raw);
+    this.client = ownedDocumentClient(new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }));
   }
 
   public async snapshot(): Promise<TableSnapshot> {
@@ -41,7 +40,6 @@ export class TableScanner {
 
   public close(): void {
     this.client.destroy();
-    this.raw.destroy();
   }
 }
 
