@@ -167,6 +167,11 @@
   };
 
   const open = async (params) => {
+    // Other filters than the events shown: those go at once, so they never pass for the new filter's while it loads.
+    if (view.params.toString() !== params.toString()) {
+      $('#events-timeline tbody').replaceChildren();
+      $('#events-caption').textContent = 'Loading events…';
+    }
     view.params = params;
     view.text = '';
     document.querySelector('#events-correlation').value = params.get('correlationId') ?? '';

@@ -101,6 +101,11 @@
   };
 
   const open = async (params) => {
+    // Other filters than the lines shown: those lines go at once, so they never pass for the new filter's while it loads.
+    if (view.params.toString() !== params.toString()) {
+      $('#logs tbody').replaceChildren();
+      $('#logs-caption').textContent = 'Loading log lines…';
+    }
     view.params = params;
     view.functionsText = '';
     view.logsText = '';

@@ -100,16 +100,17 @@ export const functionsViewSuite = (started: () => ConsoleScenario): void => {
       // Prepare
       const correlationId = scenario.correlationIds.poisoned;
 
-      // Act
+      // Act: the page still shows the declined order's lines, so wait for this order's
       await page.goto(`${scenario.consoleUrl}/#functions?correlationId=${encodeURIComponent(correlationId)}`);
+      await page.locator('#logs-caption', { hasText: `of correlation id ${correlationId}` }).waitFor();
       await page.locator('#logs tbody tr').first().waitFor();
       const rows = await eventually('the status consumer\'s failures among the order\'s lines', logRows, (all) => all.some((row) => row.fn.startsWith('OrdersStatusConsumer')));
 
       // Assess
       const consumer = rows.filter((row) => row.fn.startsWith('OrdersStatusConsumer'));
       expect(consumer.length).toBeGreaterThanOrEqual(1);
-      // On failure, the rows the pane showed and every hop of the order: the consumer once logged an
-      // "Event received" of this order here (the handler ran, so the fault was not in force), cause not yet known.
+      // On failure, the rows the pane showed and every hop of the order (a row of another order here
+      // was once the declined order's, left on the page while this filter's lines loaded).
       const unexpected = consumer.filter((row) => !(row.level === 'ERROR' && row.message.includes('InjectedFault') && row.correlationId === correlationId));
       if (unexpected.length > 0) {
         throw new Error(`the consumer's lines of the poisoned order are not only its injected failures: ${JSON.stringify(unexpected)}\n${String(scenario.statusDeadLetters())} in the dead-letter queue; the order's hops:\n${scenario.collected.describe(correlationId)}`);
