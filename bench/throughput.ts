@@ -24,8 +24,8 @@ import { formatMs, percentile } from './stats';
  * its first thousands of calls, which are 2–3× slower); then each level
  * runs a warm-up (cold starts excluded) and `--seconds` of measurement. Last,
  * the CPU the whole local cloud (this process, its workers, DynamoDB
- * Local) spends idle, right after the load and once it has settled. Ends with `throughput: <n> orders/s at concurrency
- * 25, p50 <x> ms, p99 <y> ms`.
+ * Local) spends idle, right after the load and once it has settled. Ends
+ * with `throughput: <n> orders/s at concurrency 25, p50 <x> ms, p99 <y> ms`.
  */
 
 const USAGE = 'usage: npm run bench:throughput -- [--concurrency 1,10,25,50] [--seconds 10] [--warmup 10] [--assembly <cdk.out>]';
@@ -36,7 +36,7 @@ export const RAISED_THROTTLES = JSON.stringify({
   routes: { 'POST /orders': { rateLimit: 10_000, burstLimit: 5_000 } },
 });
 
-/** The processes under `pid`, children first (DynamoDB Local's JVM runs under a watchdog shell, a grandchild). */
+/** The processes under `pid`, each child before its own (DynamoDB Local's JVM runs under a watchdog shell: a grandchild). */
 const descendantsOf = (pid: number | 'self'): number[] => {
   const children: number[] = [];
   let tasks: string[] = [];
