@@ -157,7 +157,8 @@ const tokenFor = (random: Random, rates: MixRates): string => {
  * Draws the catalog and the orders. The warm-up orders take one unit of the
  * warm-up product each; the first goes to the unserved country (so the
  * refund and release functions start too), the second is shipped and
- * delivered, the third cancelled once confirmed. Each order has 1-3 distinct products of
+ * delivered, the third cancelled once confirmed. Each cancellation moment
+ * whose rate is not 0 is planned for at least one order. Each order has 1-3 distinct products of
  * 1-3 units; the catalog's stock is then set to `stockRatio` of what the
  * orders ask for, rounded down, so the shop runs out while orders are still
  * arriving and some end OUT_OF_STOCK.
@@ -197,6 +198,17 @@ export const planSoak = (random: Random, options: PlanOptions): SoakPlan => {
       cancel,
       cancelAfterMs,
     });
+  }
+  // Every moment with a rate at least once, so that every run cancels before, during and after a saga:
+  // drawn alone at 4 %, one plan of 150 orders in about 450 would have no cancellation before its saga.
+  // (A plan that has them all draws nothing more, so the seeds of earlier runs plan what they planned.)
+  const moments = [['before', options.rates.cancelBefore], ['during', options.rates.cancelDuring], ['after', options.rates.cancelAfter]] as const;
+  for (const [moment, rate] of moments) {
+    if (rate <= 0 || orders.some((order) => order.cancel === moment)) continue;
+    const spare = orders.filter((order) => order.cancel === 'none');
+    if (spare.length === 0) break;
+    const chosen = random.pick(spare);
+    orders[chosen.index] = { ...chosen, cancel: moment };
   }
   const products: SoakProduct[] = ids.map((id, i) => ({
     id,
