@@ -22,6 +22,7 @@ import { HopLog } from '../../local/log';
 import type { LocalResource } from '../../local/resources';
 import { EventSourceMappings, type EventSourceMappingHop, type SqsRecord } from '../../local/sqs/event-source-mapping';
 import { SqsQueues } from '../../local/sqs/queues';
+import { eventually } from '../e2e/support/eventually';
 import { failureOf, functionArn, queueArn } from '../support/local-resources';
 
 const ACCOUNT = '000000000000';
@@ -120,22 +121,14 @@ const failed = (errorType = 'TransientError'): InvokeResult => ({ ok: false, err
 
 /**
  * Waits until `condition` holds, checking every 10 ms; fails after
- * `timeoutMs` of monotonic time. A guard against a hang, not a measure: the
- * tests that time retries assert the gaps themselves, and a suite sharing two
- * loaded cores with jest's other workers once took over 5 s for three 300 ms
- * retries. The failure says how far the wall clock (what the queues count
- * visibility in) moved meanwhile, and `state` what the world looked like.
+ * `timeoutMs` ({@link eventually}: monotonic time, and how far the wall clock
+ * the queues count visibility in moved). A guard against a hang, not a
+ * measure: the tests that time retries assert the gaps themselves, and a suite
+ * sharing two loaded cores with jest's other workers once took over 5 s for
+ * three 300 ms retries. `state` says what the world looked like on failure.
  */
 const until = async (condition: () => boolean, timeoutMs = 20_000, state?: () => unknown): Promise<void> => {
-  const started = performance.now();
-  const wallStarted = Date.now();
-  while (!condition()) {
-    if (performance.now() - started > timeoutMs) {
-      const wall = `the wall clock moved ${String(Date.now() - wallStarted)} ms`;
-      throw new Error(`condition not met in ${String(timeoutMs)} ms (${wall})${state ? `: ${JSON.stringify(state())}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await eventually('the condition', async () => condition(), (met) => met, { timeoutMs, intervalMs: 10, ...(state ? { diagnostics: () => JSON.stringify(state()) } : {}) });
 };
 /** What a test of retries shows when it gives up: the hops, the receives and the queue's state. */
 const stateOf = (world: World) => (): unknown => ({

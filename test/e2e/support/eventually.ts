@@ -23,7 +23,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
  * shop is asynchronous (stream → pipe → bus → saga → bus → consumer), so a
  * black-box test can only wait for what a user would eventually see; the wait
  * is bounded so a stuck order fails the test with its last state instead of
- * hanging it.
+ * hanging it. The bound is monotonic time; a failure also says how far the
+ * wall clock (what timestamps and the local cloud's queues count in) moved.
  */
 export const eventually = async <T>(
   what: string,
@@ -33,14 +34,15 @@ export const eventually = async <T>(
 ): Promise<T> => {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const intervalMs = options.intervalMs ?? 100;
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
+  const wallStarted = Date.now();
   for (;;) {
     const value = await probe();
     if (done(value)) return value;
-    if (Date.now() + intervalMs > deadline) {
+    if (performance.now() + intervalMs > deadline) {
       const diagnostics = options.diagnostics?.() ?? '';
       throw new NotReachedError(
-        `${what}: not reached within ${timeoutMs} ms. Last seen: ${JSON.stringify(value)}${diagnostics ? `\n${diagnostics}` : ''}`,
+        `${what}: not reached within ${timeoutMs} ms (the wall clock moved ${Date.now() - wallStarted} ms). Last seen: ${JSON.stringify(value)}${diagnostics ? `\n${diagnostics}` : ''}`,
       );
     }
     await sleep(intervalMs);
