@@ -89,6 +89,7 @@ export class StreamPoller {
   private started = false;
   private stopped = false;
   private readonly intervalMs: number;
+  private readonly maxIntervalMs: number;
 
   public constructor(
     private readonly dynamo: DynamoDBClient,
@@ -96,6 +97,7 @@ export class StreamPoller {
     private readonly options: StreamPollerOptions,
   ) {
     this.intervalMs = options.intervalMs ?? 1000;
+    this.maxIntervalMs = Math.max(this.intervalMs, options.maxIntervalMs ?? 30_000);
     this.checkpoints = options.checkpointFile && existsSync(options.checkpointFile) ? (JSON.parse(readFileSync(options.checkpointFile, 'utf8')) as Record<string, string>) : {};
   }
 
@@ -147,7 +149,7 @@ export class StreamPoller {
         // Records nobody told of: a writer that bypasses the local cloud is at work, so look again soon.
         if (watch.delivered) watch.fallbackMs = this.intervalMs;
         watch.timer = setTimeout(() => this.read(watch), watch.fallbackMs);
-        watch.fallbackMs = Math.min(watch.fallbackMs * 2, Math.max(this.intervalMs, this.options.maxIntervalMs ?? 30_000));
+        watch.fallbackMs = Math.min(watch.fallbackMs * 2, this.maxIntervalMs);
       });
   }
 

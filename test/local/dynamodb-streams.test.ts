@@ -34,6 +34,16 @@ describe('tables and streams on DynamoDB Local', () => {
     dynamo.destroy();
     streams.destroy();
   });
+  /** A streams client that counts the calls made through it. */
+  const countingStreams = () => {
+    const client = new DynamoDBStreamsClient({ endpoint: process.env.SHOP_TEST_DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+    const counted = { client, calls: 0 };
+    client.middlewareStack.add((next) => async (args) => {
+      counted.calls += 1;
+      return next(args);
+    });
+    return counted;
+  };
 
   it('with LATEST, delivers only what is written after it starts reading, as a pipe starting at LATEST does', async () => {
     // Prepare: one record before the consumer starts
@@ -110,32 +120,27 @@ describe('tables and streams on DynamoDB Local', () => {
     // Prepare: a poller whose fallback pass would come only after a minute, counting its calls
     const [table] = await createTables(dynamo, [tableResource(`Told${Date.now()}`)]);
     const seen: string[] = [];
-    let calls = 0;
-    const counted = new DynamoDBStreamsClient({ endpoint: process.env.SHOP_TEST_DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
-    counted.middlewareStack.add((next) => async (args) => {
-      calls += 1;
-      return next(args);
-    });
-    const poller = new StreamPoller(dynamo, counted, { region: 'us-east-1', intervalMs: 60_000 });
+    const counted = countingStreams();
+    const poller = new StreamPoller(dynamo, counted.client, { region: 'us-east-1', intervalMs: 60_000 });
     poller.watch(table.tableName, async (records) => void seen.push(...records.map((r) => (r.dynamodb.NewImage as { pk: { S: string } }).pk.S)));
     poller.start();
     const settle = async (): Promise<void> => {
-      for (let i = 0; i < 50 && calls === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+      for (let i = 0; i < 50 && counted.calls === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
       await new Promise((resolve) => setTimeout(resolve, 300));
     };
     await settle();
 
     // Act: idle for a while, then a write the poller is told of
-    const idleFrom = calls;
+    const idleFrom = counted.calls;
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const idleCalls = calls - idleFrom;
+    const idleCalls = counted.calls - idleFrom;
     await dynamo.send(new PutItemCommand({ TableName: table.tableName, Item: { pk: { S: 'told' }, gsi1pk: { S: 'u' } } }));
     const toldAt = Date.now();
     poller.notify(table.tableName);
     while (seen.length === 0 && Date.now() - toldAt < 5_000) await new Promise((resolve) => setTimeout(resolve, 10));
     const deliveredMs = Date.now() - toldAt;
     await poller.stop();
-    counted.destroy();
+    counted.client.destroy();
 
     // Assess
     expect(idleCalls).toBe(0);
@@ -146,17 +151,8 @@ describe('tables and streams on DynamoDB Local', () => {
   it('reads an idle stream less and less often, yet still finds a write nobody told it of', async () => {
     // Prepare: two pollers on two idle tables, each counting its calls; one reads every 20 ms, the other backs off to 320 ms
     const [steadyTable, backingOffTable] = await createTables(dynamo, [tableResource(`Steady${Date.now()}`), tableResource(`BackOff${Date.now()}`)]);
-    const counting = () => {
-      const client = new DynamoDBStreamsClient({ endpoint: process.env.SHOP_TEST_DYNAMODB_ENDPOINT, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
-      const counted = { client, calls: 0 };
-      client.middlewareStack.add((next) => async (args) => {
-        counted.calls += 1;
-        return next(args);
-      });
-      return counted;
-    };
-    const steady = counting();
-    const backingOff = counting();
+    const steady = countingStreams();
+    const backingOff = countingStreams();
     const seen: string[] = [];
     const steadyPoller = new StreamPoller(dynamo, steady.client, { region: 'us-east-1', intervalMs: 20, maxIntervalMs: 20 });
     const backingOffPoller = new StreamPoller(dynamo, backingOff.client, { region: 'us-east-1', intervalMs: 20, maxIntervalMs: 320 });
